@@ -32,3 +32,9 @@ class EvidenceError(ForensicsError):
     """Evidence cannot be written, or a delivered evidence folder fails verification."""
 
     exit_code = 1
+
+
+class ReportError(ForensicsError):
+    """A report notebook failed: names the notebook and the cell."""
+
+    exit_code = 1

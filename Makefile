@@ -1,0 +1,37 @@
+# Two commands matter: `make demo` and `make test`. Both set everything up first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEMO_CASE := fixtures/incident-small/case.yaml
+DEMO_OUT  := out/incident-small
+
+.PHONY: setup demo test lint format lab clean
+
+setup: $(STAMP)
+
+# Re-installs only when the project's dependency declaration changes.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+demo: setup
+	$(BIN)/forensics report $(DEMO_CASE) --out $(DEMO_OUT)
+
+test: setup
+	$(BIN)/ruff check forensics tests benchmarks fixtures
+	$(BIN)/ruff format --check forensics tests benchmarks fixtures
+	$(BIN)/python -m pytest -q
+
+format: setup
+	$(BIN)/ruff format forensics tests benchmarks fixtures
+	$(BIN)/ruff check --fix forensics tests benchmarks fixtures
+
+lab: setup
+	$(BIN)/jupyter lab notebooks/
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .ruff_cache

@@ -1,0 +1,268 @@
+"""The case file: what the investigator hands the toolkit, loaded and validated once.
+
+Every mistake is reported as one `CaseError` naming the key and what to put there, before
+anything is read or written (see the case file section of the evidence contract).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from forensics.errors import CaseError
+
+CASE_NAME = re.compile(r"^[a-z0-9._-]{1,128}$")
+
+#: Log formats this version parses; the contract names more for later stages.
+SUPPORTED_FORMATS = ("ranger-audit", "hdfs-audit", "metastore-audit", "trino-event")
+LATER_FORMATS = ("ranger-solr", "hive-lineage", "spark-eventlog", "generic")
+TOP_KEYS = frozenset(
+    {"case", "timezone", "window", "policies", "directory", "catalog", "logs", "on_behalf_services"}
+)
+LATER_KEYS = frozenset({"policy_history", "roles", "service_config", "profile"})
+DIRECTORY_KEYS = frozenset({"groups", "people"})
+CATALOG_KEYS = frozenset({"tables", "views", "sensitivity"})
+DEFAULT_ON_BEHALF = ("hive", "presto", "spark", "trino")
+PRINCIPAL = re.compile(r"^[a-z0-9_][a-z0-9_.$-]{0,127}$")
+
+
+@dataclass(frozen=True)
+class LogSource:
+    """One `logs:` entry: a format and the files its glob matched, in sorted order."""
+
+    format: str
+    pattern: str
+    files: tuple[Path, ...]
+
+
+@dataclass(frozen=True)
+class PolicySnapshot:
+    """A Ranger policy export and the instant from which it was in force."""
+
+    at: datetime
+    path: Path
+
+
+@dataclass(frozen=True)
+class Case:
+    """A validated case: every path exists and every time is timezone-aware UTC."""
+
+    path: Path
+    name: str
+    timezone: ZoneInfo
+    window: tuple[datetime, datetime] | None
+    policies: tuple[PolicySnapshot, ...]
+    groups: Path | None
+    people: Path | None
+    tables: Path
+    views: Path | None
+    sensitivity: Path | None
+    logs: tuple[LogSource, ...]
+    on_behalf_services: tuple[str, ...]
+
+    @property
+    def root(self) -> Path:
+        """The folder of the case file: every relative path is relative to it."""
+        return self.path.parent
+
+    def relpath(self, path: Path) -> str:
+        """`path` relative to the case folder, with `/` separators, as evidence names it."""
+        return Path(os.path.relpath(path, self.root)).as_posix()
+
+    def input_files(self) -> list[Path]:
+        """Every file the case reads, sorted by its path relative to the case folder."""
+        files = [p for p in (self.groups, self.people, self.tables, self.views, self.sensitivity)]
+        files += [s.path for s in self.policies]
+        files += [f for src in self.logs for f in src.files]
+        unique = {f.resolve(): f for f in files if f is not None}
+        return sorted(unique.values(), key=self.relpath)
+
+
+def load_case(path: str | os.PathLike[str]) -> Case:
+    """Read and validate a case file; raise `CaseError` naming the first mistake found."""
+    case_path = Path(path).absolute()
+    if not case_path.is_file():
+        raise CaseError(f"case file {path}: not found; give the path of a case YAML file")
+    try:
+        raw = yaml.safe_load(case_path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" line {where.line + 1}" if where is not None else ""
+        raise CaseError(f"case file {path}{line}: not valid YAML; fix the syntax") from None
+    if not isinstance(raw, Mapping):
+        raise CaseError(f"case file {path}: expected a mapping of keys (case, timezone, logs, ...)")
+    return _build_case(case_path, raw)
+
+
+def _build_case(case_path: Path, raw: Mapping[str, Any]) -> Case:
+    """Validate the parsed YAML key by key, in the order of the contract."""
+    for key in raw:
+        if key in LATER_KEYS:
+            raise CaseError(f"{key}: not supported by this version yet; remove the key")
+        if key not in TOP_KEYS:
+            allowed = ", ".join(sorted(TOP_KEYS))
+            raise CaseError(f"{key}: unknown key; the case file accepts {allowed}")
+    root = case_path.parent
+    name = _required(raw, "case")
+    if not isinstance(name, str) or not CASE_NAME.match(name):
+        raise CaseError("case: must be an identifier of a-z, 0-9, '.', '_' or '-'")
+    tz = _timezone(raw.get("timezone", "UTC"))
+    window = _window(raw.get("window"), tz)
+    policies = _policies(raw.get("policies"), root, tz)
+    if window is None and len(policies) < 2:
+        raise CaseError(
+            "window: required unless policies lists at least two snapshots "
+            "(a baseline and a change) from which windows can be derived"
+        )
+    directory = _section(raw, "directory", DIRECTORY_KEYS)
+    catalog = _section(raw, "catalog", CATALOG_KEYS)
+    if "tables" not in catalog:
+        raise CaseError("catalog.tables: required; give a CSV with columns object,type,location")
+    return Case(
+        path=case_path,
+        name=name,
+        timezone=tz,
+        window=window,
+        policies=policies,
+        groups=_file(directory, "groups", "directory.groups", root),
+        people=_file(directory, "people", "directory.people", root),
+        tables=_file(catalog, "tables", "catalog.tables", root),
+        views=_file(catalog, "views", "catalog.views", root),
+        sensitivity=_file(catalog, "sensitivity", "catalog.sensitivity", root),
+        logs=_logs(raw.get("logs"), root),
+        on_behalf_services=_on_behalf(raw.get("on_behalf_services")),
+    )
+
+
+def _required(raw: Mapping[str, Any], key: str) -> Any:
+    if key not in raw or raw[key] in (None, ""):
+        raise CaseError(f"{key}: required; see the case file section of the evidence contract")
+    return raw[key]
+
+
+def _timezone(value: Any) -> ZoneInfo:
+    if not isinstance(value, str) or not value:
+        raise CaseError("timezone: must be an IANA zone name such as UTC or Europe/Berlin")
+    try:
+        return ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise CaseError(
+            f"timezone: unknown zone {value!r}; use an IANA name such as UTC or America/New_York"
+        ) from None
+
+
+def parse_instant(value: Any, key: str, tz: ZoneInfo) -> datetime:
+    """A case-file time as aware UTC; a time without offset is read in the case timezone."""
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise CaseError(
+                f"{key}: {value!r} is not an ISO-8601 time; write e.g. 2026-06-18T09:00:00Z"
+            ) from None
+    else:
+        raise CaseError(f"{key}: expected an ISO-8601 time such as 2026-06-18T09:00:00Z")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=tz)
+    return moment.astimezone(timezone.utc)
+
+
+def _window(value: Any, tz: ZoneInfo) -> tuple[datetime, datetime] | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping) or set(value) != {"start", "end"}:
+        raise CaseError("window: must have exactly the keys start and end")
+    start = parse_instant(value["start"], "window.start", tz)
+    end = parse_instant(value["end"], "window.end", tz)
+    if end <= start:
+        raise CaseError("window.end: must be after window.start")
+    return start, end
+
+
+def _policies(value: Any, root: Path, tz: ZoneInfo) -> tuple[PolicySnapshot, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not value:
+        raise CaseError("policies: must be a list of {at, path}, oldest (the baseline) first")
+    snapshots = []
+    for i, item in enumerate(value):
+        key = f"policies[{i}]"
+        if not isinstance(item, Mapping) or set(item) != {"at", "path"}:
+            raise CaseError(f"{key}: must have exactly the keys at and path")
+        at = parse_instant(item["at"], f"{key}.at", tz)
+        if snapshots and at <= snapshots[-1].at:
+            raise CaseError(f"{key}.at: snapshots must be listed oldest first, each later")
+        snapshots.append(PolicySnapshot(at=at, path=_existing(item["path"], f"{key}.path", root)))
+    return tuple(snapshots)
+
+
+def _section(raw: Mapping[str, Any], key: str, allowed: frozenset[str]) -> Mapping[str, Any]:
+    value = raw.get(key) or {}
+    if not isinstance(value, Mapping):
+        raise CaseError(f"{key}: must be a mapping with keys {', '.join(sorted(allowed))}")
+    for sub in value:
+        if sub not in allowed:
+            raise CaseError(f"{key}.{sub}: unknown key; use {', '.join(sorted(allowed))}")
+    return value
+
+
+def _file(section: Mapping[str, Any], sub: str, key: str, root: Path) -> Path | None:
+    if section.get(sub) in (None, ""):
+        return None
+    return _existing(section[sub], key, root)
+
+
+def _existing(value: Any, key: str, root: Path) -> Path:
+    if not isinstance(value, str) or not value or "\x00" in value:
+        raise CaseError(f"{key}: must be a file path relative to the case file")
+    path = root / value
+    if not path.is_file():
+        raise CaseError(f"{key}: file {value} not found (paths are relative to the case file)")
+    return path
+
+
+def _logs(value: Any, root: Path) -> tuple[LogSource, ...]:
+    if not isinstance(value, list) or not value:
+        raise CaseError("logs: required; list {format, path} entries, e.g. format: ranger-audit")
+    sources = []
+    for i, item in enumerate(value):
+        key = f"logs[{i}]"
+        if not isinstance(item, Mapping) or set(item) != {"format", "path"}:
+            raise CaseError(f"{key}: must have exactly the keys format and path")
+        fmt, pattern = item["format"], item["path"]
+        if fmt in LATER_FORMATS:
+            raise CaseError(f"{key}.format: {fmt} is not supported by this version yet")
+        if fmt not in SUPPORTED_FORMATS:
+            raise CaseError(
+                f"{key}.format: unknown format {fmt!r}; use one of {', '.join(SUPPORTED_FORMATS)}"
+            )
+        if not isinstance(pattern, str) or not pattern or "\x00" in pattern:
+            raise CaseError(f"{key}.path: must be a glob relative to the case file")
+        matched = sorted(
+            Path(p) for p in glob.glob(str(root / pattern), recursive=True) if Path(p).is_file()
+        )
+        if not matched:
+            raise CaseError(f"{key}.path: glob {pattern!r} matches no file; fix the path")
+        sources.append(LogSource(format=fmt, pattern=pattern, files=tuple(matched)))
+    return tuple(sources)
+
+
+def _on_behalf(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return DEFAULT_ON_BEHALF
+    if not isinstance(value, list) or not all(
+        isinstance(v, str) and PRINCIPAL.match(v.lower()) for v in value
+    ):
+        raise CaseError("on_behalf_services: must be a list of principal short names")
+    return tuple(sorted({v.lower() for v in value}))

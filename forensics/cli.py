@@ -1,0 +1,214 @@
+"""The `forensics` command: the only place that prints, picks exit codes and shows tracebacks.
+
+Library errors become one line on stderr and a non-zero exit status; `--debug` shows the
+traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from forensics.errors import EvidenceError, ForensicsError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.run(args) or 0)
+    except ForensicsError as exc:
+        if args.debug:
+            raise
+        print(f"forensics: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("forensics: interrupted; nothing was written", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    parser = argparse.ArgumentParser(
+        prog="forensics",
+        description="Reconstruct who read which exposed warehouse tables, from the logs.",
+        parents=[common],
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    evidence_opts = argparse.ArgumentParser(add_help=False)
+    evidence_opts.add_argument("case", help="the case file (YAML)")
+    evidence_opts.add_argument("--out", required=True, help="evidence folder to (re)write")
+    evidence_opts.add_argument(
+        "--keep-literals",
+        action="store_true",
+        help="keep literals in query_redacted (they may contain exposed data)",
+    )
+
+    p = sub.add_parser(
+        "investigate",
+        parents=[common, evidence_opts],
+        help="write the evidence folder for a case",
+        epilog="example: forensics investigate fixtures/incident-small/case.yaml --out out/ev",
+    )
+    p.set_defaults(run=_investigate)
+
+    p = sub.add_parser(
+        "report",
+        parents=[common, evidence_opts],
+        help="write the evidence and the notebook report beside it",
+        epilog="example: forensics report fixtures/incident-small/case.yaml --out out/ev",
+    )
+    p.set_defaults(run=_report)
+
+    p = sub.add_parser(
+        "verify",
+        parents=[common],
+        help="re-check an evidence folder against its manifest",
+        epilog="example: forensics verify out/ev --case fixtures/incident-small/case.yaml",
+    )
+    p.add_argument("folder", help="the evidence folder")
+    p.add_argument("--case", help="also re-hash the case's inputs")
+    p.set_defaults(run=_verify)
+
+    sql = sub.add_parser("sql", parents=[common], help="statement analysis").add_subparsers(
+        dest="sql_command", metavar="SUBCOMMAND", required=True
+    )
+    p = sql.add_parser(
+        "objects",
+        parents=[common],
+        help="objects each statement read and wrote, one JSON line per statement",
+        epilog="example: forensics sql objects --sql 'SELECT * FROM mci.keystrokes'",
+    )
+    p.add_argument("file", nargs="?", help="JSON lines with id, query, database, views")
+    p.add_argument("--sql", help="one statement instead of a file")
+    p.add_argument("--database", default="default", help="current database (with --sql)")
+    p.set_defaults(run=_sql_objects)
+
+    policy = sub.add_parser("policy", parents=[common], help="Ranger policy evaluation")
+    psub = policy.add_subparsers(dest="policy_command", metavar="SUBCOMMAND", required=True)
+    p = psub.add_parser(
+        "check",
+        parents=[common],
+        help="Ranger's decision for each request",
+        epilog="example: forensics policy check POLICIES.json --user alice --groups analysts "
+        "--access select --resource mci/keystrokes",
+    )
+    p.add_argument("policies", help="Ranger policy export (JSON)")
+    p.add_argument("requests", nargs="?", help="JSON lines of requests")
+    p.add_argument("--service-def", default=None, help="service definition JSON (default: hive)")
+    p.add_argument("--roles", default=None, help="Ranger roles export (JSON)")
+    p.add_argument("--user")
+    p.add_argument("--groups", default="", help="comma-separated groups")
+    p.add_argument("--access", default="select")
+    p.add_argument("--resource", help="db/table[/column] for hive, a path for hdfs")
+    p.set_defaults(run=_policy_check)
+    return parser
+
+
+def _investigate(args: argparse.Namespace) -> int:
+    from forensics.investigation import Settings, investigate
+
+    out = investigate(Settings.build(args.case, args.out, args.keep_literals))
+    print(f"evidence: {out}")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from forensics.report import run_report
+
+    out, html = run_report(args.case, args.out, keep_literals=args.keep_literals)
+    print(f"evidence: {out}")
+    print(f"report:   {html}")
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from forensics.case import load_case
+    from forensics.evidence import verify
+
+    case = load_case(args.case) if args.case else None
+    problems = verify(Path(args.folder), case)
+    for problem in problems:
+        print(f"DIFFERS {problem}")
+    if problems:
+        raise EvidenceError(f"{args.folder}: {len(problems)} difference(s) from the manifest")
+    print(f"ok: {args.folder} matches its manifest")
+    return 0
+
+
+def _sql_objects(args: argparse.Namespace) -> int:
+    from forensics.errors import InputError
+    from forensics.sqlrefs import extract_objects, objects_jsonl
+
+    if (args.file is None) == (args.sql is None):
+        raise InputError("give either FILE.jsonl or --sql 'STATEMENT', not both or neither")
+    if args.sql is not None:
+        found = extract_objects(args.sql, database=args.database)
+        record = {
+            "reads": list(found.reads),
+            "writes": list(found.writes),
+            "kind": found.kind,
+            "status": found.status,
+        }
+        if found.reason:
+            record["reason"] = found.reason
+        print(json.dumps(record))
+        return 0
+    with _open_text(args.file) as lines:
+        for record in objects_jsonl(lines):
+            print(json.dumps(record))
+    return 0
+
+
+def _policy_check(args: argparse.Namespace) -> int:
+    from forensics.errors import PolicyError
+    from forensics.policy import check_requests
+
+    if args.requests is None:
+        if not args.user or not args.resource:
+            raise PolicyError("give REQUESTS.jsonl, or --user and --resource for one request")
+        service = "hdfs" if args.resource.startswith("/") else "hive"
+        keys = ("database", "table", "column")
+        resource = (
+            {"path": args.resource}
+            if service == "hdfs"
+            else dict(zip(keys, args.resource.split("/", 2)))
+        )
+        request = {
+            "id": "1",
+            "service": service,
+            "user": args.user,
+            "groups": [g for g in args.groups.split(",") if g],
+            "access": args.access,
+            "resource": resource,
+        }
+        lines = [json.dumps(request)]
+        for result in check_requests(args.policies, lines, args.service_def, args.roles):
+            print(json.dumps(result))
+        return 0
+    with _open_text(args.requests) as lines:
+        for result in check_requests(args.policies, lines, args.service_def, args.roles):
+            print(json.dumps(result))
+    return 0
+
+
+def _open_text(path: str):
+    from forensics.errors import InputError
+
+    try:
+        return open(path, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
+
+
+if __name__ == "__main__":
+    sys.exit(main())

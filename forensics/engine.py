@@ -1,0 +1,64 @@
+"""The embedded engine: a DuckDB connection that holds events and scope tables.
+
+The heavy joins of an investigation run here, never in Python loops. The connection works
+in UTC and its memory is bounded (DuckDB spills to disk beyond the limit).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+
+import duckdb
+import pyarrow as pa
+
+DEFAULT_MEMORY_LIMIT = "4GB"
+
+
+def connect(memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int | None = None) -> duckdb.DuckDBPyConnection:
+    """A fresh in-memory DuckDB connection configured for reproducible investigations."""
+    return duckdb.connect(
+        ":memory:",
+        config={
+            "threads": threads or max(1, os.cpu_count() or 1),
+            "memory_limit": memory_limit,
+            "TimeZone": "UTC",
+            "preserve_insertion_order": True,
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+        },
+    )
+
+
+def load_arrow(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
+    """Create (or replace) table `name` from an Arrow table."""
+    if _exists(con, name):
+        con.execute("DROP TABLE " + _identifier(name))
+    con.from_arrow(table).create(name)
+
+
+def load_rows(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    schema: Sequence[tuple[str, pa.DataType]],
+    rows: Iterable[Sequence[object]],
+) -> None:
+    """Create (or replace) table `name` with `schema` from Python rows."""
+    arrow_schema = pa.schema(list(schema))
+    columns = list(zip(*rows)) or [[] for _ in schema]
+    arrays = [pa.array(list(col), type=f.type) for col, f in zip(columns, arrow_schema)]
+    load_arrow(con, name, pa.Table.from_arrays(arrays, schema=arrow_schema))
+
+
+def _exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    found = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = $name", {"name": name}
+    ).fetchone()
+    return bool(found and found[0])
+
+
+def _identifier(name: str) -> str:
+    """A quoted identifier for one of our own table names (never user input)."""
+    if not name.replace("_", "").isalnum():
+        raise ValueError(f"internal table name {name!r} is not an identifier")
+    return '"' + name + '"'

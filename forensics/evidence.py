@@ -1,0 +1,189 @@
+"""Evidence: the contract's CSV files and manifest, written atomically, and their verification.
+
+Everything is written into a private staging folder beside the target and renamed into
+place only when complete, so an interrupted run leaves the previous evidence intact.
+Folders are created 0700 and files 0600: the evidence describes access to sensitive data.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import socket
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+import duckdb
+
+from forensics import __version__, queries
+from forensics.case import Case
+from forensics.errors import EvidenceError
+from forensics.ingest import FileCounts
+
+#: Evidence files in the order the contract lists them, each produced by queries/evidence/.
+EVIDENCE_FILES = (
+    "exposure_enabled_reads",
+    "access_events",
+    "objects",
+    "principals",
+    "derived_copies",
+    "unexplained_reads",
+    "quarantine",
+)
+MANIFEST = "manifest.json"
+DEPENDENCIES = ("duckdb", "pandas", "pyarrow", "sqlglot", "sqlparse")
+_CHUNK = 1 << 20
+
+
+@contextlib.contextmanager
+def staged_output(target: Path) -> Iterator[Path]:
+    """A private folder that replaces `target` when the block completes, or vanishes."""
+    target = target.absolute()
+    if target.exists() and not _replaceable(target):
+        raise EvidenceError(
+            f"{target}: exists and is not an evidence folder of this toolkit; "
+            "choose another --out or remove it"
+        )
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
+    try:
+        yield stage
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    _swap_into_place(stage, target)
+
+
+def _replaceable(target: Path) -> bool:
+    return target.is_dir() and ((target / MANIFEST).is_file() or not any(target.iterdir()))
+
+
+def _swap_into_place(stage: Path, target: Path) -> None:
+    old = None
+    if target.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+        os.rename(target, old / "evidence")
+    os.rename(stage, target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class Output:
+    """One written evidence file."""
+
+    name: str
+    sha256: str
+    rows: int
+
+
+def write_evidence(con: duckdb.DuckDBPyConnection, stage: Path) -> list[Output]:
+    """Write every evidence CSV of the contract into `stage`, rows sorted, files private."""
+    outputs = []
+    for name in EVIDENCE_FILES:
+        path = stage / f"{name}.csv"
+        relation = queries.relation(con, f"evidence/{name}")
+        relation.write_csv(str(path), header=True, quotechar='"', na_rep="")
+        os.chmod(path, 0o600)
+        rows = relation.shape[0]
+        outputs.append(Output(path.name, sha256_file(path), rows))
+    return outputs
+
+
+def write_manifest(
+    stage: Path,
+    case: Case,
+    counts: tuple[FileCounts, ...],
+    duplicates: Mapping[str, int],
+    outputs: list[Output],
+    options: Mapping[str, object],
+    started: datetime,
+) -> None:
+    """The manifest: inputs, options, versions and outputs; only `run` varies between runs."""
+    by_file = {c.source_file: c for c in counts}
+    inputs = []
+    for path in case.input_files():
+        rel = case.relpath(path)
+        entry: dict[str, object] = {"path": rel, "sha256": sha256_file(path)}
+        entry["bytes"] = path.stat().st_size
+        if rel in by_file:
+            c = by_file[rel]
+            entry.update(
+                format=c.format,
+                lines=c.lines,
+                parsed=c.parsed,
+                quarantined=c.quarantined,
+                duplicates=duplicates.get(rel, 0),
+            )
+        inputs.append(entry)
+    manifest = {
+        "case": case.name,
+        "tool": {"name": "forensics", "version": __version__},
+        "dependencies": {d: _version(d) for d in DEPENDENCIES},
+        "options": dict(sorted(options.items())),
+        "inputs": inputs,
+        "outputs": [{"path": o.name, "sha256": o.sha256, "rows": o.rows} for o in outputs],
+        "run": {
+            "started": started.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "host": socket.gethostname(),
+        },
+    }
+    path = stage / MANIFEST
+    path.write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    os.chmod(path, 0o600)
+
+
+def verify(folder: Path, case: Case | None = None) -> list[str]:
+    """Every difference between an evidence folder and its manifest (empty when intact)."""
+    manifest_path = folder / MANIFEST
+    if not manifest_path.is_file():
+        raise EvidenceError(f"{folder}: no {MANIFEST}; is this an evidence folder?")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        outputs = manifest["outputs"]
+    except (json.JSONDecodeError, KeyError, UnicodeDecodeError):
+        return [f"{MANIFEST}: unreadable or missing its outputs section"]
+    problems = []
+    for out in outputs:
+        path = folder / out["path"]
+        if not path.is_file():
+            problems.append(f"{out['path']}: missing")
+        elif sha256_file(path) != out["sha256"]:
+            problems.append(f"{out['path']}: sha256 differs from the manifest (file changed)")
+    listed = {o["path"] for o in outputs} | {MANIFEST}
+    for extra in sorted(p.name for p in folder.glob("*.csv") if p.name not in listed):
+        problems.append(f"{extra}: not listed in the manifest")
+    if case is not None:
+        recorded = {i["path"]: i for i in manifest.get("inputs", [])}
+        for path in case.input_files():
+            rel = case.relpath(path)
+            if rel not in recorded:
+                problems.append(f"input {rel}: not in the manifest")
+            elif sha256_file(path) != recorded[rel]["sha256"]:
+                problems.append(f"input {rel}: sha256 differs from the manifest (input changed)")
+        for rel in sorted(set(recorded) - {case.relpath(p) for p in case.input_files()}):
+            problems.append(f"input {rel}: in the manifest but not in the case")
+    return problems
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "not installed"

@@ -1,0 +1,73 @@
+"""Ingest: every log line of the case parsed into normalized events, or quarantined.
+
+The counts reconcile per file: parsed + quarantined = lines. Duplicates are kept here and
+removed by the engine (`forensics.engine`), which also counts them per file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from forensics.case import Case
+from forensics.ingest import hdfs, metastore, ranger, trino
+from forensics.ingest.base import BadLine, LineContext
+from forensics.ingest.reader import read_lines
+from forensics.schema import Event, Quarantined, events_table, quarantine_table
+
+Parser = Callable[[str, LineContext], list[Event]]
+PARSERS: dict[str, Parser] = {
+    ranger.FORMAT: ranger.parse,
+    hdfs.FORMAT: hdfs.parse,
+    metastore.FORMAT: metastore.parse,
+    trino.FORMAT: trino.parse,
+}
+
+
+@dataclass(frozen=True)
+class FileCounts:
+    """How the lines of one input log file were accounted for."""
+
+    source_file: str
+    format: str
+    lines: int
+    parsed: int
+    quarantined: int
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """Normalized events (duplicates still in), quarantined lines and per-file counts."""
+
+    events: pa.Table
+    quarantine: pa.Table
+    files: tuple[FileCounts, ...]
+
+
+def ingest(case: Case) -> IngestResult:
+    """Parse every log file of the case, in the order of their paths relative to the case."""
+    jobs = sorted(
+        ((case.relpath(path), path, source.format) for source in case.logs for path in source.files),
+    )
+    events: list[Event] = []
+    bad: list[Quarantined] = []
+    counts = []
+    for rel, path, fmt in jobs:
+        parse = PARSERS[fmt]
+        lines = parsed = quarantined = 0
+        for line in read_lines(path):
+            lines += 1
+            reason = line.problem
+            if line.text is not None:
+                try:
+                    events.extend(parse(line.text, LineContext(rel, line.number, case.timezone)))
+                    parsed += 1
+                    continue
+                except BadLine as exc:
+                    reason = str(exc)
+            bad.append(Quarantined(rel, line.number, fmt, reason or "unparseable"))
+            quarantined += 1
+        counts.append(FileCounts(rel, fmt, lines, parsed, quarantined))
+    return IngestResult(events_table(events), quarantine_table(bad), tuple(counts))

@@ -1,0 +1,33 @@
+"""What every format parser shares: the per-line context and the quarantine signal."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+
+class BadLine(Exception):  # noqa: N818 - a signal, not an error shown to the user
+    """Raised by a parser for a line it cannot parse; the message is the quarantine reason."""
+
+
+@dataclass(frozen=True)
+class LineContext:
+    """Where a line came from, and the zone in which its offset-less times are read."""
+
+    source_file: str
+    line: int
+    tz: ZoneInfo
+
+    def event_id(self, prefix: str, index: int = 0) -> str:
+        """A stable id for an event that carries none: derived from file, line and index."""
+        digest = hashlib.sha256(f"{self.source_file}\x00{self.line}\x00{index}".encode())
+        return f"{prefix}-{digest.hexdigest()[:16]}"
+
+
+def require(record: dict, key: str) -> object:
+    """The value of a required field, or `BadLine` naming the missing field."""
+    value = record.get(key)
+    if value is None or value == "":
+        raise BadLine(f"missing field {key}")
+    return value

@@ -1,0 +1,123 @@
+"""HDFS NameNode audit log (`FSNamesystem.audit`): tab-separated key=value after a log4j prefix."""
+
+from __future__ import annotations
+
+import re
+
+from forensics.ingest.base import BadLine, LineContext, require
+from forensics.ingest.reader import parse_local_time
+from forensics.names import principal_short
+from forensics.schema import ALLOWED, DENIED, OP_METADATA, OP_OTHER, OP_READ, OP_WRITE, Event
+
+FORMAT = "hdfs-audit"
+_LINE = re.compile(
+    r"^(?P<ts>\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2},\d{3})\s+\w+\s+"
+    r"(?:\[[^\]]*\]\s+)?(?:\S*\.)?(?:FSNamesystem\.audit|audit):\s(?P<fields>.*)$"
+)
+_READ = frozenset({"open"})
+_METADATA = frozenset(
+    {
+        "getfileinfo",
+        "liststatus",
+        "contentsummary",
+        "getaclstatus",
+        "getxattrs",
+        "listxattrs",
+        "checkaccess",
+        "getstoragepolicy",
+        "listcachedirectives",
+        "listencryptionzones",
+        "getEZForPath".lower(),
+        "listSnapshottableDirectory".lower(),
+    }
+)
+_WRITE = frozenset(
+    {
+        "create",
+        "append",
+        "rename",
+        "delete",
+        "mkdirs",
+        "setpermission",
+        "setowner",
+        "setacl",
+        "modifyaclentries",
+        "removeaclentries",
+        "removedefaultacl",
+        "removeacl",
+        "setreplication",
+        "settimes",
+        "truncate",
+        "concat",
+        "setxattr",
+        "removexattr",
+        "createsymlink",
+    }
+)
+
+
+def parse(text: str, ctx: LineContext) -> list[Event]:
+    """The event of one NameNode audit line."""
+    match = _LINE.match(text)
+    if not match:
+        raise BadLine("not an FSNamesystem.audit line")
+    fields = _fields(match["fields"])
+    ugi = str(require(fields, "ugi"))
+    cmd = str(require(fields, "cmd"))
+    allowed = str(require(fields, "allowed")).lower()
+    if allowed not in ("true", "false"):
+        raise BadLine(f"allowed must be true or false, got {allowed[:20]!r}")
+    time_ms = parse_local_time(match["ts"].replace("T", " "), ctx.tz, "%Y-%m-%d %H:%M:%S,%f")
+    raw_user = ugi.split(" ", 1)[0]
+    src = _null(fields.get("src"))
+    dst = _null(fields.get("dst"))
+    op = _op(cmd)
+    return [
+        Event(
+            event_id=ctx.event_id("hdfs"),
+            time_ms=time_ms,
+            source_format=FORMAT,
+            source_file=ctx.source_file,
+            source_line=ctx.line,
+            engine="hdfs",
+            principal=principal_short(raw_user),
+            principal_raw=raw_user,
+            op=op,
+            action=cmd,
+            object=None,
+            columns=None,
+            path=dst if cmd.lower() == "rename" and dst else src,
+            result=ALLOWED if allowed == "true" else DENIED,
+            policy_id=None,
+            client_ip=(_null(fields.get("ip")) or "").lstrip("/") or None,
+            session_id=None,
+            query_id=_null(fields.get("callerContext")),
+            query_text=None,
+            event_count=1,
+            dedup_key=None,
+        )
+    ]
+
+
+def _fields(body: str) -> dict[str, str]:
+    fields = {}
+    for part in body.split("\t"):
+        key, sep, value = part.partition("=")
+        if sep:
+            fields[key.strip()] = value.strip()
+    return fields
+
+
+def _null(value: str | None) -> str | None:
+    return None if value in (None, "", "null") else value
+
+
+def _op(cmd: str) -> str:
+    verb = cmd.lower()
+    if verb in _READ:
+        return OP_READ
+    if verb in _METADATA:
+        return OP_METADATA
+    if verb in _WRITE:
+        return OP_WRITE
+    return OP_OTHER

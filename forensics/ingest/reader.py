@@ -1,0 +1,81 @@
+"""Reading log files line by line, whatever state they arrive in.
+
+Every physical line is handed on exactly once, either decoded or with the reason it cannot
+be: gzip is read transparently, CRLF is tolerated, invalid UTF-8 and NUL bytes are reported
+so the caller can quarantine the line, and a gzip file cut short is reported after the
+lines that could be read.
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+class Line(NamedTuple):
+    """One physical line: its 1-based number and its text, or why it has none."""
+
+    number: int
+    text: str | None
+    problem: str | None
+
+
+def read_lines(path: Path) -> Iterator[Line]:
+    """Yield every line of `path` (gzip or plain); a broken line has `text=None`."""
+    opener = gzip.open if _is_gzip(path) else open
+    number = 0
+    with opener(path, "rb") as stream:
+        try:
+            for raw in stream:
+                number += 1
+                yield _decode(number, raw)
+        except (EOFError, zlib.error, gzip.BadGzipFile, OSError) as exc:
+            yield Line(number + 1, None, f"compressed stream ends early ({type(exc).__name__})")
+
+
+def count_lines(path: Path) -> int:
+    """Physical lines in a file, read the same way `read_lines` reads them."""
+    return sum(1 for _ in read_lines(path))
+
+
+def _is_gzip(path: Path) -> bool:
+    with open(path, "rb") as f:
+        return f.read(2) == b"\x1f\x8b"
+
+
+def _decode(number: int, raw: bytes) -> Line:
+    body = raw.rstrip(b"\n").rstrip(b"\r")
+    if b"\x00" in body:
+        return Line(number, None, "line contains NUL bytes")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return Line(number, None, f"invalid UTF-8 at byte {exc.start}")
+    if not text.strip():
+        return Line(number, None, "empty line")
+    return Line(number, text, None)
+
+
+def local_to_epoch_ms(moment: datetime, tz: ZoneInfo) -> int:
+    """Milliseconds since the epoch of a wall-clock time read in `tz` (aware times as is)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=tz)
+    delta = moment.astimezone(timezone.utc) - _EPOCH
+    return delta.days * 86_400_000 + delta.seconds * 1000 + delta.microseconds // 1000
+
+
+def parse_local_time(text: str, tz: ZoneInfo, fmt: str) -> int:
+    """Epoch ms of a timestamp written with `fmt` in the log's local zone `tz`."""
+    return local_to_epoch_ms(datetime.strptime(text, fmt), tz)
+
+
+def parse_iso_time(text: str, tz: ZoneInfo) -> int:
+    """Epoch ms of an ISO-8601 time; one without offset is read in `tz`."""
+    return local_to_epoch_ms(datetime.fromisoformat(text.replace("Z", "+00:00")), tz)

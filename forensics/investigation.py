@@ -1,0 +1,70 @@
+"""The main job: a case file in, a sealed evidence folder out.
+
+`Settings` is the one place where the case file, CLI options and notebook parameters meet
+and are validated; `investigate` runs the stages in the order the data flows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from forensics import engine
+from forensics.case import Case, load_case
+from forensics.catalog import load_catalog
+from forensics.evidence import staged_output, write_evidence, write_manifest
+from forensics.ingest import ingest
+from forensics.reconstruct import load_scope, reconstruct
+from forensics.scope import derive_scope
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that decides the evidence, validated once."""
+
+    case: Case
+    out: Path
+    keep_literals: bool = False
+    memory_limit: str = engine.DEFAULT_MEMORY_LIMIT
+
+    @classmethod
+    def build(cls, case_path: str | Path, out: str | Path, keep_literals: bool = False) -> Settings:
+        """Load the case file and combine it with the options."""
+        return cls(case=load_case(case_path), out=Path(out), keep_literals=bool(keep_literals))
+
+    def options(self) -> dict[str, object]:
+        """The options recorded in the manifest (those that change the evidence)."""
+        return {"keep_literals": self.keep_literals}
+
+
+def investigate(
+    settings: Settings, extra: Callable[[Path], None] | None = None
+) -> Path:
+    """Run the whole investigation and write the evidence folder `settings.out`.
+
+    `extra`, if given, is called with the staging folder after the evidence is written
+    (the report uses it to render notebooks beside the evidence before anything is moved
+    into place).
+    """
+    started = datetime.now(timezone.utc)
+    case = settings.case
+    catalog = load_catalog(case)
+    ingested = ingest(case)
+    con = engine.connect(memory_limit=settings.memory_limit)
+    try:
+        log_principals = set(ingested.events.column("principal").to_pylist())
+        scope = derive_scope(case, catalog, log_principals)
+        load_scope(con, catalog, scope, case.on_behalf_services)
+        duplicates = reconstruct(con, case, ingested, settings.keep_literals)
+        with staged_output(settings.out) as stage:
+            outputs = write_evidence(con, stage)
+            write_manifest(
+                stage, case, ingested.files, duplicates, outputs, settings.options(), started
+            )
+            if extra is not None:
+                extra(stage)
+    finally:
+        con.close()
+    return settings.out.absolute()

@@ -1,0 +1,214 @@
+"""Reconstruct: from normalized events to classified accesses and derived copies.
+
+The engine holds the tables; this module loads the case's scope into it, runs the
+`queries/normalize` and `queries/reconstruct` files in order, and follows copies made from
+exposed data generation by generation (copies of copies too).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+import pyarrow as pa
+
+from forensics import queries
+from forensics.case import Case
+from forensics.catalog import Catalog
+from forensics.engine import load_arrow, load_rows
+from forensics.errors import InputError
+from forensics.ingest import IngestResult
+from forensics.redact import redact
+from forensics.scope import Scope
+from forensics.sqlrefs import ViewCatalog, extract_objects
+
+MAX_GENERATIONS = 64
+_TS = pa.timestamp("ms")
+_COPY_EDGE_SCHEMA = [
+    ("source_object", pa.string()),
+    ("derived_object", pa.string()),
+    ("principal", pa.string()),
+    ("time", _TS),
+    ("statement_kind", pa.string()),
+    ("generation", pa.int64()),
+    ("query_id", pa.string()),
+    ("source_file", pa.string()),
+    ("source_line", pa.int64()),
+]
+_KINDS = {"ctas": "ctas", "insert": "insert", "export": "export", "merge": "insert", "update": "insert"}
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A statement that may have written something, and the objects it wrote."""
+
+    key: str
+    principal: str
+    time: datetime
+    query_id: str | None
+    kind: str
+    targets: tuple[str, ...]
+
+
+def load_scope(
+    con: duckdb.DuckDBPyConnection, catalog: Catalog, scope: Scope, on_behalf: Iterable[str]
+) -> None:
+    """Put the catalog, windows, baseline and directory into the engine."""
+    s = pa.string()
+    load_rows(
+        con,
+        "catalog_objects",
+        [("object", s), ("type", s), ("location", s)],
+        [(o.object, o.type, o.location) for o in catalog.objects.values()],
+    )
+    load_rows(
+        con,
+        "view_bases",
+        [("view", s), ("base", s)],
+        view_bases(catalog),
+    )
+    load_rows(
+        con,
+        "sensitivity",
+        [("object", s), ("column", s), ("category", s)],
+        catalog.sensitivity,
+    )
+    load_rows(
+        con,
+        "people",
+        [("principal", s), ("kind", s), ("org", s)],
+        [(p, kind, org) for p, (kind, org) in sorted(catalog.people.items())],
+    )
+    load_rows(
+        con,
+        "windows",
+        [("object", s), ("start", _TS), ("end", _TS), ("opened_by", s)],
+        [(w.object, _naive(w.start), _naive(w.end), w.opened_by) for w in scope.windows],
+    )
+    load_rows(con, "baseline", [("object", s), ("principal", s)], sorted(scope.baseline))
+    load_rows(
+        con,
+        "exposed_objects",
+        [("object", s), ("baseline_principals", pa.int64())],
+        [(o, scope.baseline_count(o)) for o in scope.exposed],
+    )
+    load_rows(con, "on_behalf", [("principal", s)], [(p,) for p in sorted(on_behalf)])
+
+
+def view_bases(catalog: Catalog) -> list[tuple[str, str]]:
+    """Every (view, object under it), nested views included, from the view definitions."""
+    views = ViewCatalog.from_definitions(catalog.view_definitions)
+    pairs = []
+    for view, definition in sorted(catalog.view_definitions.items()):
+        found = extract_objects(definition, database=view.split(".", 1)[0], views=views)
+        if found.status == "unparsed":
+            raise InputError(
+                f"catalog views: the definition of {view} cannot be parsed ({found.reason}); "
+                "correct it in the views CSV"
+            )
+        pairs += [(view, base) for base in found.reads if base != view]
+    return sorted(set(pairs))
+
+
+def reconstruct(
+    con: duckdb.DuckDBPyConnection, case: Case, ingested: IngestResult, keep_literals: bool
+) -> dict[str, int]:
+    """Run every reconstruction step; returns duplicates dropped per input file."""
+    load_arrow(con, "raw_events", ingested.events)
+    load_arrow(con, "quarantine", ingested.quarantine)
+    queries.execute(con, "normalize/events")
+    duplicates = dict(queries.relation(con, "normalize/duplicates").fetchall())
+    queries.execute(con, "reconstruct/access")
+    edges = follow_copies(con)
+    load_rows(con, "copy_edges", _COPY_EDGE_SCHEMA, edges)
+    queries.execute(con, "reconstruct/object_categories")
+    texts = con.sql("SELECT DISTINCT query_text FROM classified WHERE query_text IS NOT NULL")
+    load_rows(
+        con,
+        "redactions",
+        [("query_text", pa.string()), ("query_redacted", pa.string())],
+        [(t, t if keep_literals else redact(t)) for (t,) in sorted(texts.fetchall())],
+    )
+    queries.execute(con, "reconstruct/access_rows")
+    return duplicates
+
+
+def follow_copies(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    """Derived copies, generation by generation, until no statement adds a new one.
+
+    Generation 1: objects written by a statement that made an exposure-enabled read.
+    Generation n+1: objects written by a statement that read a generation-n copy after
+    it was made. Each round re-classifies, because reads of new copies become secondary.
+    """
+    statements = {s.key: s for s in write_statements(con)}
+    copies: dict[str, tuple[datetime, int]] = {}
+    edges: dict[tuple[str, str, str], tuple] = {}
+    for _ in range(MAX_GENERATIONS):
+        load_rows(
+            con,
+            "copies",
+            [("object", pa.string()), ("created_at", _TS), ("generation", pa.int64())],
+            [(o, t, g) for o, (t, g) in sorted(copies.items())],
+        )
+        queries.execute(con, "reconstruct/classify")
+        edges = {}
+        for key, source, classification, _time, source_file, source_line in queries.relation(
+            con, "reconstruct/statement_sources"
+        ).fetchall():
+            statement = statements.get(key)
+            if statement is None:
+                continue
+            generation = 1 if classification == "exposure_enabled" else copies[source][1] + 1
+            for target in statement.targets:
+                if target == source:
+                    continue
+                edge = (source, target, key)
+                row = (
+                    source,
+                    target,
+                    statement.principal,
+                    statement.time,
+                    statement.kind,
+                    generation,
+                    statement.query_id,
+                    source_file,
+                    source_line,
+                )
+                if edge not in edges or edges[edge][5] > generation:
+                    edges[edge] = row
+        found: dict[str, tuple[datetime, int]] = {}
+        for row in edges.values():
+            target, time, generation = row[1], row[3], row[5]
+            old = found.get(target)
+            found[target] = (min(time, old[0]), min(generation, old[1])) if old else (time, generation)
+        if found == copies:
+            break
+        copies = found
+    return sorted(edges.values(), key=lambda r: tuple("" if v is None else str(v) for v in r))
+
+
+def write_statements(con: duckdb.DuckDBPyConnection) -> list[Statement]:
+    """Statements that wrote something, with their targets from the log and from the text."""
+    result = []
+    for key, principal, time, text, query_id, written in queries.relation(
+        con, "reconstruct/write_statements"
+    ).fetchall():
+        found = extract_objects(text) if text else None
+        kind = _KINDS.get(found.kind, found.kind) if found else "unknown"
+        targets = set(written or ())
+        if found is not None and found.status != "unparsed":
+            if not targets:
+                targets |= set(found.writes)
+            if found.path_writes:
+                targets |= set(found.path_writes)
+                kind = "insert_directory" if found.kind in ("insert", "query") else kind
+        if targets:
+            result.append(Statement(key, principal, time, query_id, kind, tuple(sorted(targets))))
+    return result
+
+
+def _naive(moment: datetime | None) -> datetime | None:
+    """UTC wall time without zone, as the engine stores every timestamp."""
+    return None if moment is None else moment.replace(tzinfo=None)

@@ -1,0 +1,11 @@
+-- name: access
+-- description: One row per (event, object touched): the object the log names, and for a view every object under it.
+CREATE OR REPLACE TABLE access AS
+SELECT e.*, e.object AS target,
+    CASE e.engine WHEN 'hdfs' THEN 'path' WHEN 'trino' THEN 'trino' ELSE 'direct' END AS via,
+    NULL::VARCHAR AS via_view
+FROM events e
+WHERE e.object IS NOT NULL
+UNION ALL
+SELECT e.*, vb.base AS target, 'view:' || e.object AS via, e.object AS via_view
+FROM events e JOIN view_bases vb ON vb.view = e.object

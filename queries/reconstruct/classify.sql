@@ -1,0 +1,38 @@
+-- name: classify
+-- description: Classify every access to an exposed object or a derived copy, per the evidence contract.
+-- Order matters: a denied attempt is 'denied' whoever made it; metadata calls and writes are
+-- never reads; an on-behalf service's file opens are never its own reads; reads of a copy
+-- made from an exposed object are 'secondary'; then baseline, window, or outside the window.
+CREATE OR REPLACE TABLE classified AS
+WITH in_scope AS (
+    SELECT a.*, c.generation AS copy_generation
+    FROM access a LEFT JOIN copies c ON c.object = a.target
+    WHERE a.target IN (SELECT object FROM windows)
+        OR (c.object IS NOT NULL AND a.time >= c.created_at)
+),
+flags AS (
+    SELECT s.*,
+        EXISTS (
+            SELECT 1 FROM baseline b
+            WHERE b.object IN (s.target, s.via_view) AND b.principal IN (s.principal, '*')
+        ) AS is_baseline,
+        EXISTS (
+            SELECT 1 FROM windows w
+            WHERE w.object IN (s.target, s.via_view) AND s.time >= w.start
+                AND (w."end" IS NULL OR s.time < w."end")
+        ) AS in_window
+    FROM in_scope s
+)
+SELECT f.* EXCLUDE (is_baseline, in_window),
+    CASE
+        WHEN f.result = 'denied' THEN 'denied'
+        WHEN f.op = 'metadata' THEN 'metadata'
+        WHEN f.op = 'write' THEN 'write'
+        WHEN f.op = 'other' THEN 'other'
+        WHEN f.engine = 'hdfs' AND f.principal IN (SELECT principal FROM on_behalf) THEN 'on_behalf'
+        WHEN f.copy_generation IS NOT NULL THEN 'secondary'
+        WHEN f.is_baseline THEN 'baseline'
+        WHEN f.in_window THEN 'exposure_enabled'
+        ELSE 'outside_window'
+    END AS classification
+FROM flags f

@@ -1,0 +1,15 @@
+-- name: write_statements
+-- description: Statements that may have written something: a write event, or text that says so.
+-- Only these are parsed for derived copies (most statements only read).
+SELECT statement_key,
+    arg_min(principal, (time, source_file, source_line)) AS principal,
+    min(time) AS time,
+    arg_min(query_text, (source_file, source_line)) AS query_text,
+    arg_min(query_id, (source_file, source_line)) AS query_id,
+    list(DISTINCT object ORDER BY object) FILTER (WHERE op = 'write' AND object IS NOT NULL) AS written
+FROM events
+WHERE statement_key IS NOT NULL
+GROUP BY statement_key
+HAVING bool_or(op = 'write')
+    OR bool_or(regexp_matches(query_text, '(?i)\b(insert|create|export)\b'))
+ORDER BY statement_key
