@@ -17,23 +17,24 @@ DEFAULT_MEMORY_LIMIT = "4GB"
 
 def connect(memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int | None = None) -> duckdb.DuckDBPyConnection:
     """A fresh in-memory DuckDB connection configured for reproducible investigations."""
-    return duckdb.connect(
+    con = duckdb.connect(
         ":memory:",
         config={
             "threads": threads or max(1, os.cpu_count() or 1),
             "memory_limit": memory_limit,
-            "TimeZone": "UTC",
             "preserve_insertion_order": True,
             "autoinstall_known_extensions": False,
             "autoload_known_extensions": False,
         },
     )
+    con.sql("SET TimeZone = 'UTC'")
+    return con
 
 
 def load_arrow(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
     """Create (or replace) table `name` from an Arrow table."""
     if _exists(con, name):
-        con.execute("DROP TABLE " + _identifier(name))
+        con.sql("DROP TABLE " + _identifier(name))
     con.from_arrow(table).create(name)
 
 
@@ -51,10 +52,10 @@ def load_rows(
 
 
 def _exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    found = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = $name", {"name": name}
-    ).fetchone()
-    return bool(found and found[0])
+    found = con.sql(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = $name", params={"name": name}
+    ).fetchall()
+    return bool(found[0][0])
 
 
 def _identifier(name: str) -> str:

@@ -96,7 +96,7 @@ def relation(con: duckdb.DuckDBPyConnection, name: str, **values: object) -> duc
 def execute(con: duckdb.DuckDBPyConnection, name: str, **values: object) -> None:
     """Run a query file that creates or replaces a table."""
     query = load(name)
-    con.execute(query.sql, bind(query, values) or None)
+    con.sql(query.sql, params=bind(query, values) or None)
 
 
 def _check(query: str, name: str, kind: str, value: object) -> object:

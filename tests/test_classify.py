@@ -1,0 +1,126 @@
+"""The reconstruction queries on hand-made tables: deduplication, paths, views, classes."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import duckdb
+import pyarrow as pa
+import pytest
+
+from forensics import engine, queries
+from forensics.schema import Event, events_table
+
+T0 = int(datetime(2026, 6, 18, 10, 0, tzinfo=timezone.utc).timestamp() * 1000)
+S = pa.string()
+TS = pa.timestamp("ms")
+
+
+def _event(**fields) -> Event:
+    base = dict(
+        event_id="e1", time_ms=T0, source_format="ranger-audit", source_file="a.log",
+        source_line=1, engine="hive", principal="carl", principal_raw="carl", op="read",
+        action="SELECT", object="mci.k", columns=None, path=None, result="allowed",
+        policy_id=6, client_ip=None, session_id=None, query_id=None, query_text=None,
+        event_count=1, dedup_key=None,
+    )
+    base.update(fields)
+    return Event(**base)
+
+
+def _engine(events: list[Event]) -> duckdb.DuckDBPyConnection:
+    con = engine.connect(threads=1)
+    engine.load_arrow(con, "raw_events", events_table(events))
+    engine.load_rows(
+        con,
+        "catalog_objects",
+        [("object", S), ("type", S), ("location", S)],
+        [
+            ("mci.k", "table", "/w/mci.db/k"),
+            ("mci.k2", "table", "/w/mci.db/k2"),
+            ("mci.k_sub", "table", "/w/mci.db/k/sub"),
+            ("mci.v", "view", None),
+        ],
+    )
+    engine.load_rows(con, "view_bases", [("view", S), ("base", S)], [("mci.v", "mci.k")])
+    start, end = datetime(2026, 6, 18, 9), datetime(2026, 6, 18, 13)
+    engine.load_rows(
+        con,
+        "windows",
+        [("object", S), ("start", TS), ("end", TS), ("opened_by", S)],
+        [("mci.k", start, end, "p"), ("mci.k_sub", start, end, "p")],
+    )
+    engine.load_rows(con, "baseline", [("object", S), ("principal", S)], [("mci.k", "ana"), ("mci.v", "vic")])
+    engine.load_rows(con, "on_behalf", [("principal", S)], [("hive",)])
+    engine.load_rows(
+        con, "copies", [("object", S), ("created_at", TS), ("generation", pa.int64())],
+        [("a.copy", datetime(2026, 6, 18, 9, 30), 1)],
+    )
+    queries.execute(con, "normalize/events")
+    queries.execute(con, "reconstruct/access")
+    queries.execute(con, "reconstruct/classify")
+    return con
+
+
+def _classes(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    return con.sql(
+        "SELECT event_id, target, via, classification FROM classified ORDER BY ALL"
+    ).fetchall()
+
+
+def test_same_ranger_id_counts_once_and_first_file_wins() -> None:
+    con = _engine([
+        _event(event_id="r1", dedup_key="r1", source_file="b.log"),
+        _event(event_id="r1", dedup_key="r1", source_file="a.log", source_line=9),
+    ])
+    assert con.sql("SELECT source_file, source_line FROM events").fetchall() == [("a.log", 9)]
+    dups = queries.relation(con, "normalize/duplicates").fetchall()
+    assert dups == [("b.log", 1)]
+
+
+def test_hdfs_open_in_both_logs_counts_once() -> None:
+    common = dict(engine="hdfs", object=None, path="/w/mci.db/k/f0", principal="kim")
+    con = _engine([
+        _event(event_id="h1", source_format="hdfs-audit", source_file="hdfs.log", **common),
+        _event(event_id="r1", dedup_key="r1", time_ms=T0 + 400, **common),
+        _event(event_id="h2", source_format="hdfs-audit", source_file="hdfs.log", source_line=2,
+               time_ms=T0 + 1500, **common),
+    ])
+    assert [r[0] for r in _classes(con)] == ["h1", "h2"]
+
+
+def test_paths_resolve_to_the_longest_location_prefix() -> None:
+    con = _engine([
+        _event(event_id="h1", engine="hdfs", object=None, path="/w/mci.db/k/ds=1/f0"),
+        _event(event_id="h2", engine="hdfs", object=None, path="/w/mci.db/k/sub/f0"),
+        _event(event_id="h3", engine="hdfs", object=None, path="/w/mci.db/k2/f0"),
+        _event(event_id="h4", engine="hdfs", object=None, path="/w/mci.db/kk/f0"),
+    ])
+    got = dict(con.sql("SELECT event_id, object FROM events").fetchall())
+    assert got == {"h1": "mci.k", "h2": "mci.k_sub", "h3": "mci.k2", "h4": None}
+
+
+@pytest.mark.parametrize(
+    ("event", "expected"),
+    [
+        (_event(), [("e1", "mci.k", "direct", "exposure_enabled")]),
+        (_event(principal="ana"), [("e1", "mci.k", "direct", "baseline")]),
+        (_event(result="denied"), [("e1", "mci.k", "direct", "denied")]),
+        (_event(op="metadata"), [("e1", "mci.k", "direct", "metadata")]),
+        (_event(time_ms=T0 - 2 * 3600_000), [("e1", "mci.k", "direct", "outside_window")]),
+        (_event(time_ms=T0 + 3 * 3600_000), [("e1", "mci.k", "direct", "outside_window")]),
+        (_event(engine="trino"), [("e1", "mci.k", "trino", "exposure_enabled")]),
+        (
+            _event(engine="hdfs", object=None, path="/w/mci.db/k/f", principal="hive"),
+            [("e1", "mci.k", "path", "on_behalf")],
+        ),
+        (_event(object="mci.v"), [("e1", "mci.k", "view:mci.v", "exposure_enabled")]),
+        (_event(object="mci.v", principal="vic"), [("e1", "mci.k", "view:mci.v", "baseline")]),
+        (_event(object="a.copy", principal="gus"), [("e1", "a.copy", "direct", "secondary")]),
+        (_event(object="a.copy", op="write"), [("e1", "a.copy", "direct", "write")]),
+        (_event(object="a.copy", time_ms=T0 - 3600_000), []),
+        (_event(object="mci.k2"), []),
+    ],
+)
+def test_classification(event: Event, expected: list[tuple]) -> None:
+    assert _classes(_engine([event])) == expected

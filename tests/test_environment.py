@@ -1,0 +1,27 @@
+"""environment.yml and pyproject.toml must declare the same dependencies."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+
+import yaml
+
+from tests.conftest import ROOT
+
+
+def _name_and_spec(requirement: str) -> tuple[str, str]:
+    match = re.match(r"^([A-Za-z0-9_.-]+)\s*(.*)$", requirement.strip())
+    assert match, requirement
+    return match[1].lower().replace("_", "-"), match[2].replace(" ", "")
+
+
+def test_environment_yml_agrees_with_pyproject() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = project["dependencies"] + project["optional-dependencies"]["dev"]
+    conda = yaml.safe_load((ROOT / "environment.yml").read_text())["dependencies"]
+    conda_specs = dict(
+        _name_and_spec(d) for d in conda if isinstance(d, str) and d not in ("pip",)
+    )
+    conda_specs.pop("python")
+    assert dict(_name_and_spec(d) for d in declared) == conda_specs

@@ -1,0 +1,204 @@
+"""Ingest: real-format lines to normalized events, bad lines to quarantine with a reason."""
+
+from __future__ import annotations
+
+import gzip
+from datetime import datetime, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from forensics.ingest import hdfs, metastore, ranger, trino
+from forensics.ingest.base import BadLine, LineContext
+from forensics.ingest.reader import read_lines
+
+LA = ZoneInfo("America/Los_Angeles")
+CTX = LineContext("logs/x.log", 7, LA)
+
+
+def _utc(text: str) -> int:
+    moment = datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+    return int(moment.timestamp() * 1000)
+
+
+RANGER_HIVE = (
+    '{"repoType":3,"repo":"cm_hive","reqUser":"alice","evtTime":"2026-06-18 02:15:02.123",'
+    '"access":"SELECT","resource":"mci/private_conversations/msg_text,sender",'
+    '"resType":"@column","action":"select","result":1,"agent":"hiveServer2","policy":11,'
+    '"enforcer":"ranger-acl","sess":"5f0c2a9e","cliType":"HIVESERVER2","cliIP":"10.20.3.4",'
+    '"reqData":"SELECT msg_text, sender FROM mci.private_conversations WHERE ds=\'2026-06-01\'",'
+    '"agentHost":"hs2-01","logType":"RangerAudit","id":"0b1c9f-17","seq_num":34,'
+    '"event_count":1,"event_dur_ms":0,"tags":[],"cluster_name":"cm","policy_version":4}'
+)
+HDFS_OPEN = (
+    "2026-06-18 04:30:05,001 INFO FSNamesystem.audit: allowed=true\t"
+    "ugi=kim@CORP.EXAMPLE.COM (auth:KERBEROS)\tip=/10.30.1.7\tcmd=open\t"
+    "src=/warehouse/mci.db/screen_snapshots/ds=2026-06-17/000000_0\tdst=null\tperm=null\t"
+    "proto=rpc\tcallerContext=CLI"
+)
+HDFS_PROXY = (
+    "2026-06-18 04:30:05,001 INFO FSNamesystem.audit: allowed=false\t"
+    "ugi=bob (auth:PROXY) via hive/hs2@CORP (auth:KERBEROS)\tip=/10.30.1.8\tcmd=listStatus\t"
+    "src=/warehouse/mci.db\tdst=null\tperm=null\tproto=rpc"
+)
+METASTORE_ISO = (
+    "2026-06-18T02:50:11,204  INFO [pool-6-thread-181] HiveMetaStore.audit: ugi=dora\t"
+    "ip=10.255.0.137\tcmd=get_table : tbl=hive.mci.keystrokes"
+)
+METASTORE_OLD = (
+    "26/06/18 02:50:11 INFO HiveMetaStore.audit: ugi=root\tip=unknown-ip-addr\t"
+    "cmd=source:10.1.1.1 get_table : db=default tbl=test"
+)
+TRINO_NEW = (
+    '{"metadata":{"queryId":"20260618_120000_00001_abcde","query":"SELECT * FROM hive.hr.perf",'
+    '"queryState":"FINISHED"},"context":{"user":"jack","remoteClientAddress":"10.1.2.3",'
+    '"catalog":"hive","schema":"hr"},"ioMetadata":{"inputs":[{"catalogName":"hive",'
+    '"schema":"hr","table":"perf","columns":[{"column":"score"},{"column":"Name"}]}]},'
+    '"createTime":"2026-06-18T12:00:00.000Z"}'
+)
+TRINO_OLD_CTAS = (
+    '{"metadata":{"queryId":"q2","query":"CREATE TABLE hive.a.c AS SELECT * FROM hive.m.s",'
+    '"queryState":"FINISHED","updateType":"CREATE TABLE"},"context":{"user":"mike"},'
+    '"ioMetadata":{"inputs":[{"catalogName":"hive","schema":"m","table":"s",'
+    '"columns":["x","y"]}],"output":{"catalogName":"hive","schema":"a","table":"c"}},'
+    '"createTime":"2026-06-18T12:30:00+02:00"}'
+)
+
+# (parser, line, expected fields of each event)
+PARSED = [
+    (
+        ranger.parse,
+        RANGER_HIVE,
+        [
+            dict(
+                principal="alice",
+                object="mci.private_conversations",
+                columns="msg_text;sender",
+                op="read",
+                result="allowed",
+                policy_id=11,
+                time_ms=_utc("2026-06-18T09:15:02.123"),
+                dedup_key="0b1c9f-17",
+                engine="hive",
+            )
+        ],
+    ),
+    (
+        ranger.parse,
+        RANGER_HIVE.replace('"access":"SELECT"', '"access":"CREATE"').replace('"result":1', '"result":0'),
+        [dict(op="write", result="denied")],
+    ),
+    (
+        ranger.parse,
+        RANGER_HIVE.replace('"resType":"@column"', '"resType":"@database"').replace(
+            "mci/private_conversations/msg_text,sender", "mci"
+        ),
+        [dict(object=None, op="metadata")],
+    ),
+    (
+        ranger.parse,
+        RANGER_HIVE.replace("SELECT msg_text", "DESCRIBE msg_text"),
+        [dict(op="metadata")],
+    ),
+    (
+        ranger.parse,
+        '{"repoType":1,"repo":"cm_hdfs","reqUser":"kim","evtTime":"2026-06-18 04:30:05.500",'
+        '"access":"open","resource":"/warehouse/mci.db/k/f0","resType":"path","action":"read",'
+        '"result":1,"policy":-1,"enforcer":"hadoop-acl","id":"u-1"}',
+        [dict(engine="hdfs", path="/warehouse/mci.db/k/f0", op="read", object=None, policy_id=-1)],
+    ),
+    (ranger.parse, '{"repoType":7,"reqUser":"x","evtTime":"2026-06-18 00:00:00.000","result":1}', []),
+    (
+        hdfs.parse,
+        HDFS_OPEN,
+        [
+            dict(
+                principal="kim",
+                principal_raw="kim@CORP.EXAMPLE.COM",
+                op="read",
+                action="open",
+                client_ip="10.30.1.7",
+                time_ms=_utc("2026-06-18T11:30:05.001"),
+            )
+        ],
+    ),
+    (hdfs.parse, HDFS_PROXY, [dict(principal="bob", op="metadata", result="denied")]),
+    (
+        metastore.parse,
+        METASTORE_ISO,
+        [dict(principal="dora", object="mci.keystrokes", op="metadata", action="get_table")],
+    ),
+    (
+        metastore.parse,
+        METASTORE_OLD,
+        [dict(object="default.test", client_ip=None, time_ms=_utc("2026-06-18T09:50:11"))],
+    ),
+    (
+        trino.parse,
+        TRINO_NEW,
+        [dict(principal="jack", object="hr.perf", columns="name;score", op="read", engine="trino")],
+    ),
+    (
+        trino.parse,
+        TRINO_OLD_CTAS,
+        [
+            dict(object="m.s", columns="x;y", op="read", time_ms=_utc("2026-06-18T10:30:00")),
+            dict(object="a.c", op="write", action="CREATE TABLE"),
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(("parse", "line", "expected"), PARSED)
+def test_line_parses_to_events(parse, line: str, expected: list[dict]) -> None:
+    events = parse(line, CTX)
+    assert len(events) == len(expected)
+    for event, fields in zip(events, expected):
+        assert event.source_file == "logs/x.log" and event.source_line == 7
+        for key, value in fields.items():
+            assert getattr(event, key) == value, key
+
+
+BAD = [
+    (ranger.parse, RANGER_HIVE[:80], "not valid JSON"),
+    (ranger.parse, "[1, 2]", "not a JSON object"),
+    (ranger.parse, RANGER_HIVE.replace('"reqUser":"alice",', ""), "missing field reqUser"),
+    (ranger.parse, RANGER_HIVE.replace("2026-06-18 02:15:02.123", "yesterday"), "evtTime"),
+    (hdfs.parse, "java.lang.NullPointerException at org.apache", "not an FSNamesystem.audit line"),
+    (hdfs.parse, HDFS_OPEN.replace("ugi=kim@CORP.EXAMPLE.COM (auth:KERBEROS)\t", ""), "ugi"),
+    (metastore.parse, "2026-06-18 02:50:11,204 INFO other.Logger: hello", "not a HiveMetaStore"),
+    (trino.parse, TRINO_NEW.replace('"user":"jack",', ""), "missing field user"),
+    (trino.parse, TRINO_NEW.replace("2026-06-18T12:00:00.000Z", "soon"), "createTime"),
+]
+
+
+@pytest.mark.parametrize(("parse", "line", "reason"), BAD)
+def test_bad_line_is_quarantined_with_reason(parse, line: str, reason: str) -> None:
+    with pytest.raises(BadLine, match=reason):
+        parse(line, CTX)
+
+
+def test_reader_reports_every_line_once(tmp_path: Path) -> None:
+    raw = b'{"a":1}\r\n\n\xff\xfe bad\nnul\x00here\nlast-no-newline'
+    plain = tmp_path / "x.log"
+    plain.write_bytes(raw)
+    lines = list(read_lines(plain))
+    assert [line.number for line in lines] == [1, 2, 3, 4, 5]
+    assert lines[0].text == '{"a":1}'
+    assert lines[1].problem == "empty line"
+    assert "invalid UTF-8" in (lines[2].problem or "")
+    assert "NUL" in (lines[3].problem or "")
+    assert lines[4].text == "last-no-newline"
+
+
+def test_reader_reads_gzip_and_reports_a_cut_stream(tmp_path: Path) -> None:
+    body = b"".join(b"line %d\n" % i for i in range(2000))
+    whole = tmp_path / "a.log.gz"
+    whole.write_bytes(gzip.compress(body, mtime=0))
+    assert [line.text for line in read_lines(whole)][-1] == "line 1999"
+    cut = tmp_path / "b.log.gz"
+    cut.write_bytes(whole.read_bytes()[: len(whole.read_bytes()) // 2])
+    lines = list(read_lines(cut))
+    assert lines[-1].text is None and "ends early" in (lines[-1].problem or "")
+    assert [line.number for line in lines] == list(range(1, len(lines) + 1))
