@@ -1,0 +1,62 @@
+"""Atomic, private evidence folders, and verification against the manifest."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from forensics.errors import EvidenceError
+from forensics.evidence import MANIFEST, sha256_file, staged_output, verify
+
+
+def _fake_evidence(folder: Path, text: str) -> None:
+    (folder / "a.csv").write_text(text)
+    manifest = {"outputs": [{"path": "a.csv", "sha256": sha256_file(folder / "a.csv"), "rows": 1}]}
+    (folder / MANIFEST).write_text(json.dumps(manifest))
+
+
+def test_completed_block_replaces_previous_evidence(tmp_path: Path) -> None:
+    target = tmp_path / "ev"
+    with staged_output(target) as stage:
+        _fake_evidence(stage, "old\n")
+    with staged_output(target) as stage:
+        assert stat.S_IMODE(os.stat(stage).st_mode) == 0o700
+        _fake_evidence(stage, "new\n")
+    assert (target / "a.csv").read_text() == "new\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ev"]
+
+
+def test_interrupted_run_leaves_previous_evidence_and_no_partial_files(tmp_path: Path) -> None:
+    target = tmp_path / "ev"
+    with staged_output(target) as stage:
+        _fake_evidence(stage, "old\n")
+    with pytest.raises(KeyboardInterrupt), staged_output(target) as stage:
+        (stage / "a.csv").write_text("half")
+        raise KeyboardInterrupt
+    assert (target / "a.csv").read_text() == "old\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ev"]
+
+
+def test_refuses_to_replace_a_folder_that_is_not_evidence(tmp_path: Path) -> None:
+    target = tmp_path / "home"
+    target.mkdir()
+    (target / "thesis.tex").write_text("precious")
+    with pytest.raises(EvidenceError, match="not an evidence folder"), staged_output(target):
+        pass
+    assert (target / "thesis.tex").read_text() == "precious"
+
+
+def test_verify_names_changed_missing_and_extra_files(tmp_path: Path) -> None:
+    _fake_evidence(tmp_path, "x\n")
+    assert verify(tmp_path) == []
+    (tmp_path / "a.csv").write_text("y\n")
+    (tmp_path / "b.csv").write_text("z\n")
+    problems = verify(tmp_path)
+    assert any(p.startswith("a.csv: sha256 differs") for p in problems)
+    assert any(p.startswith("b.csv: not listed") for p in problems)
+    (tmp_path / "a.csv").unlink()
+    assert "a.csv: missing" in verify(tmp_path)
