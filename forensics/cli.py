@@ -52,6 +52,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="keep literals in query_redacted (they may contain exposed data)",
     )
+    evidence_opts.add_argument(
+        "--pseudonymize", metavar="KEYFILE", help="replace principals by keyed pseudonyms"
+    )
+    evidence_opts.add_argument(
+        "--seal", metavar="KEYFILE", help="seal the manifest with an HMAC under this key"
+    )
 
     p = sub.add_parser(
         "investigate",
@@ -77,7 +83,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("folder", help="the evidence folder")
     p.add_argument("--case", help="also re-hash the case's inputs")
+    p.add_argument("--seal", metavar="KEYFILE", help="also check the manifest's seal")
     p.set_defaults(run=_verify)
+
+    p = sub.add_parser(
+        "trace",
+        parents=[common],
+        help="print the raw input line(s) behind an evidence event",
+        epilog="example: forensics trace out/ev EVENT_ID",
+    )
+    p.add_argument("folder", help="the evidence folder")
+    p.add_argument("event_id", help="an event_id from access_events.csv")
+    p.add_argument("--case", help="the case file, if it moved since the run")
+    p.set_defaults(run=_trace)
 
     sql = sub.add_parser("sql", parents=[common], help="statement analysis").add_subparsers(
         dest="sql_command", metavar="SUBCOMMAND", required=True
@@ -115,9 +133,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _investigate(args: argparse.Namespace) -> int:
-    from forensics.investigation import Settings, investigate
+    from forensics.investigation import investigate
 
-    out = investigate(Settings.build(args.case, args.out, args.keep_literals))
+    out = investigate(_settings(args))
     print(f"evidence: {out}")
     return 0
 
@@ -125,23 +143,39 @@ def _investigate(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from forensics.report import run_report
 
-    out, html = run_report(args.case, args.out, keep_literals=args.keep_literals)
+    out, html = run_report(_settings(args))
     print(f"evidence: {out}")
     print(f"report:   {html}")
     return 0
 
 
+def _settings(args: argparse.Namespace):
+    from forensics.investigation import Settings
+
+    return Settings.build(args.case, args.out, args.keep_literals, args.pseudonymize, args.seal)
+
+
 def _verify(args: argparse.Namespace) -> int:
     from forensics.case import load_case
     from forensics.evidence import verify
+    from forensics.privacy import load_key
 
     case = load_case(args.case) if args.case else None
-    problems = verify(Path(args.folder), case)
+    key = load_key(args.seal, "seal") if args.seal else None
+    problems = verify(Path(args.folder), case, key)
     for problem in problems:
         print(f"DIFFERS {problem}")
     if problems:
         raise EvidenceError(f"{args.folder}: {len(problems)} difference(s) from the manifest")
     print(f"ok: {args.folder} matches its manifest")
+    return 0
+
+
+def _trace(args: argparse.Namespace) -> int:
+    from forensics.provenance import trace
+
+    for hit in trace(Path(args.folder), args.event_id, Path(args.case) if args.case else None):
+        print(f"{hit.source_file}:{hit.source_line}: {hit.text}")
     return 0
 
 
@@ -181,7 +215,7 @@ def _policy_check(args: argparse.Namespace) -> int:
         resource = (
             {"path": args.resource}
             if service == "hdfs"
-            else dict(zip(keys, args.resource.split("/", 2)))
+            else dict(zip(keys, args.resource.split("/", 2), strict=False))
         )
         request = {
             "id": "1",

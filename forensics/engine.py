@@ -12,10 +12,14 @@ from collections.abc import Iterable, Sequence
 import duckdb
 import pyarrow as pa
 
+from forensics.schema import arrow_table
+
 DEFAULT_MEMORY_LIMIT = "4GB"
 
 
-def connect(memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int | None = None) -> duckdb.DuckDBPyConnection:
+def connect(
+    memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int | None = None
+) -> duckdb.DuckDBPyConnection:
     """A fresh in-memory DuckDB connection configured for reproducible investigations."""
     con = duckdb.connect(
         ":memory:",
@@ -45,10 +49,7 @@ def load_rows(
     rows: Iterable[Sequence[object]],
 ) -> None:
     """Create (or replace) table `name` with `schema` from Python rows."""
-    arrow_schema = pa.schema(list(schema))
-    columns = list(zip(*rows)) or [[] for _ in schema]
-    arrays = [pa.array(list(col), type=f.type) for col, f in zip(columns, arrow_schema)]
-    load_arrow(con, name, pa.Table.from_arrays(arrays, schema=arrow_schema))
+    load_arrow(con, name, arrow_table(list(rows), pa.schema(list(schema))))
 
 
 def _exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:

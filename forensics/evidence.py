@@ -26,6 +26,7 @@ from forensics import __version__, queries
 from forensics.case import Case
 from forensics.errors import EvidenceError
 from forensics.ingest import FileCounts
+from forensics.privacy import seal
 
 #: Evidence files in the order the contract lists them, each produced by queries/evidence/.
 EVIDENCE_FILES = (
@@ -38,6 +39,7 @@ EVIDENCE_FILES = (
     "quarantine",
 )
 MANIFEST = "manifest.json"
+SEAL = "manifest.seal"
 DEPENDENCIES = ("duckdb", "pandas", "pyarrow", "sqlglot", "sqlparse")
 _CHUNK = 1 << 20
 
@@ -133,6 +135,7 @@ def write_manifest(
         "run": {
             "started": started.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "host": socket.gethostname(),
+            "case_file": str(case.path),
         },
     }
     path = stage / MANIFEST
@@ -140,24 +143,45 @@ def write_manifest(
     os.chmod(path, 0o600)
 
 
-def verify(folder: Path, case: Case | None = None) -> list[str]:
-    """Every difference between an evidence folder and its manifest (empty when intact)."""
-    manifest_path = folder / MANIFEST
-    if not manifest_path.is_file():
+def seal_manifest(stage: Path, key: bytes) -> None:
+    """Write `manifest.seal`: an HMAC over the manifest's bytes, so edits to it are caught."""
+    path = stage / SEAL
+    path.write_text(seal(key, (stage / MANIFEST).read_bytes()) + "\n", encoding="utf-8")
+    os.chmod(path, 0o600)
+
+
+def read_manifest(folder: Path) -> dict:
+    """The manifest of an evidence folder, or `EvidenceError` saying what is wrong."""
+    path = folder / MANIFEST
+    if not path.is_file():
         raise EvidenceError(f"{folder}: no {MANIFEST}; is this an evidence folder?")
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        outputs = manifest["outputs"]
-    except (json.JSONDecodeError, KeyError, UnicodeDecodeError):
-        return [f"{MANIFEST}: unreadable or missing its outputs section"]
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise EvidenceError(f"{path}: not valid JSON; the manifest was damaged") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("outputs"), list):
+        raise EvidenceError(f"{path}: has no outputs section; the manifest was damaged")
+    return manifest
+
+
+def verify(folder: Path, case: Case | None = None, seal_key: bytes | None = None) -> list[str]:
+    """Every difference between an evidence folder and its manifest (empty when intact)."""
+    manifest = read_manifest(folder)
+    outputs = manifest["outputs"]
     problems = []
+    if seal_key is not None:
+        sealed = folder / SEAL
+        if not sealed.is_file():
+            problems.append(f"{SEAL}: missing (the folder was not sealed, or the seal removed)")
+        elif sealed.read_text().strip() != seal(seal_key, (folder / MANIFEST).read_bytes()):
+            problems.append(f"{MANIFEST}: does not match its seal (manifest changed, or wrong key)")
     for out in outputs:
         path = folder / out["path"]
         if not path.is_file():
             problems.append(f"{out['path']}: missing")
         elif sha256_file(path) != out["sha256"]:
             problems.append(f"{out['path']}: sha256 differs from the manifest (file changed)")
-    listed = {o["path"] for o in outputs} | {MANIFEST}
+    listed = {o["path"] for o in outputs}
     for extra in sorted(p.name for p in folder.glob("*.csv") if p.name not in listed):
         problems.append(f"{extra}: not listed in the manifest")
     if case is not None:

@@ -14,8 +14,13 @@ import pandas as pd
 from forensics.errors import EvidenceError
 from forensics.evidence import EVIDENCE_FILES, MANIFEST
 
-_TIME_COLUMNS = ("time", "first_read", "last_read", "first_exposure_enabled_read",
-                 "last_exposure_enabled_read")
+_TIME_COLUMNS = (
+    "time",
+    "first_read",
+    "last_read",
+    "first_exposure_enabled_read",
+    "last_exposure_enabled_read",
+)
 
 
 @dataclass(frozen=True)
@@ -44,8 +49,10 @@ def load_evidence(folder: str | Path) -> Evidence:
             if column in frame:
                 frame[column] = pd.to_datetime(frame[column].replace("", None), utc=True)
         for column in frame.columns:
-            if column.endswith(("_events", "_principals", "_read", "generation", "source_line")) \
-                    and column not in _TIME_COLUMNS:
+            if (
+                column.endswith(("_events", "_principals", "_read", "generation", "source_line"))
+                and column not in _TIME_COLUMNS
+            ):
                 frame[column] = pd.to_numeric(frame[column].replace("", None))
         frames[name] = frame
     return Evidence(folder=folder, **frames)
@@ -57,16 +64,31 @@ def headline(ev: Evidence) -> pd.DataFrame:
     ee_events = ev.access_events[ev.access_events["classification"] == "exposure_enabled"]
     rows = [
         ("exposed objects", len(ev.objects), "objects.csv"),
-        ("exposed objects read by someone only the exposure let in",
-         reads["object"].nunique(), "exposure_enabled_reads.csv"),
-        ("principals with exposure-enabled reads", reads["principal"].nunique(),
-         "exposure_enabled_reads.csv"),
-        ("exposure-enabled read events", int(reads["read_events"].sum()),
-         "exposure_enabled_reads.csv"),
-        ("derived copies of exposed data", ev.derived_copies["derived_object"].nunique(),
-         "derived_copies.csv"),
-        ("reads outside the windows (window may be wrong)", len(ev.unexplained_reads),
-         "unexplained_reads.csv"),
+        (
+            "exposed objects read by someone only the exposure let in",
+            reads["object"].nunique(),
+            "exposure_enabled_reads.csv",
+        ),
+        (
+            "principals with exposure-enabled reads",
+            reads["principal"].nunique(),
+            "exposure_enabled_reads.csv",
+        ),
+        (
+            "exposure-enabled read events",
+            int(reads["read_events"].sum()),
+            "exposure_enabled_reads.csv",
+        ),
+        (
+            "derived copies of exposed data",
+            ev.derived_copies["derived_object"].nunique(),
+            "derived_copies.csv",
+        ),
+        (
+            "reads outside the windows (window may be wrong)",
+            len(ev.unexplained_reads),
+            "unexplained_reads.csv",
+        ),
         ("input lines quarantined", len(ev.quarantine), "quarantine.csv"),
         ("first exposure-enabled read", _when(ee_events["time"].min()), "access_events.csv"),
         ("last exposure-enabled read", _when(ee_events["time"].max()), "access_events.csv"),
@@ -79,8 +101,12 @@ def top_principals(ev: Evidence, n: int = 15) -> pd.DataFrame:
     reads = ev.exposure_enabled_reads
     table = (
         reads.groupby("principal")
-        .agg(objects=("object", "nunique"), read_events=("read_events", "sum"),
-             first_read=("first_read", "min"), last_read=("last_read", "max"))
+        .agg(
+            objects=("object", "nunique"),
+            read_events=("read_events", "sum"),
+            first_read=("first_read", "min"),
+            last_read=("last_read", "max"),
+        )
         .reset_index()
         .sort_values(["read_events", "principal"], ascending=[False, True])
     )
@@ -89,8 +115,14 @@ def top_principals(ev: Evidence, n: int = 15) -> pd.DataFrame:
 
 def top_objects(ev: Evidence, n: int = 15) -> pd.DataFrame:
     """Exposed objects by number of principals who read them only because of the exposure."""
-    columns = ["object", "sensitivity", "exposure_enabled_principals", "exposure_enabled_events",
-               "baseline_principals", "windows"]
+    columns = [
+        "object",
+        "sensitivity",
+        "exposure_enabled_principals",
+        "exposure_enabled_events",
+        "baseline_principals",
+        "windows",
+    ]
     table = ev.objects[columns].sort_values(
         ["exposure_enabled_principals", "exposure_enabled_events", "object"],
         ascending=[False, False, True],

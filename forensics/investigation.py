@@ -14,8 +14,9 @@ from pathlib import Path
 from forensics import engine
 from forensics.case import Case, load_case
 from forensics.catalog import load_catalog
-from forensics.evidence import staged_output, write_evidence, write_manifest
+from forensics.evidence import seal_manifest, staged_output, write_evidence, write_manifest
 from forensics.ingest import ingest
+from forensics.privacy import key_id, load_key
 from forensics.reconstruct import load_scope, reconstruct
 from forensics.scope import derive_scope
 
@@ -27,21 +28,37 @@ class Settings:
     case: Case
     out: Path
     keep_literals: bool = False
+    pseudonym_key: bytes | None = None
+    seal_key: bytes | None = None
     memory_limit: str = engine.DEFAULT_MEMORY_LIMIT
 
     @classmethod
-    def build(cls, case_path: str | Path, out: str | Path, keep_literals: bool = False) -> Settings:
-        """Load the case file and combine it with the options."""
-        return cls(case=load_case(case_path), out=Path(out), keep_literals=bool(keep_literals))
+    def build(
+        cls,
+        case_path: str | Path,
+        out: str | Path,
+        keep_literals: bool = False,
+        pseudonymize: str | Path | None = None,
+        seal: str | Path | None = None,
+    ) -> Settings:
+        """Load the case file and keys and combine them with the options."""
+        return cls(
+            case=load_case(case_path),
+            out=Path(out),
+            keep_literals=bool(keep_literals),
+            pseudonym_key=load_key(pseudonymize, "pseudonym") if pseudonymize else None,
+            seal_key=load_key(seal, "seal") if seal else None,
+        )
 
     def options(self) -> dict[str, object]:
         """The options recorded in the manifest (those that change the evidence)."""
-        return {"keep_literals": self.keep_literals}
+        return {
+            "keep_literals": self.keep_literals,
+            "pseudonym_key_id": key_id(self.pseudonym_key) if self.pseudonym_key else None,
+        }
 
 
-def investigate(
-    settings: Settings, extra: Callable[[Path], None] | None = None
-) -> Path:
+def investigate(settings: Settings, extra: Callable[[Path], None] | None = None) -> Path:
     """Run the whole investigation and write the evidence folder `settings.out`.
 
     `extra`, if given, is called with the staging folder after the evidence is written
@@ -57,12 +74,14 @@ def investigate(
         log_principals = set(ingested.events.column("principal").to_pylist())
         scope = derive_scope(case, catalog, log_principals)
         load_scope(con, catalog, scope, case.on_behalf_services)
-        duplicates = reconstruct(con, case, ingested, settings.keep_literals)
+        duplicates = reconstruct(con, ingested, settings.keep_literals, settings.pseudonym_key)
         with staged_output(settings.out) as stage:
             outputs = write_evidence(con, stage)
             write_manifest(
                 stage, case, ingested.files, duplicates, outputs, settings.options(), started
             )
+            if settings.seal_key is not None:
+                seal_manifest(stage, settings.seal_key)
             if extra is not None:
                 extra(stage)
     finally:

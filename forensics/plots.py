@@ -23,13 +23,20 @@ def timeline(ev: Evidence, ax: plt.Axes | None = None) -> plt.Axes:
                 y = rows[row["object"]]
                 ax.fill_between(
                     [pd.Timestamp(start), pd.Timestamp(end) if end else events["time"].max()],
-                    y - 0.4, y + 0.4, color="#f4c7c3", linewidth=0,
+                    y - 0.4,
+                    y + 0.4,
+                    color="#f4c7c3",
+                    linewidth=0,
                     label="exposure window" if y == 0 else None,
                 )
     if len(events):
         sns.scatterplot(
-            x=events["time"], y=events["object"].map(rows), hue=events["engine"],
-            ax=ax, s=40, zorder=3,
+            x=events["time"],
+            y=events["object"].map(rows),
+            hue=events["engine"],
+            ax=ax,
+            s=40,
+            zorder=3,
         )
     ax.set_yticks(range(len(objects)), objects)
     ax.set_ylim(-0.6, len(objects) - 0.4)

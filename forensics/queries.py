@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import duckdb
@@ -41,7 +41,7 @@ class Query:
     sql: str
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(name: str) -> Query:
     """The query `queries/<name>.sql`, with its header parsed and checked."""
     if not _NAME.match(name):
@@ -68,7 +68,9 @@ def load(name: str) -> Query:
         else:
             header[key] = value.strip()
     if header.get("name") != name.rsplit("/", 1)[-1]:
-        raise QueryError(f"queries/{name}.sql: header must say '-- name: {name.rsplit('/', 1)[-1]}'")
+        raise QueryError(
+            f"queries/{name}.sql: header must say '-- name: {name.rsplit('/', 1)[-1]}'"
+        )
     for pname in params:
         if f"${pname}" not in text:
             raise QueryError(f"queries/{name}.sql: declared param {pname} is never used")
@@ -87,7 +89,9 @@ def bind(query: Query, values: Mapping[str, object]) -> dict[str, object]:
     return {k: _check(query.name, k, query.params[k], v) for k, v in values.items()}
 
 
-def relation(con: duckdb.DuckDBPyConnection, name: str, **values: object) -> duckdb.DuckDBPyRelation:
+def relation(
+    con: duckdb.DuckDBPyConnection, name: str, **values: object
+) -> duckdb.DuckDBPyRelation:
     """Run a query file (a single SELECT) and return its result as a DuckDB relation."""
     query = load(name)
     return con.sql(query.sql, params=bind(query, values) or None)
@@ -108,5 +112,7 @@ def _check(query: str, name: str, kind: str, value: object) -> object:
         "timestamp": lambda v: isinstance(v, datetime),
     }[kind](value)
     if not ok:
-        raise QueryError(f"query {query}: parameter {name} must be a valid {kind}, got {value!r:.80}")
+        raise QueryError(
+            f"query {query}: parameter {name} must be a valid {kind}, got {value!r:.80}"
+        )
     return value

@@ -15,11 +15,11 @@ import duckdb
 import pyarrow as pa
 
 from forensics import queries
-from forensics.case import Case
 from forensics.catalog import Catalog
 from forensics.engine import load_arrow, load_rows
 from forensics.errors import InputError
 from forensics.ingest import IngestResult
+from forensics.privacy import pseudonym
 from forensics.redact import redact
 from forensics.scope import Scope
 from forensics.sqlrefs import ViewCatalog, extract_objects
@@ -37,7 +37,13 @@ _COPY_EDGE_SCHEMA = [
     ("source_file", pa.string()),
     ("source_line", pa.int64()),
 ]
-_KINDS = {"ctas": "ctas", "insert": "insert", "export": "export", "merge": "insert", "update": "insert"}
+_KINDS = {
+    "ctas": "ctas",
+    "insert": "insert",
+    "export": "export",
+    "merge": "insert",
+    "update": "insert",
+}
 
 
 @dataclass(frozen=True)
@@ -113,7 +119,10 @@ def view_bases(catalog: Catalog) -> list[tuple[str, str]]:
 
 
 def reconstruct(
-    con: duckdb.DuckDBPyConnection, case: Case, ingested: IngestResult, keep_literals: bool
+    con: duckdb.DuckDBPyConnection,
+    ingested: IngestResult,
+    keep_literals: bool = False,
+    pseudonym_key: bytes | None = None,
 ) -> dict[str, int]:
     """Run every reconstruction step; returns duplicates dropped per input file."""
     load_arrow(con, "raw_events", ingested.events)
@@ -123,6 +132,8 @@ def reconstruct(
     queries.execute(con, "reconstruct/access")
     edges = follow_copies(con)
     load_rows(con, "copy_edges", _COPY_EDGE_SCHEMA, edges)
+    if pseudonym_key is not None:
+        pseudonymize(con, pseudonym_key)
     queries.execute(con, "reconstruct/object_categories")
     texts = con.sql("SELECT DISTINCT query_text FROM classified WHERE query_text IS NOT NULL")
     load_rows(
@@ -133,6 +144,18 @@ def reconstruct(
     )
     queries.execute(con, "reconstruct/access_rows")
     return duplicates
+
+
+def pseudonymize(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
+    """Replace principals by keyed pseudonyms in every table evidence is written from."""
+    names = queries.relation(con, "reconstruct/principal_names").fetchall()
+    load_rows(
+        con,
+        "pseudonyms",
+        [("name", pa.string()), ("pseudonym", pa.string())],
+        [(name, pseudonym(key, short)) for name, short in names if name is not None],
+    )
+    queries.execute(con, "reconstruct/pseudonymize")
 
 
 def follow_copies(con: duckdb.DuckDBPyConnection) -> list[tuple]:
@@ -182,7 +205,9 @@ def follow_copies(con: duckdb.DuckDBPyConnection) -> list[tuple]:
         for row in edges.values():
             target, time, generation = row[1], row[3], row[5]
             old = found.get(target)
-            found[target] = (min(time, old[0]), min(generation, old[1])) if old else (time, generation)
+            found[target] = (
+                (min(time, old[0]), min(generation, old[1])) if old else (time, generation)
+            )
         if found == copies:
             break
         copies = found

@@ -20,11 +20,8 @@ NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 MAIN_NOTEBOOK = NOTEBOOKS_DIR / "investigation.ipynb"
 
 
-def run_report(
-    case_path: str | Path, out: str | Path, keep_literals: bool = False
-) -> tuple[Path, Path]:
+def run_report(settings: Settings) -> tuple[Path, Path]:
     """Investigate the case, then execute and render the notebook into the same folder."""
-    settings = Settings.build(case_path, out, keep_literals)
     folder = investigate(
         settings,
         extra=lambda stage: render_notebook(
@@ -59,10 +56,9 @@ def render_notebook(notebook: Path, folder: Path, parameters: dict[str, object])
             f"{notebook.name}: cell {exc.exec_count} failed with {exc.ename}: {exc.evalue}"
         ) from None
     html = folder / "report.html"
-    body, _ = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
-                           exclude_output_prompt=True).from_notebook_node(
-        nbformat.read(executed, as_version=4)
-    )
+    body, _ = HTMLExporter(
+        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+    ).from_notebook_node(nbformat.read(executed, as_version=4))
     html.write_text(body, encoding="utf-8")
     for path in (executed, html):
         os.chmod(path, 0o600)

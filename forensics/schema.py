@@ -7,6 +7,7 @@ the same line; a Ranger CTAS gives one event for the source and one for the targ
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import pyarrow as pa
@@ -94,15 +95,18 @@ QUARANTINE_SCHEMA = pa.schema(
 )
 
 
-def events_table(rows: list[Event]) -> pa.Table:
-    """Columnar form of parsed events, in the schema every later stage reads."""
-    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in EVENT_SCHEMA]
-    arrays = [pa.array(col, type=field.type) for col, field in zip(columns, EVENT_SCHEMA)]
-    return pa.Table.from_arrays(arrays, schema=EVENT_SCHEMA)
+def arrow_table(rows: Sequence[Sequence[object]], schema: pa.Schema) -> pa.Table:
+    """Columnar form of row tuples laid out as `schema` (empty when there are no rows)."""
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in schema]
+    arrays = [pa.array(list(c), type=f.type) for c, f in zip(columns, schema, strict=True)]
+    return pa.Table.from_arrays(arrays, schema=schema)
 
 
-def quarantine_table(rows: list[Quarantined]) -> pa.Table:
-    """Columnar form of quarantined lines."""
-    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in QUARANTINE_SCHEMA]
-    arrays = [pa.array(col, type=f.type) for col, f in zip(columns, QUARANTINE_SCHEMA)]
-    return pa.Table.from_arrays(arrays, schema=QUARANTINE_SCHEMA)
+def events_table(rows: Sequence[Event]) -> pa.Table:
+    """Parsed events in the schema every later stage reads."""
+    return arrow_table(rows, EVENT_SCHEMA)
+
+
+def quarantine_table(rows: Sequence[Quarantined]) -> pa.Table:
+    """Quarantined lines in their schema."""
+    return arrow_table(rows, QUARANTINE_SCHEMA)

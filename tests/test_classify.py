@@ -18,11 +18,27 @@ TS = pa.timestamp("ms")
 
 def _event(**fields) -> Event:
     base = dict(
-        event_id="e1", time_ms=T0, source_format="ranger-audit", source_file="a.log",
-        source_line=1, engine="hive", principal="carl", principal_raw="carl", op="read",
-        action="SELECT", object="mci.k", columns=None, path=None, result="allowed",
-        policy_id=6, client_ip=None, session_id=None, query_id=None, query_text=None,
-        event_count=1, dedup_key=None,
+        event_id="e1",
+        time_ms=T0,
+        source_format="ranger-audit",
+        source_file="a.log",
+        source_line=1,
+        engine="hive",
+        principal="carl",
+        principal_raw="carl",
+        op="read",
+        action="SELECT",
+        object="mci.k",
+        columns=None,
+        path=None,
+        result="allowed",
+        policy_id=6,
+        client_ip=None,
+        session_id=None,
+        query_id=None,
+        query_text=None,
+        event_count=1,
+        dedup_key=None,
     )
     base.update(fields)
     return Event(**base)
@@ -50,10 +66,14 @@ def _engine(events: list[Event]) -> duckdb.DuckDBPyConnection:
         [("object", S), ("start", TS), ("end", TS), ("opened_by", S)],
         [("mci.k", start, end, "p"), ("mci.k_sub", start, end, "p")],
     )
-    engine.load_rows(con, "baseline", [("object", S), ("principal", S)], [("mci.k", "ana"), ("mci.v", "vic")])
+    engine.load_rows(
+        con, "baseline", [("object", S), ("principal", S)], [("mci.k", "ana"), ("mci.v", "vic")]
+    )
     engine.load_rows(con, "on_behalf", [("principal", S)], [("hive",)])
     engine.load_rows(
-        con, "copies", [("object", S), ("created_at", TS), ("generation", pa.int64())],
+        con,
+        "copies",
+        [("object", S), ("created_at", TS), ("generation", pa.int64())],
         [("a.copy", datetime(2026, 6, 18, 9, 30), 1)],
     )
     queries.execute(con, "normalize/events")
@@ -69,10 +89,12 @@ def _classes(con: duckdb.DuckDBPyConnection) -> list[tuple]:
 
 
 def test_same_ranger_id_counts_once_and_first_file_wins() -> None:
-    con = _engine([
-        _event(event_id="r1", dedup_key="r1", source_file="b.log"),
-        _event(event_id="r1", dedup_key="r1", source_file="a.log", source_line=9),
-    ])
+    con = _engine(
+        [
+            _event(event_id="r1", dedup_key="r1", source_file="b.log"),
+            _event(event_id="r1", dedup_key="r1", source_file="a.log", source_line=9),
+        ]
+    )
     assert con.sql("SELECT source_file, source_line FROM events").fetchall() == [("a.log", 9)]
     dups = queries.relation(con, "normalize/duplicates").fetchall()
     assert dups == [("b.log", 1)]
@@ -80,22 +102,32 @@ def test_same_ranger_id_counts_once_and_first_file_wins() -> None:
 
 def test_hdfs_open_in_both_logs_counts_once() -> None:
     common = dict(engine="hdfs", object=None, path="/w/mci.db/k/f0", principal="kim")
-    con = _engine([
-        _event(event_id="h1", source_format="hdfs-audit", source_file="hdfs.log", **common),
-        _event(event_id="r1", dedup_key="r1", time_ms=T0 + 400, **common),
-        _event(event_id="h2", source_format="hdfs-audit", source_file="hdfs.log", source_line=2,
-               time_ms=T0 + 1500, **common),
-    ])
+    con = _engine(
+        [
+            _event(event_id="h1", source_format="hdfs-audit", source_file="hdfs.log", **common),
+            _event(event_id="r1", dedup_key="r1", time_ms=T0 + 400, **common),
+            _event(
+                event_id="h2",
+                source_format="hdfs-audit",
+                source_file="hdfs.log",
+                source_line=2,
+                time_ms=T0 + 1500,
+                **common,
+            ),
+        ]
+    )
     assert [r[0] for r in _classes(con)] == ["h1", "h2"]
 
 
 def test_paths_resolve_to_the_longest_location_prefix() -> None:
-    con = _engine([
-        _event(event_id="h1", engine="hdfs", object=None, path="/w/mci.db/k/ds=1/f0"),
-        _event(event_id="h2", engine="hdfs", object=None, path="/w/mci.db/k/sub/f0"),
-        _event(event_id="h3", engine="hdfs", object=None, path="/w/mci.db/k2/f0"),
-        _event(event_id="h4", engine="hdfs", object=None, path="/w/mci.db/kk/f0"),
-    ])
+    con = _engine(
+        [
+            _event(event_id="h1", engine="hdfs", object=None, path="/w/mci.db/k/ds=1/f0"),
+            _event(event_id="h2", engine="hdfs", object=None, path="/w/mci.db/k/sub/f0"),
+            _event(event_id="h3", engine="hdfs", object=None, path="/w/mci.db/k2/f0"),
+            _event(event_id="h4", engine="hdfs", object=None, path="/w/mci.db/kk/f0"),
+        ]
+    )
     got = dict(con.sql("SELECT event_id, object FROM events").fetchall())
     assert got == {"h1": "mci.k", "h2": "mci.k_sub", "h3": "mci.k2", "h4": None}
 

@@ -49,7 +49,9 @@ def test_evidence_matches_written_down_answers(evidence: Path, name: str) -> Non
 
 
 def test_access_event_classes_match(evidence: Path) -> None:
-    expected = {r["classification"]: int(r["events"]) for r in _rows(EXPECTED / "access_event_classes.csv")}
+    expected = {
+        r["classification"]: int(r["events"]) for r in _rows(EXPECTED / "access_event_classes.csv")
+    }
     actual = Counter(r["classification"] for r in _rows(evidence / "access_events.csv"))
     assert {k: v for k, v in actual.items()} == {k: v for k, v in expected.items() if v}
 

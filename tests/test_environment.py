@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-import tomllib
 
+import tomllib
 import yaml
 
 from tests.conftest import ROOT
@@ -20,8 +20,6 @@ def test_environment_yml_agrees_with_pyproject() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     declared = project["dependencies"] + project["optional-dependencies"]["dev"]
     conda = yaml.safe_load((ROOT / "environment.yml").read_text())["dependencies"]
-    conda_specs = dict(
-        _name_and_spec(d) for d in conda if isinstance(d, str) and d not in ("pip",)
-    )
+    conda_specs = dict(_name_and_spec(d) for d in conda if isinstance(d, str) and d not in ("pip",))
     conda_specs.pop("python")
     assert dict(_name_and_spec(d) for d in declared) == conda_specs

@@ -86,7 +86,9 @@ PARSED = [
     ),
     (
         ranger.parse,
-        RANGER_HIVE.replace('"access":"SELECT"', '"access":"CREATE"').replace('"result":1', '"result":0'),
+        RANGER_HIVE.replace('"access":"SELECT"', '"access":"CREATE"').replace(
+            '"result":1', '"result":0'
+        ),
         [dict(op="write", result="denied")],
     ),
     (
@@ -108,7 +110,11 @@ PARSED = [
         '"result":1,"policy":-1,"enforcer":"hadoop-acl","id":"u-1"}',
         [dict(engine="hdfs", path="/warehouse/mci.db/k/f0", op="read", object=None, policy_id=-1)],
     ),
-    (ranger.parse, '{"repoType":7,"reqUser":"x","evtTime":"2026-06-18 00:00:00.000","result":1}', []),
+    (
+        ranger.parse,
+        '{"repoType":7,"reqUser":"x","evtTime":"2026-06-18 00:00:00.000","result":1}',
+        [],
+    ),
     (
         hdfs.parse,
         HDFS_OPEN,
@@ -154,7 +160,7 @@ PARSED = [
 def test_line_parses_to_events(parse, line: str, expected: list[dict]) -> None:
     events = parse(line, CTX)
     assert len(events) == len(expected)
-    for event, fields in zip(events, expected):
+    for event, fields in zip(events, expected, strict=False):
         assert event.source_file == "logs/x.log" and event.source_line == 7
         for key, value in fields.items():
             assert getattr(event, key) == value, key

@@ -1,4 +1,4 @@
-"""The notebook report: executed by papermill, outputs checked, HTML rendered beside the evidence."""
+"""The report: notebook executed by papermill, outputs checked, HTML beside the evidence."""
 
 from __future__ import annotations
 

@@ -49,7 +49,11 @@ class IngestResult:
 def ingest(case: Case) -> IngestResult:
     """Parse every log file of the case, in the order of their paths relative to the case."""
     jobs = sorted(
-        ((case.relpath(path), path, source.format) for source in case.logs for path in source.files),
+        (
+            (case.relpath(path), path, source.format)
+            for source in case.logs
+            for path in source.files
+        ),
     )
     events: list[Event] = []
     bad: list[Quarantined] = []

@@ -12,10 +12,16 @@ from forensics.schema import ALLOWED, OP_METADATA, OP_WRITE, Event
 
 FORMAT = "metastore-audit"
 _LINE = re.compile(
-    r"^(?P<ts>\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[,.]\d{3})?|\d{2}/\d{2}/\d{2} \d{2}:\d{2}:\d{2})"
+    r"^(?P<ts>\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[,.]\d{3})?"
+    r"|\d{2}/\d{2}/\d{2} \d{2}:\d{2}:\d{2})"
     r"\s+\w+\s+(?:\[[^\]]*\]\s+)?(?:\S*\.)?HiveMetaStore\.audit:\s(?P<fields>.*)$"
 )
-_TIME_FORMATS = ("%Y-%m-%d %H:%M:%S,%f", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S", "%y/%m/%d %H:%M:%S")
+_TIME_FORMATS = (
+    "%Y-%m-%d %H:%M:%S,%f",
+    "%Y-%m-%d %H:%M:%S.%f",
+    "%Y-%m-%d %H:%M:%S",
+    "%y/%m/%d %H:%M:%S",
+)
 _CMD = re.compile(r"^(?:source:\S+\s+)?(?P<name>[A-Za-z_]+)\s*:?\s*(?P<args>.*)$")
 _DB_TBL = re.compile(r"\bdb=(?P<db>[^\s]+)\s+tbl=(?P<tbl>[^\s]+)")
 _QUALIFIED_TBL = re.compile(r"\btbl=(?P<name>[^\s]+)")

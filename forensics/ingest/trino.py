@@ -34,7 +34,9 @@ def parse(text: str, ctx: LineContext) -> list[Event]:
     query_id = str(require(metadata, "queryId"))
     time_ms = _time(require(record, "createTime"), ctx)
     failure = record.get("failureInfo") or {}
-    error = ((failure.get("errorCode") or {}).get("name") or "") if isinstance(failure, dict) else ""
+    error = (
+        ((failure.get("errorCode") or {}).get("name") or "") if isinstance(failure, dict) else ""
+    )
     result = DENIED if error == "PERMISSION_DENIED" else ALLOWED
     common = dict(
         time_ms=time_ms,
@@ -78,7 +80,9 @@ def parse(text: str, ctx: LineContext) -> list[Event]:
                 event_id=f"{query_id}#out",
                 op=OP_WRITE,
                 action=str(metadata.get("updateType") or "INSERT"),
-                object=trino_object(output.get("catalogName"), output.get("schema"), output.get("table")),
+                object=trino_object(
+                    output.get("catalogName"), output.get("schema"), output.get("table")
+                ),
                 columns=None,
                 **common,
             )
