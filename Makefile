@@ -5,6 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_CASE := fixtures/incident-small/case.yaml
 DEMO_OUT  := out/incident-small
+LINTED    := forensics tests fixtures $(wildcard benchmarks)
 
 .PHONY: setup demo test lint format lab clean
 
@@ -22,13 +23,13 @@ demo: setup
 	$(BIN)/forensics report $(DEMO_CASE) --out $(DEMO_OUT)
 
 test: setup
-	$(BIN)/ruff check forensics tests benchmarks fixtures
-	$(BIN)/ruff format --check forensics tests benchmarks fixtures
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/python -m pytest -q
 
 format: setup
-	$(BIN)/ruff format forensics tests benchmarks fixtures
-	$(BIN)/ruff check --fix forensics tests benchmarks fixtures
+	$(BIN)/ruff format $(LINTED)
+	$(BIN)/ruff check --fix $(LINTED)
 
 lab: setup
 	$(BIN)/jupyter lab notebooks/

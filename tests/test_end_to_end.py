@@ -125,3 +125,15 @@ def test_verify_catches_one_changed_byte(evidence: Path, tmp_path: Path, capsys)
     assert main(["verify", str(copy)]) == 1
     out = capsys.readouterr()
     assert "exposure_enabled_reads.csv" in out.out
+
+
+def test_fixture_is_what_its_generator_writes(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    script = INCIDENT.parent / "make_incident_small.py"
+    subprocess.run([sys.executable, str(script), str(tmp_path)], check=True, capture_output=True)
+    written = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
+    assert written
+    for relative in written:
+        assert (tmp_path / relative).read_bytes() == (INCIDENT / relative).read_bytes(), relative

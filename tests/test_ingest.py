@@ -137,6 +137,12 @@ PARSED = [
     ),
     (
         metastore.parse,
+        "2026-06-18T03:30:10,000  INFO [pool-6-thread-40] HiveMetaStore.audit: ugi=fiona\t"
+        "ip=10.20.3.30\tcmd=create_table: Table(tableName:kc_copy, dbName:analytics, owner:fiona)",
+        [dict(principal="fiona", object="analytics.kc_copy", op="write", action="create_table")],
+    ),
+    (
+        metastore.parse,
         METASTORE_OLD,
         [dict(object="default.test", client_ip=None, time_ms=_utc("2026-06-18T09:50:11"))],
     ),

@@ -25,6 +25,7 @@ _TIME_FORMATS = (
 _CMD = re.compile(r"^(?:source:\S+\s+)?(?P<name>[A-Za-z_]+)\s*:?\s*(?P<args>.*)$")
 _DB_TBL = re.compile(r"\bdb=(?P<db>[^\s]+)\s+tbl=(?P<tbl>[^\s]+)")
 _QUALIFIED_TBL = re.compile(r"\btbl=(?P<name>[^\s]+)")
+_TABLE_OBJECT = re.compile(r"\btableName:(?P<tbl>[^,\s)]+),\s*dbName:(?P<db>[^,\s)]+)")
 _CHANGES = ("create_", "alter_", "drop_", "add_", "append_", "truncate_", "rename_")
 
 
@@ -83,8 +84,9 @@ def _time(text: str) -> datetime:
 
 
 def _object(args: str) -> str | None:
-    """`db=d tbl=t`, or `tbl=cat.db.t` / `tbl=db.t` (Hive 3 adds the catalog)."""
-    pair = _DB_TBL.search(args)
+    """`db=d tbl=t`, `tbl=cat.db.t` / `tbl=db.t` (Hive 3 adds the catalog), or the
+    `Table(tableName:t, dbName:d, ...)` that `create_table` and `alter_table` print."""
+    pair = _DB_TBL.search(args) or _TABLE_OBJECT.search(args)
     if pair:
         return object_name(pair["db"], pair["tbl"])
     qualified = _QUALIFIED_TBL.search(args)

@@ -18,7 +18,8 @@ SELECT r.principal, coalesce(p.kind, '') AS kind, coalesce(p.org, '') AS org,
     (SELECT string_agg(category, ';' ORDER BY category) FROM cats WHERE cats.principal = r.principal)
         AS sensitivity,
     coalesce(any_value(m.copies), 0) AS derived_copies_made,
-    sum(r.event_count) FILTER (WHERE r.classification = 'exposure_enabled') AS exposure_enabled_events,
+    coalesce(sum(r.event_count) FILTER (WHERE r.classification = 'exposure_enabled'), 0)
+        AS exposure_enabled_events,
     coalesce(sum(r.event_count) FILTER (WHERE r.classification = 'secondary'), 0) AS secondary_events
 FROM r
 LEFT JOIN people p ON p.principal = r.principal
