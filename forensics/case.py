@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -223,10 +223,28 @@ def _file(section: Mapping[str, Any], sub: str, key: str, root: Path) -> Path | 
     return _existing(section[sub], key, root)
 
 
+def inside(value: str, key: str) -> str:
+    """`value` if it is a relative path that stays inside the case folder (read lexically,
+    so a symlinked log folder is fine); otherwise a `CaseError` naming `key`."""
+    if (
+        not value
+        or len(value) > 4096
+        or "\x00" in value
+        or PurePosixPath(value).is_absolute()
+        or Path(value).is_absolute()
+        or os.path.normpath(value).split(os.sep)[0] == ".."
+    ):
+        raise CaseError(
+            f"{key}: {value[:80]!r} must be a path relative to the case file, inside its folder; "
+            "copy or link the files there"
+        )
+    return value
+
+
 def _existing(value: Any, key: str, root: Path) -> Path:
-    if not isinstance(value, str) or not value or "\x00" in value:
+    if not isinstance(value, str) or not value:
         raise CaseError(f"{key}: must be a file path relative to the case file")
-    path = root / value
+    path = root / inside(value, key)
     if not path.is_file():
         raise CaseError(f"{key}: file {value} not found (paths are relative to the case file)")
     return path
@@ -247,8 +265,9 @@ def _logs(value: Any, root: Path) -> tuple[LogSource, ...]:
             raise CaseError(
                 f"{key}.format: unknown format {fmt!r}; use one of {', '.join(SUPPORTED_FORMATS)}"
             )
-        if not isinstance(pattern, str) or not pattern or "\x00" in pattern:
+        if not isinstance(pattern, str) or not pattern:
             raise CaseError(f"{key}.path: must be a glob relative to the case file")
+        inside(pattern, f"{key}.path")
         matched = sorted(
             Path(p) for p in glob.glob(str(root / pattern), recursive=True) if Path(p).is_file()
         )

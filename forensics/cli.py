@@ -32,6 +32,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("forensics: interrupted; nothing was written", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug of ours, not the user's input: say so, keep it short
+        if args.debug:
+            raise
+        print(
+            f"forensics: internal error ({type(exc).__name__}); nothing was written. "
+            "Rerun with --debug and report the traceback.",
+            file=sys.stderr,
+        )
+        return 70
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -72,6 +81,13 @@ def _parser() -> argparse.ArgumentParser:
         parents=[common, evidence_opts],
         help="write the evidence and the notebook report beside it",
         epilog="example: forensics report fixtures/incident-small/case.yaml --out out/ev",
+    )
+    p.add_argument(
+        "--top",
+        type=int,
+        default=5,
+        metavar="N",
+        help="also render one page for each of the N top readers and objects (default 5)",
     )
     p.set_defaults(run=_report)
 
@@ -143,9 +159,9 @@ def _investigate(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from forensics.report import run_report
 
-    out, html = run_report(_settings(args))
+    out, index = run_report(_settings(args), args.top)
     print(f"evidence: {out}")
-    print(f"report:   {html}")
+    print(f"report:   {index}")
     return 0
 
 

@@ -6,6 +6,8 @@ is exactly what the evidence files say.
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +15,9 @@ import pandas as pd
 
 from forensics.errors import EvidenceError
 from forensics.evidence import EVIDENCE_FILES, MANIFEST
+from forensics.names import is_object_name
 
+_PRINCIPAL = re.compile(r"^(?:p-[0-9a-f]{16}|[a-z0-9_][a-z0-9_.$-]{0,127})$")
 _TIME_COLUMNS = (
     "time",
     "first_read",
@@ -74,6 +78,19 @@ def headline(ev: Evidence) -> pd.DataFrame:
             reads["principal"].nunique(),
             "exposure_enabled_reads.csv",
         ),
+        *(
+            (
+                f"principals with exposure-enabled reads: {row.kind}",
+                row.principals,
+                "principals.csv",
+            )
+            for row in readers_by_kind(ev).itertuples()
+        ),
+        (
+            "sensitivity categories read by someone only the exposure let in",
+            len(by_category(ev)),
+            "exposure_enabled_reads.csv",
+        ),
         (
             "exposure-enabled read events",
             int(reads["read_events"].sum()),
@@ -132,3 +149,163 @@ def top_objects(ev: Evidence, n: int = 15) -> pd.DataFrame:
 
 def _when(moment: pd.Timestamp) -> str:
     return "" if pd.isna(moment) else moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def check_principal(ev: Evidence, principal: str) -> str:
+    """`principal` if it is a well-formed name found in the evidence; else a clear error."""
+    if not isinstance(principal, str) or not _PRINCIPAL.match(principal):
+        raise EvidenceError(
+            f"principal {str(principal)[:80]!r} is not a principal name (letters, digits, _.-)"
+        )
+    if principal not in set(ev.access_events["principal"]):
+        raise EvidenceError(f"principal {principal} has no events in {ev.folder}/access_events.csv")
+    return principal
+
+
+def check_object(ev: Evidence, obj: str) -> str:
+    """`obj` if it is a `db.table` name found in the evidence; else a clear error."""
+    if not isinstance(obj, str) or not is_object_name(obj):
+        raise EvidenceError(f"object {str(obj)[:80]!r} is not a db.table name")
+    if obj not in set(ev.access_events["object"]) | set(ev.objects["object"]):
+        raise EvidenceError(f"object {obj} is not in the evidence of {ev.folder}")
+    return obj
+
+
+def principal_events(ev: Evidence, principal: str) -> pd.DataFrame:
+    """Every event of one principal in time order, with where it was logged."""
+    check_principal(ev, principal)
+    events = ev.access_events[ev.access_events["principal"] == principal]
+    columns = [
+        "time",
+        "object",
+        "classification",
+        "engine",
+        "action",
+        "via",
+        "result",
+        "query_redacted",
+        "source_file",
+        "source_line",
+    ]
+    return events.sort_values(["time", "object", "event_id"])[columns].reset_index(drop=True)
+
+
+def principal_copies(ev: Evidence, principal: str) -> pd.DataFrame:
+    """Copies this principal made from exposed data (or from copies of it)."""
+    check_principal(ev, principal)
+    copies = ev.derived_copies[ev.derived_copies["principal"] == principal]
+    return copies.sort_values(["time", "derived_object"]).reset_index(drop=True)
+
+
+def object_readers(ev: Evidence, obj: str) -> pd.DataFrame:
+    """Who read one object, when first and last, how often and through which path."""
+    check_object(ev, obj)
+    events = ev.access_events[ev.access_events["object"] == obj]
+    table = (
+        events.groupby(["principal", "classification"])
+        .agg(
+            events=("event_id", "count"),
+            first=("time", "min"),
+            last=("time", "max"),
+            via=("via", lambda v: ";".join(sorted(set(v)))),
+            engines=("engine", lambda v: ";".join(sorted(set(v)))),
+        )
+        .reset_index()
+    )
+    return table.sort_values(["first", "principal", "classification"]).reset_index(drop=True)
+
+
+def by_category(ev: Evidence) -> pd.DataFrame:
+    """Exposure-enabled readers and read events per sensitivity category."""
+    reads = ev.exposure_enabled_reads.assign(
+        category=ev.exposure_enabled_reads["sensitivity"].replace("", "(none)").str.split(";")
+    ).explode("category")
+    table = (
+        reads.groupby("category")
+        .agg(
+            principals=("principal", "nunique"),
+            objects=("object", "nunique"),
+            read_events=("read_events", "sum"),
+        )
+        .reset_index()
+    )
+    return table.sort_values(["principals", "category"], ascending=[False, True]).reset_index(
+        drop=True
+    )
+
+
+def by_engine_and_path(ev: Evidence) -> pd.DataFrame:
+    """Exposure-enabled read events per engine and access path (direct, view, file, Trino)."""
+    events = ev.access_events[ev.access_events["classification"] == "exposure_enabled"]
+    path = events["via"].str.replace(r"^view:.*$", "view", regex=True)
+    table = (
+        events.assign(path=path)
+        .groupby(["engine", "path"])
+        .agg(events=("event_id", "count"), principals=("principal", "nunique"))
+        .reset_index()
+    )
+    return table.sort_values(
+        ["events", "engine", "path"], ascending=[False, True, True]
+    ).reset_index(drop=True)
+
+
+def windows(ev: Evidence) -> pd.DataFrame:
+    """One row per exposure window of each object: start, end and length in hours."""
+    rows = []
+    for _, row in ev.objects.iterrows():
+        for window in str(row["windows"]).split(";"):
+            start, _, end = window.partition("/")
+            if start:
+                begin = pd.Timestamp(start)
+                finish = pd.Timestamp(end) if end else pd.NaT
+                hours = (finish - begin).total_seconds() / 3600 if end else float("nan")
+                rows.append((row["object"], begin, finish, hours))
+    table = pd.DataFrame(rows, columns=["object", "start", "end", "hours"])
+    return table.sort_values(["start", "object"]).reset_index(drop=True)
+
+
+def secondary_readers(ev: Evidence) -> pd.DataFrame:
+    """Who read a derived copy after it was made (secondary reads), per copy."""
+    events = ev.access_events[ev.access_events["classification"] == "secondary"]
+    table = (
+        events.groupby(["object", "principal"])
+        .agg(events=("event_id", "count"), first=("time", "min"), last=("time", "max"))
+        .reset_index()
+        .rename(columns={"object": "copy"})
+    )
+    return table.sort_values(["copy", "first", "principal"]).reset_index(drop=True)
+
+
+def reader_matrix(ev: Evidence, n: int = 30) -> pd.DataFrame:
+    """Exposure-enabled read events, top `n` principals x top `n` objects (0 = none)."""
+    reads = ev.exposure_enabled_reads
+    if reads.empty:
+        return pd.DataFrame()
+    top_p = top_principals(ev, n)["principal"]
+    top_o = reads.groupby("object")["read_events"].sum().sort_values(ascending=False).head(n).index
+    subset = reads[reads["principal"].isin(top_p) & reads["object"].isin(top_o)]
+    matrix = subset.pivot_table(
+        index="principal", columns="object", values="read_events", aggfunc="sum", fill_value=0
+    )
+    return matrix.sort_index().sort_index(axis=1)
+
+
+def readers_by_kind(ev: Evidence) -> pd.DataFrame:
+    """Distinct principals with exposure-enabled reads, per kind (human, service, unknown)."""
+    readers = set(ev.exposure_enabled_reads["principal"])
+    people = ev.principals[ev.principals["principal"].isin(readers)]
+    kinds = people.assign(kind=people["kind"].replace("", "unknown"))
+    table = kinds.groupby("kind").agg(principals=("principal", "nunique")).reset_index()
+    return table.sort_values("kind").reset_index(drop=True)
+
+
+def headline_html(ev: Evidence, link_prefix: str = "") -> str:
+    """The headline as an HTML table whose evidence column links to the files."""
+    table = headline(ev)
+    table["evidence_file"] = [
+        f'<a href="{html.escape(link_prefix + name, quote=True)}">{html.escape(name)}</a>'
+        for name in table["evidence_file"]
+    ]
+    table["measure"] = table["measure"].map(html.escape)
+    table["value"] = table["value"].map(lambda v: html.escape(str(v)))
+    return table.to_html(index=False, escape=False)

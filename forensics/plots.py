@@ -6,6 +6,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
+from forensics import findings
 from forensics.findings import Evidence
 
 
@@ -14,7 +15,7 @@ def timeline(ev: Evidence, ax: plt.Axes | None = None) -> plt.Axes:
     events = ev.access_events[ev.access_events["classification"] == "exposure_enabled"]
     objects = sorted(set(ev.objects["object"]))
     if ax is None:
-        _, ax = plt.subplots(figsize=(11, 1.2 + 0.45 * max(1, len(objects))))
+        _, ax = plt.subplots(figsize=(11, _rows_height(len(objects))))
     rows = {obj: i for i, obj in enumerate(objects)}
     for _, row in ev.objects.iterrows():
         for window in str(row["windows"]).split(";"):
@@ -38,7 +39,7 @@ def timeline(ev: Evidence, ax: plt.Axes | None = None) -> plt.Axes:
             s=40,
             zorder=3,
         )
-    ax.set_yticks(range(len(objects)), objects)
+    ax.set_yticks(range(len(objects)), objects, fontsize=_label_size(len(objects)))
     ax.set_ylim(-0.6, len(objects) - 0.4)
     ax.set_xlabel("time (UTC)")
     ax.set_ylabel("")
@@ -46,3 +47,121 @@ def timeline(ev: Evidence, ax: plt.Axes | None = None) -> plt.Axes:
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     ax.figure.tight_layout()
     return ax
+
+
+def _rows_height(n: int) -> float:
+    """Figure height that keeps one label per row readable, up to hundreds of rows."""
+    return 1.4 + 0.28 * max(1, n)
+
+
+def windows_gantt(ev: Evidence, ax: plt.Axes | None = None) -> plt.Axes:
+    """Exposure windows per object as horizontal bars (UTC); open windows drawn to the end."""
+    table = findings.windows(ev)
+    objects = sorted(set(table["object"]))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(11, _rows_height(len(objects))))
+    rows = {obj: i for i, obj in enumerate(objects)}
+    last = table["end"].max() if table["end"].notna().any() else table["start"].max()
+    for _, w in table.iterrows():
+        end = w["end"] if pd.notna(w["end"]) else last
+        ax.barh(rows[w["object"]], end - w["start"], left=w["start"], height=0.6, color="#d9534f")
+    ax.set_yticks(range(len(objects)), objects, fontsize=_label_size(len(objects)))
+    ax.invert_yaxis()
+    ax.set_xlabel("time (UTC)")
+    ax.set_title("Exposure windows per object (from the policy history)")
+    ax.figure.autofmt_xdate()
+    ax.figure.tight_layout()
+    return ax
+
+
+def reader_heatmap(ev: Evidence, n: int = 30, ax: plt.Axes | None = None) -> plt.Axes | None:
+    """Exposure-enabled read events, top principals x top objects; None when there are none."""
+    matrix = findings.reader_matrix(ev, n)
+    if matrix.empty:
+        return None
+    if ax is None:
+        _, ax = plt.subplots(
+            figsize=(2.5 + 0.35 * matrix.shape[1], 2.5 + 0.3 * matrix.shape[0]), squeeze=True
+        )
+    sns.heatmap(
+        matrix,
+        annot=matrix.shape[0] * matrix.shape[1] <= 400,
+        fmt="d",
+        cmap="Reds",
+        cbar_kws={"label": "read events"},
+        linewidths=0.5,
+        ax=ax,
+    )
+    size = _label_size(max(matrix.shape))
+    ax.set_xticks(ax.get_xticks(), matrix.columns, rotation=90, fontsize=size)
+    ax.set_yticks(ax.get_yticks(), matrix.index, rotation=0, fontsize=size)
+    ax.set_xlabel("object")
+    ax.set_ylabel("principal")
+    ax.set_title(f"Exposure-enabled read events (top {n} principals and objects)")
+    ax.figure.tight_layout()
+    return ax
+
+
+def category_bars(ev: Evidence, ax: plt.Axes | None = None) -> plt.Axes:
+    """Distinct exposure-enabled readers per sensitivity category."""
+    table = findings.by_category(ev)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, _rows_height(len(table))))
+    sns.barplot(data=table, y="category", x="principals", color="#d9534f", ax=ax)
+    ax.set_xlabel("distinct principals with exposure-enabled reads")
+    ax.set_ylabel("sensitivity category")
+    ax.set_title("Who read what kind of data only because of the exposure")
+    ax.figure.tight_layout()
+    return ax
+
+
+def lineage(ev: Evidence, ax: plt.Axes | None = None) -> plt.Axes:
+    """Derived copies as a graph: exposed sources on the left, each generation further right."""
+    edges = ev.derived_copies
+    level: dict[str, int] = {}
+    for _, e in edges.sort_values("generation").iterrows():
+        level.setdefault(e["source_object"], int(e["generation"]) - 1)
+        level[e["derived_object"]] = max(level.get(e["derived_object"], 0), int(e["generation"]))
+    columns: dict[int, list[str]] = {}
+    for node, lvl in sorted(level.items()):
+        columns.setdefault(lvl, []).append(node)
+    height = max((len(v) for v in columns.values()), default=1)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4 + 3.2 * len(columns), 1.5 + 0.9 * height))
+    where = {
+        node: (lvl, -i) for lvl, nodes in columns.items() for i, node in enumerate(sorted(nodes))
+    }
+    for _, e in edges.iterrows():
+        (x0, y0), (x1, y1) = where[e["source_object"]], where[e["derived_object"]]
+        ax.annotate(
+            "",
+            xy=(x1 - 0.08, y1),
+            xytext=(x0 + 0.08, y0),
+            arrowprops={"arrowstyle": "->", "color": "#555555"},
+        )
+        ax.text((x0 + x1) / 2, (y0 + y1) / 2 + 0.12, e["principal"], ha="center", fontsize=8)
+    for node, (x, y) in where.items():
+        source = level[node] == 0
+        ax.text(
+            x,
+            y,
+            node,
+            ha="center",
+            va="center",
+            fontsize=9,
+            bbox={"boxstyle": "round", "fc": "#f4c7c3" if source else "#fff3cd", "ec": "#888888"},
+        )
+    ax.set_xlim(-0.7, max(columns, default=0) + 0.7)
+    ax.set_ylim(-height + 0.4, 0.6)
+    ax.set_xticks(sorted(columns), [f"generation {c}" if c else "exposed" for c in sorted(columns)])
+    ax.set_yticks([])
+    for side in ("left", "right", "top"):
+        ax.spines[side].set_visible(False)
+    ax.set_title("Copies made from exposed data (arrow: copied by)")
+    ax.figure.tight_layout()
+    return ax
+
+
+def _label_size(n: int) -> float:
+    """Smaller tick labels for many rows, never below 6 pt."""
+    return max(6.0, min(10.0, 10.0 - (n - 20) * 0.08))

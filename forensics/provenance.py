@@ -7,12 +7,16 @@ the manifest, so what is shown is what the evidence was computed from.
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from forensics.case import inside
 from forensics.errors import EvidenceError
 from forensics.evidence import read_manifest, sha256_file
 from forensics.ingest.reader import read_lines
+
+_EVENT_ID = re.compile(r"^[A-Za-z0-9_.:#@/-]{1,256}$")
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,8 @@ class Trace:
 
 def trace(folder: Path, event_id: str, case_file: Path | None = None) -> list[Trace]:
     """The raw input lines of `event_id` (one per distinct source line), hash-checked."""
+    if not _EVENT_ID.match(event_id):
+        raise EvidenceError(f"event id {event_id[:80]!r} is not an event id of access_events.csv")
     manifest = read_manifest(folder)
     case_file = case_file or Path(manifest.get("run", {}).get("case_file", ""))
     if not case_file.is_file():
@@ -42,7 +48,7 @@ def trace(folder: Path, event_id: str, case_file: Path | None = None) -> list[Tr
     inputs = {i["path"]: i for i in manifest.get("inputs", [])}
     result = []
     for rel, number in sources:
-        path = case_file.parent / rel
+        path = case_file.parent / inside(rel, "source_file")
         recorded = inputs.get(rel)
         if recorded is None or not path.is_file():
             raise EvidenceError(f"input {rel}: not found beside the case file")

@@ -12,14 +12,14 @@ import pytest
 
 from forensics.cli import main
 from forensics.errors import ReportError
-from forensics.report import MAIN_NOTEBOOK, render_notebook
+from forensics.report import MAIN_NOTEBOOK, NOTEBOOKS_DIR, render_notebook
 from tests.conftest import INCIDENT
 
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("report") / "evidence"
-    assert main(["report", str(INCIDENT / "case.yaml"), "--out", str(out)]) == 0
+    assert main(["report", str(INCIDENT / "case.yaml"), "--out", str(out), "--top", "2"]) == 0
     return out
 
 
@@ -75,3 +75,107 @@ def test_misspelled_parameter_fails_loudly(tmp_path: Path) -> None:
 def test_failing_cell_is_reported_with_its_number(tmp_path: Path) -> None:
     with pytest.raises(ReportError, match=r"cell \d+ failed"):
         render_notebook(MAIN_NOTEBOOK, tmp_path, {"evidence_dir": str(tmp_path / "none")})
+
+
+def _csv(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _executed(report: Path, stem: str) -> tuple[str, int]:
+    """The text outputs of an executed suite notebook and how many images it shows."""
+    node = nbformat.read(report / "report" / f"{stem}.ipynb", as_version=4)
+    images = sum(
+        1 for c in node.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})
+    )
+    return _outputs(node), images
+
+
+def test_index_links_every_page_in_reading_order(report: Path) -> None:
+    index = (report / "index.html").read_text()
+    links = [part.split('"', 1)[0] for part in index.split('href="')[1:]]
+    assert links[0] == "report.html"
+    assert links[1:5] == [
+        "report/00_scope.html",
+        "report/10_who_read_what.html",
+        "report/40_copies.html",
+        "report/90_findings.html",
+    ]
+    assert links[5:] == [
+        "report/20_reader-01.html",
+        "report/20_reader-02.html",
+        "report/30_object-01.html",
+        "report/30_object-02.html",
+    ]
+    for link in links:
+        page = (report / link).read_text()
+        assert "Traceback" not in page, link
+        assert "findings.load_evidence" not in page, link
+
+
+def test_scope_page_shows_every_exposed_object_and_the_unexplained_read(report: Path) -> None:
+    text, images = _executed(report, "00_scope")
+    for row in _csv(report / "objects.csv"):
+        assert row["object"] in text
+    for row in _csv(report / "unexplained_reads.csv"):
+        assert row["principal"] in text and row["source_file"] in text
+    assert images == 1
+
+
+def test_who_read_what_page_has_every_reader_and_its_plots(report: Path) -> None:
+    text, images = _executed(report, "10_who_read_what")
+    for row in _csv(report / "exposure_enabled_reads.csv"):
+        assert row["principal"] in text
+        for category in row["sensitivity"].split(";"):
+            assert category in text
+    assert images == 3  # timeline, heatmap, categories
+
+
+def test_reader_pages_follow_the_top_readers(report: Path) -> None:
+    reads = _csv(report / "exposure_enabled_reads.csv")
+    totals: dict[str, int] = {}
+    for row in reads:
+        totals[row["principal"]] = totals.get(row["principal"], 0) + int(row["read_events"])
+    top = sorted(totals, key=lambda p: (-totals[p], p))[:2]
+    events = _csv(report / "access_events.csv")
+    for i, principal in enumerate(top, start=1):
+        text, _ = _executed(report, f"20_reader-{i:02d}")
+        assert principal in text
+        for row in events:
+            if row["principal"] == principal:
+                assert row["object"] in text and row["source_file"] in text
+        others = set(totals) - {principal}
+        assert not any(f" {other} " in text for other in others)
+
+
+def test_copies_page_draws_the_lineage_and_names_secondary_readers(report: Path) -> None:
+    text, images = _executed(report, "40_copies")
+    for row in _csv(report / "derived_copies.csv"):
+        assert row["derived_object"] in text
+    secondary = {
+        r["principal"]
+        for r in _csv(report / "access_events.csv")
+        if r["classification"] == "secondary"
+    }
+    assert secondary and all(p in text for p in secondary)
+    assert images == 1
+
+
+def test_findings_page_links_each_number_to_its_evidence_file(report: Path) -> None:
+    page = (report / "report" / "90_findings.html").read_text()
+    for name in ("objects.csv", "exposure_enabled_reads.csv", "derived_copies.csv"):
+        assert f'href="../{name}"' in page
+    text, _ = _executed(report, "90_findings")
+    objects = _csv(report / "objects.csv")
+    assert f"exposed objects</td>\n      <td>{len(objects)}<" in text
+
+
+@pytest.mark.parametrize("principal", ["'; DROP TABLE x; --", "../../etc/passwd", "nobody"])
+def test_principal_page_refuses_a_bad_principal(report: Path, tmp_path: Path, principal) -> None:
+    with pytest.raises(ReportError, match="principal"):
+        render_notebook(
+            NOTEBOOKS_DIR / "20_principal.ipynb",
+            tmp_path,
+            {"evidence_dir": str(report), "principal": principal},
+        )
+    assert not list(tmp_path.glob("*.html"))
