@@ -3,13 +3,22 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+BROWSER := $(VENV)/.chromium
 DEMO_CASE := fixtures/incident-small/case.yaml
 DEMO_OUT  := out/incident-small
 LINTED    := forensics tests fixtures $(wildcard benchmarks)
 
 .PHONY: setup demo test lint format lab clean
 
-setup: $(STAMP)
+setup: $(STAMP) $(BROWSER)
+
+# The report tests render pages in Debian's Chromium; installed once when absent.
+$(BROWSER):
+	command -v chromium >/dev/null || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get install -y -q chromium >/dev/null 2>&1 || \
+	  { $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q chromium >/dev/null; }; }
+	mkdir -p $(VENV) && touch $(BROWSER)
 
 # Re-installs only when the project's dependency declaration changes.
 $(STAMP): pyproject.toml

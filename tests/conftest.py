@@ -18,3 +18,13 @@ def incident(tmp_path: Path) -> Path:
     target = tmp_path / "incident"
     shutil.copytree(INCIDENT, target)
     return target / "case.yaml"
+
+
+@pytest.fixture(scope="session")
+def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled incident's evidence folder with its full report (two pages per kind)."""
+    from forensics.cli import main
+
+    out = tmp_path_factory.mktemp("report") / "evidence"
+    assert main(["report", str(INCIDENT / "case.yaml"), "--out", str(out), "--top", "2"]) == 0
+    return out

@@ -10,17 +10,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from forensics.cli import main
 from forensics.errors import ReportError
 from forensics.report import MAIN_NOTEBOOK, NOTEBOOKS_DIR, render_notebook
-from tests.conftest import INCIDENT
-
-
-@pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("report") / "evidence"
-    assert main(["report", str(INCIDENT / "case.yaml"), "--out", str(out), "--top", "2"]) == 0
-    return out
 
 
 def _outputs(notebook: nbformat.NotebookNode) -> str:
