@@ -214,3 +214,18 @@ def test_reader_reads_gzip_and_reports_a_cut_stream(tmp_path: Path) -> None:
     lines = list(read_lines(cut))
     assert lines[-1].text is None and "ends early" in (lines[-1].problem or "")
     assert [line.number for line in lines] == list(range(1, len(lines) + 1))
+
+
+def test_progress_is_quiet_unless_asked(incident, capsys, monkeypatch) -> None:
+    from forensics.case import load_case
+    from forensics.ingest import ingest
+
+    case = load_case(incident)
+    monkeypatch.delenv("FORENSICS_PROGRESS", raising=False)
+    ingest(case)
+    assert capsys.readouterr().err == ""
+    monkeypatch.setenv("FORENSICS_PROGRESS", "1")
+    result = ingest(case)
+    err = capsys.readouterr().err
+    assert "ingest" in err and "B/s" in err
+    assert sum(f.lines for f in result.files) == 45

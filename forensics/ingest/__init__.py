@@ -6,10 +6,13 @@ removed by the engine (`forensics.engine`), which also counts them per file.
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import pyarrow as pa
+from tqdm import tqdm
 
 from forensics.case import Case
 from forensics.ingest import hdfs, metastore, ranger, trino
@@ -58,10 +61,19 @@ def ingest(case: Case) -> IngestResult:
     events: list[Event] = []
     bad: list[Quarantined] = []
     counts = []
+    quiet = not show_progress()
+    overall = tqdm(
+        total=sum(path.stat().st_size for _, path, _ in jobs),
+        unit="B",
+        unit_scale=True,
+        desc="ingest",
+        disable=quiet,
+    )
     for rel, path, fmt in jobs:
         parse = PARSERS[fmt]
         lines = parsed = quarantined = 0
-        for line in read_lines(path):
+        overall.set_postfix_str(rel, refresh=False)
+        for line in tqdm(read_lines(path), desc=rel, unit=" lines", leave=False, disable=quiet):
             lines += 1
             reason = line.problem
             if line.text is not None:
@@ -74,4 +86,15 @@ def ingest(case: Case) -> IngestResult:
             bad.append(Quarantined(rel, line.number, fmt, reason or "unparseable"))
             quarantined += 1
         counts.append(FileCounts(rel, fmt, lines, parsed, quarantined))
+        overall.update(path.stat().st_size)
+    overall.close()
     return IngestResult(events_table(events), quarantine_table(bad), tuple(counts))
+
+
+def show_progress() -> bool:
+    """Progress bars on an interactive terminal only: quiet under CI, papermill and pipes
+    (`FORENSICS_PROGRESS=0` or `1` overrides)."""
+    setting = os.environ.get("FORENSICS_PROGRESS")
+    if setting is not None:
+        return setting == "1"
+    return sys.stderr.isatty() and not os.environ.get("CI")
