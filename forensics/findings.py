@@ -309,3 +309,9 @@ def headline_html(ev: Evidence, link_prefix: str = "") -> str:
     table["measure"] = table["measure"].map(html.escape)
     table["value"] = table["value"].map(lambda v: html.escape(str(v)))
     return table.to_html(index=False, escape=False)
+
+
+def display_options() -> None:
+    """Show whole cell texts and long tables in notebooks (pandas truncates at 50 chars)."""
+    pd.set_option("display.max_colwidth", 300)
+    pd.set_option("display.max_rows", 500)

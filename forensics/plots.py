@@ -5,6 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
+from matplotlib.ticker import MaxNLocator
 
 from forensics import findings
 from forensics.findings import Evidence
@@ -108,6 +109,7 @@ def category_bars(ev: Evidence, ax: plt.Axes | None = None) -> plt.Axes:
     if ax is None:
         _, ax = plt.subplots(figsize=(8, _rows_height(len(table))))
     sns.barplot(data=table, y="category", x="principals", color="#d9534f", ax=ax)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("distinct principals with exposure-enabled reads")
     ax.set_ylabel("sensitivity category")
     ax.set_title("Who read what kind of data only because of the exposure")

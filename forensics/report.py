@@ -24,6 +24,7 @@ from forensics.investigation import Settings, investigate
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 MAIN_NOTEBOOK = NOTEBOOKS_DIR / "investigation.ipynb"
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 SUITE = ("00_scope", "10_who_read_what", "40_copies", "90_findings")
 PRINCIPAL_NOTEBOOK = "20_principal"
 OBJECT_NOTEBOOK = "30_object"
@@ -99,6 +100,7 @@ def render_notebook(
             progress_bar=False,
             log_output=False,
             cwd=str(folder),
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no transport chatter
         )
     except papermill.PapermillExecutionError as exc:
         executed.unlink(missing_ok=True)
@@ -108,7 +110,11 @@ def render_notebook(
     node = nbformat.read(executed, as_version=4)
     out = folder / f"{stem}.html"
     body, _ = HTMLExporter(
-        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+        template_name="offline",
+        extra_template_basedirs=[str(TEMPLATES_DIR)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
     ).from_notebook_node(node)
     out.write_text(body, encoding="utf-8")
     for path in (executed, out):
