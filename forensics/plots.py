@@ -118,32 +118,50 @@ def category_bars(ev: Evidence, ax: plt.Axes | None = None) -> plt.Axes:
 
 
 def lineage(ev: Evidence, ax: plt.Axes | None = None) -> plt.Axes:
-    """Derived copies as a graph: exposed sources on the left, each generation further right."""
+    """Derived copies as a graph: exposed sources on the left, each generation further right.
+
+    Nodes of a generation are ordered by the position of what they were copied from, so
+    arrows rarely cross; each arrow is labelled with who made the copy.
+    """
     edges = ev.derived_copies
     level: dict[str, int] = {}
     for _, e in edges.sort_values("generation").iterrows():
         level.setdefault(e["source_object"], int(e["generation"]) - 1)
         level[e["derived_object"]] = max(level.get(e["derived_object"], 0), int(e["generation"]))
+    parents: dict[str, list[str]] = {}
+    for _, e in edges.iterrows():
+        parents.setdefault(e["derived_object"], []).append(e["source_object"])
+    rank: dict[str, float] = {}
     columns: dict[int, list[str]] = {}
-    for node, lvl in sorted(level.items()):
-        columns.setdefault(lvl, []).append(node)
+    for lvl in sorted(set(level.values())):
+        nodes = sorted(n for n, v in level.items() if v == lvl)
+        nodes.sort(key=lambda n: min((rank.get(p, 0.0) for p in parents.get(n, [])), default=0))
+        rank.update({n: float(i) for i, n in enumerate(nodes)})
+        columns[lvl] = nodes
     height = max((len(v) for v in columns.values()), default=1)
+    width = 4 + 3.2 * len(columns)
     if ax is None:
-        _, ax = plt.subplots(figsize=(4 + 3.2 * len(columns), 1.5 + 0.9 * height))
-    where = {
-        node: (lvl, -i) for lvl, nodes in columns.items() for i, node in enumerate(sorted(nodes))
-    }
+        _, ax = plt.subplots(figsize=(width, 1.5 + 0.9 * height))
+    inch = width / (len(columns) + 1.4)  # inches per column
+    where = {node: (lvl, -rank[node]) for lvl, nodes in columns.items() for node in nodes}
+
+    def half(node: str) -> float:
+        return (len(node) * 5.6 / 72 / 2 + 0.12) / inch
+
     for _, e in edges.iterrows():
         (x0, y0), (x1, y1) = where[e["source_object"]], where[e["derived_object"]]
-        ax.annotate(
-            "",
-            xy=(x1 - 0.08, y1),
-            xytext=(x0 + 0.08, y0),
-            arrowprops={"arrowstyle": "->", "color": "#555555"},
+        start = (x0 + half(e["source_object"]), y0)
+        end = (x1 - half(e["derived_object"]), y1)
+        ax.annotate("", xy=end, xytext=start, arrowprops={"arrowstyle": "-|>", "color": "#555555"})
+        ax.text(
+            start[0] + 0.6 * (end[0] - start[0]),
+            start[1] + 0.6 * (end[1] - start[1]) + 0.08,
+            e["principal"],
+            ha="center",
+            fontsize=8,
+            color="#333333",
         )
-        ax.text((x0 + x1) / 2, (y0 + y1) / 2 + 0.12, e["principal"], ha="center", fontsize=8)
     for node, (x, y) in where.items():
-        source = level[node] == 0
         ax.text(
             x,
             y,
@@ -151,7 +169,11 @@ def lineage(ev: Evidence, ax: plt.Axes | None = None) -> plt.Axes:
             ha="center",
             va="center",
             fontsize=9,
-            bbox={"boxstyle": "round", "fc": "#f4c7c3" if source else "#fff3cd", "ec": "#888888"},
+            bbox={
+                "boxstyle": "round",
+                "fc": "#f4c7c3" if level[node] == 0 else "#fff3cd",
+                "ec": "#888888",
+            },
         )
     ax.set_xlim(-0.7, max(columns, default=0) + 0.7)
     ax.set_ylim(-height + 0.4, 0.6)
@@ -159,7 +181,7 @@ def lineage(ev: Evidence, ax: plt.Axes | None = None) -> plt.Axes:
     ax.set_yticks([])
     for side in ("left", "right", "top"):
         ax.spines[side].set_visible(False)
-    ax.set_title("Copies made from exposed data (arrow: copied by)")
+    ax.set_title("Copies made from exposed data (arrow label: who made the copy)")
     ax.figure.tight_layout()
     return ax
 
