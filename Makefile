@@ -40,7 +40,9 @@ format: setup
 	$(BIN)/ruff format $(LINTED)
 	$(BIN)/ruff check --fix $(LINTED)
 
+# JupyterLab on the notebooks; their default parameters point at the demo's evidence.
 lab: setup
+	test -f $(DEMO_OUT)/manifest.json || $(BIN)/forensics investigate $(DEMO_CASE) --out $(DEMO_OUT)
 	$(BIN)/jupyter lab notebooks/
 
 clean:
