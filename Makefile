@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-BROWSER := $(VENV)/.chromium
+BROWSER := $(VENV)/.system-packages
 DEMO_CASE := fixtures/incident-small/case.yaml
 DEMO_OUT  := out/incident-small
 LINTED    := forensics tests fixtures $(wildcard benchmarks)
@@ -12,12 +12,17 @@ LINTED    := forensics tests fixtures $(wildcard benchmarks)
 
 setup: $(STAMP) $(BROWSER)
 
-# The report tests render pages in Debian's Chromium; installed once when absent.
+# System packages the tests use, from Debian, installed once when absent: Chromium (the
+# report is checked in a real browser) and a Java runtime (Spark's Thrift Server).
 $(BROWSER):
-	command -v chromium >/dev/null || { \
-	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
-	  $$SUDO apt-get install -y -q chromium >/dev/null 2>&1 || \
-	  { $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q chromium >/dev/null; }; }
+	@SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v java >/dev/null || missing="$$missing openjdk-17-jre-headless"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing$$missing (Debian packages)"; \
+	  $$SUDO apt-get install -y -q $$missing >/dev/null 2>&1 || \
+	  { $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q $$missing >/dev/null; }; \
+	fi
 	mkdir -p $(VENV) && touch $(BROWSER)
 
 # Re-installs only when the project's dependency declaration changes.
@@ -28,7 +33,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 
-demo: setup
+# The demo needs only the Python environment (no browser, no Java).
+demo: $(STAMP)
 	$(BIN)/forensics report $(DEMO_CASE) --out $(DEMO_OUT)
 
 test: setup

@@ -1,0 +1,340 @@
+"""Warehouse connections: the embedded DuckDB engine, or a HiveServer2 / Trino server.
+
+Where the access logs are billions of rows kept as warehouse tables, the heavy query runs
+on the warehouse and only the result comes back. Every connection here is read-only by
+construction: each statement is parsed (sqlglot) before anything is sent, and anything but
+a single query (`SELECT`, `WITH ... SELECT`, set operations) is refused.
+
+Queries for the warehouse live in `queries/warehouse/` written once in HiveQL, with
+parameters written `$name` like every query file; they are transpiled with sqlglot for the
+engine that runs them. DuckDB binds parameters itself. HiveServer2's protocol has no
+server-side parameters, so for Hive (and Trino through pyhive) the values are checked
+against their declared kind first and then quoted by the driver's own escaper, never
+formatted into the text by us.
+
+Connection profiles live outside the case folder and the repository, in YAML:
+
+    profiles:
+      prod-hive: {engine: hive, host: hs2.corp.example.com, port: 10000,
+                  auth: KERBEROS, kerberos_service_name: hive, database: audit}
+      lab-sts:   {engine: hive, host: 127.0.0.1, port: 10000, auth: NOSASL, user: me}
+
+A password is never stored there: `password_env: NAME` names the environment variable
+that holds it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import duckdb
+import pyarrow as pa
+import sqlglot
+import yaml
+from sqlglot import exp
+
+from forensics import queries
+from forensics.errors import CaseError, QueryError
+
+ENGINES = ("duckdb", "hive", "trino")
+DIALECTS = {"duckdb": "duckdb", "hive": "hive", "trino": "trino"}
+AUTH_MODES = ("NONE", "NOSASL", "LDAP", "KERBEROS", "CUSTOM")
+PROFILE_KEYS = frozenset(
+    {"engine", "host", "port", "auth", "user", "database", "password_env", "kerberos_service_name"}
+)
+DEFAULT_PROFILES = Path("~/.config/forensics/profiles.yaml")
+_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+_HOST = re.compile(r"^[A-Za-z0-9.-]{1,253}$")
+_ENV = re.compile(r"^[A-Z_][A-Z0-9_]{0,127}$")
+_WRITES = (
+    exp.Insert,
+    exp.Create,
+    exp.Drop,
+    exp.Delete,
+    exp.Update,
+    exp.Merge,
+    exp.Alter,
+    exp.Command,
+    exp.Set,
+    exp.Use,
+    exp.LoadData,
+    exp.TruncateTable,
+    exp.Copy,
+    exp.Cache,
+    exp.Uncache,
+    exp.Refresh,
+    exp.Grant,
+)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How to reach one warehouse; holds no secret, only where to find it."""
+
+    name: str
+    engine: str
+    host: str | None = None
+    port: int | None = None
+    auth: str = "NONE"
+    user: str | None = None
+    database: str | None = None
+    password_env: str | None = None
+    kerberos_service_name: str | None = None
+
+    def password(self) -> str | None:
+        """The password from the environment variable the profile names, if any."""
+        if self.password_env is None:
+            return None
+        value = os.environ.get(self.password_env)
+        if not value:
+            raise CaseError(
+                f"profile {self.name}: environment variable {self.password_env} is not set; "
+                "export it before connecting"
+            )
+        return value
+
+
+def load_profiles(path: str | os.PathLike[str] | None = None) -> dict[str, Profile]:
+    """Profiles from `path`, `$FORENSICS_PROFILES`, or `~/.config/forensics/profiles.yaml`."""
+    where = Path(path or os.environ.get("FORENSICS_PROFILES") or DEFAULT_PROFILES).expanduser()
+    try:
+        raw = yaml.safe_load(where.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CaseError(f"profiles {where}: cannot be read ({exc.strerror})") from None
+    except yaml.YAMLError:
+        raise CaseError(f"profiles {where}: not valid YAML; fix the syntax") from None
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("profiles"), Mapping):
+        raise CaseError(f"profiles {where}: expected a mapping 'profiles:' of named profiles")
+    return {str(name): _profile(str(name), spec) for name, spec in raw["profiles"].items()}
+
+
+def _profile(name: str, spec: Any) -> Profile:
+    """One profile, checked key by key; a stored secret is refused."""
+    key = f"profile {name}"
+    if not _NAME.match(name):
+        raise CaseError(f"{key}: names use letters, digits, '_', '.', '-'")
+    if not isinstance(spec, Mapping):
+        raise CaseError(f"{key}: must be a mapping of engine, host, port, ...")
+    if "password" in spec or "secret" in spec or "token" in spec:
+        raise CaseError(
+            f"{key}: secrets are never stored in a profile; "
+            "set password_env: VARIABLE and export VARIABLE"
+        )
+    unknown = sorted(set(spec) - PROFILE_KEYS)
+    if unknown:
+        raise CaseError(f"{key}.{unknown[0]}: unknown key; use {', '.join(sorted(PROFILE_KEYS))}")
+    engine = spec.get("engine")
+    if engine not in ENGINES:
+        raise CaseError(f"{key}.engine: must be one of {', '.join(ENGINES)}")
+    host = spec.get("host")
+    if engine != "duckdb" and (not isinstance(host, str) or not _HOST.match(host)):
+        raise CaseError(f"{key}.host: a host name or address is required for {engine}")
+    port = spec.get("port")
+    if port is not None and (not isinstance(port, int) or not 0 < port < 65536):
+        raise CaseError(f"{key}.port: must be a TCP port number")
+    auth = str(spec.get("auth", "NONE")).upper()
+    if auth not in AUTH_MODES:
+        raise CaseError(f"{key}.auth: must be one of {', '.join(AUTH_MODES)}")
+    env = spec.get("password_env")
+    if env is not None and (not isinstance(env, str) or not _ENV.match(env)):
+        raise CaseError(f"{key}.password_env: must name an environment variable, e.g. HS2_PASS")
+    for text_key in ("user", "database", "kerberos_service_name"):
+        value = spec.get(text_key)
+        if value is not None and (not isinstance(value, str) or not _NAME.match(value)):
+            raise CaseError(f"{key}.{text_key}: letters, digits, '_', '.', '-' only")
+    return Profile(
+        name=name,
+        engine=engine,
+        host=host,
+        port=port,
+        auth=auth,
+        user=spec.get("user"),
+        database=spec.get("database"),
+        password_env=env,
+        kerberos_service_name=spec.get("kerberos_service_name"),
+    )
+
+
+def read_only(sql: str, dialect: str) -> exp.Expression:
+    """The parsed statement if it is exactly one query; otherwise `QueryError`, nothing sent."""
+    quiet = logging.getLogger("sqlglot")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # "falling back to Command" is our refusal, not a warning
+    try:
+        statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
+    except sqlglot.errors.ParseError as exc:
+        first = str(exc).splitlines()[0][:120]
+        raise QueryError(
+            f"refused: the statement cannot be parsed as {dialect} ({first})"
+        ) from None
+    finally:
+        quiet.setLevel(level)
+    if len(statements) != 1:
+        raise QueryError(f"refused: exactly one statement is allowed, got {len(statements)}")
+    tree = statements[0]
+    if not isinstance(tree, exp.Query):
+        raise QueryError(f"refused: only queries (SELECT/WITH) are allowed, not {tree.key.upper()}")
+    for node in tree.walk():
+        if isinstance(node, _WRITES):
+            raise QueryError(f"refused: the query contains {node.key.upper()}; queries only read")
+    return tree
+
+
+class Warehouse(Protocol):
+    """What the toolkit needs from an engine: run one read-only query, get Arrow back."""
+
+    dialect: str
+
+    def query(self, sql: str, params: Mapping[str, object] | None = None) -> pa.Table: ...
+
+    def close(self) -> None: ...
+
+
+class DuckDBWarehouse:
+    """The embedded engine (the default): parameters bound by DuckDB itself."""
+
+    dialect = "duckdb"
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    def query(self, sql: str, params: Mapping[str, object] | None = None) -> pa.Table:
+        read_only(sql, self.dialect)
+        return self.con.sql(sql, params=dict(params) if params else None).to_arrow_table()
+
+    def close(self) -> None:
+        self.con.close()
+
+
+class HiveWarehouse:
+    """A HiveServer2-protocol server (Hive, Spark Thrift Server) through pyhive."""
+
+    dialect = "hive"
+
+    def __init__(
+        self,
+        profile: Profile,
+        progress: Callable[[str], None] | None = None,
+        poll_seconds: float = 0.5,
+    ) -> None:
+        from pyhive import hive
+
+        self.profile = profile
+        self.progress = progress
+        self.poll_seconds = poll_seconds
+        try:
+            self.con = hive.connect(
+                host=profile.host,
+                port=profile.port or 10000,
+                username=profile.user,
+                database=profile.database or "default",
+                auth=profile.auth,
+                password=profile.password(),
+                kerberos_service_name=profile.kerberos_service_name,
+            )
+        except Exception as exc:  # the driver raises thrift/socket errors of many kinds
+            raise QueryError(
+                f"profile {profile.name}: cannot connect to {profile.host}:{profile.port} "
+                f"({type(exc).__name__}); check host, port and auth"
+            ) from None
+
+    def query(self, sql: str, params: Mapping[str, object] | None = None) -> pa.Table:
+        """Run the query asynchronously, report its state while it runs, cancel on Ctrl-C."""
+        read_only(sql, self.dialect)
+        text, values = _pyformat(sql, params or {})
+        cursor = self.con.cursor()
+        try:
+            with _cancel_on_interrupt(cursor):
+                cursor.execute(text, values or None, async_=True)
+                self._wait(cursor)
+                rows = cursor.fetchall()
+                names = [d[0].split(".")[-1] for d in cursor.description or []]
+        finally:
+            cursor.close()
+        return pa.table({n: [r[i] for r in rows] for i, n in enumerate(names)})
+
+    def _wait(self, cursor: Any) -> None:
+        from TCLIService.ttypes import TOperationState
+
+        running = (TOperationState.INITIALIZED_STATE, TOperationState.RUNNING_STATE)
+        started = time.monotonic()
+        while True:
+            state = cursor.poll().operationState
+            if state not in running:
+                break
+            if self.progress is not None:
+                self.progress(f"running for {time.monotonic() - started:.0f} s")
+            time.sleep(self.poll_seconds)
+        if state != TOperationState.FINISHED_STATE:
+            raise QueryError(f"the warehouse ended the query in state {state}")
+
+    def close(self) -> None:
+        self.con.close()
+
+
+@contextmanager
+def _cancel_on_interrupt(cursor: Any) -> Iterator[None]:
+    """Ctrl-C cancels the remote operation instead of leaving it running on the cluster."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        try:
+            cursor.cancel()
+        finally:
+            raise
+
+
+def _pyformat(sql: str, params: Mapping[str, object]) -> tuple[str, dict[str, object]]:
+    """`$name` placeholders as pyhive's `%(name)s`, values checked to be plain scalars."""
+    for name, value in params.items():
+        if not isinstance(value, (str, int, float, bool, datetime)) or (
+            isinstance(value, str) and "\x00" in value
+        ):
+            raise QueryError(f"parameter {name}: a {type(value).__name__} cannot be sent")
+    if not params:
+        return sql, {}
+    text = sql.replace("%", "%%")
+    text = re.sub(r"\$([a-z_][a-z0-9_]*)", lambda m: f"%({m.group(1)})s", text)
+    values = {k: (v.strftime("%Y-%m-%d %H:%M:%S.%f") if isinstance(v, datetime) else v)
+              for k, v in params.items()}  # fmt: skip
+    return text, values
+
+
+def connect(profile: Profile | None = None, con: duckdb.DuckDBPyConnection | None = None):
+    """The warehouse a profile names; without one, the embedded DuckDB engine."""
+    if profile is None or profile.engine == "duckdb":
+        from forensics.engine import connect as embedded
+
+        return DuckDBWarehouse(con or embedded())
+    if profile.engine == "hive":
+        return HiveWarehouse(profile)
+    raise QueryError(f"profile {profile.name}: engine {profile.engine} is not available yet")
+
+
+def run(warehouse: Warehouse, name: str, **values: object) -> pa.Table:
+    """Run the HiveQL query file `queries/<name>.sql` on `warehouse`, transpiled for it."""
+    query = queries.load(name)
+    bound = queries.bind(query, values)
+    sql = transpile(query.sql, warehouse.dialect)
+    return warehouse.query(sql, bound)
+
+
+def transpile(sql: str, dialect: str) -> str:
+    """HiveQL text as `dialect` writes it (comments dropped, `$name` parameters kept)."""
+    if dialect == "hive":
+        return _strip_comments(sql)
+    (out,) = sqlglot.transpile(sql, read="hive", write=DIALECTS[dialect])
+    return out
+
+
+def _strip_comments(sql: str) -> str:
+    return "\n".join(line for line in sql.splitlines() if not line.lstrip().startswith("--"))

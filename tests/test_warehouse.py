@@ -1,0 +1,311 @@
+"""Warehouse connections: read-only guard, profiles, and a real HiveServer2-protocol server.
+
+The server is Spark's Thrift Server from PyPI's pyspark, started by the fixture on
+127.0.0.1 in local mode with a temporary warehouse, and stopped by its process group at
+the end whatever happens. The same query file runs on it and on the embedded DuckDB.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from forensics import warehouse
+from forensics.case import load_case
+from forensics.engine import connect, load_arrow
+from forensics.errors import CaseError, QueryError
+from forensics.ingest import ingest
+from tests.conftest import INCIDENT
+
+ACCEPTED = [
+    "SELECT 1",
+    "select principal from events where object = 'mci.keystrokes'",
+    "WITH a AS (SELECT 1 AS x) SELECT x FROM a",
+    "SELECT 1 UNION ALL SELECT 2",
+    "SELECT * FROM (SELECT principal FROM events) t",
+]
+REFUSED = [
+    "SELECT 1; SELECT 2",
+    "SELECT 1; DROP TABLE events",
+    "INSERT INTO t SELECT 1",
+    "WITH a AS (SELECT 1) INSERT INTO t SELECT * FROM a",
+    "CREATE TABLE t AS SELECT * FROM events",
+    "DROP TABLE events",
+    "DELETE FROM events",
+    "SET hive.exec.dynamic.partition=true",
+    "USE other",
+    "LOAD DATA INPATH '/x' INTO TABLE events",
+    "ADD JAR /tmp/evil.jar",
+    "MSCK REPAIR TABLE events",
+    "EXPLAIN SELECT 1",
+    "TRUNCATE TABLE events",
+    "",
+    "SELECT FROM WHERE (",
+]
+
+
+@pytest.mark.parametrize("sql", ACCEPTED)
+def test_queries_pass_the_read_only_guard(sql: str) -> None:
+    assert warehouse.read_only(sql, "hive") is not None
+    assert warehouse.read_only(sql, "duckdb") is not None
+
+
+@pytest.mark.parametrize("sql", REFUSED)
+def test_everything_else_is_refused_before_it_is_sent(sql: str) -> None:
+    with pytest.raises(QueryError, match="refused"):
+        warehouse.read_only(sql, "hive")
+
+
+def _profiles(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "profiles.yaml"
+    path.write_text(body)
+    return path
+
+
+def test_profiles_load(tmp_path: Path) -> None:
+    path = _profiles(
+        tmp_path,
+        "profiles:\n  lab: {engine: hive, host: 127.0.0.1, port: 10000, auth: nosasl, user: me}\n"
+        "  local: {engine: duckdb}\n",
+    )
+    profiles = warehouse.load_profiles(path)
+    assert profiles["lab"] == warehouse.Profile(
+        name="lab", engine="hive", host="127.0.0.1", port=10000, auth="NOSASL", user="me"
+    )
+    assert profiles["local"].engine == "duckdb"
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("{engine: hive, host: h, password: hunter2}", "secrets are never stored"),
+        ("{engine: oracle, host: h}", "engine: must be one of"),
+        ("{engine: hive}", "host: a host name"),
+        ("{engine: hive, host: 'h; rm -rf /'}", "host: a host name"),
+        ("{engine: hive, host: h, port: 99999}", "port: must be a TCP port"),
+        ("{engine: hive, host: h, colour: red}", "colour: unknown key"),
+        ("{engine: hive, host: h, password_env: 'x y'}", "password_env: must name"),
+        ("{engine: hive, host: h, auth: MAGIC}", "auth: must be one of"),
+    ],
+)
+def test_bad_profiles_say_what_to_fix(tmp_path: Path, spec: str, message: str) -> None:
+    path = _profiles(tmp_path, f"profiles:\n  p: {spec}\n")
+    with pytest.raises(CaseError, match=message) as err:
+        warehouse.load_profiles(path)
+    assert "hunter2" not in str(err.value)
+
+
+def test_password_comes_from_the_environment(monkeypatch) -> None:
+    profile = warehouse.Profile(name="p", engine="hive", host="h", password_env="HS2_TEST_PASS")
+    monkeypatch.delenv("HS2_TEST_PASS", raising=False)
+    with pytest.raises(CaseError, match="HS2_TEST_PASS is not set"):
+        profile.password()
+    monkeypatch.setenv("HS2_TEST_PASS", "s3cret")
+    assert profile.password() == "s3cret"
+
+
+@pytest.fixture(scope="module")
+def events() -> pa.Table:
+    """The bundled incident's normalized events (the columns a warehouse would keep)."""
+    table = ingest(load_case(INCIDENT / "case.yaml")).events
+    keep = ["time", "principal", "object", "op", "result", "event_count"]
+    return table.select(keep).filter(pa.compute.is_valid(table["object"]))
+
+
+WINDOW = {
+    "object": "mci.keystrokes",
+    "start": datetime(2026, 6, 18, 9, 0),
+    "until": datetime(2026, 6, 18, 13, 0),
+}
+
+
+def _expected(events: pa.Table) -> list[tuple]:
+    """The same summary computed in Python from the events, independently of SQL."""
+    found: dict[str, list] = {}
+    for row in events.to_pylist():
+        t = row["time"]
+        if (
+            row["object"] == WINDOW["object"]
+            and row["op"] == "read"
+            and row["result"] == "allowed"
+            and WINDOW["start"] <= t < WINDOW["until"]
+        ):
+            entry = found.setdefault(row["principal"], [0, t, t])
+            entry[0] += row["event_count"]
+            entry[1], entry[2] = min(entry[1], t), max(entry[2], t)
+    return sorted((p, n, a, b) for p, (n, a, b) in found.items())
+
+
+def _rows(table: pa.Table) -> list[tuple]:
+    return [tuple(r.values()) for r in table.to_pylist()]
+
+
+def test_query_file_runs_on_duckdb(events: pa.Table) -> None:
+    con = connect()
+    load_arrow(con, "events", events)
+    result = warehouse.run(warehouse.DuckDBWarehouse(con), "warehouse/reads_between", **WINDOW)
+    assert _rows(result) == _expected(events)
+    assert [p for p, *_ in _rows(result)] == ["carl", "fiona", "svc_crawler"]  # ana: 08:50
+
+
+def test_duckdb_parameters_are_checked_and_bound(events: pa.Table) -> None:
+    con = connect()
+    load_arrow(con, "events", events)
+    wh = warehouse.DuckDBWarehouse(con)
+    with pytest.raises(QueryError, match="parameter object"):
+        warehouse.run(wh, "warehouse/reads_between", **{**WINDOW, "object": "x' OR '1'='1"})
+    with pytest.raises(QueryError, match="refused"):
+        wh.query("DROP TABLE events")
+    assert con.sql("SELECT count(*) FROM events").fetchall() == [(len(events),)]
+
+
+# --- a real HiveServer2-protocol server ------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.fixture(scope="module")
+def thrift_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[warehouse.Profile]:
+    """Spark Thrift Server on loopback (NOSASL), stopped by process group at the end."""
+    spec = importlib.util.find_spec("pyspark")
+    if spec is None or shutil.which("java") is None:
+        pytest.fail("pyspark and a Java runtime are needed; run `make setup` (it installs both)")
+    spark_home = Path(spec.origin).parent
+    work = tmp_path_factory.mktemp("sts")
+    port = _free_port()
+    log = open(work / "server.log", "wb")
+    env = {**os.environ, "SPARK_HOME": str(spark_home), "SPARK_LOG_DIR": str(work)}
+    command = [
+        str(spark_home / "bin" / "spark-submit"),
+        "--class",
+        "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2",
+        "--master",
+        "local[2]",
+        "--conf",
+        f"spark.sql.warehouse.dir={work / 'warehouse'}",
+        "--conf",
+        "spark.ui.enabled=false",
+        "--conf",
+        f"spark.driver.extraJavaOptions=-Dderby.system.home={work}",
+        "--hiveconf",
+        f"hive.server2.thrift.port={port}",
+        "--hiveconf",
+        "hive.server2.thrift.bind.host=127.0.0.1",
+        "--hiveconf",
+        "hive.server2.authentication=NOSASL",
+        "spark-internal",
+    ]
+    server = subprocess.Popen(
+        command, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while not _listening(port):
+            if server.poll() is not None or time.monotonic() > deadline:
+                tail = (work / "server.log").read_text(errors="replace")[-2000:]
+                pytest.fail(f"Spark Thrift Server did not start:\n{tail}")
+            time.sleep(0.5)
+        yield warehouse.Profile(
+            name="sts", engine="hive", host="127.0.0.1", port=port, auth="NOSASL", user="tester"
+        )
+    finally:
+        try:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def hive_events(thrift_server: warehouse.Profile, events: pa.Table) -> warehouse.Profile:
+    """The events loaded into the server by a plain pyhive connection (setup may write)."""
+    from pyhive import hive
+
+    con = hive.connect(host="127.0.0.1", port=thrift_server.port, auth="NOSASL", username="setup")
+    cursor = con.cursor()
+    cursor.execute(
+        "CREATE TABLE events (`time` TIMESTAMP, principal STRING, object STRING, op STRING, "
+        "result STRING, event_count BIGINT) USING parquet"
+    )
+    rows = events.to_pylist()
+    placeholders = ", ".join(
+        f"(CAST(%(t{i})s AS TIMESTAMP), %(p{i})s, %(o{i})s, %(op{i})s, %(r{i})s, %(n{i})s)"
+        for i in range(len(rows))
+    )
+    values = {}
+    for i, row in enumerate(rows):
+        values.update(
+            {
+                f"t{i}": row["time"].strftime("%Y-%m-%d %H:%M:%S.%f"),
+                f"p{i}": row["principal"],
+                f"o{i}": row["object"],
+                f"op{i}": row["op"],
+                f"r{i}": row["result"],
+                f"n{i}": row["event_count"],
+            }
+        )
+    cursor.execute(f"INSERT INTO events VALUES {placeholders}", values)
+    con.close()
+    return thrift_server
+
+
+def test_same_query_same_answer_on_the_thrift_server(
+    hive_events: warehouse.Profile, events: pa.Table
+) -> None:
+    states: list[str] = []
+    wh = warehouse.HiveWarehouse(hive_events, progress=states.append, poll_seconds=0.05)
+    try:
+        remote = _rows(warehouse.run(wh, "warehouse/reads_between", **WINDOW))
+    finally:
+        wh.close()
+    con = connect()
+    load_arrow(con, "events", events)
+    local = _rows(
+        warehouse.run(warehouse.DuckDBWarehouse(con), "warehouse/reads_between", **WINDOW)
+    )
+    assert remote == local == _expected(events)
+
+
+def test_thrift_server_gets_nothing_but_queries(hive_events: warehouse.Profile) -> None:
+    wh = warehouse.HiveWarehouse(hive_events)
+    try:
+        for sql in ("DROP TABLE events", "INSERT INTO events SELECT * FROM events"):
+            with pytest.raises(QueryError, match="refused"):
+                wh.query(sql)
+        quoted = wh.query(
+            "SELECT count(*) AS n FROM events WHERE principal = $p", {"p": "carl' OR '1'='1"}
+        )
+        assert quoted.to_pylist() == [{"n": 0}]
+        total = wh.query("SELECT count(*) AS n FROM events").to_pylist()[0]["n"]
+        assert total > 0
+    finally:
+        wh.close()
+
+
+def test_unreachable_server_is_one_clear_error() -> None:
+    profile = warehouse.Profile(name="gone", engine="hive", host="127.0.0.1", port=_free_port())
+    with pytest.raises(QueryError, match="cannot connect to 127.0.0.1"):
+        warehouse.HiveWarehouse(profile)
