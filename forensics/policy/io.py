@@ -1,0 +1,108 @@
+"""Policy files in, decisions out: Ranger Admin exports, roles exports, request lines."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from forensics.errors import PolicyError
+from forensics.policy.engine import AccessRequest, PolicyEngine
+from forensics.policy.servicedef import load_service_def
+
+SERVICES = ("hive", "hdfs")
+
+
+def load_policies(path: str | Path) -> list[dict]:
+    """The policies of a Ranger Admin export (`{"policies": [...]}`) or a bare list."""
+    try:
+        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise PolicyError(f"policies {path}: cannot be read ({exc.strerror})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        where = f" (line {exc.lineno})" if isinstance(exc, json.JSONDecodeError) else ""
+        raise PolicyError(f"policies {path}: not valid JSON{where}; give a Ranger export") from None
+    policies = raw.get("policies") if isinstance(raw, dict) else raw
+    if not isinstance(policies, list) or not all(isinstance(p, dict) for p in policies):
+        raise PolicyError(
+            f"policies {path}: expected a Ranger Admin export "
+            '{"policies": [...]} or a list of policies'
+        )
+    for i, policy in enumerate(policies):
+        if not isinstance(policy.get("resources"), dict):
+            raise PolicyError(f"policies {path}: policy #{i + 1} has no resources mapping")
+    return policies
+
+
+def load_roles(path: str | Path) -> dict[str, frozenset[str]]:
+    """Role name -> its users and groups, from a Ranger roles export."""
+    try:
+        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise PolicyError(f"roles {path}: cannot be read as JSON ({exc})") from None
+    roles = raw.get("rangerRoles", raw.get("roles")) if isinstance(raw, dict) else raw
+    if not isinstance(roles, list):
+        raise PolicyError(f'roles {path}: expected {{"rangerRoles": [...]}} or a list of roles')
+    return {
+        str(role["name"]): frozenset(
+            str(m["name"]) for key in ("users", "groups") for m in role.get(key) or []
+        )
+        for role in roles
+    }
+
+
+def check_requests(
+    policies_path: str | Path,
+    lines: Iterable[str],
+    service_def_path: str | None = None,
+    roles_path: str | None = None,
+) -> Iterator[dict[str, Any]]:
+    """One decision per request line, in input order (the `policy check` command)."""
+    policies = load_policies(policies_path)
+    roles = load_roles(roles_path) if roles_path else None
+    engines: dict[str, PolicyEngine] = {}
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        request_id, service, request = parse_request(line, number)
+        if service not in engines:
+            service_def = load_service_def(service_def_path or service)
+            engines[service] = PolicyEngine(policies, service_def, roles=roles)
+        decision = engines[service].evaluate(request)
+        yield {
+            "id": request_id,
+            "allowed": decision.allowed,
+            "policy_id": decision.policy_id,
+            "reason": decision.reason,
+        }
+
+
+def parse_request(line: str, number: int) -> tuple[Any, str, AccessRequest]:
+    """One request line: `{"id", "service", "user", "groups", "access", "resource", "owner"}`."""
+    try:
+        raw = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise PolicyError(f"request line {number}: not valid JSON ({exc.msg})") from None
+    if not isinstance(raw, dict):
+        raise PolicyError(f"request line {number}: expected a JSON object")
+    missing = [k for k in ("id", "user", "resource") if k not in raw]
+    if missing:
+        raise PolicyError(f"request line {number}: missing {', '.join(missing)}")
+    service = raw.get("service", "hive")
+    if service not in SERVICES:
+        raise PolicyError(f"request line {number}: service must be hive or hdfs, not {service!r}")
+    resource = raw["resource"]
+    if not isinstance(resource, dict) or not all(isinstance(v, str) for v in resource.values()):
+        raise PolicyError(f"request line {number}: resource must map names to strings")
+    groups = raw.get("groups") or []
+    if not isinstance(groups, list):
+        raise PolicyError(f"request line {number}: groups must be a list")
+    request = AccessRequest(
+        resource=resource,
+        access_type=str(raw.get("access", "")),
+        user=str(raw["user"]),
+        groups=frozenset(str(g) for g in groups),
+        owner=raw.get("owner"),
+    )
+    return raw["id"], service, request

@@ -1,0 +1,114 @@
+"""Service definitions: the resource hierarchy, matcher options and access types of a service.
+
+Ranger drives evaluation from the service definition, and so do we: which resources form
+a path (`database` > `table` > `column`), whether names are compared case-insensitively
+and with wildcards, which resources are paths (recursive matching), and which access
+types a grant implies (`all` implies every other Hive access).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from forensics.errors import PolicyError
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+BUNDLED = ("hive", "hdfs")
+
+
+@dataclass(frozen=True)
+class ResourceDef:
+    """One resource of the hierarchy and how its values are matched."""
+
+    name: str
+    parent: str
+    wildcard: bool = True
+    ignore_case: bool = True
+    is_path: bool = False
+    separator: str = "/"
+
+
+@dataclass(frozen=True)
+class ServiceDef:
+    """A service's resources (by name) and what each access type implies."""
+
+    name: str
+    resources: Mapping[str, ResourceDef]
+    implied: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    access_types: frozenset[str] = frozenset()
+
+    def hierarchies(self) -> list[tuple[str, ...]]:
+        """Every chain of resources from a root to a leaf, e.g. (database, table, column)."""
+        children: dict[str, list[str]] = {}
+        for res in self.resources.values():
+            children.setdefault(res.parent, []).append(res.name)
+        chains: list[tuple[str, ...]] = []
+
+        def walk(chain: tuple[str, ...]) -> None:
+            below = children.get(chain[-1], [])
+            if not below:
+                chains.append(chain)
+            for child in below:
+                walk((*chain, child))
+
+        for root in children.get("", []):
+            walk((root,))
+        return chains
+
+    def grants(self, access: str) -> frozenset[str]:
+        """The access types a grant of `access` gives: itself and what it implies."""
+        return frozenset({access}) | self.implied.get(access, frozenset())
+
+
+def load_service_def(name_or_path: str) -> ServiceDef:
+    """The bundled definition of `hive` or `hdfs`, or a Ranger service-def JSON file."""
+    path = DATA_DIR / f"servicedef-{name_or_path}.json" if name_or_path in BUNDLED else None
+    path = path or Path(name_or_path)
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise PolicyError(f"service definition {path}: cannot be read ({exc.strerror})") from None
+    except json.JSONDecodeError as exc:
+        raise PolicyError(f"service definition {path}: not valid JSON ({exc.msg})") from None
+    return service_def_from_dict(raw, str(path))
+
+
+def service_def_from_dict(raw: Any, where: str = "service definition") -> ServiceDef:
+    """A `ServiceDef` from the JSON of a Ranger service definition."""
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("resources"), list):
+        raise PolicyError(f"{where}: expected an object with a list of resources")
+    resources = {}
+    for item in raw["resources"]:
+        options = item.get("matcherOptions") or {}
+        resources[item["name"]] = ResourceDef(
+            name=item["name"],
+            parent=item.get("parent") or "",
+            wildcard=_flag(options.get("wildCard", True)),
+            ignore_case=_flag(options.get("ignoreCase", True)),
+            is_path=bool(
+                item.get("isPath")
+                or item.get("type") == "path"
+                or any(k in str(item.get("matcher", "")) for k in ("Path", "URL"))
+            ),
+            separator=str(options.get("pathSeparatorChar", "/")) or "/",
+        )
+    implied = {}
+    names = set()
+    for access in raw.get("accessTypes") or []:
+        names.add(access["name"])
+        if access.get("impliedGrants"):
+            implied[access["name"]] = frozenset(access["impliedGrants"])
+    return ServiceDef(
+        name=str(raw.get("name", "")),
+        resources=resources,
+        implied=implied,
+        access_types=frozenset(names),
+    )
+
+
+def _flag(value: object) -> bool:
+    return value if isinstance(value, bool) else str(value).lower() == "true"
