@@ -2,8 +2,8 @@
 
 Statement texts are the most sensitive thing the toolkit handles: `WHERE name = 'Dana'`
 or `LIKE '%salary%'` carry the very content that was exposed. Evidence therefore carries
-`query_redacted`, produced here from sqlparse's tokens: string and numeric literals become
-`?` and comments are dropped (they are free text too).
+`query_redacted`, produced here from sqlparse's token stream (no grouping, so it is
+fast): string and numeric literals become `?` and comments are dropped (free text too).
 
 Hive reads a double-quoted token as a string literal; Trino reads it as an identifier.
 A double-quoted token is kept only where it can only be a name (after `.`, before `.`,
@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-import sqlparse
+from sqlparse import lexer
 from sqlparse import tokens as T
 
 _NAME_KEYWORDS = frozenset({"FROM", "JOIN", "INTO", "TABLE", "UPDATE", "VIEW", "EXISTS"})
@@ -26,18 +26,17 @@ _SPACE = re.compile(r"\s+")
 @lru_cache(maxsize=65536)
 def redact(text: str) -> str:
     """The statement with literals replaced by `?` and comments removed."""
-    flat = [tok for tok in sqlparse.parse(text)[0].flatten()] if text.strip() else []
+    flat = list(lexer.tokenize(text)) if text.strip() else []
     out: list[str] = []
-    for i, tok in enumerate(flat):
-        ttype = tok.ttype
+    for i, (ttype, value) in enumerate(flat):
         if ttype in T.Comment:
-            out.append("\n" if ttype is T.Comment.Single and tok.value.endswith("\n") else " ")
+            out.append("\n" if ttype is T.Comment.Single and value.endswith("\n") else " ")
         elif ttype in T.Literal.String.Single or ttype in T.Literal.Number:
             out.append("?")
-        elif ttype in T.Literal.String.Symbol and tok.value.startswith('"'):
-            out.append(tok.value if _is_name_position(flat, i) else "?")
+        elif ttype in T.Literal.String.Symbol and value.startswith('"'):
+            out.append(value if _is_name_position(flat, i) else "?")
         else:
-            out.append(tok.value)
+            out.append(value)
     return "".join(out).strip()
 
 
@@ -50,12 +49,12 @@ def _is_name_position(flat: list, i: int) -> bool:
     """Whether the double-quoted token at `i` can only be an identifier."""
     before = _neighbour(flat, i, -1)
     after = _neighbour(flat, i, 1)
-    if after is not None and after.value == ".":
+    if after is not None and after[1] == ".":
         return True
     if before is None:
         return False
-    return before.value == "." or (
-        before.ttype in T.Keyword and before.normalized.split()[-1] in _NAME_KEYWORDS
+    return before[1] == "." or (
+        before[0] in T.Keyword and before[1].upper().split()[-1] in _NAME_KEYWORDS
     )
 
 
@@ -63,7 +62,7 @@ def _neighbour(flat: list, i: int, step: int):
     """The nearest token that is not whitespace in direction `step`, or None."""
     j = i + step
     while 0 <= j < len(flat):
-        if not flat[j].is_whitespace:
+        if flat[j][0] not in T.Whitespace and not flat[j][1].isspace():
             return flat[j]
         j += step
     return None
