@@ -154,7 +154,7 @@ def _timezone(value: Any) -> ZoneInfo:
         raise CaseError("timezone: must be an IANA zone name such as UTC or Europe/Berlin")
     try:
         return ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise CaseError(
             f"timezone: unknown zone {value!r}; use an IANA name such as UTC or America/New_York"
         ) from None

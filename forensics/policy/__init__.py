@@ -5,13 +5,20 @@ resource values, `engine` decides, `io` reads exports and request lines.
 """
 
 from forensics.policy.engine import AccessRequest, Decision, PolicyEngine
-from forensics.policy.io import check_requests, load_policies, load_roles, parse_request
+from forensics.policy.io import (
+    apply_policy_deltas,
+    check_requests,
+    load_policies,
+    load_roles,
+    parse_request,
+)
 from forensics.policy.servicedef import ServiceDef, load_service_def, service_def_from_dict
 
 __all__ = [
     "AccessRequest",
     "Decision",
     "PolicyEngine",
+    "apply_policy_deltas",
     "ServiceDef",
     "check_requests",
     "load_policies",

@@ -4,7 +4,9 @@ The order is Ranger's (`RangerPolicyEngineImpl`, `RangerDefaultPolicyEvaluator`)
 
 1. Super users and super groups are allowed outright (policy id -1).
 2. Policies are evaluated by `policyPriority` (highest first); within a priority, those
-   with deny items (or `isDenyAllElse`) first, then by name.
+   with deny items (or `isDenyAllElse`) first, then by name. (Ranger's plugin also has
+   a heuristic evaluation-order score; the policy ids in Ranger's own test files follow
+   name order, and only the named policy, never the decision, depends on it.)
 3. A policy applies when its resources cover the requested resource itself: a policy on
    `database` alone does not cover a table in it; a request for a table is covered by a
    policy on `db/table/column=*` (the policy reaches all the table's columns). For "any
@@ -15,7 +17,12 @@ The order is Ranger's (`RangerPolicyEngineImpl`, `RangerDefaultPolicyEvaluator`)
    the first allowing policy is the one named. `isDenyAllElse` denies whoever no item of
    the policy matched. After an allow, lower-priority policies cannot change the result;
    policies of the same priority can still deny.
-5. No policy deciding means denied, policy id -1 (HDFS may then fall back to POSIX).
+5. "Any access" keeps one result per access type of the service across policies (as
+   Ranger's composite access result does): allowed when some type is allowed, denied
+   only when every type is denied; a deny from a policy that merely names something
+   below the request is ignored.
+6. A resource inside a security zone is decided by that zone's policies only.
+7. No policy deciding means denied, policy id -1 (HDFS may then fall back to POSIX).
 
 Item conditions (client address and other custom conditions) cannot be decided from the
 logs we read; an item with conditions never matches, and the decision says so.
@@ -24,7 +31,7 @@ logs we read; an item with conditions never matches, and the decision says so.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -37,6 +44,7 @@ USER_MACRO = "{USER}"
 OWNER_MACRO = "{OWNER}"
 NO_POLICY = -1
 SELF = "self"
+ITEM_KEYS = ("policyItems", "denyPolicyItems", "allowExceptions", "denyExceptions")
 DESCENDANT = "descendant"
 
 
@@ -72,14 +80,16 @@ class _Item:
     roles: frozenset[str]
     conditional: bool
 
-    def applies_to(self, request: AccessRequest, roles: frozenset[str], grants) -> bool:
-        """Whether the item names the requester and covers the requested access."""
-        if self.conditional:
-            return False
-        if request.access_type:
-            if not any(request.access_type in grants(a) for a in self.accesses):
-                return False
-        elif not self.accesses:
+    def applies_to(
+        self,
+        request: AccessRequest,
+        access: str,
+        roles: frozenset[str],
+    ) -> bool:
+        """Whether the item names the requester and covers `access` (directly or by an
+        implied grant such as Hive's `all`). Items with custom conditions never apply:
+        the logs we read cannot decide them."""
+        if self.conditional or access not in self.accesses:
             return False
         return (
             request.user in self.users
@@ -109,11 +119,22 @@ class _Policy:
 
     @property
     def has_deny(self) -> bool:
+        """Ranger evaluates policies that can deny before the others of their priority."""
         return self.deny_all_else or bool(self.deny)
+
+    @property
+    def has_items(self) -> bool:
+        """A policy without allow or deny items (e.g. audit-only) decides nothing."""
+        return self.has_deny or bool(self.allow)
 
 
 class PolicyEngine:
-    """Evaluates requests against one service's policies (a Ranger policy export)."""
+    """Evaluates requests against one service's policies (a Ranger policy export).
+
+    `zones` is Ranger's `securityZones` mapping (zone name -> `{"resources": [...],
+    "policies": [...]}`): a request on a resource inside a zone is decided by that zone's
+    policies only, as Ranger does.
+    """
 
     def __init__(
         self,
@@ -122,18 +143,27 @@ class PolicyEngine:
         roles: Mapping[str, Iterable[str]] | None = None,
         super_users: Iterable[str] = (),
         super_groups: Iterable[str] = (),
+        zones: Mapping[str, Mapping] | None = None,
     ) -> None:
         self.service_def = service_def
         self.hierarchies = service_def.hierarchies()
         self.super_users = frozenset(super_users)
         self.super_groups = frozenset(super_groups)
         self.role_members = {name: frozenset(m) for name, m in (roles or {}).items()}
-        compiled = [_compile(p, service_def) for p in policies if _is_access_policy(p)]
-        self.policies = sorted(
+        self.access_types = _access_order(service_def)
+        self.policies = self._repository(policies)
+        self.zones = {
+            name: (_zone_matchers(zone, service_def), self._repository(zone.get("policies") or []))
+            for name, zone in (zones or {}).items()
+        }
+
+    def _repository(self, policies: list[dict]) -> list[_Policy]:
+        """Enabled access policies of this service, in Ranger's evaluation order."""
+        compiled = (_compile(p, self.service_def) for p in policies if _is_access_policy(p))
+        return sorted(
             (p for p in compiled if p is not None),
             key=lambda p: (-p.priority, not p.has_deny, p.name, p.id),
         )
-        self._grants = service_def.grants
 
     def roles_of(self, request: AccessRequest) -> frozenset[str]:
         """The roles a requester has: given in the request, or by user/group membership."""
@@ -148,82 +178,158 @@ class PolicyEngine:
         if request.user in self.super_users or request.groups & self.super_groups:
             return Decision(True, NO_POLICY, "super user")
         roles = self.roles_of(request)
+        zones = self._zones_of(request)
+        if not zones or (len(zones) > 1 and request.access_type):
+            decision = self._decide(self.policies, request, roles)
+        else:
+            decision = Decision(False, NO_POLICY, "no policy allows it")
+            for zone in zones:
+                decision = self._decide(self.zones[zone][1], request, roles, zone)
+                if decision.allowed:
+                    break
+        if not decision.allowed and not request.access_type and not _named(request):
+            for zone, (_, policies) in self.zones.items():  # SHOW DATABASES looks in every zone
+                found = self._decide(policies, request, roles, zone)
+                if found.allowed:
+                    return found
+        return decision
+
+    def _zones_of(self, request: AccessRequest) -> list[str]:
+        """The security zones whose resources contain the requested resource."""
+        if not self.zones or not _named(request):
+            return []
+        return [
+            name
+            for name, (specs, _) in self.zones.items()
+            if any(self._in_zone(spec, request) for spec in specs)
+        ]
+
+    def _in_zone(self, spec: Mapping[str, ResourceMatcher], request: AccessRequest) -> bool:
+        """A zone on `database=vault` contains the database and everything in it; for a
+        specific access a zone naming something below the request does not contain it."""
+        keys = {k for k, v in request.resource.items() if v not in (None, "", [])}
+        chain = next((h for h in self.hierarchies if keys <= set(h)), None)
+        if chain is None or not set(spec) <= set(chain):
+            return False
+        for level, matcher in spec.items():
+            requested = request.resource.get(level)
+            if requested in (None, "", []):
+                if request.access_type and not matcher.matches_all:
+                    return False
+                continue
+            names = requested if isinstance(requested, list) else [requested]
+            if not all(matcher.matches(str(n), request.user) for n in names):
+                return False
+        return True
+
+    def _decide(
+        self,
+        policies: list[_Policy],
+        request: AccessRequest,
+        roles: frozenset[str],
+        zone: str | None = None,
+    ) -> Decision:
+        """The decision of one policy repository (the service's, or a zone's)."""
+        where = f" in zone {zone}" if zone else ""
+        if request.access_type:
+            found = self._decide_one(policies, request, roles)
+        else:
+            found = self._decide_any(policies, request, roles)
+        if found is None:
+            return Decision(False, NO_POLICY, f"no policy{where} allows it")
+        allowed, policy = found
+        verb = "allowed" if allowed else "denied"
+        return Decision(allowed, policy.id, f"{verb} by policy {policy.id}{where}")
+
+    def _decide_one(
+        self, policies: list[_Policy], request: AccessRequest, roles: frozenset[str]
+    ) -> tuple[bool, _Policy] | None:
+        """One access type: the first deny ends it; the first allow is named, but policies
+        of the same priority that have deny items are still consulted."""
         allowed_by: _Policy | None = None
-        for policy in self.policies:
+        for policy in policies:
             if allowed_by is not None and (
                 policy.priority < allowed_by.priority or not policy.has_deny
             ):
                 break
-            match = self._match(policy, request)
-            if match is None or not _in_schedule(policy, request.time):
+            if not _in_schedule(policy, request.time) or self.match_type(policy, request) != SELF:
                 continue
-            verdict = self._verdict(policy, request, roles)
-            if verdict is False and match == DESCENDANT:
-                verdict = None  # "any access" ignores a deny on something below the request
+            verdict = self._verdict(policy, request.access_type, request, roles)
             if verdict is False:
-                return Decision(False, policy.id, f"denied by policy {policy.id}")
-            if verdict is True and allowed_by is None:
+                return False, policy
+            if verdict and allowed_by is None:
                 allowed_by = policy
-        if allowed_by is not None:
-            return Decision(True, allowed_by.id, f"allowed by policy {allowed_by.id}")
-        return Decision(False, NO_POLICY, "no policy allows it")
+        return (True, allowed_by) if allowed_by is not None else None
+
+    def _decide_any(
+        self, policies: list[_Policy], request: AccessRequest, roles: frozenset[str]
+    ) -> tuple[bool, _Policy] | None:
+        """ "Any access" (Hive's USE/SHOW): Ranger asks every access type of the service and
+        keeps one result per type across policies; the request is allowed when some type
+        is, denied when every type is denied. A deny from a policy that only names
+        something below the requested resource is ignored."""
+        per_access: dict[str, tuple[bool, _Policy]] = {}
+        current: tuple[bool, _Policy] | None = None
+        for policy in policies:
+            if current is not None and current[0] and current[1].priority > policy.priority:
+                break
+            if not _in_schedule(policy, request.time) or not policy.has_items:
+                continue
+            match = self.match_type(policy, request)
+            if match is None:
+                continue
+            for access in self.access_types:
+                verdict = self._verdict(policy, access, request, roles)
+                if verdict is False and match == DESCENDANT:
+                    verdict = None
+                if verdict is None:
+                    continue
+                _merge(per_access, access, verdict, policy)
+                if verdict:
+                    break
+            current = _composite(per_access, self.access_types) or current
+            if current is not None and (not current[0] or not policy.has_deny):
+                break
+        return current
 
     def _verdict(
-        self, policy: _Policy, request: AccessRequest, roles: frozenset[str]
+        self, policy: _Policy, access: str, request: AccessRequest, roles: frozenset[str]
     ) -> bool | None:
-        """False: denied here; True: allowed here; None: this policy does not decide.
-
-        For "any access" each access type the policy names is decided on its own, and the
-        request is allowed when one of them is (as Ranger composes them).
-        """
-        if request.access_type:
-            return self._items(policy, request, roles)
-        named = {a for item in policy.allow + policy.deny for a in item.accesses}
-        verdicts = [
-            self._items(policy, replace(request, access_type=a), roles) for a in sorted(named)
-        ]
-        if True in verdicts:
-            return True
-        if False in verdicts or (policy.deny_all_else and not named):
-            return False
-        return None
-
-    def _items(self, policy: _Policy, request: AccessRequest, roles: frozenset[str]) -> bool | None:
-        grants = self._grants
-        if any(i.applies_to(request, roles, grants) for i in policy.deny) and not any(
-            i.applies_to(request, roles, grants) for i in policy.deny_exceptions
+        """False: a deny item (not excepted) or deny-all-else; True: an allow item (not
+        excepted); None: this policy says nothing about `access` for this requester."""
+        if any(i.applies_to(request, access, roles) for i in policy.deny) and not any(
+            i.applies_to(request, access, roles) for i in policy.deny_exceptions
         ):
             return False
-        if any(i.applies_to(request, roles, grants) for i in policy.allow) and not any(
-            i.applies_to(request, roles, grants) for i in policy.allow_exceptions
+        if any(i.applies_to(request, access, roles) for i in policy.allow) and not any(
+            i.applies_to(request, access, roles) for i in policy.allow_exceptions
         ):
             return True
-        if policy.deny_all_else:
-            return False
-        return None
+        return False if policy.deny_all_else else None
 
-    def _match(self, policy: _Policy, request: AccessRequest) -> str | None:
+    def match_type(
+        self, policy: _Policy | Mapping[str, ResourceMatcher], request: AccessRequest
+    ) -> str | None:
         """How the policy's resources relate to the request: SELF (covers it, or everything
         below it), DESCENDANT (names something below it: counts for "any access" only),
         or None (does not apply; a policy naming only an ancestor never applies)."""
+        matchers = policy.matchers if isinstance(policy, _Policy) else policy
         keys = [k for k, v in request.resource.items() if v not in (None, "", [])]
         if not keys:  # e.g. SHOW DATABASES: every policy names something below it
-            return DESCENDANT if not request.access_type and policy.matchers else None
+            return DESCENDANT if not request.access_type and matchers else None
         chain = next((h for h in self.hierarchies if set(keys) <= set(h)), None)
-        if chain is None or not set(policy.matchers) <= set(chain):
+        if chain is None or not set(matchers) <= set(chain):
             return None
         if set(chain[: len(keys)]) != set(keys):
             return None  # a gap in the request (a column without its table) names nothing
-        if not policy.matchers and keys:
+        if not matchers:
             return None
         result = SELF
         for level in chain:
-            matcher = policy.matchers.get(level)
+            matcher = matchers.get(level)
             requested = request.resource.get(level)
             if requested in (None, "", []):
-                if matcher is None:
-                    continue
-                if not matcher.matches_all:
+                if matcher is not None and not matcher.matches_all:
                     result = DESCENDANT
                 continue
             if matcher is None:
@@ -234,6 +340,61 @@ class PolicyEngine:
         if result == DESCENDANT and request.access_type:
             return None
         return result
+
+
+def _named(request: AccessRequest) -> bool:
+    """Whether the request names any resource at all (SHOW DATABASES names none)."""
+    return any(v not in (None, "", []) for v in request.resource.values())
+
+
+def _merge(
+    per_access: dict[str, tuple[bool, _Policy]], access: str, allowed: bool, policy: _Policy
+) -> None:
+    """Ranger's rule for combining one policy's result for `access` with earlier ones: a
+    deny of the same or higher priority replaces an allow; an allow replaces an allow
+    only from a higher priority, and (any access) replaces a deny of the same or lower."""
+    old = per_access.get(access)
+    if old is None:
+        per_access[access] = (allowed, policy)
+        return
+    old_allowed, old_policy = old
+    if old_allowed != allowed and (allowed or old_allowed):
+        replace_it = policy.priority >= old_policy.priority
+    else:
+        replace_it = policy.priority > old_policy.priority
+    if replace_it:
+        per_access[access] = (allowed, policy)
+
+
+def _composite(
+    per_access: Mapping[str, tuple[bool, _Policy]], access_types: tuple[str, ...]
+) -> tuple[bool, _Policy] | None:
+    """Any access: allowed by the first allowed type; denied only when every type is."""
+    allowed = next((per_access[a] for a in access_types if per_access.get(a, (0,))[0]), None)
+    if allowed is not None:
+        return allowed
+    if all(a in per_access for a in access_types):
+        return per_access[access_types[0]] if access_types else None
+    return None
+
+
+def _access_order(service_def: ServiceDef) -> tuple[str, ...]:
+    """The service's access types in definition order (Ranger asks all for any access)."""
+    return tuple(service_def.access_order or sorted(service_def.access_types))
+
+
+def _zone_matchers(zone: Mapping, service_def: ServiceDef) -> list[dict[str, ResourceMatcher]]:
+    """A zone's resource specs (`[{"database": ["db-zone"], ...}]`) as matchers."""
+    specs = []
+    for spec in zone.get("resources") or []:
+        matchers = {}
+        for name, values in spec.items():
+            resource = service_def.resources.get(name)
+            if resource is None:
+                raise PolicyError(f"security zone: resource {name!r} is not in the service")
+            matchers[name] = resource_matcher(resource, {"values": values, "isRecursive": True})
+        specs.append(matchers)
+    return specs
 
 
 def _is_access_policy(raw: dict) -> bool:
@@ -254,19 +415,24 @@ def _compile(raw: dict, service_def: ServiceDef) -> _Policy | None:
         priority=int(raw.get("policyPriority") or 0),
         deny_all_else=bool(raw.get("isDenyAllElse", False)),
         matchers=matchers,
-        allow=_items(raw.get("policyItems")),
-        allow_exceptions=_items(raw.get("allowExceptions")),
-        deny=_items(raw.get("denyPolicyItems")),
-        deny_exceptions=_items(raw.get("denyExceptions")),
+        allow=_items(raw.get("policyItems"), service_def),
+        allow_exceptions=_items(raw.get("allowExceptions"), service_def),
+        deny=_items(raw.get("denyPolicyItems"), service_def),
+        deny_exceptions=_items(raw.get("denyExceptions"), service_def),
         schedules=[_schedule(s) for s in raw.get("validitySchedules") or []],
     )
 
 
-def _items(raw: list | None) -> list[_Item]:
+def _items(raw: list | None, service_def: ServiceDef) -> list[_Item]:
+    """Policy items with their accesses expanded by implied grants (`all` -> every access)."""
     return [
         _Item(
-            accesses=frozenset(
-                a["type"] for a in item.get("accesses") or [] if a.get("isAllowed", True)
+            accesses=frozenset().union(
+                *(
+                    service_def.grants(a["type"])
+                    for a in item.get("accesses") or []
+                    if a.get("isAllowed", True)
+                )
             ),
             users=frozenset(item.get("users") or []),
             groups=frozenset(item.get("groups") or []),

@@ -106,3 +106,25 @@ def parse_request(line: str, number: int) -> tuple[Any, str, AccessRequest]:
         owner=raw.get("owner"),
     )
     return raw["id"], service, request
+
+
+POLICY_CREATE, POLICY_UPDATE, POLICY_DELETE = 0, 1, 2
+
+
+def apply_policy_deltas(policies: list[dict], deltas: Iterable[dict]) -> list[dict]:
+    """The policies after Ranger's incremental `policyDeltas` (create, update, delete by id).
+
+    Ranger Admin ships policy changes to plugins as deltas; replaying them lets an
+    investigation evaluate the policies as they stood after a given change.
+    """
+    by_id = {policy.get("id"): policy for policy in policies}
+    for number, delta in enumerate(deltas, start=1):
+        policy = delta.get("policy") or {}
+        change = delta.get("changeType")
+        if "id" not in policy or change not in (POLICY_CREATE, POLICY_UPDATE, POLICY_DELETE):
+            raise PolicyError(f"policy delta #{number}: needs a changeType 0-2 and a policy id")
+        if change == POLICY_DELETE:
+            by_id.pop(policy["id"], None)
+        else:
+            by_id[policy["id"]] = policy
+    return list(by_id.values())

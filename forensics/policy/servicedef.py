@@ -40,6 +40,7 @@ class ServiceDef:
     resources: Mapping[str, ResourceDef]
     implied: Mapping[str, frozenset[str]] = field(default_factory=dict)
     access_types: frozenset[str] = frozenset()
+    access_order: tuple[str, ...] = ()
 
     def hierarchies(self) -> list[tuple[str, ...]]:
         """Every chain of resources from a root to a leaf, e.g. (database, table, column)."""
@@ -97,9 +98,9 @@ def service_def_from_dict(raw: Any, where: str = "service definition") -> Servic
             separator=str(options.get("pathSeparatorChar", "/")) or "/",
         )
     implied = {}
-    names = set()
+    names: list[str] = []
     for access in raw.get("accessTypes") or []:
-        names.add(access["name"])
+        names.append(access["name"])
         if access.get("impliedGrants"):
             implied[access["name"]] = frozenset(access["impliedGrants"])
     return ServiceDef(
@@ -107,6 +108,7 @@ def service_def_from_dict(raw: Any, where: str = "service definition") -> Servic
         resources=resources,
         implied=implied,
         access_types=frozenset(names),
+        access_order=tuple(names),
     )
 
 
