@@ -156,7 +156,8 @@ def _timezone(value: Any) -> ZoneInfo:
         return ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         raise CaseError(
-            f"timezone: unknown zone {value!r}; use an IANA name such as UTC or America/New_York"
+            f"timezone: unknown zone {_show(value)}; "
+            "use an IANA name such as UTC or America/New_York"
         ) from None
 
 
@@ -169,7 +170,7 @@ def parse_instant(value: Any, key: str, tz: ZoneInfo) -> datetime:
             moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
         except ValueError:
             raise CaseError(
-                f"{key}: {value!r} is not an ISO-8601 time; write e.g. 2026-06-18T09:00:00Z"
+                f"{key}: {_show(value)} is not an ISO-8601 time; write e.g. 2026-06-18T09:00:00Z"
             ) from None
     else:
         raise CaseError(f"{key}: expected an ISO-8601 time such as 2026-06-18T09:00:00Z")
@@ -235,7 +236,7 @@ def inside(value: str, key: str) -> str:
         or os.path.normpath(value).split(os.sep)[0] == ".."
     ):
         raise CaseError(
-            f"{key}: {value[:80]!r} must be a path relative to the case file, inside its folder; "
+            f"{key}: {_show(value)} must be a path relative to the case file, inside its folder; "
             "copy or link the files there"
         )
     return value
@@ -246,7 +247,9 @@ def _existing(value: Any, key: str, root: Path) -> Path:
         raise CaseError(f"{key}: must be a file path relative to the case file")
     path = root / inside(value, key)
     if not path.is_file():
-        raise CaseError(f"{key}: file {value} not found (paths are relative to the case file)")
+        raise CaseError(
+            f"{key}: file {_show(value)} not found (paths are relative to the case file)"
+        )
     return path
 
 
@@ -263,7 +266,8 @@ def _logs(value: Any, root: Path) -> tuple[LogSource, ...]:
             raise CaseError(f"{key}.format: {fmt} is not supported by this version yet")
         if fmt not in SUPPORTED_FORMATS:
             raise CaseError(
-                f"{key}.format: unknown format {fmt!r}; use one of {', '.join(SUPPORTED_FORMATS)}"
+                f"{key}.format: unknown format {_show(fmt)}; "
+                f"use one of {', '.join(SUPPORTED_FORMATS)}"
             )
         if not isinstance(pattern, str) or not pattern:
             raise CaseError(f"{key}.path: must be a glob relative to the case file")
@@ -272,7 +276,7 @@ def _logs(value: Any, root: Path) -> tuple[LogSource, ...]:
             Path(p) for p in glob.glob(str(root / pattern), recursive=True) if Path(p).is_file()
         )
         if not matched:
-            raise CaseError(f"{key}.path: glob {pattern!r} matches no file; fix the path")
+            raise CaseError(f"{key}.path: glob {_show(pattern)} matches no file; fix the path")
         sources.append(LogSource(format=fmt, pattern=pattern, files=tuple(matched)))
     return tuple(sources)
 
@@ -285,3 +289,9 @@ def _on_behalf(value: Any) -> tuple[str, ...]:
     ):
         raise CaseError("on_behalf_services: must be a list of principal short names")
     return tuple(sorted({v.lower() for v in value}))
+
+
+def _show(value: Any) -> str:
+    """A value as an error message quotes it: repr, cut to 60 characters."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -49,7 +49,10 @@ BAD_CASES = [
     ({"colour": "red"}, "colour: unknown key"),
     ({"logs": [{"format": "syslog", "path": "logs/*.log"}]}, "logs[0].format: unknown format"),
     ({"logs": [{"format": "ranger-audit", "path": "nope/*.log"}]}, "logs[0].path: glob"),
-    ({"catalog": {"tables": "catalog/missing.csv"}}, "catalog.tables: file catalog/missing.csv"),
+    (
+        {"catalog": {"tables": "catalog/missing.csv"}},
+        "catalog.tables: file 'catalog/missing.csv' not found",
+    ),
     (
         {"window": {"start": "2026-06-18T13:00:00Z", "end": "2026-06-18T09:00:00Z"}},
         "window.end: must be after window.start",
