@@ -227,3 +227,25 @@ def evidence_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("trace") / "evidence"
     assert main(["investigate", str(INCIDENT / "case.yaml"), "--out", str(out)]) == 0
     return out
+
+
+def test_errors_never_print_secrets_or_statement_text(tmp_path: Path, capsys) -> None:
+    key = tmp_path / "short.key"
+    key.write_text("hunter2-secret\n")
+    case = tmp_path / "incident"
+    shutil.copytree(INCIDENT, case)
+    out = tmp_path / "out"
+    assert (
+        main(["investigate", str(case / "case.yaml"), "--out", str(out), "--seal", str(key)]) != 0
+    )
+    assert "hunter2" not in capsys.readouterr().err
+    views = case / "catalog" / "views.csv"
+    views.write_text(
+        "object,definition\nmci.conversation_summary,"
+        "\"not a query at all: 'Dana Secret-Person'\"\n"
+    )
+    assert main(["investigate", str(case / "case.yaml"), "--out", str(out)]) != 0
+    err = capsys.readouterr().err
+    assert "mci.conversation_summary" in err
+    assert "Dana" not in err and "Secret-Person" not in err
+    assert not out.exists()

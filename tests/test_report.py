@@ -170,3 +170,49 @@ def test_principal_page_refuses_a_bad_principal(report: Path, tmp_path: Path, pr
             {"evidence_dir": str(report), "principal": principal},
         )
     assert not list(tmp_path.glob("*.html"))
+
+
+def test_object_pages_follow_the_top_objects(report: Path) -> None:
+    objects = sorted(
+        _csv(report / "objects.csv"),
+        key=lambda r: (
+            -int(r["exposure_enabled_principals"]),
+            -int(r["exposure_enabled_events"]),
+            r["object"],
+        ),
+    )[:2]
+    events = _csv(report / "access_events.csv")
+    for i, row in enumerate(objects, start=1):
+        text, _ = _executed(report, f"30_object-{i:02d}")
+        assert row["object"] in text
+        readers = {e["principal"] for e in events if e["object"] == row["object"]}
+        assert readers and all(p in text for p in readers)
+
+
+def test_plot_labels_do_not_overlap_at_sixty_objects(report: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import pandas as pd
+
+    from forensics import findings, plots
+
+    ev = findings.load_evidence(report)
+    base = ev.objects.iloc[0]
+    many = pd.DataFrame(
+        [
+            {**base.to_dict(), "object": f"db{i // 10}.table_with_a_long_name_{i:02d}"}
+            for i in range(60)
+        ]
+    )
+    big = findings.Evidence(**{**ev.__dict__, "objects": many})
+    for draw in (plots.timeline, plots.windows_gantt):
+        ax = draw(big)
+        ax.figure.canvas.draw()
+        boxes = [t.get_window_extent() for t in ax.get_yticklabels() if t.get_text()]
+        assert len(boxes) == 60
+        boxes.sort(key=lambda b: b.y0)
+        for low, high in zip(boxes, boxes[1:], strict=False):
+            assert low.y1 <= high.y0 + 0.5, draw.__name__
+        assert "UTC" in ax.get_xlabel()
+        matplotlib.pyplot.close(ax.figure)
