@@ -8,7 +8,7 @@ DEMO_CASE := fixtures/incident-small/case.yaml
 DEMO_OUT  := out/incident-small
 LINTED    := forensics tests fixtures $(wildcard benchmarks)
 
-.PHONY: setup demo test lint format lab clean
+.PHONY: setup demo test lint format lab clean bench-sql
 
 setup: $(STAMP) $(BROWSER)
 
@@ -45,6 +45,10 @@ test: setup
 format: setup
 	$(BIN)/ruff format $(LINTED)
 	$(BIN)/ruff check --fix $(LINTED)
+
+# Benchmarks (results are written down in docs/performance.md).
+bench-sql: $(STAMP)
+	$(BIN)/python benchmarks/bench_sql.py
 
 # JupyterLab on the notebooks; their default parameters point at the demo's evidence.
 lab: setup

@@ -34,13 +34,14 @@ import json
 import logging
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import sqlglot
 from sqlglot import exp
 
 from forensics.errors import InputError
+from forensics.redact import fingerprint
 
 KINDS = (
     "query",
@@ -117,7 +118,13 @@ class Extraction:
     kind: str = "query"
     status: str = "parsed"
     reason: str | None = None
-    fingerprint: str = ""
+    text: str = field(default="", repr=False, compare=False)
+
+    @property
+    def fingerprint(self) -> str:
+        """The literal-free statement (as `query_redacted`, whitespace collapsed); computed
+        on demand, because tokenizing for it costs as much as the parse itself."""
+        return fingerprint(self.text)
 
 
 class ViewCatalog:
@@ -199,8 +206,6 @@ def _extract(text: str, database: str, catalog: ViewCatalog) -> Extraction:
     if not statuses:
         reasons.append("no statement in the text")
     kind = next((k for k in kinds if k not in ("query", "other")), kinds[0] if kinds else "other")
-    from forensics.redact import fingerprint as _fingerprint
-
     return Extraction(
         reads=tuple(sorted(reads)),
         writes=tuple(sorted(writes)),
@@ -208,7 +213,7 @@ def _extract(text: str, database: str, catalog: ViewCatalog) -> Extraction:
         kind=kind,
         status=status,
         reason="; ".join(reasons) or None,
-        fingerprint=_fingerprint(text) if len(text) < 20_000 else "",
+        text=text,
     )
 
 

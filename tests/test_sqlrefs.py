@@ -168,3 +168,8 @@ def test_corpus_accuracy(capsys) -> None:
             )
         )
     assert right / len(rows) >= 0.995
+
+
+def test_fingerprint_is_literal_free() -> None:
+    found = extract_objects("SELECT * FROM t WHERE name = 'Dana'  AND n = 4", "d")
+    assert found.fingerprint == "SELECT * FROM t WHERE name = ? AND n = ?"
