@@ -37,6 +37,7 @@ EVIDENCE_FILES = (
     "derived_copies",
     "unexplained_reads",
     "quarantine",
+    "unparsed_statements",
 )
 MANIFEST = "manifest.json"
 SEAL = "manifest.seal"

@@ -7,6 +7,7 @@ exposed data generation by generation (copies of copies too).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,6 +38,16 @@ _COPY_EDGE_SCHEMA = [
     ("source_file", pa.string()),
     ("source_line", pa.int64()),
 ]
+_UNPARSED_SCHEMA = [
+    ("query_text", pa.string()),
+    ("principal", pa.string()),
+    ("time", _TS),
+    ("source_file", pa.string()),
+    ("source_line", pa.int64()),
+    ("events", pa.int64()),
+    ("reason", pa.string()),
+]
+_QUOTED = re.compile(r"'.*?'|\".*?\"|`.*?`")  # parser messages may quote the statement
 _KINDS = {
     "ctas": "ctas",
     "insert": "insert",
@@ -143,7 +154,21 @@ def reconstruct(
         [(t, t if keep_literals else redact(t)) for (t,) in sorted(texts.fetchall())],
     )
     queries.execute(con, "reconstruct/access_rows")
+    load_rows(con, "unparsed", _UNPARSED_SCHEMA, unparsed_statements(con))
     return duplicates
+
+
+def unparsed_statements(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    """Statements behind accesses in scope that the SQL stage could not read at all."""
+    rows = []
+    for text, principal, time, source_file, source_line, events in queries.relation(
+        con, "reconstruct/statement_texts"
+    ).fetchall():
+        found = extract_objects(text)
+        if found.status == "unparsed":
+            reason = _QUOTED.sub("", found.reason or "not parsed")[:200]
+            rows.append((text, principal, time, source_file, source_line, events, reason))
+    return rows
 
 
 def pseudonymize(con: duckdb.DuckDBPyConnection, key: bytes) -> None:

@@ -137,3 +137,24 @@ def test_fixture_is_what_its_generator_writes(tmp_path: Path) -> None:
     assert written
     for relative in written:
         assert (tmp_path / relative).read_bytes() == (INCIDENT / relative).read_bytes(), relative
+
+
+def test_unparsed_statements_are_listed_not_dropped(incident: Path, tmp_path: Path) -> None:
+    ranger = incident.parent / "logs" / "ranger" / "hive_ranger_audit.20260618-08.log"
+    lines = ranger.read_text().splitlines()
+    record = json.loads(lines[2])  # ana reads mci.keystrokes (baseline)
+    record.update(
+        id="added-unparsed-1",
+        reqData="dfs -cat 'secret name' | grep -v x",  # a Hive CLI command, not a query
+    )
+    ranger.write_text("\n".join([*lines, json.dumps(record)]) + "\n")
+    out = tmp_path / "evidence"
+    assert main(["investigate", str(incident), "--out", str(out)]) == 0
+    rows = _rows(out / "unparsed_statements.csv")
+    assert [(r["principal"], r["source_line"]) for r in rows] == [("ana", "8")]
+    assert rows[0]["reason"] and "secret name" not in rows[0]["reason"]
+    assert "secret name" not in rows[0]["query_redacted"]
+
+
+def test_bundled_incident_has_no_unparsed_statements(evidence: Path) -> None:
+    assert _rows(evidence / "unparsed_statements.csv") == []

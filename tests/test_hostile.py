@@ -241,8 +241,7 @@ def test_errors_never_print_secrets_or_statement_text(tmp_path: Path, capsys) ->
     assert "hunter2" not in capsys.readouterr().err
     views = case / "catalog" / "views.csv"
     views.write_text(
-        "object,definition\nmci.conversation_summary,"
-        "\"not a query at all: 'Dana Secret-Person'\"\n"
+        "object,definition\nmci.conversation_summary,\"not a query at all: 'Dana Secret-Person'\"\n"
     )
     assert main(["investigate", str(case / "case.yaml"), "--out", str(out)]) != 0
     err = capsys.readouterr().err
