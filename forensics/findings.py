@@ -39,6 +39,7 @@ class Evidence:
     derived_copies: pd.DataFrame
     unexplained_reads: pd.DataFrame
     quarantine: pd.DataFrame
+    unparsed_statements: pd.DataFrame
 
 
 def load_evidence(folder: str | Path) -> Evidence:
@@ -107,6 +108,11 @@ def headline(ev: Evidence) -> pd.DataFrame:
             "unexplained_reads.csv",
         ),
         ("input lines quarantined", len(ev.quarantine), "quarantine.csv"),
+        (
+            "statements in scope that could not be read",
+            len(ev.unparsed_statements),
+            "unparsed_statements.csv",
+        ),
         ("first exposure-enabled read", _when(ee_events["time"].min()), "access_events.csv"),
         ("last exposure-enabled read", _when(ee_events["time"].max()), "access_events.csv"),
     ]
