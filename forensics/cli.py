@@ -145,7 +145,34 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--access", default="select")
     p.add_argument("--resource", help="db/table[/column] for hive, a path for hdfs")
     p.set_defaults(run=_policy_check)
+    p = psub.add_parser(
+        "who-can",
+        parents=[common],
+        help="the directory's principals allowed to read an object at a time",
+        epilog="example: forensics policy who-can CASE.yaml --object mci.keystrokes "
+        "--at 2026-06-18T10:00:00Z",
+    )
+    p.add_argument("case", help="the case file (YAML)")
+    p.add_argument("--object", required=True, help="db.table")
+    p.add_argument("--at", required=True, help="ISO-8601 time (no offset: the case timezone)")
+    p.set_defaults(run=_who_can)
     return parser
+
+
+def _who_can(args: argparse.Namespace) -> int:
+    from forensics.case import load_case, parse_instant
+    from forensics.catalog import load_catalog
+    from forensics.errors import CaseError
+    from forensics.names import is_object_name
+    from forensics.scope import who_can
+
+    if not is_object_name(args.object):
+        raise CaseError(f"--object: {args.object[:60]!r} is not a db.table name")
+    case = load_case(args.case)
+    at = parse_instant(args.at, "--at", case.timezone)
+    for grant in who_can(case, load_catalog(case), args.object.lower(), at):
+        print(f"{grant.principal}\tpolicy {grant.policy_id}\t{grant.snapshot}")
+    return 0
 
 
 def _investigate(args: argparse.Namespace) -> int:

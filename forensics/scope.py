@@ -140,3 +140,40 @@ def _declared_windows(
         for obj in candidates
         if ANYONE not in baseline.get(obj, set())
     ]
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One principal the policy in force lets SELECT an object, and the deciding policy."""
+
+    principal: str
+    policy_id: int | None
+    snapshot: str
+
+
+def who_can(case: Case, catalog: Catalog, obj: str, at: datetime) -> list[Grant]:
+    """The directory's principals allowed to SELECT `obj` at `at`, by the snapshot then in
+    force, each with the policy that allows it (the scope notebook and CLI use this)."""
+    in_force = [s for s in case.policies if s.at <= at]
+    if not in_force:
+        raise PolicyError(
+            f"no policy snapshot is in force at {at.isoformat()}; the first is from "
+            f"{case.policies[0].at.isoformat() if case.policies else 'nowhere'}"
+        )
+    snapshot = in_force[-1]
+    engine = PolicyEngine(_policies(case, snapshot.path), load_service_def("hive"))
+    database, table = obj.split(".", 1)
+    grants = []
+    for principal in sorted(catalog.principals()):
+        decision = engine.evaluate(
+            AccessRequest(
+                resource={"database": database, "table": table},
+                access_type="select",
+                user=principal,
+                groups=catalog.groups.get(principal, frozenset()),
+                time=at,
+            )
+        )
+        if decision.allowed:
+            grants.append(Grant(principal, decision.policy_id, case.relpath(snapshot.path)))
+    return grants

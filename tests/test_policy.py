@@ -376,3 +376,39 @@ def test_any_access_and_security_zone() -> None:
     assert not _ask(engine, "bob", "mci", access="").allowed
     assert _ask(engine, "zed", "vault/t").policy_id == 9
     assert not _ask(engine, "ann", "vault/t").allowed  # zone policies only
+
+
+def test_who_can_follows_the_snapshot_in_force(capsys) -> None:
+    from forensics.cli import main
+    from tests.conftest import INCIDENT
+
+    case = str(INCIDENT / "case.yaml")
+    args = ["policy", "who-can", case, "--object", "mci.keystrokes", "--at"]
+    assert main([*args, "2026-06-18T08:00:00Z"]) == 0
+    before = [line.split("\t")[0] for line in capsys.readouterr().out.splitlines()]
+    assert before == ["ana", "bruno", "celia", "svc_crawler"]
+    assert main([*args, "2026-06-18T10:00:00Z"]) == 0
+    during = capsys.readouterr().out.splitlines()
+    assert "carl\tpolicy 6\tpolicies/change-1.json" in during
+    assert len(during) > 20
+    assert main([*args, "2026-06-18T14:00:00Z"]) == 0
+    after = [line.split("\t")[0] for line in capsys.readouterr().out.splitlines()]
+    assert after == before
+    assert main([*args[:3], "--object", "x; drop", "--at", "2026-06-18T10:00:00Z"]) == 2
+
+
+def test_policy_check_one_question(tmp_path: Path, capsys) -> None:
+    from forensics.cli import main
+    from tests.conftest import INCIDENT
+
+    export = str(INCIDENT / "policies" / "change-1.json")
+    base = ["policy", "check", export, "--user", "carl", "--resource", "mci/keystrokes"]
+    assert main(base) == 0
+    assert json.loads(capsys.readouterr().out) == {
+        "id": "1",
+        "allowed": True,
+        "policy_id": 6,
+        "reason": "allowed by policy 6",
+    }
+    assert main([*base[:-1], "mci/audit_config"]) == 0
+    assert json.loads(capsys.readouterr().out)["allowed"] is False
