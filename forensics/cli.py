@@ -229,16 +229,7 @@ def _sql_objects(args: argparse.Namespace) -> int:
     if (args.file is None) == (args.sql is None):
         raise InputError("give either FILE.jsonl or --sql 'STATEMENT', not both or neither")
     if args.sql is not None:
-        found = extract_objects(args.sql, database=args.database)
-        record = {
-            "reads": list(found.reads),
-            "writes": list(found.writes),
-            "kind": found.kind,
-            "status": found.status,
-        }
-        if found.reason:
-            record["reason"] = found.reason
-        print(json.dumps(record))
+        print(json.dumps(extract_objects(args.sql, database=args.database).as_record()))
         return 0
     with _open_text(args.file) as lines:
         for record in objects_jsonl(lines):
@@ -247,35 +238,39 @@ def _sql_objects(args: argparse.Namespace) -> int:
 
 
 def _policy_check(args: argparse.Namespace) -> int:
-    from forensics.errors import PolicyError
+    from contextlib import nullcontext
+
     from forensics.policy import check_requests
 
-    if args.requests is None:
-        if not args.user or not args.resource:
-            raise PolicyError("give REQUESTS.jsonl, or --user and --resource for one request")
-        service = "hdfs" if args.resource.startswith("/") else "hive"
-        keys = ("database", "table", "column")
-        resource = (
-            {"path": args.resource}
-            if service == "hdfs"
-            else dict(zip(keys, args.resource.split("/", 2), strict=False))
-        )
-        request = {
-            "id": "1",
-            "service": service,
-            "user": args.user,
-            "groups": [g for g in args.groups.split(",") if g],
-            "access": args.access,
-            "resource": resource,
-        }
-        lines = [json.dumps(request)]
-        for result in check_requests(args.policies, lines, args.service_def, args.roles):
-            print(json.dumps(result))
-        return 0
-    with _open_text(args.requests) as lines:
+    source = _open_text(args.requests) if args.requests else nullcontext([_one_request(args)])
+    with source as lines:
         for result in check_requests(args.policies, lines, args.service_def, args.roles):
             print(json.dumps(result))
     return 0
+
+
+def _one_request(args: argparse.Namespace) -> str:
+    """The request line that --user/--groups/--access/--resource describe."""
+    from forensics.errors import PolicyError
+
+    if not args.user or not args.resource:
+        raise PolicyError("give REQUESTS.jsonl, or --user and --resource for one request")
+    service = "hdfs" if args.resource.startswith("/") else "hive"
+    keys = ("database", "table", "column")
+    resource = (
+        {"path": args.resource}
+        if service == "hdfs"
+        else dict(zip(keys, args.resource.split("/", 2), strict=False))
+    )
+    request = {
+        "id": "1",
+        "service": service,
+        "user": args.user,
+        "groups": [g for g in args.groups.split(",") if g],
+        "access": args.access,
+        "resource": resource,
+    }
+    return json.dumps(request)
 
 
 def _open_text(path: str):

@@ -120,6 +120,18 @@ class Extraction:
     reason: str | None = None
     text: str = field(default="", repr=False, compare=False)
 
+    def as_record(self) -> dict:
+        """The JSON fields `forensics sql objects` prints (reason only when there is one)."""
+        record = {
+            "reads": list(self.reads),
+            "writes": list(self.writes),
+            "kind": self.kind,
+            "status": self.status,
+        }
+        if self.reason:
+            record["reason"] = self.reason
+        return record
+
     @property
     def fingerprint(self) -> str:
         """The literal-free statement (as `query_redacted`, whitespace collapsed); computed
@@ -600,13 +612,4 @@ def objects_jsonl(lines: Iterable[str]) -> Iterator[dict]:
                 f"line {number}: views must map db.view to {{database, statement}}"
             ) from None
         found = extract_objects(str(record["query"]), record.get("database"), catalog)
-        result = {
-            "id": record["id"],
-            "reads": list(found.reads),
-            "writes": list(found.writes),
-            "kind": found.kind,
-            "status": found.status,
-        }
-        if found.reason:
-            result["reason"] = found.reason
-        yield result
+        yield {"id": record["id"], **found.as_record()}
