@@ -23,8 +23,8 @@ from forensics.errors import CaseError
 CASE_NAME = re.compile(r"^[a-z0-9._-]{1,128}$")
 
 #: Log formats this version parses; the contract names more for later stages.
-SUPPORTED_FORMATS = ("ranger-audit", "hdfs-audit", "metastore-audit", "trino-event")
-LATER_FORMATS = ("ranger-solr", "hive-lineage", "spark-eventlog", "generic")
+SUPPORTED_FORMATS = ("ranger-audit", "ranger-solr", "hdfs-audit", "metastore-audit", "trino-event")
+LATER_FORMATS = ("hive-lineage", "spark-eventlog", "generic")
 TOP_KEYS = frozenset(
     {"case", "timezone", "window", "policies", "directory", "catalog", "logs", "on_behalf_services"}
 )

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import gzip
+import json
 from datetime import datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 
 from forensics.ingest import hdfs, metastore, ranger, trino
 from forensics.ingest.base import BadLine, LineContext
@@ -229,3 +231,73 @@ def test_progress_is_quiet_unless_asked(incident, capsys, monkeypatch) -> None:
     err = capsys.readouterr().err
     assert "ingest" in err and "B/s" in err
     assert sum(f.lines for f in result.files) == 45
+
+
+def _solr_export(incident, num_found_extra: int = 0, cut: int = 0) -> tuple[str, int]:
+    """The incident's second Ranger file as a Solr export (ISO UTC times), pretty-printed."""
+    from datetime import datetime, timedelta
+
+    ranger_file = incident.parent / "logs" / "ranger" / "hive_ranger_audit.20260618-09.log"
+    docs = []
+    for line in ranger_file.read_text().splitlines()[:-1]:  # the last line is cut short
+        record = json.loads(line)
+        local = datetime.strptime(record.pop("evtTime"), "%Y-%m-%d %H:%M:%S.%f")
+        record["evtTime"] = (local + timedelta(hours=7)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
+        record["evtTime"] += "Z"
+        record["cluster"] = record.pop("cluster_name")
+        docs.append(record)
+    body = json.dumps(
+        {
+            "responseHeader": {"status": 0, "QTime": 3},
+            "response": {"numFound": len(docs) + num_found_extra, "start": 0, "docs": docs},
+        },
+        indent=1,
+    )
+    folder = incident.parent / "logs" / "solr"
+    folder.mkdir()
+    (folder / "ranger_audits.json").write_text(body[: len(body) - cut] if cut else body)
+    case = yaml.safe_load(incident.read_text())
+    case["logs"].append({"format": "ranger-solr", "path": "logs/solr/*.json"})
+    incident.write_text(yaml.safe_dump(case))
+    return "logs/solr/ranger_audits.json", len(docs)
+
+
+def test_solr_export_documents_count_once_beside_the_file_copies(incident) -> None:
+    from forensics.case import load_case
+    from forensics.ingest import ingest
+
+    rel, n = _solr_export(incident)
+    result = ingest(load_case(incident))
+    counts = {c.source_file: c for c in result.files}[rel]
+    assert (counts.lines, counts.parsed, counts.quarantined) == (n, n, 0)
+    solr_events = [e for e in result.events.to_pylist() if e["source_file"] == rel]
+    file_events = [
+        e for e in result.events.to_pylist() if e["source_file"].endswith("20260618-09.log")
+    ]
+    assert sorted((e["dedup_key"], e["time"]) for e in solr_events) == sorted(
+        (e["dedup_key"], e["time"]) for e in file_events
+    )
+    lines = {e["source_line"] for e in solr_events}
+    assert len(lines) == n and min(lines) > 1  # each document's own starting line
+
+
+def test_partial_solr_export_is_refused(incident, tmp_path, capsys) -> None:
+    from forensics.cli import main
+
+    _solr_export(incident, num_found_extra=500)
+    out = tmp_path / "out"
+    assert main(["investigate", str(incident), "--out", str(out)]) == 2
+    assert "holds 17 of the 517 documents" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_solr_export_cut_short_is_quarantined(incident) -> None:
+    from forensics.case import load_case
+    from forensics.ingest import ingest
+
+    rel, n = _solr_export(incident, cut=300)
+    result = ingest(load_case(incident))
+    counts = {c.source_file: c for c in result.files}[rel]
+    assert counts.quarantined == 1 and counts.parsed == n - 1
+    reasons = [q["reason"] for q in result.quarantine.to_pylist() if q["source_file"] == rel]
+    assert reasons and "the rest cannot be read" in reasons[0]

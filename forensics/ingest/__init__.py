@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pyarrow as pa
 from tqdm import tqdm
 
 from forensics.case import Case
-from forensics.ingest import hdfs, metastore, ranger, trino
+from forensics.ingest import hdfs, metastore, ranger, solr, trino
 from forensics.ingest.base import BadLine, LineContext
 from forensics.ingest.reader import read_lines
 from forensics.schema import Event, Quarantined, events_table, quarantine_table
@@ -23,10 +24,21 @@ from forensics.schema import Event, Quarantined, events_table, quarantine_table
 Parser = Callable[[str, LineContext], list[Event]]
 PARSERS: dict[str, Parser] = {
     ranger.FORMAT: ranger.parse,
+    solr.FORMAT: ranger.parse_record,
     hdfs.FORMAT: hdfs.parse,
     metastore.FORMAT: metastore.parse,
     trino.FORMAT: trino.parse,
 }
+
+
+def _lines(path: Path, rel: str) -> Iterator[tuple[int, str | None, str | None]]:
+    """Line formats: every physical line is one record."""
+    for line in read_lines(path):
+        yield line.number, line.text, line.problem
+
+
+#: Formats whose unit is not the line (one JSON document holding many records).
+READERS = {solr.FORMAT: solr.documents}
 
 
 @dataclass(frozen=True)
@@ -73,17 +85,20 @@ def ingest(case: Case) -> IngestResult:
         parse = PARSERS[fmt]
         lines = parsed = quarantined = 0
         overall.set_postfix_str(rel, refresh=False)
-        for line in tqdm(read_lines(path), desc=rel, unit=" lines", leave=False, disable=quiet):
+        records = READERS.get(fmt, _lines)(path, rel)
+        for number, payload, problem in tqdm(
+            records, desc=rel, unit=" records", leave=False, disable=quiet
+        ):
             lines += 1
-            reason = line.problem
-            if line.text is not None:
+            reason = problem
+            if payload is not None:
                 try:
-                    events.extend(parse(line.text, LineContext(rel, line.number, case.timezone)))
+                    events.extend(parse(payload, LineContext(rel, number, case.timezone)))
                     parsed += 1
                     continue
                 except BadLine as exc:
                     reason = str(exc)
-            bad.append(Quarantined(rel, line.number, fmt, reason or "unparseable"))
+            bad.append(Quarantined(rel, number, fmt, reason or "unparseable"))
             quarantined += 1
         counts.append(FileCounts(rel, fmt, lines, parsed, quarantined))
         overall.update(path.stat().st_size)

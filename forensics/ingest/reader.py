@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
+from forensics.errors import InputError
+
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
@@ -38,6 +40,18 @@ def read_lines(path: Path) -> Iterator[Line]:
                 yield _decode(number, raw)
         except (EOFError, zlib.error, gzip.BadGzipFile, OSError) as exc:
             yield Line(number + 1, None, f"compressed stream ends early ({type(exc).__name__})")
+
+
+def read_text(path: Path) -> str:
+    """A whole (possibly gzipped) file as text, for formats that are one JSON document;
+    undecodable bytes are replaced, so the parser quarantines what they touch."""
+    opener = gzip.open if _is_gzip(path) else open
+    try:
+        with opener(path, "rb") as stream:
+            data = stream.read()
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise InputError(f"{path.name}: compressed file cut short ({type(exc).__name__})") from None
+    return data.decode("utf-8", errors="replace")
 
 
 def count_lines(path: Path) -> int:
