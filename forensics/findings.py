@@ -321,3 +321,14 @@ def display_options() -> None:
     """Show whole cell texts and long tables in notebooks (pandas truncates at 50 chars)."""
     pd.set_option("display.max_colwidth", 300)
     pd.set_option("display.max_rows", 500)
+
+
+def baseline_readers(ev: Evidence) -> pd.DataFrame:
+    """Who read exposed objects with authorization the baseline already gave them."""
+    events = ev.access_events[ev.access_events["classification"] == "baseline"]
+    table = (
+        events.groupby(["object", "principal"])
+        .agg(events=("event_id", "count"), first=("time", "min"), last=("time", "max"))
+        .reset_index()
+    )
+    return table.sort_values(["object", "principal"]).reset_index(drop=True)

@@ -248,3 +248,22 @@ def test_errors_never_print_secrets_or_statement_text(tmp_path: Path, capsys) ->
     assert "mci.conversation_summary" in err
     assert "Dana" not in err and "Secret-Person" not in err
     assert not out.exists()
+
+
+@SUITE
+@given(value=st.one_of(TEXT, NASTY, st.integers(), st.none(), st.lists(TEXT, max_size=2)))
+def test_notebook_principal_and_object_parameters_are_checked(value, evidence_once) -> None:
+    """What the 20_principal and 30_object notebooks receive from papermill."""
+    from forensics import findings
+    from forensics.errors import EvidenceError
+
+    ev = findings.load_evidence(evidence_once)
+    for check in (findings.check_principal, findings.check_object):
+        try:
+            accepted = check(ev, value)
+        except EvidenceError as exc:
+            assert "\n" not in str(exc) and len(str(exc)) < 300
+            continue
+        assert accepted == value
+        known = set(ev.access_events["principal"]) | set(ev.access_events["object"])
+        assert accepted in known | set(ev.objects["object"])

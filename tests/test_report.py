@@ -216,3 +216,38 @@ def test_plot_labels_do_not_overlap_at_sixty_objects(report: Path) -> None:
             assert low.y1 <= high.y0 + 0.5, draw.__name__
         assert "UTC" in ax.get_xlabel()
         matplotlib.pyplot.close(ax.figure)
+
+
+def test_scope_page_lists_baseline_readers(report: Path) -> None:
+    text, _ = _executed(report, "00_scope")
+    baseline = {
+        r["principal"]
+        for r in _csv(report / "access_events.csv")
+        if r["classification"] == "baseline"
+    }
+    assert baseline and all(p in text for p in baseline)
+
+
+def test_failing_notebook_leaves_previous_evidence_and_no_partial_report(
+    tmp_path: Path, monkeypatch
+) -> None:
+    from forensics import report as report_module
+    from forensics.cli import main
+    from tests.conftest import INCIDENT
+
+    out = tmp_path / "evidence"
+    assert main(["investigate", str(INCIDENT / "case.yaml"), "--out", str(out)]) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    real = report_module.render_notebook
+    calls = []
+
+    def failing_second(notebook, folder, parameters, stem="report"):
+        calls.append(stem)
+        if len(calls) == 2:
+            raise ReportError(f"{notebook.name}: cell 3 failed with ValueError: boom")
+        return real(notebook, folder, parameters, stem)
+
+    monkeypatch.setattr(report_module, "render_notebook", failing_second)
+    assert main(["report", str(INCIDENT / "case.yaml"), "--out", str(out), "--top", "1"]) == 1
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["evidence"]
