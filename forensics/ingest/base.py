@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -31,3 +32,14 @@ def require(record: dict, key: str) -> object:
     if value is None or value == "":
         raise BadLine(f"missing field {key}")
     return value
+
+
+def json_object(text: str) -> dict:
+    """One line as a JSON object, or `BadLine` saying why it is not one."""
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadLine(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+    if not isinstance(record, dict):
+        raise BadLine("not a JSON object")
+    return record

@@ -6,11 +6,10 @@ local time) in file destinations and is ISO-8601 UTC in Solr documents.
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime
 
-from forensics.ingest.base import BadLine, LineContext, require
+from forensics.ingest.base import BadLine, LineContext, json_object, require
 from forensics.ingest.reader import local_to_epoch_ms
 from forensics.names import object_name, principal_short
 from forensics.schema import (
@@ -37,12 +36,7 @@ _HDFS_WRITE = frozenset(
 
 def parse(text: str, ctx: LineContext) -> list[Event]:
     """The events of one Ranger audit line; other services' events are parsed, not kept."""
-    try:
-        record = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BadLine(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
-    if not isinstance(record, dict):
-        raise BadLine("not a JSON object")
+    record = json_object(text)
     return parse_record(record, ctx)
 
 

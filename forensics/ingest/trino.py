@@ -6,10 +6,9 @@ Input columns are objects with `column` in current Trino and plain strings in ol
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
 
-from forensics.ingest.base import BadLine, LineContext, require
+from forensics.ingest.base import BadLine, LineContext, json_object, require
 from forensics.ingest.reader import local_to_epoch_ms
 from forensics.names import principal_short, trino_object
 from forensics.schema import ALLOWED, DENIED, OP_READ, OP_WRITE, Event
@@ -19,12 +18,7 @@ FORMAT = "trino-event"
 
 def parse(text: str, ctx: LineContext) -> list[Event]:
     """The events of one query-completed event."""
-    try:
-        record = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BadLine(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
-    if not isinstance(record, dict):
-        raise BadLine("not a JSON object")
+    record = json_object(text)
     metadata = _section(record, "metadata")
     context = _section(record, "context")
     io = record.get("ioMetadata") or {}
