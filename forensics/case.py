@@ -23,12 +23,54 @@ from forensics.errors import CaseError
 CASE_NAME = re.compile(r"^[a-z0-9._-]{1,128}$")
 
 #: Log formats this version parses; the contract names more for later stages.
-SUPPORTED_FORMATS = ("ranger-audit", "ranger-solr", "hdfs-audit", "metastore-audit", "trino-event")
-LATER_FORMATS = ("hive-lineage", "spark-eventlog", "generic")
-TOP_KEYS = frozenset(
-    {"case", "timezone", "window", "policies", "directory", "catalog", "logs", "on_behalf_services"}
+SUPPORTED_FORMATS = (
+    "ranger-audit",
+    "ranger-solr",
+    "hdfs-audit",
+    "metastore-audit",
+    "trino-event",
+    "hive-lineage",
+    "generic",
 )
-LATER_KEYS = frozenset({"policy_history", "roles", "service_config", "profile"})
+LATER_FORMATS = ("spark-eventlog",)
+HISTORY_FORMATS = ("ranger-policy-versions", "ranger-admin-audit")
+TOP_KEYS = frozenset(
+    {
+        "case",
+        "timezone",
+        "window",
+        "policies",
+        "policy_history",
+        "roles",
+        "service_config",
+        "profile",
+        "directory",
+        "catalog",
+        "logs",
+        "on_behalf_services",
+    }
+)
+#: Event fields a `generic` log's `mapping:` may fill, and which of them it must.
+GENERIC_FIELDS = frozenset(
+    {
+        "time",
+        "principal",
+        "object",
+        "database",
+        "table",
+        "path",
+        "columns",
+        "action",
+        "result",
+        "engine",
+        "client_ip",
+        "session_id",
+        "query_id",
+        "query_text",
+        "event_id",
+    }
+)
+PROFILE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 DIRECTORY_KEYS = frozenset({"groups", "people"})
 CATALOG_KEYS = frozenset({"tables", "views", "sensitivity"})
 DEFAULT_ON_BEHALF = ("hive", "presto", "spark", "trino")
@@ -37,10 +79,22 @@ PRINCIPAL = re.compile(r"^[a-z0-9_][a-z0-9_.$-]{0,127}$")
 
 @dataclass(frozen=True)
 class LogSource:
-    """One `logs:` entry: a format and the files its glob matched, in sorted order."""
+    """One `logs:` entry: a format and the files its glob matched, in sorted order.
+
+    `mapping` (event field -> column) and `time_format` are set for `generic` logs only."""
 
     format: str
     pattern: str
+    files: tuple[Path, ...]
+    mapping: tuple[tuple[str, str], ...] = ()
+    time_format: str | None = None
+
+
+@dataclass(frozen=True)
+class HistorySource:
+    """One `policy_history:` entry: Ranger Admin's record of policy changes."""
+
+    format: str  # one of HISTORY_FORMATS
     files: tuple[Path, ...]
 
 
@@ -68,6 +122,10 @@ class Case:
     sensitivity: Path | None
     logs: tuple[LogSource, ...]
     on_behalf_services: tuple[str, ...]
+    policy_history: tuple[HistorySource, ...] = ()
+    roles: Path | None = None
+    service_config: Path | None = None
+    profile: str | None = None
 
     @property
     def root(self) -> Path:
@@ -81,7 +139,9 @@ class Case:
     def input_files(self) -> list[Path]:
         """Every file the case reads, sorted by its path relative to the case folder."""
         files = [p for p in (self.groups, self.people, self.tables, self.views, self.sensitivity)]
+        files += [self.roles, self.service_config]
         files += [s.path for s in self.policies]
+        files += [f for src in self.policy_history for f in src.files]
         files += [f for src in self.logs for f in src.files]
         unique = {f.resolve(): f for f in files if f is not None}
         return sorted(unique.values(), key=self.relpath)
@@ -106,8 +166,6 @@ def load_case(path: str | os.PathLike[str]) -> Case:
 def _build_case(case_path: Path, raw: Mapping[str, Any]) -> Case:
     """Validate the parsed YAML key by key, in the order of the contract."""
     for key in raw:
-        if key in LATER_KEYS:
-            raise CaseError(f"{key}: not supported by this version yet; remove the key")
         if key not in TOP_KEYS:
             allowed = ", ".join(sorted(TOP_KEYS))
             raise CaseError(f"{key}: unknown key; the case file accepts {allowed}")
@@ -118,10 +176,12 @@ def _build_case(case_path: Path, raw: Mapping[str, Any]) -> Case:
     tz = _timezone(raw.get("timezone", "UTC"))
     window = _window(raw.get("window"), tz)
     policies = _policies(raw.get("policies"), root, tz)
-    if window is None and len(policies) < 2:
+    history = _history(raw.get("policy_history"), root)
+    if window is None and len(policies) < 2 and not history:
         raise CaseError(
             "window: required unless policies lists at least two snapshots "
-            "(a baseline and a change) from which windows can be derived"
+            "(a baseline and a change) or policy_history is given, from which windows "
+            "can be derived"
         )
     directory = _section(raw, "directory", DIRECTORY_KEYS)
     catalog = _section(raw, "catalog", CATALOG_KEYS)
@@ -140,6 +200,14 @@ def _build_case(case_path: Path, raw: Mapping[str, Any]) -> Case:
         sensitivity=_file(catalog, "sensitivity", "catalog.sensitivity", root),
         logs=_logs(raw.get("logs"), root),
         on_behalf_services=_on_behalf(raw.get("on_behalf_services")),
+        policy_history=history,
+        roles=None if raw.get("roles") is None else _existing(raw["roles"], "roles", root),
+        service_config=(
+            None
+            if raw.get("service_config") is None
+            else _existing(raw["service_config"], "service_config", root)
+        ),
+        profile=_profile(raw.get("profile")),
     )
 
 
@@ -259,9 +327,15 @@ def _logs(value: Any, root: Path) -> tuple[LogSource, ...]:
     sources = []
     for i, item in enumerate(value):
         key = f"logs[{i}]"
-        if not isinstance(item, Mapping) or set(item) != {"format", "path"}:
-            raise CaseError(f"{key}: must have exactly the keys format and path")
+        if not isinstance(item, Mapping) or not {"format", "path"} <= set(item):
+            raise CaseError(f"{key}: must have the keys format and path")
         fmt, pattern = item["format"], item["path"]
+        extra = set(item) - {"format", "path"}
+        if extra and (fmt != "generic" or not extra <= {"mapping", "time_format"}):
+            raise CaseError(
+                f"{key}: unknown key {sorted(extra)[0]}; a log entry has format and path "
+                "(and mapping, time_format for format generic)"
+            )
         if fmt in LATER_FORMATS:
             raise CaseError(f"{key}.format: {fmt} is not supported by this version yet")
         if fmt not in SUPPORTED_FORMATS:
@@ -269,16 +343,93 @@ def _logs(value: Any, root: Path) -> tuple[LogSource, ...]:
                 f"{key}.format: unknown format {_show(fmt)}; "
                 f"use one of {', '.join(SUPPORTED_FORMATS)}"
             )
-        if not isinstance(pattern, str) or not pattern:
-            raise CaseError(f"{key}.path: must be a glob relative to the case file")
-        inside(pattern, f"{key}.path")
-        matched = sorted(
-            Path(p) for p in glob.glob(str(root / pattern), recursive=True) if Path(p).is_file()
-        )
-        if not matched:
-            raise CaseError(f"{key}.path: glob {_show(pattern)} matches no file; fix the path")
-        sources.append(LogSource(format=fmt, pattern=pattern, files=tuple(matched)))
+        matched = _matched(pattern, f"{key}.path", root)
+        mapping, time_format = _generic(item, key) if fmt == "generic" else ((), None)
+        sources.append(LogSource(fmt, pattern, matched, mapping, time_format))
     return tuple(sources)
+
+
+def _generic(item: Mapping[str, Any], key: str) -> tuple[tuple[tuple[str, str], ...], str | None]:
+    """The column mapping and time format of a `generic` log entry, checked."""
+    mapping = item.get("mapping")
+    if not isinstance(mapping, Mapping) or not mapping:
+        raise CaseError(
+            f"{key}.mapping: required for format generic; map event fields to column names, "
+            "e.g. {time: ts, principal: user_name, object: table_name}"
+        )
+    for field, column in mapping.items():
+        if field not in GENERIC_FIELDS:
+            raise CaseError(
+                f"{key}.mapping.{_show(field)}: unknown event field; use "
+                f"{', '.join(sorted(GENERIC_FIELDS))}"
+            )
+        if not isinstance(column, str) or not column or len(column) > 256:
+            raise CaseError(f"{key}.mapping.{field}: must be the name of a column")
+    for field in ("time", "principal"):
+        if field not in mapping:
+            raise CaseError(f"{key}.mapping.{field}: required; name the column that holds it")
+    if not ({"object", "path"} & set(mapping) or {"database", "table"} <= set(mapping)):
+        raise CaseError(
+            f"{key}.mapping: name the column of the object (object, or database and table) "
+            "or of the storage path (path)"
+        )
+    time_format = item.get("time_format")
+    if time_format is not None and (
+        not isinstance(time_format, str) or not time_format or len(time_format) > 64
+    ):
+        raise CaseError(
+            f"{key}.time_format: a strftime pattern such as '%Y-%m-%d %H:%M:%S', "
+            "or epoch_s / epoch_ms"
+        )
+    return tuple(sorted((str(f), str(c)) for f, c in mapping.items())), time_format
+
+
+def _history(value: Any, root: Path) -> tuple[HistorySource, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not value:
+        raise CaseError(
+            "policy_history: must be a list of {format, path} with format "
+            f"{' or '.join(HISTORY_FORMATS)}"
+        )
+    sources = []
+    for i, item in enumerate(value):
+        key = f"policy_history[{i}]"
+        if not isinstance(item, Mapping) or set(item) != {"format", "path"}:
+            raise CaseError(f"{key}: must have exactly the keys format and path")
+        if item["format"] not in HISTORY_FORMATS:
+            raise CaseError(
+                f"{key}.format: unknown format {_show(item['format'])}; "
+                f"use one of {', '.join(HISTORY_FORMATS)}"
+            )
+        pattern = item["path"]
+        matched = _matched(pattern, f"{key}.path", root)
+        sources.append(HistorySource(item["format"], matched))
+    return tuple(sources)
+
+
+def _matched(pattern: Any, key: str, root: Path) -> tuple[Path, ...]:
+    """The files a case-relative glob matches, sorted; an error when it matches none."""
+    if not isinstance(pattern, str) or not pattern:
+        raise CaseError(f"{key}: must be a glob relative to the case file")
+    inside(pattern, key)
+    matched = sorted(
+        Path(p) for p in glob.glob(str(root / pattern), recursive=True) if Path(p).is_file()
+    )
+    if not matched:
+        raise CaseError(f"{key}: glob {_show(pattern)} matches no file; fix the path")
+    return tuple(matched)
+
+
+def _profile(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not PROFILE_NAME.match(value):
+        raise CaseError(
+            "profile: the name of a connection profile in your profiles file "
+            "(letters, digits, '.', '_', '-'); the profile itself stays outside the case"
+        )
+    return value
 
 
 def _on_behalf(value: Any) -> tuple[str, ...]:

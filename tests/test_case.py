@@ -62,7 +62,66 @@ BAD_CASES = [
     ({"window": {"start": "yesterday", "end": "2026-06-18T13:00:00Z"}}, "window.start:"),
     ({"window": None}, "window: required unless policies"),
     ({"catalog": {"tables": "catalog/tables.csv", "owners": "x.csv"}}, "catalog.owners: unknown"),
+    (
+        {"policy_history": [{"format": "ranger-xml", "path": "logs/a.log"}]},
+        "policy_history[0].format: unknown format",
+    ),
+    (
+        {"policy_history": [{"format": "ranger-admin-audit", "path": "nope/*.json"}]},
+        "policy_history[0].path: glob",
+    ),
+    ({"roles": "roles.json"}, "roles: file 'roles.json' not found"),
+    ({"profile": "prod warehouse; rm"}, "profile: the name of a connection profile"),
+    (
+        {"logs": [{"format": "generic", "path": "logs/*.log"}]},
+        "logs[0].mapping: required for format generic",
+    ),
+    (
+        {"logs": [{"format": "generic", "path": "logs/*.log", "mapping": {"time": "ts"}}]},
+        "logs[0].mapping.principal: required",
+    ),
+    (
+        {"logs": [{"format": "generic", "path": "logs/*.log", "mapping": {"colour": "c"}}]},
+        "logs[0].mapping.'colour': unknown event field",
+    ),
+    (
+        {"logs": [{"format": "ranger-audit", "path": "logs/*.log", "mapping": {}}]},
+        "logs[0]: unknown key mapping",
+    ),
 ]
+
+
+def test_later_keys_load(tmp_path: Path) -> None:
+    """policy_history, roles, service_config, profile and a generic mapping are accepted."""
+    (tmp_path / "policy").mkdir()
+    for name in ("versions.json", "admin-audit.json", "roles.json", "service.json"):
+        (tmp_path / "policy" / name).write_text("{}")
+    raw = dict(
+        VALID,
+        window=None,
+        policy_history=[
+            {"format": "ranger-policy-versions", "path": "policy/versions.json"},
+            {"format": "ranger-admin-audit", "path": "policy/admin-*.json"},
+        ],
+        roles="policy/roles.json",
+        service_config="policy/service.json",
+        profile="prod-hive",
+        logs=[
+            {
+                "format": "generic",
+                "path": "logs/*.log",
+                "mapping": {"time": "ts", "principal": "user", "object": "tbl"},
+                "time_format": "epoch_ms",
+            }
+        ],
+    )
+    case = load_case(_write_case(tmp_path, {k: v for k, v in raw.items() if v is not None}))
+    formats = [h.format for h in case.policy_history]
+    assert formats == ["ranger-policy-versions", "ranger-admin-audit"]
+    assert case.profile == "prod-hive"
+    assert case.logs[0].mapping == (("object", "tbl"), ("principal", "user"), ("time", "ts"))
+    assert case.logs[0].time_format == "epoch_ms"
+    assert "policy/roles.json" in [case.relpath(f) for f in case.input_files()]
 
 
 @pytest.mark.parametrize(("change", "message"), BAD_CASES, ids=[m for _, m in BAD_CASES])
