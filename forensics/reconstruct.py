@@ -55,6 +55,7 @@ _KINDS = {
     "merge": "insert",
     "update": "insert",
 }
+_NO_COPY = frozenset({"ddl", "drop", "alter", "truncate"})
 
 
 @dataclass(frozen=True)
@@ -246,6 +247,8 @@ def write_statements(con: duckdb.DuckDBPyConnection) -> list[Statement]:
         con, "reconstruct/write_statements"
     ).fetchall():
         found = extract_objects(text) if text else None
+        if found is not None and found.kind in _NO_COPY:
+            continue  # TRUNCATE, DROP, ALTER: Ranger may log a write, but nothing is copied
         kind = _KINDS.get(found.kind, found.kind) if found else "unknown"
         targets = set(written or ())
         if found is not None and found.status != "unparsed":

@@ -257,6 +257,23 @@ def _extract_cached(text: str, database: str, catalog: ViewCatalog) -> Extractio
     return found
 
 
+#: Which statement of a script names the script's kind: one that moves data first, then
+#: one that only changes objects, then a plain query.
+_KIND_RANK = {
+    kind: rank
+    for rank, group in enumerate(
+        (
+            ("ctas", "insert", "export", "merge", "update", "delete", "load", "import"),
+            ("create_view",),
+            ("ddl", "drop", "alter", "truncate"),
+            ("query",),
+            ("other",),
+        )
+    )
+    for kind in group
+}
+
+
 def _extract(text: str, database: str, catalog: ViewCatalog) -> Extraction:
     """All statements of `text`, in order; `USE` changes the database of those after it."""
     reads: set[str] = set()
@@ -287,7 +304,7 @@ def _extract(text: str, database: str, catalog: ViewCatalog) -> Extraction:
     )
     if not statuses:
         reasons.append("no statement in the text")
-    kind = next((k for k in kinds if k not in ("query", "other")), kinds[0] if kinds else "other")
+    kind = min(kinds, key=lambda k: _KIND_RANK.get(k, len(_KIND_RANK)), default="other")
     return Extraction(
         reads=tuple(sorted(reads)),
         writes=tuple(sorted(writes)),
@@ -634,7 +651,7 @@ def _from_tree(tree: exp.Expression, text: str, database: str, catalog: ViewCata
             writes.add(name)
         kind = type(tree).__name__.lower()
     elif isinstance(tree, (exp.Drop, exp.Alter, exp.TruncateTable)):
-        return Extraction((), (), kind="ddl")
+        return _ddl_writes(tree, database, catalog)
     elif isinstance(tree, _NO_DATA):
         return Extraction((), (), kind="other")
     elif not isinstance(tree, (exp.Query, exp.Insert, exp.MultitableInserts)):
@@ -651,6 +668,27 @@ def _from_tree(tree: exp.Expression, text: str, database: str, catalog: ViewCata
         path_writes=tuple(sorted(paths)),
         kind=kind,
     )
+
+
+def _ddl_writes(tree: exp.Expression, database: str, catalog: ViewCatalog) -> Extraction:
+    """DROP, ALTER and TRUNCATE change the objects they name (Hive lists them as outputs)
+    but copy no data; ALTER VIEW ... AS SELECT also reads its query's tables."""
+    if isinstance(tree, exp.Drop) and str(tree.args.get("kind") or "").upper() == "DATABASE":
+        return Extraction((), (), kind="drop")
+    if isinstance(tree, exp.Alter):
+        named = [tree.this] + [
+            a.this for a in tree.args.get("actions") or [] if isinstance(a, exp.AlterRename)
+        ]
+        query = next((a for a in tree.args.get("actions") or [] if isinstance(a, exp.Query)), None)
+        writes = {_table_name(t, database) for t in named if isinstance(t, exp.Table)}
+        if query is not None:
+            reads = _reads(query, database, set())
+            return Extraction(_expand(reads, catalog), tuple(sorted(writes)), kind="create_view")
+        return Extraction((), tuple(sorted(writes)), kind="alter")
+    tables = tree.args.get("tables") if isinstance(tree, exp.Drop) else tree.expressions
+    kind = "drop" if isinstance(tree, exp.Drop) else "truncate"
+    writes = {_table_name(t, database) for t in tables or [] if isinstance(t, exp.Table)}
+    return Extraction((), tuple(sorted(writes)), kind=kind)
 
 
 def _reads(tree: exp.Expression, database: str, targets: set[int]) -> set[str]:

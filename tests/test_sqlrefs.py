@@ -178,6 +178,15 @@ CASES = [
     ),
     ("IMPORT EXTERNAL TABLE db2.t FROM '/exports/t'", "d", [], ["db2.t"], "import"),
     ("SHOW TABLES", "d", [], [], "other"),
+    # DDL: Hive lists the objects it changes as outputs, but nothing is read or copied
+    ("DROP TABLE IF EXISTS mci.keystrokes", "d", [], ["mci.keystrokes"], "drop"),
+    ("DROP VIEW v", "d", [], ["d.v"], "drop"),
+    ("DROP DATABASE mci CASCADE", "d", [], [], "drop"),
+    ("TRUNCATE TABLE t PARTITION (ds='1')", "d", [], ["d.t"], "truncate"),
+    ("ALTER TABLE t RENAME TO x.u", "d", [], ["d.t", "x.u"], "alter"),
+    ("ALTER TABLE t SET LOCATION '/w/t'", "d", [], ["d.t"], "alter"),
+    ("ALTER VIEW v AS SELECT * FROM mci.k", "d", ["mci.k"], ["d.v"], "create_view"),
+    ("DROP TABLE a; CREATE TABLE a AS SELECT * FROM s", "d", ["d.s"], ["d.a"], "ctas"),
 ]
 
 
