@@ -16,7 +16,7 @@ import pyarrow as pa
 from tqdm import tqdm
 
 from forensics.case import Case
-from forensics.ingest import hdfs, metastore, ranger, solr, trino
+from forensics.ingest import hdfs, lineage, metastore, ranger, solr, trino
 from forensics.ingest.base import BadLine, LineContext
 from forensics.ingest.reader import read_lines
 from forensics.schema import Event, Quarantined, events_table, quarantine_table
@@ -28,6 +28,7 @@ PARSERS: dict[str, Parser] = {
     hdfs.FORMAT: hdfs.parse,
     metastore.FORMAT: metastore.parse,
     trino.FORMAT: trino.parse,
+    lineage.FORMAT: lineage.parse,
 }
 
 

@@ -2,7 +2,8 @@
 -- description: Deduplicated events with storage paths resolved to objects (longest location prefix).
 -- Same Ranger id (or Trino query and input) twice: the copy in the first file/line is kept.
 -- One HDFS open in both the NameNode log and the Ranger HDFS plugin (same principal, path
--- and second): paired one to one, the NameNode line is kept.
+-- and second): paired one to one, the NameNode line is kept. A Hive lineage record takes the
+-- statement key of the audited run it describes.
 CREATE OR REPLACE TABLE events AS
 WITH keyed AS (
     SELECT *,
@@ -44,11 +45,32 @@ path_objects AS (
     SELECT p.path, arg_max(c.object, length(c.location)) AS object
     FROM prefixes p JOIN catalog_objects c ON c.location = p.prefix
     GROUP BY p.path
+),
+resolved AS (
+    SELECT k.* REPLACE (coalesce(k.object, po.object) AS object),
+        CASE
+            WHEN k.engine = 'trino' THEN 'trino:' || k.query_id
+            WHEN k.source_format = 'hive-lineage'
+                THEN 'lineage:' || md5(concat_ws('|', k.principal, strftime(k.time, '%Y-%m-%dT%H:%M:%S.%g'), k.query_text))
+            WHEN k.query_text IS NOT NULL
+                THEN 'stmt:' || md5(concat_ws('|', k.principal, coalesce(k.session_id, ''), k.query_text))
+        END AS statement_key
+    FROM kept k LEFT JOIN path_objects po ON po.path = k.path
+),
+-- A lineage record and the audit events of the same run are one statement: same principal
+-- and text, the audit checked at or after the query started (lineage has whole seconds)
+-- and within ten minutes of it; the nearest run wins.
+lineage_runs AS (
+    SELECT l.event_id, o.statement_key,
+        row_number() OVER (
+            PARTITION BY l.event_id
+            ORDER BY abs(date_diff('millisecond', l.time, o.time)), o.statement_key
+        ) AS nearness
+    FROM resolved l JOIN resolved o
+        ON o.principal = l.principal AND trim(o.query_text) = l.query_text
+        AND o.source_format <> 'hive-lineage'
+        AND o.time >= l.time - INTERVAL 1 SECOND AND o.time < l.time + INTERVAL 10 MINUTE
+    WHERE l.source_format = 'hive-lineage'
 )
-SELECT k.* REPLACE (coalesce(k.object, po.object) AS object),
-    CASE
-        WHEN k.engine = 'trino' THEN 'trino:' || k.query_id
-        WHEN k.query_text IS NOT NULL
-            THEN 'stmt:' || md5(concat_ws('|', k.principal, coalesce(k.session_id, ''), k.query_text))
-    END AS statement_key
-FROM kept k LEFT JOIN path_objects po ON po.path = k.path
+SELECT r.* REPLACE (coalesce(m.statement_key, r.statement_key) AS statement_key)
+FROM resolved r LEFT JOIN lineage_runs m ON m.event_id = r.event_id AND m.nearness = 1

@@ -3,7 +3,9 @@
 -- Order matters: a denied attempt is 'denied' whoever made it; metadata calls and writes are
 -- never reads; an on-behalf service's file opens are never its own reads; reads of a copy
 -- made from an exposed object are 'secondary'; then baseline, window, or outside the window.
-CREATE OR REPLACE TABLE classified AS
+-- Text-only sources (Hive lineage) are classified too, so that copies can be followed from
+-- them, but `classified` (what evidence counts) leaves them out: they add no read events.
+CREATE OR REPLACE TABLE classified_all AS
 WITH in_scope AS (
     SELECT a.*, c.generation AS copy_generation
     FROM access a LEFT JOIN copies c ON c.object = a.target
@@ -24,6 +26,7 @@ flags AS (
     FROM in_scope s
 )
 SELECT f.* EXCLUDE (is_baseline, in_window),
+    f.source_format = 'hive-lineage' AS text_only,
     CASE
         WHEN f.result = 'denied' THEN 'denied'
         WHEN f.op = 'metadata' THEN 'metadata'
@@ -35,4 +38,7 @@ SELECT f.* EXCLUDE (is_baseline, in_window),
         WHEN f.in_window THEN 'exposure_enabled'
         ELSE 'outside_window'
     END AS classification
-FROM flags f
+FROM flags f;
+
+CREATE OR REPLACE TABLE classified AS
+SELECT * EXCLUDE (text_only) FROM classified_all WHERE NOT text_only
