@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -36,3 +43,122 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("report") / "evidence"
     assert main(["report", str(INCIDENT / "case.yaml"), "--out", str(out), "--top", "2"]) == 0
     return out
+
+
+# --- one real HiveServer2-protocol server for the whole session --------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+@dataclass(frozen=True)
+class ThriftServer:
+    """The running Spark Thrift Server: how to reach it, and a scratch folder it can read."""
+
+    port: int
+    work: Path
+
+    def profile(self, database: str | None = None, user: str = "tester"):
+        """A read-only connection profile for the toolkit (NOSASL on loopback)."""
+        from forensics.warehouse import Profile
+
+        return Profile(
+            name="sts",
+            engine="hive",
+            host="127.0.0.1",
+            port=self.port,
+            auth="NOSASL",
+            user=user,
+            database=database,
+        )
+
+    def setup_cursor(self):
+        """A plain pyhive connection for test setup (which may write), never the toolkit's."""
+        from pyhive import hive
+
+        return hive.connect(host="127.0.0.1", port=self.port, auth="NOSASL", username="setup")
+
+    def load(self, database: str, name: str, table) -> None:
+        """Create `database.name` from an Arrow table (Parquet in the scratch folder)."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        folder = self.work / "data" / database / name
+        folder.mkdir(parents=True)
+        fields = [
+            pa.field(f.name, pa.timestamp("us", tz="UTC")) if pa.types.is_timestamp(f.type) else f
+            for f in table.schema
+        ]
+        pq.write_table(table.cast(pa.schema(fields)), folder / "part-0.parquet")
+        con = self.setup_cursor()
+        try:
+            cursor = con.cursor()
+            cursor.execute(f"CREATE DATABASE IF NOT EXISTS {database}")
+            cursor.execute(f"CREATE TABLE {database}.{name} USING parquet LOCATION '{folder}'")
+        finally:
+            con.close()
+
+
+@pytest.fixture(scope="session")
+def thrift_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThriftServer]:
+    """Spark Thrift Server on loopback (NOSASL, UTC), stopped by process group at the end."""
+    spec = importlib.util.find_spec("pyspark")
+    if spec is None or shutil.which("java") is None:
+        pytest.fail("pyspark and a Java runtime are needed; run `make setup` (it installs both)")
+    spark_home = Path(spec.origin).parent
+    work = tmp_path_factory.mktemp("sts")
+    port = _free_port()
+    log = open(work / "server.log", "wb")
+    env = {**os.environ, "SPARK_HOME": str(spark_home), "SPARK_LOG_DIR": str(work), "TZ": "UTC"}
+    command = [
+        str(spark_home / "bin" / "spark-submit"),
+        "--class",
+        "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2",
+        "--master",
+        "local[2]",
+        "--conf",
+        f"spark.sql.warehouse.dir={work / 'warehouse'}",
+        "--conf",
+        "spark.ui.enabled=false",
+        "--conf",
+        "spark.sql.session.timeZone=UTC",
+        "--conf",
+        "spark.sql.shuffle.partitions=2",
+        "--conf",
+        f"spark.driver.extraJavaOptions=-Dderby.system.home={work} -Duser.timezone=UTC",
+        "--hiveconf",
+        f"hive.server2.thrift.port={port}",
+        "--hiveconf",
+        "hive.server2.thrift.bind.host=127.0.0.1",
+        "--hiveconf",
+        "hive.server2.authentication=NOSASL",
+        "spark-internal",
+    ]
+    server = subprocess.Popen(
+        command, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while not _listening(port):
+            if server.poll() is not None or time.monotonic() > deadline:
+                tail = (work / "server.log").read_text(errors="replace")[-2000:]
+                pytest.fail(f"Spark Thrift Server did not start:\n{tail}")
+            time.sleep(0.5)
+        yield ThriftServer(port=port, work=work)
+    finally:
+        try:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+        log.close()

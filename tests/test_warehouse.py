@@ -1,20 +1,14 @@
 """Warehouse connections: read-only guard, profiles, and a real HiveServer2-protocol server.
 
-The server is Spark's Thrift Server from PyPI's pyspark, started by the fixture on
-127.0.0.1 in local mode with a temporary warehouse, and stopped by its process group at
-the end whatever happens. The same query file runs on it and on the embedded DuckDB.
+The server is Spark's Thrift Server from PyPI's pyspark, started once per session by the
+`thrift_server` fixture of tests/conftest.py on 127.0.0.1 in local mode with a temporary
+warehouse, and stopped by its process group at the end whatever happens.
+The same query file runs on it and on the embedded DuckDB.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import os
-import shutil
-import signal
 import socket
-import subprocess
-import time
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -26,7 +20,7 @@ from forensics.case import load_case
 from forensics.engine import connect, load_arrow
 from forensics.errors import CaseError, QueryError
 from forensics.ingest import ingest
-from tests.conftest import INCIDENT
+from tests.conftest import INCIDENT, ThriftServer
 
 ACCEPTED = [
     "SELECT 1",
@@ -170,106 +164,14 @@ def test_duckdb_parameters_are_checked_and_bound(events: pa.Table) -> None:
     assert con.sql("SELECT count(*) FROM events").fetchall() == [(len(events),)]
 
 
-# --- a real HiveServer2-protocol server ------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _listening(port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.5)
-        return s.connect_ex(("127.0.0.1", port)) == 0
+# --- a real HiveServer2-protocol server (tests/conftest.py starts one per session) --------
 
 
 @pytest.fixture(scope="module")
-def thrift_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[warehouse.Profile]:
-    """Spark Thrift Server on loopback (NOSASL), stopped by process group at the end."""
-    spec = importlib.util.find_spec("pyspark")
-    if spec is None or shutil.which("java") is None:
-        pytest.fail("pyspark and a Java runtime are needed; run `make setup` (it installs both)")
-    spark_home = Path(spec.origin).parent
-    work = tmp_path_factory.mktemp("sts")
-    port = _free_port()
-    log = open(work / "server.log", "wb")
-    env = {**os.environ, "SPARK_HOME": str(spark_home), "SPARK_LOG_DIR": str(work)}
-    command = [
-        str(spark_home / "bin" / "spark-submit"),
-        "--class",
-        "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2",
-        "--master",
-        "local[2]",
-        "--conf",
-        f"spark.sql.warehouse.dir={work / 'warehouse'}",
-        "--conf",
-        "spark.ui.enabled=false",
-        "--conf",
-        f"spark.driver.extraJavaOptions=-Dderby.system.home={work}",
-        "--hiveconf",
-        f"hive.server2.thrift.port={port}",
-        "--hiveconf",
-        "hive.server2.thrift.bind.host=127.0.0.1",
-        "--hiveconf",
-        "hive.server2.authentication=NOSASL",
-        "spark-internal",
-    ]
-    server = subprocess.Popen(
-        command, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
-    try:
-        deadline = time.monotonic() + 180
-        while not _listening(port):
-            if server.poll() is not None or time.monotonic() > deadline:
-                tail = (work / "server.log").read_text(errors="replace")[-2000:]
-                pytest.fail(f"Spark Thrift Server did not start:\n{tail}")
-            time.sleep(0.5)
-        yield warehouse.Profile(
-            name="sts", engine="hive", host="127.0.0.1", port=port, auth="NOSASL", user="tester"
-        )
-    finally:
-        try:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=30)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-        log.close()
-
-
-@pytest.fixture(scope="module")
-def hive_events(thrift_server: warehouse.Profile, events: pa.Table) -> warehouse.Profile:
-    """The events loaded into the server by a plain pyhive connection (setup may write)."""
-    from pyhive import hive
-
-    con = hive.connect(host="127.0.0.1", port=thrift_server.port, auth="NOSASL", username="setup")
-    cursor = con.cursor()
-    cursor.execute(
-        "CREATE TABLE events (`time` TIMESTAMP, principal STRING, object STRING, op STRING, "
-        "result STRING, event_count BIGINT) USING parquet"
-    )
-    rows = events.to_pylist()
-    placeholders = ", ".join(
-        f"(CAST(%(t{i})s AS TIMESTAMP), %(p{i})s, %(o{i})s, %(op{i})s, %(r{i})s, %(n{i})s)"
-        for i in range(len(rows))
-    )
-    values = {}
-    for i, row in enumerate(rows):
-        values.update(
-            {
-                f"t{i}": row["time"].strftime("%Y-%m-%d %H:%M:%S.%f"),
-                f"p{i}": row["principal"],
-                f"o{i}": row["object"],
-                f"op{i}": row["op"],
-                f"r{i}": row["result"],
-                f"n{i}": row["event_count"],
-            }
-        )
-    cursor.execute(f"INSERT INTO events VALUES {placeholders}", values)
-    con.close()
-    return thrift_server
+def hive_events(thrift_server: ThriftServer, events: pa.Table) -> warehouse.Profile:
+    """The events loaded into the server by test setup (which may write), in `reads`."""
+    thrift_server.load("reads", "events", events)
+    return thrift_server.profile(database="reads")
 
 
 def test_same_query_same_answer_on_the_thrift_server(
@@ -306,6 +208,9 @@ def test_thrift_server_gets_nothing_but_queries(hive_events: warehouse.Profile) 
 
 
 def test_unreachable_server_is_one_clear_error() -> None:
-    profile = warehouse.Profile(name="gone", engine="hive", host="127.0.0.1", port=_free_port())
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens on it once closed
+    profile = warehouse.Profile(name="gone", engine="hive", host="127.0.0.1", port=port)
     with pytest.raises(QueryError, match="cannot connect to 127.0.0.1"):
         warehouse.HiveWarehouse(profile)
