@@ -15,8 +15,8 @@ from pathlib import Path
 import pyarrow as pa
 from tqdm import tqdm
 
-from forensics.case import Case
-from forensics.ingest import hdfs, lineage, metastore, ranger, solr, trino
+from forensics.case import Case, LogSource
+from forensics.ingest import generic, hdfs, lineage, metastore, ranger, solr, trino
 from forensics.ingest.base import BadLine, LineContext
 from forensics.ingest.reader import read_lines
 from forensics.schema import Event, Quarantined, events_table, quarantine_table
@@ -66,8 +66,8 @@ def ingest(case: Case) -> IngestResult:
     """Parse every log file of the case, in the order of their paths relative to the case."""
     jobs = sorted(
         (
-            (case.relpath(path), path, source.format)
-            for source in case.logs
+            (case.relpath(path), path, source.format, i)
+            for i, source in enumerate(case.logs)
             for path in source.files
         ),
     )
@@ -76,17 +76,17 @@ def ingest(case: Case) -> IngestResult:
     counts = []
     quiet = not show_progress()
     overall = tqdm(
-        total=sum(path.stat().st_size for _, path, _ in jobs),
+        total=sum(path.stat().st_size for _, path, _, _ in jobs),
         unit="B",
         unit_scale=True,
         desc="ingest",
         disable=quiet,
     )
-    for rel, path, fmt in jobs:
-        parse = PARSERS[fmt]
+    for rel, path, fmt, i in jobs:
+        read, parse = _reader(case.logs[i], i)
         lines = parsed = quarantined = 0
         overall.set_postfix_str(rel, refresh=False)
-        records = READERS.get(fmt, _lines)(path, rel)
+        records = read(path, rel)
         for number, payload, problem in tqdm(
             records, desc=rel, unit=" records", leave=False, disable=quiet
         ):
@@ -105,6 +105,14 @@ def ingest(case: Case) -> IngestResult:
         overall.update(path.stat().st_size)
     overall.close()
     return IngestResult(events_table(events), quarantine_table(bad), tuple(counts))
+
+
+def _reader(source: LogSource, index: int) -> tuple[Callable, Callable]:
+    """How to split a source's files into records, and how to parse one record."""
+    if source.format == generic.FORMAT:
+        log = generic.GenericLog(dict(source.mapping), source.time_format, f"logs[{index}]")
+        return log.records, log.parse
+    return READERS.get(source.format, _lines), PARSERS[source.format]
 
 
 def show_progress() -> bool:
