@@ -68,9 +68,23 @@ def _parser() -> argparse.ArgumentParser:
         "--seal", metavar="KEYFILE", help="seal the manifest with an HMAC under this key"
     )
 
+    warehouse_opts = argparse.ArgumentParser(add_help=False)
+    warehouse_opts.add_argument(
+        "--profile",
+        metavar="NAME",
+        help="read the normalized events where they are kept: the warehouse this connection "
+        "profile names (default: the case's profile:, else the embedded engine on the logs)",
+    )
+    warehouse_opts.add_argument(
+        "--profiles",
+        metavar="FILE",
+        help="the profiles file (default: $FORENSICS_PROFILES, "
+        "else ~/.config/forensics/profiles.yaml)",
+    )
+
     p = sub.add_parser(
         "investigate",
-        parents=[common, evidence_opts],
+        parents=[common, evidence_opts, warehouse_opts],
         help="write the evidence folder for a case",
         epilog="example: forensics investigate fixtures/incident-small/case.yaml --out out/ev",
     )
@@ -176,11 +190,17 @@ def _who_can(args: argparse.Namespace) -> int:
 
 
 def _investigate(args: argparse.Namespace) -> int:
-    from forensics.investigation import investigate
+    from forensics.ingest import show_progress
+    from forensics.pushdown import investigate_where_kept
 
-    out = investigate(_settings(args))
+    progress = _warehouse_progress if show_progress() else None
+    out = investigate_where_kept(_settings(args), args.profile, args.profiles, progress)
     print(f"evidence: {out}")
     return 0
+
+
+def _warehouse_progress(message: str) -> None:
+    print(f"\rwarehouse query {message}", end="", file=sys.stderr, flush=True)
 
 
 def _report(args: argparse.Namespace) -> int:

@@ -193,6 +193,7 @@ class Warehouse(Protocol):
     """What the toolkit needs from an engine: run one read-only query, get Arrow back."""
 
     dialect: str
+    profile: Profile | None
 
     def query(self, sql: str, params: Mapping[str, object] | None = None) -> pa.Table: ...
 
@@ -204,12 +205,18 @@ class DuckDBWarehouse:
 
     dialect = "duckdb"
 
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, profile: Profile | None = None) -> None:
         self.con = con
+        self.profile = profile
 
     def query(self, sql: str, params: Mapping[str, object] | None = None) -> pa.Table:
         read_only(sql, self.dialect)
-        return self.con.sql(sql, params=dict(params) if params else None).to_arrow_table()
+        try:
+            return self.con.sql(sql, params=dict(params) if params else None).to_arrow_table()
+        except duckdb.Error as exc:
+            raise QueryError(
+                f"the embedded engine could not run the query ({_first_line(str(exc))})"
+            ) from None
 
     def close(self) -> None:
         self.con.close()
@@ -268,17 +275,29 @@ class HiveWarehouse:
         running = (TOperationState.INITIALIZED_STATE, TOperationState.RUNNING_STATE)
         started = time.monotonic()
         while True:
-            state = cursor.poll().operationState
+            status = cursor.poll()
+            state = status.operationState
             if state not in running:
                 break
             if self.progress is not None:
                 self.progress(f"running for {time.monotonic() - started:.0f} s")
             time.sleep(self.poll_seconds)
         if state != TOperationState.FINISHED_STATE:
-            raise QueryError(f"the warehouse ended the query in state {state}")
+            name = TOperationState._VALUES_TO_NAMES.get(state, str(state))
+            reason = _first_line(status.errorMessage or "")
+            raise QueryError(
+                f"profile {self.profile.name}: the warehouse ended the query in state {name}"
+                + (f" ({reason})" if reason else "")
+            )
 
     def close(self) -> None:
         self.con.close()
+
+
+def _first_line(message: str) -> str:
+    """The first line of a server's error message, cut short (never the whole statement)."""
+    line = message.strip().splitlines()[0] if message.strip() else ""
+    return line if len(line) <= 200 else line[:197] + "..."
 
 
 @contextmanager
@@ -309,14 +328,29 @@ def _pyformat(sql: str, params: Mapping[str, object]) -> tuple[str, dict[str, ob
     return text, values
 
 
-def connect(profile: Profile | None = None, con: duckdb.DuckDBPyConnection | None = None):
-    """The warehouse a profile names; without one, the embedded DuckDB engine."""
+def profile_named(name: str, path: str | os.PathLike[str] | None = None) -> Profile:
+    """The profile `name` from the profiles file, or `CaseError` listing the known names."""
+    profiles = load_profiles(path)
+    if name not in profiles:
+        known = ", ".join(sorted(profiles)) or "none"
+        raise CaseError(f"profile {name}: not in the profiles file (known: {known}); add it there")
+    return profiles[name]
+
+
+def connect(
+    profile: Profile | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
+    progress: Callable[[str], None] | None = None,
+):
+    """The warehouse a profile names; without one, the embedded DuckDB engine.
+
+    `progress`, if given, is told how long a warehouse query has been running."""
     if profile is None or profile.engine == "duckdb":
         from forensics.engine import connect as embedded
 
-        return DuckDBWarehouse(con or embedded())
+        return DuckDBWarehouse(con or embedded(), profile)
     if profile.engine == "hive":
-        return HiveWarehouse(profile)
+        return HiveWarehouse(profile, progress=progress)
     raise QueryError(f"profile {profile.name}: engine {profile.engine} is not available yet")
 
 

@@ -1,0 +1,287 @@
+"""Pushdown: the investigation run where the events are kept gives the same evidence.
+
+The acceptance test of the warehouse path loads the bundled incident's normalized events
+into a real Spark Thrift Server (tests/conftest.py), runs `forensics investigate
+--profile` against it, and requires every evidence CSV byte-identical to the embedded run
+over the log files. Faster checks run the same code against DuckDB holding the events.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from forensics import engine, pushdown, warehouse
+from forensics.case import load_case
+from forensics.cli import main
+from forensics.errors import QueryError
+from forensics.evidence import EVIDENCE_FILES, verify
+from forensics.ingest import IngestResult, ingest
+from forensics.investigation import Settings, investigate
+from forensics.schema import EVENT_SCHEMA
+from tests.conftest import INCIDENT, ThriftServer
+
+CASE = INCIDENT / "case.yaml"
+CSV_FILES = [f"{name}.csv" for name in EVIDENCE_FILES]
+
+
+@pytest.fixture(scope="module")
+def parsed() -> IngestResult:
+    """The bundled incident's logs parsed by the toolkit: what a warehouse would keep."""
+    return ingest(load_case(CASE))
+
+
+@pytest.fixture(scope="module")
+def embedded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Evidence of the embedded run over the log files (`forensics investigate`)."""
+    out = tmp_path_factory.mktemp("embedded") / "evidence"
+    assert main(["investigate", str(CASE), "--out", str(out)]) == 0
+    return out
+
+
+def _duckdb_warehouse(events: pa.Table, quarantine: pa.Table) -> warehouse.DuckDBWarehouse:
+    con = engine.connect()
+    engine.load_arrow(con, "events", events)
+    engine.load_arrow(con, "quarantine", quarantine)
+    return warehouse.DuckDBWarehouse(con)
+
+
+def _same_csvs(left: Path, right: Path) -> None:
+    for name in CSV_FILES:
+        assert (left / name).read_bytes() == (right / name).read_bytes(), name
+
+
+NEAR_MISSES = ["mci.keystrokesx", "mciXkeystrokes", "other.t"]
+
+
+def _noise(count: int) -> pa.Table:
+    """Events of objects and paths the case never asks about (a busy warehouse's rest)."""
+    rows = []
+    for i in range(count):
+        rows.append(
+            {
+                "event_id": f"noise-{i}",
+                "time": datetime(2026, 6, 18, 10, i % 60),
+                "source_format": "ranger-audit",
+                "source_file": "logs/elsewhere.log",
+                "source_line": i + 1,
+                "engine": "hive" if i % 2 else "hdfs",
+                "principal": f"user{i % 7}",
+                "principal_raw": f"user{i % 7}",
+                "op": "read",
+                "action": "SELECT" if i % 2 else "open",
+                # near misses: same prefix, regex metacharacters, a sibling location
+                "object": ["mci.keystrokesx", "mciXkeystrokes", "other.t"][i % 3]
+                if i % 2
+                else None,
+                "columns": None,
+                "path": None
+                if i % 2
+                else "/warehouse/tablespace/managed/hive/mci.db/keystrokes_old/000000_0",
+                "result": "allowed",
+                "policy_id": 1,
+                "client_ip": None,
+                "session_id": f"noise-s{i}",
+                "query_id": None,
+                "query_text": "SELECT * FROM other.t" if i % 2 else None,
+                "event_count": 1,
+                "dedup_key": f"noise-{i}",
+            }
+        )
+    return pa.Table.from_pylist(rows, schema=EVENT_SCHEMA)
+
+
+# --- against DuckDB holding the events (fast) -------------------------------------------
+
+
+def test_duckdb_pushdown_equals_the_embedded_run(
+    parsed: IngestResult, embedded: Path, tmp_path: Path
+) -> None:
+    wh = _duckdb_warehouse(parsed.events, parsed.quarantine)
+    out = pushdown.investigate_in_warehouse(Settings.build(CASE, tmp_path / "ev"), wh)
+    _same_csvs(embedded, out)
+    assert verify(out, load_case(CASE)) == []
+
+
+def test_only_the_slice_comes_back(parsed: IngestResult, embedded: Path, tmp_path: Path) -> None:
+    noisy = pa.concat_tables([parsed.events, _noise(600)])
+    wh = _duckdb_warehouse(noisy, parsed.quarantine)
+    out = pushdown.investigate_in_warehouse(Settings.build(CASE, tmp_path / "ev"), wh)
+    _same_csvs(embedded, out)
+    fetched = json.loads((out / "manifest.json").read_text())["events"]["fetched"]
+    # the noise never leaves the warehouse; neither do events of unexposed objects
+    assert fetched["events"] < parsed.events.num_rows
+    assert fetched["rounds"] == 3  # exposed objects, then kc_copy and the export, then kc_copy2
+    assert "sandbox.kc_copy2" in fetched["objects"]
+    assert "mci.conversation_summary" in fetched["objects"]  # a view over an exposed table
+
+
+def test_pseudonyms_and_literals_match_too(
+    parsed: IngestResult, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    key = tmp_path / "key"
+    key.write_bytes(b"k" * 32)
+    key.chmod(0o600)
+    options = ["--pseudonymize", str(key), "--keep-literals"]
+    local = tmp_path / "local"
+    assert main(["investigate", str(CASE), "--out", str(local), *options]) == 0
+    wh = _duckdb_warehouse(parsed.events, parsed.quarantine)
+    settings = Settings.build(CASE, tmp_path / "wh", keep_literals=True, pseudonymize=key)
+    out = pushdown.investigate_in_warehouse(settings, wh)
+    _same_csvs(local, out)
+    assert "carl" not in (out / "principals.csv").read_text()
+
+
+def test_manifest_says_where_the_events_came_from(parsed: IngestResult, tmp_path: Path) -> None:
+    wh = _duckdb_warehouse(parsed.events, parsed.quarantine)
+    out = pushdown.investigate_in_warehouse(Settings.build(CASE, tmp_path / "ev"), wh)
+    manifest = json.loads((out / "manifest.json").read_text())
+    source = manifest["events"]
+    assert source["parsed"].startswith("elsewhere")
+    assert source["engine"] == "duckdb"
+    per_file = {f["source_file"]: f for f in source["warehouse_files"]}
+    events = parsed.events.column("source_file").to_pylist()
+    for counts in parsed.files:  # the warehouse's account agrees with the parse
+        entry = per_file[counts.source_file]
+        assert entry["quarantined"] == counts.quarantined
+        assert entry["events"] == events.count(counts.source_file)
+        assert entry["format"] == counts.format
+    logs = [i for i in manifest["inputs"] if i["path"].startswith("logs/")]
+    assert logs and all(i.get("parsed_elsewhere") is True and "lines" not in i for i in logs)
+    others = [i for i in manifest["inputs"] if not i["path"].startswith("logs/")]
+    assert others and not any("parsed_elsewhere" in i for i in others)
+
+
+def test_a_warehouse_table_without_a_needed_column_is_one_clear_error(
+    parsed: IngestResult, tmp_path: Path
+) -> None:
+    wh = _duckdb_warehouse(parsed.events.drop_columns(["dedup_key"]), parsed.quarantine)
+    with pytest.raises(QueryError, match="dedup_key"):
+        pushdown.investigate_in_warehouse(Settings.build(CASE, tmp_path / "ev"), wh)
+    assert not (tmp_path / "ev").exists()
+
+
+PATTERN_CASES = [
+    # (names, exact, value, matches)
+    (["mci.keystrokes"], True, "mci.keystrokes", True),
+    (["mci.keystrokes"], True, "mciXkeystrokes", False),  # '.' is not a wildcard
+    (["mci.keystrokes"], True, "mci.keystrokes2", False),
+    (["mci.keystrokes"], True, "xmci.keystrokes", False),
+    (["a.b", "c.d"], True, "c.d", True),
+    (["/w/mci.db/k"], False, "/w/mci.db/k", True),
+    (["/w/mci.db/k"], False, "/w/mci.db/k/ds=1/000000_0", True),
+    (["/w/mci.db/k"], False, "/w/mci.db/k_old/000000_0", False),  # a sibling, not under
+    (["/w/a+b (1)"], False, "/w/a+b (1)/f", True),
+    (["/w/a+b (1)"], False, "/w/aab (1)/f", False),
+]
+
+
+@pytest.mark.parametrize(("names", "exact", "value", "matches"), PATTERN_CASES)
+def test_patterns_match_names_literally_on_duckdb(
+    names: list[str], exact: bool, value: str, matches: bool
+) -> None:
+    (pattern,) = pushdown.patterns(names, exact)
+    wh = warehouse.DuckDBWarehouse(engine.connect())
+    found = wh.query("SELECT regexp_matches($v, $p) AS m", {"v": value, "p": pattern})
+    assert found.to_pylist() == [{"m": matches}]
+
+
+def test_long_name_lists_are_split_and_unsafe_names_refused() -> None:
+    names = [f"db{i:04d}.table_{i:04d}" for i in range(1000)]
+    chunks = pushdown.patterns(names, exact=True)
+    assert len(chunks) > 1 and all(len(c) <= pushdown.PATTERN_LIMIT for c in chunks)
+    assert sum(c.count("\\Q") for c in chunks) == 1000
+    with pytest.raises(QueryError, match="cannot be matched safely"):
+        pushdown.patterns(["/tmp/evil\\E|.*"], exact=False)
+
+
+def test_no_profile_means_the_embedded_engine(embedded: Path, tmp_path: Path) -> None:
+    out = pushdown.investigate_where_kept(Settings.build(CASE, tmp_path / "ev"))
+    _same_csvs(embedded, out)
+    assert "events" not in json.loads((out / "manifest.json").read_text())
+
+
+def test_an_unknown_profile_is_one_line_naming_it(tmp_path: Path, capsys) -> None:
+    profiles = tmp_path / "profiles.yaml"
+    profiles.write_text("profiles:\n  lab: {engine: hive, host: 127.0.0.1, port: 1}\n")
+    args = ["investigate", str(CASE), "--out", str(tmp_path / "ev"), "--profiles", str(profiles)]
+    assert main([*args, "--profile", "prod"]) != 0
+    err = capsys.readouterr().err
+    assert "profile prod: not in the profiles file (known: lab)" in err
+    assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "ev").exists()
+
+
+# --- against a real Spark Thrift Server (the acceptance test of the warehouse path) -----
+
+
+@pytest.fixture(scope="module")
+def incident_in_warehouse(thrift_server: ThriftServer, parsed: IngestResult) -> ThriftServer:
+    """The incident's normalized events and quarantined lines as tables of `incident`."""
+    thrift_server.load("incident", "events", parsed.events)
+    thrift_server.load("incident", "quarantine", parsed.quarantine)
+    return thrift_server
+
+
+def test_thrift_server_run_is_byte_identical_to_the_embedded_run(
+    incident_in_warehouse: ThriftServer, embedded: Path, tmp_path: Path
+) -> None:
+    profiles = tmp_path / "profiles.yaml"
+    profiles.write_text(
+        "profiles:\n"
+        f"  sts: {{engine: hive, host: 127.0.0.1, port: {incident_in_warehouse.port}, "
+        "auth: NOSASL, user: investigator, database: incident}\n"
+    )
+    out = tmp_path / "warehouse"
+    args = ["investigate", str(CASE), "--out", str(out)]
+    assert main([*args, "--profile", "sts", "--profiles", str(profiles)]) == 0
+    _same_csvs(embedded, out)
+    assert verify(out, load_case(CASE)) == []
+    source = json.loads((out / "manifest.json").read_text())["events"]
+    assert (source["profile"], source["engine"], source["database"]) == ("sts", "hive", "incident")
+    assert source["fetched"]["rounds"] == 3
+
+
+def test_thrift_server_run_with_pseudonyms(
+    incident_in_warehouse: ThriftServer, tmp_path: Path
+) -> None:
+    key = tmp_path / "key"
+    key.write_bytes(b"p" * 32)
+    key.chmod(0o600)
+    local = investigate(Settings.build(CASE, tmp_path / "local", pseudonymize=key))
+    wh = warehouse.HiveWarehouse(incident_in_warehouse.profile(database="incident"))
+    try:
+        settings = Settings.build(CASE, tmp_path / "wh", pseudonymize=key)
+        out = pushdown.investigate_in_warehouse(settings, wh)
+    finally:
+        wh.close()
+    _same_csvs(local, out)
+
+
+@pytest.mark.parametrize(("names", "exact", "value", "matches"), PATTERN_CASES)
+def test_patterns_match_the_same_on_the_thrift_server(
+    incident_in_warehouse: ThriftServer, names: list[str], exact: bool, value: str, matches: bool
+) -> None:
+    (pattern,) = pushdown.patterns(names, exact)
+    wh = warehouse.HiveWarehouse(incident_in_warehouse.profile())
+    try:
+        found = wh.query("SELECT $v RLIKE $p AS m", {"v": value, "p": pattern})
+    finally:
+        wh.close()
+    assert found.to_pylist() == [{"m": matches}]
+
+
+def test_a_missing_warehouse_table_is_one_clear_error(
+    incident_in_warehouse: ThriftServer, tmp_path: Path
+) -> None:
+    wh = warehouse.HiveWarehouse(incident_in_warehouse.profile(database="default"))
+    try:
+        with pytest.raises(QueryError, match="profile sts: the warehouse ended the query"):
+            pushdown.investigate_in_warehouse(Settings.build(CASE, tmp_path / "ev"), wh)
+    finally:
+        wh.close()
+    assert not (tmp_path / "ev").exists()
