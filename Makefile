@@ -8,7 +8,7 @@ DEMO_CASE := fixtures/incident-small/case.yaml
 DEMO_OUT  := out/incident-small
 LINTED    := forensics tests fixtures $(wildcard benchmarks)
 
-.PHONY: setup demo test lint format lab clean bench-sql
+.PHONY: setup demo test lint format lab clean bench-sql bench-ingest
 
 setup: $(STAMP) $(BROWSER)
 
@@ -57,3 +57,9 @@ lab: setup
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache
+
+# Ingest per log format beside DuckDB's raw readers, on generated incidents of 1M and 10M
+# events (kept in $FORENSICS_BENCH_DIR or ~/.cache/forensics-bench); writes
+# benchmarks/results/ingest.md.
+bench-ingest: $(STAMP)
+	$(BIN)/python benchmarks/bench_ingest.py
