@@ -362,6 +362,41 @@ def run(warehouse: Warehouse, name: str, **values: object) -> pa.Table:
     return warehouse.query(sql, bound)
 
 
+#: The DDL of `queries/ddl/` in the order it runs: raw Ranger audit files as a table, the
+#: views that normalize them, and the `events`/`quarantine` names the toolkit reads.
+RANGER_DDL = (
+    "ranger_audit_lines",
+    "ranger_audit_parsed",
+    "ranger_audit_events",
+    "ranger_audit_quarantine",
+    "events",
+    "quarantine",
+)
+
+
+def ddl(name: str, **values: object) -> str:
+    """The statement of `queries/ddl/<name>.sql`, parameters checked and quoted for Hive.
+
+    For a warehouse team to review and run with its own (writable) connection, e.g. with
+    beeline; the toolkit itself never sends DDL (every connection here is read-only).
+    """
+    from pyhive.hive import HiveParamEscaper
+
+    query = queries.load(f"ddl/{name}")
+    text, params = _pyformat(_strip_comments(query.sql).strip(), queries.bind(query, values))
+    return text % HiveParamEscaper().escape_args(params) if params else text
+
+
+def ddl_script(location: str, source: str, timezone: str) -> str:
+    """Every statement of `RANGER_DDL`, `;`-terminated, ready for `beeline -f`."""
+    given = {"location": location, "source": source, "timezone": timezone}
+    statements = []
+    for name in RANGER_DDL:
+        wanted = queries.load(f"ddl/{name}").params
+        statements.append(ddl(name, **{k: v for k, v in given.items() if k in wanted}) + ";\n")
+    return "\n".join(statements)
+
+
 def transpile(sql: str, dialect: str) -> str:
     """HiveQL text as `dialect` writes it (comments dropped, `$name` parameters kept)."""
     if dialect == "hive":

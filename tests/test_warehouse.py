@@ -214,3 +214,97 @@ def test_unreachable_server_is_one_clear_error() -> None:
     profile = warehouse.Profile(name="gone", engine="hive", host="127.0.0.1", port=port)
     with pytest.raises(QueryError, match="cannot connect to 127.0.0.1"):
         warehouse.HiveWarehouse(profile)
+
+
+# --- queries/ddl: raw Ranger audit files exposed and normalized by the warehouse --------
+
+RANGER_LOGS = INCIDENT / "logs" / "ranger"
+COMPARED = [
+    "event_id",
+    "time",
+    "engine",
+    "principal",
+    "principal_raw",
+    "op",
+    "action",
+    "object",
+    "columns",
+    "path",
+    "result",
+    "policy_id",
+    "client_ip",
+    "session_id",
+    "query_id",
+    "query_text",
+    "event_count",
+    "dedup_key",
+]
+
+
+@pytest.fixture(scope="module")
+def ranger_views(thrift_server: ThriftServer) -> warehouse.Profile:
+    """queries/ddl run by test setup (a plain, writable pyhive cursor) over the raw files."""
+    script = warehouse.ddl_script(
+        location=RANGER_LOGS.as_uri(), source="logs/ranger", timezone="America/Los_Angeles"
+    )
+    con = thrift_server.setup_cursor()
+    try:
+        cursor = con.cursor()
+        cursor.execute("CREATE DATABASE IF NOT EXISTS ranger_raw")
+        cursor.execute("USE ranger_raw")
+        for statement in script.split(";\n"):
+            if statement.strip():
+                cursor.execute(statement)
+    finally:
+        con.close()
+    return thrift_server.profile(database="ranger_raw")
+
+
+def _ranger_parsed() -> tuple[list[dict], list[dict]]:
+    """What forensics.ingest makes of the same files: events once per Ranger id, quarantine."""
+    result = ingest(load_case(INCIDENT / "case.yaml"))
+    kept: dict[str, dict] = {}
+    for row in result.events.to_pylist():
+        if row["source_format"] == "ranger-audit":
+            kept.setdefault(row["dedup_key"] or row["event_id"], row)
+    bad = [r for r in result.quarantine.to_pylist() if r["format"] == "ranger-audit"]
+    return [{k: r[k] for k in COMPARED} for r in kept.values()], bad
+
+
+def _key(row: dict) -> tuple:
+    return tuple("" if v is None else str(v) for v in row.values())
+
+
+def test_ddl_views_normalize_ranger_audits_as_ingest_does(ranger_views: warehouse.Profile) -> None:
+    expected, bad = _ranger_parsed()
+    wh = warehouse.HiveWarehouse(ranger_views)
+    try:
+        events = wh.query("SELECT * FROM events").to_pylist()
+        quarantined = wh.query("SELECT * FROM quarantine").to_pylist()
+    finally:
+        wh.close()
+    got = [{k: r[k] for k in COMPARED} for r in events]
+    assert sorted(got, key=_key) == sorted(expected, key=_key)
+    assert {r["principal"] for r in got} >= {"carl", "dora", "fiona", "ivy"}
+    assert {r["source_file"] for r in events} == {"logs/ranger"}
+    # every line is an event, a duplicate, another plugin's, or quarantined with a reason
+    assert len(quarantined) == len(bad) == 1
+    assert bad[0]["reason"].startswith(quarantined[0]["reason"])
+
+
+def test_ddl_never_passes_the_read_only_guard() -> None:
+    script = warehouse.ddl_script(location="hdfs:///a", source="a", timezone="UTC")
+    statements = [s for s in script.split(";\n") if s.strip()]
+    assert len(statements) == len(warehouse.RANGER_DDL)
+    for statement in statements:
+        with pytest.raises(QueryError, match="refused"):
+            warehouse.read_only(statement, "hive")
+
+
+def test_ddl_parameters_are_checked_and_quoted() -> None:
+    text = warehouse.ddl("ranger_audit_lines", location="hdfs:///audit/it's")
+    assert "LOCATION 'hdfs:///audit/it\\'s'" in text
+    with pytest.raises(QueryError, match="parameters"):
+        warehouse.ddl("ranger_audit_lines", location="x", extra="y")
+    with pytest.raises(QueryError, match="parameter location"):
+        warehouse.ddl("ranger_audit_lines", location="nul\x00")
