@@ -12,12 +12,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 from tqdm import tqdm
 
+from forensics import engine
 from forensics.case import Case, LogSource
 from forensics.ingest import generic, hdfs, lineage, metastore, ranger, solr, trino
 from forensics.ingest.base import BadLine, LineContext
+from forensics.ingest.bulk import read_ranger_file
 from forensics.ingest.reader import read_lines
 from forensics.schema import Event, Quarantined, events_table, quarantine_table
 
@@ -63,7 +66,21 @@ class IngestResult:
 
 
 def ingest(case: Case) -> IngestResult:
-    """Parse every log file of the case, in the order of their paths relative to the case."""
+    """Parse every log file of the case into Arrow tables (for callers without an engine)."""
+    con = engine.connect()
+    try:
+        files = ingest_into(con, case)
+        events = con.table("raw_events").order("source_file, source_line, event_id").to_arrow_table()
+        quarantine = con.table("quarantine").order("source_file, source_line").to_arrow_table()
+        return IngestResult(events, quarantine, files)
+    finally:
+        con.close()
+
+
+def ingest_into(con: duckdb.DuckDBPyConnection, case: Case) -> tuple[FileCounts, ...]:
+    """Parse every log file of the case into the engine's `raw_events` and `quarantine`
+    tables, file by file in the order of their paths relative to the case; memory stays
+    bounded by one batch of events, whatever the size of the logs."""
     jobs = sorted(
         (
             (case.relpath(path), path, source.format, i)
@@ -71,8 +88,9 @@ def ingest(case: Case) -> IngestResult:
             for path in source.files
         ),
     )
-    events: list[Event] = []
-    bad: list[Quarantined] = []
+    engine.load_arrow(con, "raw_events", events_table([]))
+    engine.load_arrow(con, "quarantine", quarantine_table([]))
+    sink = _Sink(con)
     counts = []
     quiet = not show_progress()
     overall = tqdm(
@@ -83,28 +101,96 @@ def ingest(case: Case) -> IngestResult:
         disable=quiet,
     )
     for rel, path, fmt, i in jobs:
-        read, parse = _reader(case.logs[i], i)
-        lines = parsed = quarantined = 0
         overall.set_postfix_str(rel, refresh=False)
-        records = read(path, rel)
-        for number, payload, problem in tqdm(
-            records, desc=rel, unit=" records", leave=False, disable=quiet
-        ):
-            lines += 1
-            reason = problem
-            if payload is not None:
-                try:
-                    events.extend(parse(payload, LineContext(rel, number, case.timezone)))
-                    parsed += 1
-                    continue
-                except BadLine as exc:
-                    reason = str(exc)
-            bad.append(Quarantined(rel, number, fmt, reason or "unparseable"))
-            quarantined += 1
-        counts.append(FileCounts(rel, fmt, lines, parsed, quarantined))
+        bulk = None
+        if fmt == ranger.FORMAT:
+            bulk = read_ranger_file(con, path, rel, case.timezone)
+        if bulk is not None:
+            lines, slow = bulk
+            parsed, quarantined = _parse_lines(sink, path, rel, fmt, case, set(slow))
+            counts.append(FileCounts(rel, fmt, lines, lines - quarantined, quarantined))
+        else:
+            counts.append(_parse_file(sink, path, rel, fmt, case, i, quiet))
+        sink.flush()
         overall.update(path.stat().st_size)
     overall.close()
-    return IngestResult(events_table(events), quarantine_table(bad), tuple(counts))
+    return tuple(counts)
+
+
+class _Sink:
+    """Collects parsed events and quarantined lines, and appends them to the engine's
+    tables a batch at a time."""
+
+    BATCH = 100_000
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        self.events: list[Event] = []
+        self.bad: list[Quarantined] = []
+
+    def add(self, events: list[Event]) -> None:
+        self.events.extend(events)
+        if len(self.events) >= self.BATCH:
+            self.flush()
+
+    def quarantine(self, row: Quarantined) -> None:
+        self.bad.append(row)
+
+    def flush(self) -> None:
+        if self.events:
+            self.con.from_arrow(events_table(self.events)).insert_into("raw_events")
+            self.events = []
+        if self.bad:
+            self.con.from_arrow(quarantine_table(self.bad)).insert_into("quarantine")
+            self.bad = []
+
+
+def _parse_file(
+    sink: _Sink, path: Path, rel: str, fmt: str, case: Case, index: int, quiet: bool
+) -> FileCounts:
+    """Every record of one file through its format's parser."""
+    read, parse = _reader(case.logs[index], index)
+    lines = parsed = quarantined = 0
+    records = read(path, rel)
+    for number, payload, problem in tqdm(
+        records, desc=rel, unit=" records", leave=False, disable=quiet
+    ):
+        lines += 1
+        reason = problem
+        if payload is not None:
+            try:
+                sink.add(parse(payload, LineContext(rel, number, case.timezone)))
+                parsed += 1
+                continue
+            except BadLine as exc:
+                reason = str(exc)
+        sink.quarantine(Quarantined(rel, number, fmt, reason or "unparseable"))
+        quarantined += 1
+    return FileCounts(rel, fmt, lines, parsed, quarantined)
+
+
+def _parse_lines(
+    sink: _Sink, path: Path, rel: str, fmt: str, case: Case, wanted: set[int]
+) -> tuple[int, int]:
+    """The line parser on the lines of a bulk-read file that it must decide."""
+    parsed = quarantined = 0
+    if not wanted:
+        return parsed, quarantined
+    parse = PARSERS[fmt]
+    for line in read_lines(path):
+        if line.number not in wanted:
+            continue
+        reason = line.problem
+        if line.text is not None:
+            try:
+                sink.add(parse(line.text, LineContext(rel, line.number, case.timezone)))
+                parsed += 1
+                continue
+            except BadLine as exc:
+                reason = str(exc)
+        sink.quarantine(Quarantined(rel, line.number, fmt, reason or "unparseable"))
+        quarantined += 1
+    return parsed, quarantined
 
 
 def _reader(source: LogSource, index: int) -> tuple[Callable, Callable]:
