@@ -18,6 +18,7 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from importlib import metadata
 from pathlib import Path
 
 import duckdb
@@ -283,6 +284,7 @@ def record_source(
         "engine": profile.engine if profile is not None else wh.dialect,
         "database": profile.database if profile is not None else None,
         "tables": ["events", "quarantine"],
+        "driver": _driver(profile.engine if profile is not None else wh.dialect),
         "warehouse_files": [
             {
                 "source_file": name,
@@ -306,3 +308,12 @@ def record_source(
             ordered["events"] = source
     path.write_text(json.dumps(ordered, indent=2) + "\n", encoding="utf-8")
     os.chmod(path, 0o600)
+
+
+def _driver(engine_name: str) -> dict[str, str]:
+    """The client library that talked to the warehouse, and its version."""
+    dist = "duckdb" if engine_name == "duckdb" else "PyHive"
+    try:
+        return {"name": dist, "version": metadata.version(dist)}
+    except metadata.PackageNotFoundError:
+        return {"name": dist, "version": "not installed"}

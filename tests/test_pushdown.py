@@ -243,6 +243,7 @@ def test_thrift_server_run_is_byte_identical_to_the_embedded_run(
     assert verify(out, load_case(CASE)) == []
     source = json.loads((out / "manifest.json").read_text())["events"]
     assert (source["profile"], source["engine"], source["database"]) == ("sts", "hive", "incident")
+    assert source["driver"]["name"] == "PyHive"
     assert source["fetched"]["rounds"] == 3
 
 
