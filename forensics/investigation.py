@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from forensics import engine
+from forensics import engine, queries
 from forensics.case import Case, load_case
 from forensics.catalog import load_catalog
 from forensics.evidence import seal_manifest, staged_output, write_evidence, write_manifest
-from forensics.ingest import ingest
+from forensics.ingest import ingest_into
 from forensics.privacy import key_id, load_key
 from forensics.reconstruct import load_scope, reconstruct
 from forensics.scope import derive_scope
@@ -68,18 +68,17 @@ def investigate(settings: Settings, extra: Callable[[Path], None] | None = None)
     started = datetime.now(timezone.utc)
     case = settings.case
     catalog = load_catalog(case)
-    ingested = ingest(case)
     con = engine.connect(memory_limit=settings.memory_limit)
     try:
-        log_principals = set(ingested.events.column("principal").to_pylist())
+        files = ingest_into(con, case)
+        named = queries.relation(con, "normalize/log_principals").fetchall()
+        log_principals = {principal for (principal,) in named}
         scope = derive_scope(case, catalog, log_principals)
         load_scope(con, catalog, scope, case.on_behalf_services)
-        duplicates = reconstruct(con, ingested, settings.keep_literals, settings.pseudonym_key)
+        duplicates = reconstruct(con, None, settings.keep_literals, settings.pseudonym_key)
         with staged_output(settings.out) as stage:
             outputs = write_evidence(con, stage)
-            write_manifest(
-                stage, case, ingested.files, duplicates, outputs, settings.options(), started
-            )
+            write_manifest(stage, case, files, duplicates, outputs, settings.options(), started)
             if settings.seal_key is not None:
                 seal_manifest(stage, settings.seal_key)
             if extra is not None:

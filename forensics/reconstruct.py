@@ -132,13 +132,17 @@ def view_bases(catalog: Catalog) -> list[tuple[str, str]]:
 
 def reconstruct(
     con: duckdb.DuckDBPyConnection,
-    ingested: IngestResult,
+    ingested: IngestResult | None,
     keep_literals: bool = False,
     pseudonym_key: bytes | None = None,
 ) -> dict[str, int]:
-    """Run every reconstruction step; returns duplicates dropped per input file."""
-    load_arrow(con, "raw_events", ingested.events)
-    load_arrow(con, "quarantine", ingested.quarantine)
+    """Run every reconstruction step; returns duplicates dropped per input file.
+
+    `ingested` None: the engine already holds `raw_events` and `quarantine`
+    (`forensics.ingest.ingest_into`)."""
+    if ingested is not None:
+        load_arrow(con, "raw_events", ingested.events)
+        load_arrow(con, "quarantine", ingested.quarantine)
     queries.execute(con, "normalize/events")
     duplicates = dict(queries.relation(con, "normalize/duplicates").fetchall())
     queries.execute(con, "reconstruct/access")

@@ -70,9 +70,10 @@ def ingest(case: Case) -> IngestResult:
     con = engine.connect()
     try:
         files = ingest_into(con, case)
-        events = con.table("raw_events").order("source_file, source_line, event_id").to_arrow_table()
+        events = con.table("raw_events").order("source_file, source_line, event_id")
+        events_arrow = events.to_arrow_table()
         quarantine = con.table("quarantine").order("source_file, source_line").to_arrow_table()
-        return IngestResult(events, quarantine, files)
+        return IngestResult(events_arrow, quarantine, files)
     finally:
         con.close()
 
