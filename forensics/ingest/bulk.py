@@ -36,12 +36,11 @@ def read_ranger_file(
     compression = "gzip" if _is_gzip(path) else "none"
     try:
         lines = count_lines(path, compression)
-        queries.execute(con, "ingest/ranger_lines", path=str(path), compression=compression)
+        queries.execute(con, "ingest/ranger_rows", path=str(path), compression=compression)
     except (OSError, EOFError, duckdb.Error):
         return None
-    if con.table("ranger_lines").shape[0] != lines:
+    if con.table("ranger_rows").shape[0] != lines:
         return None  # DuckDB skipped blank lines or split one: only the line parser can say
-    queries.execute(con, "ingest/ranger_rows")
     minutes = [m for (m,) in queries.relation(con, "ingest/ranger_minutes").fetchall()]
     load_rows(
         con,

@@ -2,11 +2,14 @@
 -- description: Normalized events of the fast Ranger lines, column for column what forensics/ingest/ranger.py makes of the same line (tests/test_ingest_fast.py holds them to it).
 -- param: source_file text  the file, relative to the case
 INSERT INTO raw_events
-WITH hive AS (
+WITH numbered AS (
+    SELECT rowid + 1 AS source_line, * FROM ranger_rows
+),
+hive AS (
     SELECT r.*,
         regexp_extract(coalesce(resource, ''), '^([^/]*)/([^/]*)(/(.*))?$', ['db', 'tbl', 'rest', 'cols']) AS parts,
         upper(coalesce(access, '')) AS verb
-    FROM ranger_rows r
+    FROM numbered r
     WHERE fast AND repo_type = 3
 ),
 hive_events AS (
@@ -45,7 +48,7 @@ events AS (
             ELSE 'other'
         END,
         NULL
-    FROM ranger_rows
+    FROM numbered
     WHERE fast AND repo_type = 1
 )
 SELECT e.id AS event_id,

@@ -1,35 +1,51 @@
 -- name: ranger_rows
--- description: The lines of `ranger_lines` whose fields have the plain shapes a Ranger plugin writes, decoded; `fast` is false for a line the line-by-line parser must read (it decides the odd cases, so both paths give the same events).
+-- description: One Ranger audit file read by DuckDB's own JSON reader, one row per line in file order, so `rowid + 1` is the line number (the caller checks rows = physical lines, else the file takes the line-by-line parser), decoded where the fields have the plain types and shapes a Ranger plugin writes; `fast` is false for a line the line parser must read (it decides the odd cases, so both paths give the same events).
+-- param: path text  the log file
+-- param: compression text  gzip or none (told by the file's first bytes, not its name)
 CREATE OR REPLACE TEMP TABLE ranger_rows AS
-WITH typed AS (
-    SELECT rowid + 1 AS source_line,
-        CASE WHEN json_type(repoType) IN ('UBIGINT', 'BIGINT') THEN CAST(repoType AS VARCHAR)::BIGINT END AS repo_type,
-        json_type(repoType) IN ('UBIGINT', 'BIGINT') AS repo_ok,
-        CASE WHEN json_type(result) IN ('UBIGINT', 'BIGINT') THEN CAST(result AS VARCHAR)::BIGINT END AS result,
-        CASE WHEN json_type(policy) IN ('UBIGINT', 'BIGINT') THEN CAST(policy AS VARCHAR)::BIGINT END AS policy,
-        coalesce(json_type(policy), 'NULL') IN ('NULL', 'UBIGINT', 'BIGINT') AS policy_ok,
-        CASE WHEN json_type(event_count) IN ('UBIGINT', 'BIGINT') THEN CAST(event_count AS VARCHAR)::BIGINT END AS event_count,
-        coalesce(json_type(event_count), 'NULL') IN ('NULL', 'UBIGINT', 'BIGINT') AS count_ok,
-        json_extract_string(reqUser, '$') AS req_user,
-        json_extract_string(evtTime, '$') AS evt_time,
-        json_extract_string(access, '$') AS access,
-        json_extract_string(resource, '$') AS resource,
-        json_extract_string(resType, '$') AS res_type,
-        json_extract_string(action, '$') AS action,
-        json_extract_string(reqData, '$') AS req_data,
-        json_extract_string(id, '$') AS id,
-        json_extract_string(cliIP, '$') AS cli_ip,
-        json_extract_string(sess, '$') AS sess,
+WITH raw AS (
+    SELECT *
+    FROM read_json(
+        $path,
+        format = 'newline_delimited',
+        compression = $compression,
+        maximum_object_size = 67108864,
+        columns = {
+            repoType: 'JSON', reqUser: 'JSON', evtTime: 'JSON', access: 'JSON',
+            resource: 'JSON', resType: 'JSON', action: 'JSON', result: 'JSON', reqData: 'JSON',
+            id: 'JSON', policy: 'JSON', cliIP: 'JSON', sess: 'JSON', event_count: 'JSON'
+        }
+    )
+),
+typed AS (
+    SELECT
+        -- integers: a JSON number of digits only; strings: a JSON string (or null/absent)
+        CASE WHEN regexp_full_match(repoType::VARCHAR, '-?[0-9]{1,18}') THEN repoType::VARCHAR::BIGINT END AS repo_type,
+        CASE WHEN regexp_full_match(result::VARCHAR, '-?[0-9]{1,18}') THEN result::VARCHAR::BIGINT END AS result,
+        CASE WHEN regexp_full_match(policy::VARCHAR, '-?[0-9]{1,18}') THEN policy::VARCHAR::BIGINT END AS policy,
+        policy IS NULL OR policy::VARCHAR = 'null' OR regexp_full_match(policy::VARCHAR, '-?[0-9]{1,18}') AS policy_ok,
+        CASE WHEN regexp_full_match(event_count::VARCHAR, '-?[0-9]{1,18}') THEN event_count::VARCHAR::BIGINT END AS event_count,
+        event_count IS NULL OR event_count::VARCHAR = 'null' OR regexp_full_match(event_count::VARCHAR, '-?[0-9]{1,18}') AS count_ok,
         list_bool_and([
-            coalesce(json_type(x), 'NULL') IN ('NULL', 'VARCHAR')
+            x IS NULL OR x::VARCHAR = 'null' OR starts_with(x::VARCHAR, '"')
             FOR x IN [reqUser, evtTime, access, resource, resType, action, reqData, id, cliIP, sess]
-        ]) AS strings_ok
-    FROM ranger_lines
+        ]) AS strings_ok,
+        reqUser ->> '$' AS req_user,
+        evtTime ->> '$' AS evt_time,
+        access ->> '$' AS access,
+        resource ->> '$' AS resource,
+        resType ->> '$' AS res_type,
+        action ->> '$' AS action,
+        reqData ->> '$' AS req_data,
+        id ->> '$' AS id,
+        cliIP ->> '$' AS cli_ip,
+        sess ->> '$' AS sess
+    FROM raw
 ),
 checked AS (
     SELECT *,
         try_strptime(evt_time, '%Y-%m-%d %H:%M:%S.%f') AS local_time,
-        repo_ok AND policy_ok AND count_ok AND strings_ok
+        repo_type IS NOT NULL AND policy_ok AND count_ok AND strings_ok
             AND (repo_type NOT IN (1, 3) OR (
                 regexp_full_match(req_user, '[!-~]+')
                 AND regexp_full_match(evt_time, '[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{1,6}')
