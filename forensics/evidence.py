@@ -38,6 +38,7 @@ EVIDENCE_FILES = (
     "unexplained_reads",
     "quarantine",
     "unparsed_statements",
+    "exposure_windows",
 )
 MANIFEST = "manifest.json"
 SEAL = "manifest.seal"

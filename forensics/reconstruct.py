@@ -102,8 +102,33 @@ def load_scope(
     load_rows(
         con,
         "windows",
-        [("object", s), ("start", _TS), ("end", _TS), ("opened_by", s)],
-        [(w.object, _naive(w.start), _naive(w.end), w.opened_by) for w in scope.windows],
+        [
+            ("object", s),
+            ("start", _TS),
+            ("end", _TS),
+            ("opened_by", s),
+            ("closed_by", s),
+            ("source", s),
+            ("opened_by_users", pa.list_(s)),
+            ("closed_by_users", pa.list_(s)),
+            ("policy_ids", pa.list_(pa.int64())),
+            ("policy_versions", pa.list_(s)),
+        ],
+        [
+            (
+                w.object,
+                _naive(w.start),
+                _naive(w.end),
+                w.opened_by,
+                w.closed_by,
+                w.source,
+                list(w.opened_by_users),
+                list(w.closed_by_users),
+                list(w.policy_ids),
+                list(w.policy_versions),
+            )
+            for w in scope.windows
+        ],
     )
     load_rows(con, "baseline", [("object", s), ("principal", s)], sorted(scope.baseline))
     load_rows(

@@ -1,36 +1,67 @@
 """Scope: which objects were exposed, when, and who was authorized anyway (the baseline).
 
-Windows come from the case's policy snapshots: an object is exposed during a snapshot's
-interval when that snapshot lets someone SELECT it whom the baseline (the first snapshot)
-did not. A principal nobody listed, who belongs only to Ranger's `public` group, stands for
-"anyone in the company", so an object opened to `public` is exposed even if the directory
-is incomplete. Without a second snapshot, the case's declared window applies to every
-sensitive object (or every object, when no sensitivity is given).
+The policies in force are known at a series of instants: the case's policy snapshots
+(timed Ranger exports; the first is the baseline), or the baseline with Ranger Admin's
+policy history applied change by change. Every such state is evaluated with Ranger's
+semantics (roles and the service's super users and groups included) for every catalog
+object and principal. An object is exposed from a state that lets someone SELECT it whom
+the baseline did not, until a state that no longer does. A principal nobody listed, who
+belongs only to Ranger's `public` group, stands for "anyone in the company", so an object
+opened to `public` is exposed even if the directory is incomplete. With a single state,
+the case's declared window applies to every sensitive object (or every object, when no
+sensitivity is given).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import json
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 
 from forensics.case import Case
 from forensics.catalog import Catalog
 from forensics.errors import PolicyError
-from forensics.policy import AccessRequest, PolicyEngine, load_policies, load_service_def
+from forensics.policy import (
+    AccessRequest,
+    PolicyEngine,
+    load_policies,
+    load_roles,
+    load_service_def,
+)
+from forensics.policy.history import AppliedChange, PolicyChange, apply_changes, load_history
 
 #: Stands for any principal outside the directory: member of no group but `public`.
 ANYONE = "*"
+#: Where a window comes from (the `source` column of exposure_windows.csv).
+SNAPSHOTS, HISTORY, DECLARED = "policy_snapshots", "policy_history", "case_window"
+#: Service config keys of super users and groups: the service's own (Ranger Admin's
+#: `configs`) and the plugin's (`ranger-hive-security.xml`).
+SUPER_USER_KEYS = ("ranger.plugin.super.users", "ranger.plugin.hive.super.users")
+SUPER_GROUP_KEYS = ("ranger.plugin.super.groups", "ranger.plugin.hive.super.groups")
 
 
 @dataclass(frozen=True)
 class Window:
-    """An interval `[start, end)` during which an object was open beyond its baseline."""
+    """An interval `[start, end)` during which an object was open beyond its baseline.
+
+    `policy_ids` and `policy_versions` (`id:version`) name the policies that let in
+    someone outside the baseline during the window; `opened_by`/`closed_by` the export, or
+    the policy changes, that opened and closed it, and `*_users` the admins who made them."""
 
     object: str
     start: datetime
-    end: datetime | None  # None: still open at the last snapshot
-    opened_by: str  # the policy export (relative path) that opened it
+    end: datetime | None  # None: still open at the last known state
+    opened_by: str  # the policy export (relative path) or the changes that opened it
+    closed_by: str = ""
+    source: str = SNAPSHOTS
+    policy_ids: tuple[int, ...] = ()
+    policy_versions: tuple[str, ...] = ()
+    opened_by_users: tuple[str, ...] = ()
+    closed_by_users: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -53,92 +84,304 @@ class Scope:
         return sum(1 for o, p in self.baseline if o == obj)
 
 
+@dataclass(frozen=True)
+class PolicyState:
+    """The policies in force from `at` on, and what put them in force: an export
+    (`label` is its path) or policy changes (`changes`)."""
+
+    at: datetime
+    policies: tuple[dict, ...]
+    label: str
+    changes: tuple[AppliedChange, ...] = ()
+
+    def versions(self) -> dict[int, int | None]:
+        """Policy id -> the version in force (None when the export does not say)."""
+        return {int(p["id"]): p.get("version") for p in self.policies if "id" in p}
+
+
+@dataclass(frozen=True)
+class Authority:
+    """What decides besides the policies: roles, super users and super groups."""
+
+    roles: Mapping[str, frozenset[str]]
+    super_users: frozenset[str]
+    super_groups: frozenset[str]
+
+    def engine(self, policies: Iterable[dict]) -> PolicyEngine:
+        """Ranger's policy engine for these policies, with the roles and super users."""
+        return PolicyEngine(
+            list(policies),
+            load_service_def("hive"),
+            roles=self.roles,
+            super_users=self.super_users,
+            super_groups=self.super_groups,
+        )
+
+
 def derive_scope(case: Case, catalog: Catalog, log_principals: Iterable[str]) -> Scope:
-    """Evaluate every policy snapshot for every catalog object and principal."""
+    """Evaluate every policy state for every catalog object and principal."""
     universe = frozenset(catalog.principals() | set(log_principals))
     members = {p: catalog.groups.get(p, frozenset()) for p in sorted(universe)}
     members[ANYONE] = frozenset()
     objects = sorted(catalog.objects)
-    service_def = load_service_def("hive")
+    authority = load_authority(case)
+    states = policy_states(case)
     allowed = [
-        _allowed_sets(PolicyEngine(_policies(case, snap.path), service_def), objects, members, at)
-        for snap, at in ((s, s.at) for s in case.policies)
+        _allowed(authority.engine(state.policies), objects, members, state.at) for state in states
     ]
-    baseline_sets = allowed[0] if allowed else {o: set() for o in objects}
+    baseline_sets = allowed[0] if allowed else {o: {} for o in objects}
     baseline = frozenset((o, p) for o, ps in baseline_sets.items() for p in ps)
-    if len(case.policies) >= 2:
-        windows = _windows_from_snapshots(case, objects, allowed)
-    else:
+    if len(states) >= 2:
+        source = HISTORY if case.policy_history else SNAPSHOTS
+        windows = _windows(objects, states, allowed, source)
+    elif case.window is not None:
         windows = _declared_windows(case, catalog, baseline_sets)
+    else:
+        windows = []  # the history holds no change after the baseline: nothing was opened
     return Scope(windows=tuple(windows), baseline=baseline, universe=universe)
 
 
-def _policies(case: Case, path) -> list[dict]:
+def policy_states(case: Case) -> list[PolicyState]:
+    """The policies in force over time, baseline first: the snapshots, or with a policy
+    history the baseline and the state after every instant at which policies changed."""
+    snapshots = [
+        PolicyState(s.at, tuple(_policies(case, s.path)), case.relpath(s.path))
+        for s in case.policies
+    ]
+    if not case.policy_history:
+        return snapshots
+    history = load_history(((h.format, h.files) for h in case.policy_history), case.relpath)
+    return _replayed(case, snapshots, history.changes)
+
+
+def _replayed(
+    case: Case, snapshots: list[PolicyState], changes: Sequence[PolicyChange]
+) -> list[PolicyState]:
+    """Apply the history's changes in time order to the baseline export; a later export
+    replaces the policies from its time on. Without an export, the baseline is what the
+    history shows in force just before the declared window, or at its first change."""
+    state: dict[int, dict]
+    if snapshots:
+        base = snapshots[0]
+        state = _by_id(base.policies)
+        pending = [c for c in changes if c.time > base.at]
+    else:
+        if not changes:
+            raise PolicyError(
+                "policy_history: holds no policy change, and no policies export is given; "
+                "add the baseline export under policies"
+            )
+        anchor = case.window[0] if case.window is not None else changes[0].time
+        early = [
+            c for c in changes if c.time < anchor or (case.window is None and c.time == anchor)
+        ]
+        state = {}
+        apply_changes(state, early)
+        base = PolicyState(anchor, _ordered(state), "policy history")
+        pending = changes[len(early) :]
+    later = {s.at: s for s in snapshots[1:] if s.at > base.at}
+    states = [base]
+    for at in sorted({c.time for c in pending} | set(later)):
+        snapshot = later.get(at)
+        if snapshot is not None:  # an export at this instant already holds its changes
+            state = _by_id(snapshot.policies)
+            states.append(snapshot)
+            continue
+        applied = apply_changes(state, [c for c in pending if c.time == at])
+        states.append(PolicyState(at, _ordered(state), f"policy history {_iso(at)}", applied))
+    return states
+
+
+def _by_id(policies: Iterable[dict]) -> dict[int, dict]:
+    return {int(p.get("id", -1)): dict(p) for p in policies}
+
+
+def _ordered(state: Mapping[int, dict]) -> tuple[dict, ...]:
+    return tuple(state[k] for k in sorted(state))
+
+
+def _policies(case: Case, path: Path) -> list[dict]:
     try:
         return load_policies(path)
     except PolicyError as exc:
         raise PolicyError(f"{case.relpath(path)}: {exc}") from None
 
 
-def _allowed_sets(
+def load_authority(case: Case) -> Authority:
+    """The case's roles and super users and groups (none when the case gives none)."""
+    roles: dict[str, frozenset[str]] = {}
+    if case.roles is not None:
+        try:
+            roles = load_roles(case.roles)
+        except (KeyError, TypeError, AttributeError):
+            raise PolicyError(
+                f"roles {case.relpath(case.roles)}: every role needs a name, and users and "
+                'groups as lists of {"name": ...}; give a Ranger roles export'
+            ) from None
+    users: frozenset[str] = frozenset()
+    groups: frozenset[str] = frozenset()
+    if case.service_config is not None:
+        users, groups = load_super_users(case.service_config, case.relpath(case.service_config))
+    return Authority(roles, users, groups)
+
+
+def load_super_users(path: Path, name: str) -> tuple[frozenset[str], frozenset[str]]:
+    """Super users and super groups from a Ranger service's configs: a JSON object of
+    configs, a Ranger service (`{"configs": {...}}`), or a Hadoop XML configuration file
+    (`ranger-hive-security.xml`). Values are comma-separated."""
+    configs = _configs(path, name)
+    if not any(k in configs for k in SUPER_USER_KEYS + SUPER_GROUP_KEYS):
+        raise PolicyError(
+            f"service_config {name}: names neither ranger.plugin.super.users nor "
+            "ranger.plugin.super.groups; give the service's configs or remove the key"
+        )
+
+    def names(keys: tuple[str, ...]) -> frozenset[str]:
+        found: set[str] = set()
+        for key in keys:
+            value = configs.get(key)
+            if value is not None and not isinstance(value, str):
+                raise PolicyError(f"service_config {name}: {key} must be comma-separated text")
+            found |= {v.strip() for v in (value or "").split(",") if v.strip()}
+        return frozenset(found)
+
+    return names(SUPER_USER_KEYS), names(SUPER_GROUP_KEYS)
+
+
+def _configs(path: Path, name: str) -> Mapping[str, Any]:
+    """The key -> value configs of a service config file, JSON or Hadoop XML."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        raise PolicyError(f"service_config {name}: cannot be read as UTF-8 text") from None
+    if text.lstrip().startswith("<"):
+        try:
+            root = ET.fromstring(text)
+        except ET.ParseError as exc:
+            raise PolicyError(f"service_config {name}: not valid XML ({exc})") from None
+        return {
+            (p.findtext("name") or "").strip(): p.findtext("value") or ""
+            for p in root.iter("property")
+        }
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PolicyError(f"service_config {name}: not valid JSON (line {exc.lineno})") from None
+    if isinstance(raw, dict) and isinstance(raw.get("configs"), dict):
+        raw = raw["configs"]
+    if not isinstance(raw, dict):
+        raise PolicyError(
+            f"service_config {name}: expected the service's configs {{\"ranger.plugin.super."
+            'users": "..."}, a Ranger service {"configs": {...}} or a Hadoop XML file'
+        )
+    return raw
+
+
+def _allowed(
     engine: PolicyEngine,
     objects: list[str],
     members: Mapping[str, frozenset[str]],
     at: datetime,
-) -> dict[str, set[str]]:
-    """For each object, the principals this snapshot lets SELECT it."""
-    result: dict[str, set[str]] = {}
+) -> dict[str, dict[str, int | None]]:
+    """For each object, the principals this state lets SELECT it, each with the deciding
+    policy (-1: a super user)."""
+    result: dict[str, dict[str, int | None]] = {}
     for obj in objects:
         database, table = obj.split(".", 1)
         resource = {"database": database, "table": table}
-        result[obj] = {
-            principal
-            for principal, groups in members.items()
-            if engine.evaluate(
+        result[obj] = {}
+        for principal, groups in members.items():
+            decision = engine.evaluate(
                 AccessRequest(
-                    resource=resource,
-                    access_type="select",
-                    user=principal,
-                    groups=groups,
-                    time=at,
+                    resource=resource, access_type="select", user=principal, groups=groups, time=at
                 )
-            ).allowed
-        }
+            )
+            if decision.allowed:
+                result[obj][principal] = decision.policy_id
     return result
 
 
-def _windows_from_snapshots(
-    case: Case, objects: list[str], allowed: list[dict[str, set[str]]]
+def _windows(
+    objects: list[str],
+    states: list[PolicyState],
+    allowed: list[dict[str, dict[str, int | None]]],
+    source: str,
 ) -> list[Window]:
-    """Merge consecutive snapshot intervals that open an object beyond its baseline."""
+    """Merge consecutive states that open an object beyond its baseline into windows."""
     windows = []
-    snaps = case.policies
     for obj in objects:
         base = allowed[0][obj]
-        current: tuple[datetime, str] | None = None
-        for i in range(1, len(snaps)):
-            opens = bool(allowed[i][obj] - base) and ANYONE not in base
-            if opens and current is None:
-                current = (snaps[i].at, case.relpath(snaps[i].path))
-            elif not opens and current is not None:
-                windows.append(Window(obj, current[0], snaps[i].at, current[1]))
-                current = None
-        if current is not None:
-            windows.append(Window(obj, current[0], None, current[1]))
+        if ANYONE in base:
+            continue  # open to everyone already: nobody is let in by a change
+        opened: int | None = None
+        granting: set[tuple[int, int | None]] = set()
+        for i in range(1, len(states)):
+            extra = [pid for p, pid in allowed[i][obj].items() if p not in base]
+            if extra:
+                if opened is None:
+                    opened, granting = i, set()
+                versions = states[i].versions()
+                granting |= {(pid, versions.get(pid)) for pid in extra if pid is not None}
+            elif opened is not None:
+                windows.append(_window(obj, states, opened, i, granting, source))
+                opened = None
+        if opened is not None:
+            windows.append(_window(obj, states, opened, None, granting, source))
     return windows
 
 
+def _window(
+    obj: str,
+    states: list[PolicyState],
+    opened: int,
+    closed: int | None,
+    granting: set[tuple[int, int | None]],
+    source: str,
+) -> Window:
+    """One window, naming what opened and closed it and the policies that let people in."""
+    ids = {pid for pid, _ in granting if pid >= 0}
+    opened_by, opened_users = _cause(states[opened], ids)
+    closed_by, closed_users = _cause(states[closed], ids) if closed is not None else ("", ())
+    return Window(
+        object=obj,
+        start=states[opened].at,
+        end=states[closed].at if closed is not None else None,
+        opened_by=opened_by,
+        closed_by=closed_by,
+        source=source,
+        policy_ids=tuple(sorted(ids)),
+        policy_versions=tuple(
+            f"{pid}:{v}" if v is not None else str(pid)
+            for pid, v in sorted(granting, key=lambda g: (g[0], g[1] or 0))
+            if pid >= 0
+        ),
+        opened_by_users=opened_users,
+        closed_by_users=closed_users,
+    )
+
+
+def _cause(state: PolicyState, ids: set[int]) -> tuple[str, tuple[str, ...]]:
+    """What put `state` in force, as evidence names it: its export, or its changes (those
+    of the window's policies when there are any, else every change of that instant)."""
+    if not state.changes:
+        return state.label, ()
+    own = [c for c in state.changes if c.change.policy_id in ids] or list(state.changes)
+    own.sort(key=lambda c: (c.change.policy_id, c.version or 0, c.change.action))
+    users = tuple(sorted({c.change.user for c in own if c.change.user}))
+    return ";".join(c.label() for c in own), users
+
+
 def _declared_windows(
-    case: Case, catalog: Catalog, baseline: Mapping[str, set[str]]
+    case: Case, catalog: Catalog, baseline: Mapping[str, Mapping[str, int | None]]
 ) -> list[Window]:
     """The case's window applied to sensitive objects the baseline did not open to all."""
-    assert case.window is not None  # the case loader requires it without two snapshots
+    assert case.window is not None  # checked by the caller
     candidates = sorted({o for o, _, _ in catalog.sensitivity} or set(catalog.objects))
     start, end = case.window
     return [
-        Window(obj, start, end, "case window")
+        Window(obj, start, end, "case window", source=DECLARED)
         for obj in candidates
-        if ANYONE not in baseline.get(obj, set())
+        if ANYONE not in baseline.get(obj, {})
     ]
 
 
@@ -148,20 +391,24 @@ class Grant:
 
     principal: str
     policy_id: int | None
-    snapshot: str
+    snapshot: str  # the export in force, or "policy history <time of the last change>"
+    version: int | None = None  # the deciding policy's version, when known
 
 
 def who_can(case: Case, catalog: Catalog, obj: str, at: datetime) -> list[Grant]:
-    """The directory's principals allowed to SELECT `obj` at `at`, by the snapshot then in
-    force, each with the policy that allows it (the scope notebook and CLI use this)."""
-    in_force = [s for s in case.policies if s.at <= at]
+    """The directory's principals allowed to SELECT `obj` at `at`, by the policies then in
+    force (snapshots or history, with roles and super users), each with the policy that
+    allows it (the scope notebook and CLI use this)."""
+    states = policy_states(case)
+    in_force = [s for s in states if s.at <= at]
     if not in_force:
         raise PolicyError(
-            f"no policy snapshot is in force at {at.isoformat()}; the first is from "
-            f"{case.policies[0].at.isoformat() if case.policies else 'nowhere'}"
+            f"no policy state is in force at {at.isoformat()}; the first is from "
+            f"{states[0].at.isoformat() if states else 'nowhere'}"
         )
-    snapshot = in_force[-1]
-    engine = PolicyEngine(_policies(case, snapshot.path), load_service_def("hive"))
+    state = in_force[-1]
+    engine = load_authority(case).engine(state.policies)
+    versions = state.versions()
     database, table = obj.split(".", 1)
     grants = []
     for principal in sorted(catalog.principals()):
@@ -175,5 +422,10 @@ def who_can(case: Case, catalog: Catalog, obj: str, at: datetime) -> list[Grant]
             )
         )
         if decision.allowed:
-            grants.append(Grant(principal, decision.policy_id, case.relpath(snapshot.path)))
+            version = versions.get(decision.policy_id) if decision.policy_id else None
+            grants.append(Grant(principal, decision.policy_id, state.label, version))
     return grants
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
