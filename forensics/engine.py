@@ -6,7 +6,10 @@ in UTC and its memory is bounded (DuckDB spills to disk beyond the limit).
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from collections.abc import Iterable, Sequence
 
 import duckdb
@@ -20,12 +23,19 @@ DEFAULT_MEMORY_LIMIT = "4GB"
 def connect(
     memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int | None = None
 ) -> duckdb.DuckDBPyConnection:
-    """A fresh in-memory DuckDB connection configured for reproducible investigations."""
+    """A fresh in-memory DuckDB connection configured for reproducible investigations.
+
+    Beyond the memory limit DuckDB spills to disk; the spill files hold event data, so
+    they go to a private (0700) folder of their own, removed at exit, never to the
+    working directory."""
+    spill = tempfile.mkdtemp(prefix="forensics-spill-")
+    atexit.register(shutil.rmtree, spill, ignore_errors=True)
     con = duckdb.connect(
         ":memory:",
         config={
             "threads": threads or max(1, os.cpu_count() or 1),
             "memory_limit": memory_limit,
+            "temp_directory": spill,
             "preserve_insertion_order": True,
             "autoinstall_known_extensions": False,
             "autoload_known_extensions": False,

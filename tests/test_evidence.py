@@ -60,3 +60,13 @@ def test_verify_names_changed_missing_and_extra_files(tmp_path: Path) -> None:
     assert any(p.startswith("b.csv: not listed") for p in problems)
     (tmp_path / "a.csv").unlink()
     assert "a.csv: missing" in verify(tmp_path)
+
+
+def test_engine_spills_to_a_private_folder_not_the_working_directory() -> None:
+    """Spilled pages hold event data: they must not land in the current folder."""
+    from forensics import engine
+
+    con = engine.connect()
+    (folder,) = con.sql("SELECT current_setting('temp_directory')").fetchall()[0]
+    assert Path(folder).is_dir() and Path(folder).stat().st_mode & 0o777 == 0o700
+    assert Path(folder).resolve() != Path.cwd().resolve() / ".tmp"
