@@ -40,6 +40,7 @@ class Evidence:
     unexplained_reads: pd.DataFrame
     quarantine: pd.DataFrame
     unparsed_statements: pd.DataFrame
+    exposure_windows: pd.DataFrame
 
 
 def load_evidence(folder: str | Path) -> Evidence:
