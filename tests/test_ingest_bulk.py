@@ -33,7 +33,7 @@ def test_bundled_incident_same_events_either_way(monkeypatch: pytest.MonkeyPatch
     assert bulk == _rows(ingest(case))
 
 
-def test_clean_file_is_read_in_bulk_and_a_cut_one_is_deferred() -> None:
+def test_bulk_read_leaves_only_odd_lines_to_the_line_parser(tmp_path: Path) -> None:
     case = load_case(INCIDENT / "case.yaml")
     con = engine.connect()
     engine.load_arrow(con, "raw_events", ingest(case).events.slice(0, 0))
@@ -41,7 +41,15 @@ def test_clean_file_is_read_in_bulk_and_a_cut_one_is_deferred() -> None:
     clean = read_ranger_file(con, ranger / "hive_ranger_audit.20260618-08.log", "a", case.timezone)
     assert clean == (7, [])
     cut = ranger / "hive_ranger_audit.20260618-09.log"  # its last line is cut short
-    assert read_ranger_file(con, cut, "b", case.timezone) is None
+    assert read_ranger_file(con, cut, "b", case.timezone) == (18, [18])
+    lines = (ranger / "hive_ranger_audit.20260618-08.log").read_text().splitlines()
+    damaged = tmp_path / "damaged.log"
+    damaged.write_bytes(
+        "\n".join([lines[0], "", " \t", "@@ garbage", lines[1] + "\r", "{bad"]).encode()
+        + b"\n\xc3\x28\n"
+        + lines[2].encode()
+    )
+    assert read_ranger_file(con, damaged, "c", case.timezone) == (8, [2, 3, 4, 6, 7])
 
 
 def _case(folder: Path, lines: list[str], tz: str = "America/Los_Angeles") -> Path:
@@ -132,6 +140,9 @@ VARIANTS = {
 }
 
 
+DAMAGED = ["", "  \t", "{bad", "@@ garbage", '{"repoType":3,"reqUser":"a"', "[1, 2]", "{}", "null"]
+
+
 @st.composite
 def ranger_line(draw: st.DrawFn) -> str:
     record = dict(BASE)
@@ -149,7 +160,7 @@ def ranger_line(draw: st.DrawFn) -> str:
 
 
 @settings(max_examples=40, deadline=None)
-@given(lines=st.lists(ranger_line(), min_size=1, max_size=25))
+@given(lines=st.lists(st.one_of(ranger_line(), st.sampled_from(DAMAGED)), min_size=1, max_size=25))
 def test_bulk_and_line_parser_agree(
     tmp_path_factory: pytest.TempPathFactory, lines: list[str]
 ) -> None:

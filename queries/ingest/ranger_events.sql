@@ -1,9 +1,10 @@
 -- name: ranger_events
--- description: Normalized events of the fast Ranger lines, column for column what forensics/ingest/ranger.py makes of the same line (tests/test_ingest_fast.py holds them to it).
+-- description: Normalized events of the fast Ranger lines, column for column what forensics/ingest/ranger.py makes of the same line (tests/test_ingest_bulk.py holds them to it).
 -- param: source_file text  the file, relative to the case
 INSERT INTO raw_events
 WITH numbered AS (
-    SELECT rowid + 1 AS source_line, * FROM ranger_rows
+    SELECT coalesce(n.line, r.rowid + 1) AS source_line, r.*
+    FROM ranger_rows r LEFT JOIN ranger_line_numbers n ON n.idx = r.rowid
 ),
 hive AS (
     SELECT r.*,

@@ -1,5 +1,5 @@
 -- name: ranger_rows
--- description: One Ranger audit file read by DuckDB's own JSON reader, one row per line in file order, so `rowid + 1` is the line number (the caller checks rows = physical lines, else the file takes the line-by-line parser), decoded where the fields have the plain types and shapes a Ranger plugin writes; `fast` is false for a line the line parser must read (it decides the odd cases, so both paths give the same events).
+-- description: One Ranger audit file read by DuckDB's own JSON reader, one row per line in file order, blank lines skipped (`ranger_line_numbers` maps rows to lines when there were any; the caller checks the row count, else the file takes the line-by-line parser), decoded where the fields have the plain types and shapes a Ranger plugin writes; `fast` is false for a line the line parser must read (it decides the odd cases, so both paths give the same events).
 -- param: path text  the log file
 -- param: compression text  gzip or none (told by the file's first bytes, not its name)
 CREATE OR REPLACE TEMP TABLE ranger_rows AS
@@ -8,6 +8,8 @@ WITH raw AS (
     FROM read_json(
         $path,
         format = 'newline_delimited',
+        records = true,
+        ignore_errors = true,  -- an unreadable line gives an empty row, left to the line parser
         compression = $compression,
         maximum_object_size = 67108864,
         columns = {
