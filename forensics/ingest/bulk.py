@@ -29,6 +29,7 @@ import pyarrow as pa
 
 from forensics import queries
 from forensics.engine import load_rows
+from forensics.ingest.reader import is_gzip
 
 _CHUNK = 1 << 24
 _NEWLINE = 10
@@ -43,7 +44,7 @@ def read_ranger_file(
 
     Returns the file's physical line count and the numbers of the lines left to the line
     parser, or None (nothing inserted) when DuckDB cannot read the file line for line."""
-    compression = "gzip" if _is_gzip(path) else "none"
+    compression = "gzip" if is_gzip(path) else "none"
     try:
         lines, kept = scan_lines(path, compression)
         queries.execute(con, "ingest/ranger_rows", path=str(path), compression=compression)
@@ -117,8 +118,3 @@ def _offset_ms(minute: datetime, tz: ZoneInfo) -> int:
     (`fold=0`: an ambiguous time is its first occurrence)."""
     offset = minute.replace(tzinfo=tz).utcoffset() or timedelta(0)
     return offset // timedelta(milliseconds=1)
-
-
-def _is_gzip(path: Path) -> bool:
-    with open(path, "rb") as f:
-        return f.read(2) == b"\x1f\x8b"

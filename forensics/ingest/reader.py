@@ -31,7 +31,7 @@ class Line(NamedTuple):
 
 def read_lines(path: Path) -> Iterator[Line]:
     """Yield every line of `path` (gzip or plain); a broken line has `text=None`."""
-    opener = gzip.open if _is_gzip(path) else open
+    opener = gzip.open if is_gzip(path) else open
     number = 0
     with opener(path, "rb") as stream:
         try:
@@ -45,7 +45,7 @@ def read_lines(path: Path) -> Iterator[Line]:
 def read_text(path: Path) -> str:
     """A whole (possibly gzipped) file as text, for formats that are one JSON document;
     undecodable bytes are replaced, so the parser quarantines what they touch."""
-    opener = gzip.open if _is_gzip(path) else open
+    opener = gzip.open if is_gzip(path) else open
     try:
         with opener(path, "rb") as stream:
             data = stream.read()
@@ -59,7 +59,8 @@ def count_lines(path: Path) -> int:
     return sum(1 for _ in read_lines(path))
 
 
-def _is_gzip(path: Path) -> bool:
+def is_gzip(path: Path) -> bool:
+    """Gzip is told by the file's first two bytes, not its name (rotated logs rarely say)."""
     with open(path, "rb") as f:
         return f.read(2) == b"\x1f\x8b"
 
