@@ -27,7 +27,7 @@ import resource
 import subprocess
 import sys
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import yaml
@@ -62,17 +62,49 @@ def cache_root() -> Path:
     return Path(os.environ.get("FORENSICS_BENCH_DIR") or Path.home() / ".cache" / "forensics-bench")
 
 
-def incident(params: synth.Params, cache: Path) -> tuple[Path, float | None]:
-    """The case file of a generated incident (generated now if absent) and the seconds
-    generation took (None when reused)."""
+def incident(params: synth.Params, cache: Path) -> tuple[Path, float]:
+    """The case file of a generated incident (generated now if absent) and the seconds its
+    generation took (measured when it was generated)."""
     source = (HERE / "synth.py").read_bytes()
     key = hashlib.sha256(json.dumps(asdict(params), sort_keys=True).encode() + source)
     root = cache / f"incident-{params.events}-{key.hexdigest()[:12]}"
-    if (root / "expected" / "summary.json").is_file():
-        return root / "case.yaml", None
-    started = time.perf_counter()
-    synth.generate(params, root)
-    return root / "case.yaml", time.perf_counter() - started
+    timing = root / "bench-generation.json"
+    if not (root / "expected" / "summary.json").is_file() or not timing.is_file():
+        started = time.perf_counter()
+        synth.generate(params, root)
+        seconds = time.perf_counter() - started
+        timing.write_text(json.dumps({"seconds": seconds}) + "\n", encoding="utf-8")
+    return root / "case.yaml", json.loads(timing.read_text(encoding="utf-8"))["seconds"]
+
+
+def source_tree(rev: str, cache: Path) -> tuple[Path | None, str]:
+    """The toolkit version to measure: `git archive` of commit `rev` (forensics/ and
+    queries/) extracted under the cache, so that edits in progress in the working tree do
+    not change the numbers; `rev` "worktree" measures the working tree as it is. Returns the
+    folder to put first on the children's PYTHONPATH (None for the working tree) and a label."""
+    repo = HERE.parent
+    if rev == "worktree":
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "forensics", "queries"],
+            cwd=repo, capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+        return None, "the working tree" + (" (with uncommitted changes)" if dirty else "")
+    sha = subprocess.run(
+        ["git", "rev-parse", "--verify", f"{rev}^{{commit}}"],
+        cwd=repo, capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    tree = cache / f"tree-{sha[:12]}"
+    if not (tree / ".complete").is_file():
+        tree.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(
+            ["git", "archive", sha, "forensics", "queries"],
+            cwd=repo,
+            capture_output=True,
+            check=True,
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+        (tree / ".complete").write_text(sha + "\n", encoding="utf-8")
+    return tree, f"commit {sha[:12]}"
 
 
 def format_case(case: Path, fmt: str | None) -> Path:
@@ -98,7 +130,6 @@ def child_ours(case_path: str) -> dict:
     from forensics.reconstruct import load_scope
     from forensics.scope import Scope
 
-    os.environ["FORENSICS_PROGRESS"] = "0"
     t0 = time.perf_counter()
     case = load_case(case_path)
     catalog = load_catalog(case)
@@ -145,10 +176,16 @@ def child_duckdb(case_path: str) -> dict:
     return {"seconds": time.perf_counter() - t0, "rows": rows}
 
 
-def run_child(kind: str, case: Path, timeout: float, max_rss: int) -> dict:
+def run_child(kind: str, case: Path, limits: Limits) -> dict:
     """One measurement in a fresh interpreter, stopped when it overruns time or memory."""
     command = [sys.executable, __file__, "--child", kind, str(case)]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = dict(os.environ, FORENSICS_PROGRESS="0")
+    if limits.tree is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(limits.tree), env.get("PYTHONPATH")]))
+    proc = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    timeout, max_rss = limits.timeout, limits.max_rss
     started, peak, stopped = time.perf_counter(), 0, None
     while proc.poll() is None:
         peak = max(peak, _rss(proc.pid))
@@ -160,9 +197,30 @@ def run_child(kind: str, case: Path, timeout: float, max_rss: int) -> dict:
             return {"stopped": stopped, "seconds": elapsed, "peak_rss": peak}
         time.sleep(0.1)
     out, err = proc.communicate()
-    if proc.returncode != 0:
-        raise SystemExit(f"{kind} measurement of {case} failed: {err.strip()[-300:]}")
-    return json.loads(out.strip().splitlines()[-1])
+    if proc.returncode != 0:  # a finding, not a reason to lose the other measurements
+        log = case.with_name(f"bench-{kind}-{case.stem}.stderr")
+        log.write_text(err, encoding="utf-8")
+        last = (err.strip().splitlines() or ["no message"])[-1]
+        elapsed = time.perf_counter() - started
+        return {
+            "stopped": f"failed ({last[:160]}; see {log})",
+            "seconds": elapsed,
+            "peak_rss": peak,
+        }
+    result = json.loads(out.strip().splitlines()[-1])
+    if limits.tree is not None and not result["module"].startswith(str(limits.tree)):
+        raise SystemExit(f"measured {result['module']}, not the toolkit in {limits.tree}")
+    return result
+
+
+def _peak_rss() -> int:
+    """This process's peak resident bytes (`VmHWM`, which exec resets; `ru_maxrss` keeps the
+    high-water mark of the parent that forked it, which once holds a 10M-event generator)."""
+    with open("/proc/self/status", encoding="ascii") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def _rss(pid: int) -> int:
@@ -181,7 +239,16 @@ def _rss(pid: int) -> int:
 # The table.
 
 
-def measure(case: Path, fmt: str | None, timeout: float, max_rss: int) -> dict:
+@dataclass(frozen=True)
+class Limits:
+    """How each measurement runs: the toolkit version, and when it is stopped."""
+
+    tree: Path | None
+    timeout: float
+    max_rss: int
+
+
+def measure(case: Path, fmt: str | None, limits: Limits) -> dict:
     """Both measurements of one format (or of all logs) of one incident."""
     path = format_case(case, fmt)
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -194,8 +261,8 @@ def measure(case: Path, fmt: str | None, timeout: float, max_rss: int) -> dict:
         "files": len(files),
         "lines": sum(written[f.relative_to(root).as_posix()] for f in files),
         "bytes": sum(f.stat().st_size for f in files),
-        "ours": run_child("ours", path, timeout, max_rss),
-        "duckdb": run_child("duckdb", path, timeout, max_rss),
+        "ours": run_child("ours", path, limits),
+        "duckdb": run_child("duckdb", path, limits),
     }
 
 
@@ -231,6 +298,22 @@ MB = bytes on disk (the oldest Ranger file is gzipped). A run that passed the RS
 time limit was stopped: its peak is a lower bound.
 """
 
+
+def extrapolation(m: dict, smaller: dict | None) -> str | None:
+    """For a stopped measurement of ours: what the largest completed smaller run of the same
+    format predicts, scaling its time and peak RSS linearly with the lines read."""
+    if "stopped" not in m["ours"] or smaller is None:
+        return None
+    factor = m["lines"] / smaller["lines"]
+    ours = smaller["ours"]
+    return (
+        f"{m['format']} at {m['lines']:,} lines: ours was stopped ({m['ours']['stopped']}); "
+        f"linear extrapolation from {smaller['lines']:,} lines: about "
+        f"{ours['seconds'] * factor:,.0f} s and "
+        f"{ours['peak_rss'] * factor / 2**30:,.1f} GB peak RSS"
+    )
+
+
 HEADER = (
     "| events | format | files | lines | MB | ours s | ours lines/s | ours MB/s | ours peak MB "
     "| duckdb s | duckdb lines/s | duckdb MB/s | duckdb peak MB | duckdb rows | ours/duckdb |\n"
@@ -247,35 +330,48 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per measurement")
     parser.add_argument("--max-rss-gb", type=float, default=8.0, help="RSS cap per measurement")
     parser.add_argument("--out", type=Path, default=None, help="Markdown file to write")
+    parser.add_argument(
+        "--rev", default="HEAD", help="commit of the toolkit to measure, or 'worktree'"
+    )
     parser.add_argument("--child", nargs=2, metavar=("KIND", "CASE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         kind, case = args.child
         result = child_ours(case) if kind == "ours" else child_duckdb(case)
-        result["peak_rss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        result["peak_rss"] = _peak_rss()
+        result["module"] = sys.modules["forensics"].__file__
         print(json.dumps(result))
         return 0
     cache = args.cache or cache_root()
-    max_rss = int(args.max_rss_gb * 2**30)
+    tree, version = source_tree(args.rev, cache)
+    limits = Limits(tree, args.timeout, int(args.max_rss_gb * 2**30))
     plans = (
         [QUICK]
         if args.quick
         else [synth.Params(events=int(n)) for n in args.sizes.split(",") if n.strip()]
     )
-    lines = [PREAMBLE.format(cpus=os.cpu_count(), python=sys.version.split()[0]), HEADER]
+    done: dict[str, dict] = {}  # the largest completed measurement of each format
+    preamble = PREAMBLE.format(cpus=os.cpu_count(), python=sys.version.split()[0])
+    lines = [preamble + f"\nThe toolkit measured: {version}.\n", HEADER]
     notes = []
     print(HEADER, flush=True)
     for params in plans:
         case, generated = incident(params, cache)
-        if generated is not None:
-            notes.append(f"generated {params.events:,} events in {generated:.1f} s ({case.parent})")
+        notes.append(f"synth.py wrote the {params.events:,}-event incident in {generated:.1f} s")
         formats: list[str | None] = list(FORMATS) + ([] if args.quick else [None])
         for fmt in formats:
-            line = row(params.events, measure(case, fmt, args.timeout, max_rss))
+            m = measure(case, fmt, limits)
+            line = row(params.events, m)
             lines.append(line)
             print(line, flush=True)
+            note = extrapolation(m, done.get(m["format"]))
+            if note:
+                notes.append(note)
+            if "stopped" not in m["ours"]:
+                done[m["format"]] = m
     for note in notes:
         print(note)
+    lines += [""] + [f"- {note}" for note in notes]
     out = args.out or (None if args.quick else RESULTS)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -184,9 +184,11 @@ class World:
         return np.where(rng.random(n) < in_window, inside, anywhere)
 
     def in_window(self, ms: np.ndarray) -> np.ndarray:
+        """Which times fall inside the exposure window `[w0, w1)`."""
         return (ms >= self.w0) & (ms < self.w1)
 
     def location(self, obj: int) -> str:
+        """The storage path of a table, as the NameNode audit log writes it."""
         database, table = str(self.names[obj]).split(".")
         return f"{WAREHOUSE}/{database}.db/{table}"
 
@@ -502,6 +504,7 @@ class Renderer:
         return self.principals.take(pa.array(index))
 
     def obj(self, obj: np.ndarray) -> pa.Array:
+        """Object names `db.name` by object id."""
         return self.objects.take(pa.array(obj))
 
 
@@ -632,6 +635,7 @@ class LogFile:
         corrupt_lines.append((self.info.path, self.info.lines, what))
 
     def close(self) -> Written:
+        """Finish the file (and its gzip stream); returns what went into it."""
         if self.out is not self.raw:
             self.out.close()
         self.raw.close()
@@ -639,15 +643,18 @@ class LogFile:
 
 
 def _count_lines(block: memoryview) -> int:
+    """Newlines in a block, counted without copying it into Python objects."""
     return int(np.count_nonzero(np.frombuffer(block, dtype=np.uint8) == 10))
 
 
 def _last_line(block: memoryview) -> bytes:
+    """The last whole line of a block (the crash and cut-short lines copy its start)."""
     data = bytes(block[-4096:])
     return data[data.rfind(b"\n", 0, len(data) - 1) + 1 :]
 
 
 def local_stamp(w: World, ms: int, fmt: str) -> str:
+    """A UTC instant as a server in the case timezone writes it."""
     moment = datetime.fromtimestamp((ms + w.offset_ms) / 1000, timezone.utc)
     return moment.strftime(fmt)
 
@@ -727,6 +734,7 @@ def write_logs(w: World, root: Path) -> tuple[list[Written], list[tuple[str, int
 
 
 def write_csv(path: Path, header: list[str], rows) -> None:
+    """A CSV file as the catalog and evidence use them: RFC 4180, `\\n` line ends."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8", newline="") as f:
         out = csv.writer(f, lineterminator="\n")
@@ -801,6 +809,7 @@ def policy(pid: int, name: str, databases: list[str], items: list[dict]) -> dict
 
 
 def item(accesses: list[str], users: list[str] = (), groups: list[str] = ()) -> dict:
+    """One allow item of a Ranger policy."""
     return {
         "accesses": [{"type": a, "isAllowed": True} for a in accesses],
         "users": list(users),
@@ -898,6 +907,7 @@ def write_catalog(w: World, root: Path) -> None:
 
 
 def category(w: World, obj: int) -> str:
+    """The sensitivity category of an object (one per `pii_*` database, in turn)."""
     return CATEGORIES[int(w.db[obj]) % len(CATEGORIES)]
 
 
@@ -1030,6 +1040,7 @@ def prepare(root: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line: every `Params` field is an option."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("outdir", type=Path)
     defaults = Params()

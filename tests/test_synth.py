@@ -145,5 +145,7 @@ def test_bench_ingest_quick_prints_its_table(tmp_path: Path, capsys) -> None:
         assert cells[-1].endswith("x")
     assert out.read_text().count("| 100,000 |") == 4
     # The incident is cached: a second run reuses it instead of generating it again.
-    cached = list((tmp_path / "cache").iterdir())
+    cached = sorted((tmp_path / "cache").glob("incident-*"))
     assert len(cached) == 1 and (cached[0] / "expected" / "summary.json").is_file()
+    # The toolkit measured is the committed one, extracted beside the incidents.
+    assert [t.name.startswith("tree-") for t in (tmp_path / "cache").glob("tree-*")] == [True]
