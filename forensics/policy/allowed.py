@@ -1,0 +1,604 @@
+"""Who may SELECT each object: Ranger's decisions for a whole directory at once.
+
+`PolicyEngine.evaluate` answers one (object, principal) request. A baseline at warehouse
+scale (45,000 objects x 50,000 principals x 2,000 policies) cannot be billions of such
+calls, so `allowed_sets` reaches the same decisions with set algebra:
+
+1. each policy's resources are matched once against all objects (names indexed per
+   database, literal values looked up, wildcards tested once per distinct name);
+2. objects with the same applicable policies (same security zone, and the same owner
+   when an `{OWNER}` item is involved) form one class, usually a few per database;
+3. per class, principals are bitsets (Python ints; bit i is the i-th principal in sorted
+   order): each policy's allow and deny sets come from its items' users, groups and
+   roles (`public` and `{USER}` = everyone), and the policies are applied in the
+   engine's order (priority, deny-capable first, deny before allow, exceptions,
+   `isDenyAllElse`, validity schedules at `at`, super users first).
+
+The decision (allowed, deciding policy id) equals `PolicyEngine.evaluate` for every
+(object, principal) with the given access type; tests/test_policy_allowed.py checks that.
+What cannot be done per class is done per principal or per request, and `notes` says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+
+from forensics.errors import PolicyError
+from forensics.policy.engine import (
+    NO_POLICY,
+    OWNER_MACRO,
+    PUBLIC_GROUP,
+    USER_MACRO,
+    AccessRequest,
+    PolicyEngine,
+    _in_schedule,
+    _Item,
+    _Policy,
+)
+from forensics.policy.matchers import ResourceMatcher
+
+LEVELS = ("database", "table")
+#: One class's decision: (deciding policy id, bitset of the principals it allows), by id.
+Grants = tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True, eq=False)
+class AllowedSets:
+    """For each object, the principals allowed and the deciding policy, held compactly.
+
+    `classes[k]` lists (policy id, principal bitset) for the objects whose `object_class`
+    is k; a principal's bit is its position in `principals` (sorted). Bitsets of two
+    `AllowedSets` built from the same directory can be combined directly (`bits`)."""
+
+    objects: tuple[str, ...]
+    principals: tuple[str, ...]
+    access: str
+    classes: tuple[Grants, ...]
+    object_class: np.ndarray
+    notes: tuple[str, ...] = ()
+    _objects: dict[str, int] = field(default_factory=dict, repr=False)
+    _principals: dict[str, int] = field(default_factory=dict, repr=False)
+
+    def _grants(self, obj: str) -> Grants:
+        found = self._objects.get(obj)
+        if found is None:
+            raise PolicyError(f"allowed sets: object {obj!r} was not among the objects evaluated")
+        return self.classes[int(self.object_class[found])]
+
+    def _bit(self, principal: str) -> int:
+        found = self._principals.get(principal)
+        if found is None:
+            raise PolicyError(
+                f"allowed sets: principal {principal!r} is not in the directory evaluated; "
+                "add it (with no groups if unknown)"
+            )
+        return 1 << found
+
+    def policy_for(self, obj: str, principal: str) -> int | None:
+        """The policy that lets `principal` access `obj` (-1: a super user); None: denied."""
+        bit = self._bit(principal)
+        return next((pid for pid, bits in self._grants(obj) if bits & bit), None)
+
+    def allowed(self, obj: str, principal: str) -> bool:
+        """Whether `principal` may access `obj`."""
+        return self.policy_for(obj, principal) is not None
+
+    def bits(self, obj: str) -> int:
+        """The allowed principals of `obj` as one bitset (positions in `principals`)."""
+        total = 0
+        for _, bits in self._grants(obj):
+            total |= bits
+        return total
+
+    def count(self, obj: str) -> int:
+        """How many principals of the directory may access `obj`."""
+        return sum(bits.bit_count() for _, bits in self._grants(obj))
+
+    def everyone(self, obj: str) -> bool:
+        """Whether every principal of the directory may access `obj`."""
+        return self.count(obj) == len(self.principals)
+
+    def principals_of(self, obj: str) -> dict[str, int]:
+        """Allowed principal -> deciding policy id, in principal order (materializes the
+        set: for a few objects, not for the whole catalog)."""
+        pairs = sorted((i, pid) for pid, bits in self._grants(obj) for i in _positions(bits))
+        return {self.principals[i]: pid for i, pid in pairs}
+
+    def rows(self, principals: Iterable[str]) -> Iterator[tuple[str, str, int]]:
+        """(object, principal, policy id) for every allowed pair among `principals` (e.g.
+        those seen in the logs), objects in input order, principals sorted."""
+        mask = 0
+        for principal in principals:
+            mask |= self._bit(principal)
+        per_class: dict[int, list[tuple[str, int]]] = {}
+        for position, obj in enumerate(self.objects):
+            k = int(self.object_class[position])
+            pairs = per_class.get(k)
+            if pairs is None:
+                found = sorted(
+                    (i, pid) for pid, bits in self.classes[k] for i in _positions(bits & mask)
+                )
+                pairs = per_class[k] = [(self.principals[i], pid) for i, pid in found]
+            for principal, pid in pairs:
+                yield obj, principal, pid
+
+
+def allowed_sets(
+    engine: PolicyEngine,
+    objects: Sequence[str],
+    directory: Mapping[str, Iterable[str]],
+    at: datetime,
+    access: str = "select",
+    owners: Mapping[str, str] | None = None,
+) -> AllowedSets:
+    """Who of `directory` (principal -> groups) may `access` each `db.table` of `objects`
+    at `at`, by `engine`'s policies, roles, super users and security zones; `owners`
+    (object -> owner) resolves `{OWNER}` items as a request's `owner` would."""
+    if not access:
+        raise PolicyError("allowed sets: give an access type such as select, not any access")
+    if at.tzinfo is None:
+        raise PolicyError("allowed sets: the time `at` must carry a time zone (use UTC)")
+    names = tuple(dict.fromkeys(objects))
+    people = _People(engine, directory)
+    repos, macro_zone = _repositories(engine, names)
+    notes = _item_notes(engine, access, owners is not None)
+    keys: list[tuple] = [()] * len(names)
+    steps_of: dict[tuple, Callable[[], list[tuple[_Policy, int, int]]]] = {}
+    per_principal: set[str] = set()
+    for repo, (policies, members) in repos.items():
+        in_force = [p for p in policies if _in_schedule(p, at)]
+        matched = _Matched(engine, in_force, [names[i] for i in members], access, people)
+        for local, index in enumerate(members):
+            obj = names[index]
+            owner = people.index.get((owners or {}).get(obj, "")) if owners else None
+            key, steps = matched.class_of(local, owner)
+            keys[index] = (repo, *key)
+            steps_of.setdefault(keys[index], steps)
+        per_principal |= matched.per_principal
+    if per_principal:
+        notes.append(
+            f"policies {_ids(per_principal)}: {USER_MACRO} in their resources is matched "
+            "per principal"
+        )
+    classes: dict[tuple, int] = {}
+    grants: list[Grants] = []
+    shared: dict[int, int] = {}
+    object_class = np.empty(len(names), dtype=np.int32)
+    for index, obj in enumerate(names):
+        if index in macro_zone:
+            key: tuple = ("per request", obj)
+        else:
+            key = keys[index]
+        k = classes.get(key)
+        if k is None:
+            if index in macro_zone:
+                decided = _per_request(engine, obj, people, at, access, owners)
+            else:
+                decided = _decide(steps_of[key](), people.everyone, people.super)
+            k = classes[key] = len(grants)
+            grants.append(tuple((pid, shared.setdefault(bits, bits)) for pid, bits in decided))
+        object_class[index] = k
+    if macro_zone:
+        notes.append(
+            f"{len(macro_zone)} objects evaluated per request: a security zone names "
+            f"{USER_MACRO} in its resources"
+        )
+    return AllowedSets(
+        objects=names,
+        principals=people.names,
+        access=access,
+        classes=tuple(grants),
+        object_class=object_class,
+        notes=tuple(notes),
+        _objects={obj: i for i, obj in enumerate(names)},
+        _principals=people.index,
+    )
+
+
+class _People:
+    """The directory as bitsets: everyone, each group, each role, the super users."""
+
+    def __init__(self, engine: PolicyEngine, directory: Mapping[str, Iterable[str]]) -> None:
+        self.names = tuple(sorted(directory))
+        self.index = {name: i for i, name in enumerate(self.names)}
+        self.groups_of = {name: frozenset(directory[name]) for name in self.names}
+        self.everyone = (1 << len(self.names)) - 1
+        members: dict[str, list[int]] = {}
+        for name, groups in self.groups_of.items():
+            for group in groups:
+                members.setdefault(group, []).append(self.index[name])
+        self.group = {g: _bitset(ix, len(self.names)) for g, ix in members.items()}
+        self.role = {
+            role: _union(self.user(m) | self.group.get(m, 0) for m in names)
+            for role, names in engine.role_members.items()
+        }
+        self.super = _union(self.user(u) for u in engine.super_users) | _union(
+            self.group.get(g, 0) for g in engine.super_groups
+        )
+
+    def user(self, name: str) -> int:
+        """The bit of a principal named `name`, 0 when the directory has none."""
+        found = self.index.get(name)
+        return 0 if found is None else 1 << found
+
+    def item(self, item: _Item, access: str, owner: int | None) -> int:
+        """Who an item names for `access` (as `_Item.applies_to` decides it)."""
+        if item.conditional or access not in item.accesses:
+            return 0
+        if USER_MACRO in item.users or PUBLIC_GROUP in item.groups:
+            return self.everyone
+        bits = _union(self.user(u) for u in item.users)
+        bits |= _union(self.group.get(g, 0) for g in item.groups)
+        bits |= _union(self.role.get(r, 0) for r in item.roles)
+        if owner is not None and OWNER_MACRO in item.users:
+            bits |= 1 << owner
+        return bits
+
+    def verdict(self, policy: _Policy, access: str, owner: int | None) -> tuple[int, int]:
+        """(allowed, denied) by this policy alone; everyone else: the policy says nothing."""
+
+        def named(items: list[_Item]) -> int:
+            return _union(self.item(i, access, owner) for i in items)
+
+        deny = named(policy.deny) & ~named(policy.deny_exceptions)
+        allow = named(policy.allow) & ~named(policy.allow_exceptions) & ~deny
+        if policy.deny_all_else:
+            deny = self.everyone & ~allow
+        return allow, deny
+
+
+class _Names:
+    """Names (databases, or tables) indexed for matching policy values against them."""
+
+    def __init__(self, names: Sequence[str]) -> None:
+        self.names = list(names)
+        self.exact: dict[str, list[int]] = {}
+        self.folded: dict[str, list[int]] = {}
+        self.odd: list[int] = []  # not ASCII: Unicode case rules, matched by regex
+        for i, name in enumerate(self.names):
+            self.exact.setdefault(name, []).append(i)
+            if name.isascii():
+                self.folded.setdefault(name.lower(), []).append(i)
+            else:
+                self.odd.append(i)
+
+    def found(self, matcher: ResourceMatcher) -> set[int] | None:
+        """Positions of names one of the matcher's values matches (before `isExcludes`);
+        None: all of them. Values with `{USER}` are left to the caller."""
+        res = matcher.resource
+        hits: set[int] = set()
+        for value in matcher.values:
+            if value == "*" and res.wildcard:
+                return None
+            one = ResourceMatcher(res, (value,), False, matcher.recursive)
+            literal = not res.is_path and not (res.wildcard and ("*" in value or "?" in value))
+            if literal and not res.ignore_case:
+                hits.update(self.exact.get(value, ()))
+            elif literal and value.isascii():
+                hits.update(self.folded.get(value.lower(), ()))
+                hits.update(i for i in self.odd if one.matches(self.names[i]))
+            else:
+                hits.update(i for i, name in enumerate(self.names) if one.matches(name))
+        return hits
+
+
+def _user_dependent(matcher: ResourceMatcher) -> bool:
+    return any(USER_MACRO in v for v in matcher.values)
+
+
+class _Matched:
+    """One policy repository's policies matched against its objects, and their classes."""
+
+    def __init__(
+        self,
+        engine: PolicyEngine,
+        policies: list[_Policy],
+        objects: list[str],
+        access: str,
+        people: _People,
+    ) -> None:
+        self.people = people
+        self.access = access
+        self.split = [_split(obj) for obj in objects]
+        self.policies = policies
+        dbs = _Names(sorted({db for db, _ in self.split}))
+        db_pos = {name: i for i, name in enumerate(dbs.names)}
+        tables = _Names(sorted({t for _, t in self.split}))
+        table_pos = {name: i for i, name in enumerate(tables.names)}
+        by_db: list[list[int]] = [[] for _ in dbs.names]
+        by_table: list[list[int]] = [[] for _ in tables.names]
+        for i, (db, table) in enumerate(self.split):
+            by_db[db_pos[db]].append(i)
+            by_table[table_pos[table]].append(i)
+        self.applicable: list[list[int]] = [[] for _ in objects]
+        self.user_levels: dict[int, list[str]] = {}
+        self.per_principal: set[str] = set()
+        chain = _chain(engine)
+        for p, policy in enumerate(policies):
+            if not policy.has_items or not _covers_tables(policy, chain):
+                continue
+            levels = [lv for lv in LEVELS if _user_dependent(policy.matchers[lv])]
+            if levels:
+                self.user_levels[p] = levels
+                self.per_principal.add(str(policy.id))
+            dbm, tbm = policy.matchers["database"], policy.matchers["table"]
+            in_dbs = None if "database" in levels else _included(dbs, dbm)
+            candidates = (
+                range(len(objects))
+                if in_dbs is None
+                else [i for d in sorted(in_dbs) for i in by_db[d]]
+            )
+            if "table" in levels:
+                chosen = list(candidates)
+            else:
+                chosen = _tables(tables, tbm, by_table, candidates, self.split, len(objects))
+            for i in chosen:
+                self.applicable[i].append(p)
+        self._verdicts: dict[int, tuple[int, int]] = {}
+        self._masks: dict[tuple[int, str, str], int] = {}
+
+    def class_of(
+        self, i: int, owner: int | None
+    ) -> tuple[tuple, Callable[[], list[tuple[_Policy, int, int]]]]:
+        """The class key of object `i` (what decides it) and how to build its steps."""
+        db, table = self.split[i]
+        parts: list[tuple[int, int]] = []
+        for p in self.applicable[i]:
+            mask = -1
+            for level in self.user_levels.get(p, ()):
+                mask &= self._mask(p, level, db if level == "database" else table)
+            if mask:
+                parts.append((p, mask))
+        uses_owner = owner is not None and any(_names_owner(self.policies[p]) for p, _ in parts)
+        key = (tuple(parts), owner if uses_owner else None)
+
+        def steps() -> list[tuple[_Policy, int, int]]:
+            built = []
+            for p, mask in parts:
+                allow, deny = self._verdict(p, key[1])
+                if (allow | deny) & mask:
+                    built.append((self.policies[p], allow & mask, deny & mask))
+            return built
+
+        return key, steps
+
+    def _verdict(self, p: int, owner: int | None) -> tuple[int, int]:
+        if owner is not None and _names_owner(self.policies[p]):
+            return self.people.verdict(self.policies[p], self.access, owner)
+        found = self._verdicts.get(p)
+        if found is None:
+            found = self._verdicts[p] = self.people.verdict(self.policies[p], self.access, None)
+        return found
+
+    def _mask(self, p: int, level: str, name: str) -> int:
+        """Principals for whom a `{USER}` value of policy `p` matches `name`."""
+        key = (p, level, name)
+        found = self._masks.get(key)
+        if found is None:
+            matcher = self.policies[p].matchers[level]
+            hits = [i for i, user in enumerate(self.people.names) if matcher.matches(name, user)]
+            found = self._masks[key] = _bitset(hits, len(self.people.names))
+        return found
+
+
+def _included(names: _Names, matcher: ResourceMatcher) -> set[int] | None:
+    """Positions of names the matcher covers, `isExcludes` applied; None: all."""
+    found = names.found(matcher)
+    if not matcher.excludes:
+        return found
+    return set() if found is None else set(range(len(names.names))) - found
+
+
+def _tables(
+    tables: _Names,
+    matcher: ResourceMatcher,
+    by_table: list[list[int]],
+    candidates: Iterable[int],
+    split: list[tuple[str, str]],
+    total: int,
+) -> list[int]:
+    """Objects among `candidates` whose table the matcher covers. Literal values are
+    looked up; wildcards are tested once per distinct table name, or per candidate when
+    the policy reaches few databases."""
+    pool = list(candidates)
+    wild = matcher.resource.wildcard and any(
+        ("*" in v or "?" in v) and v != "*" for v in matcher.values
+    )
+    if wild and len(pool) < len(tables.names):
+        return [i for i in pool if matcher.matches(split[i][1])]
+    found = tables.found(matcher)
+    if found is None:
+        return [] if matcher.excludes else pool
+    hit = np.zeros(total, dtype=bool)
+    for t in found:
+        hit[by_table[t]] = True
+    return [i for i in pool if hit[i] != matcher.excludes]
+
+
+def _chain(engine: PolicyEngine) -> tuple[str, ...]:
+    """The resource hierarchy a `db.table` request falls in (Hive: database > table >
+    column), as `PolicyEngine.match_type` picks it."""
+    chain = next((h for h in engine.hierarchies if set(LEVELS) <= set(h)), None)
+    if chain is None or set(chain[: len(LEVELS)]) != set(LEVELS):
+        raise PolicyError(
+            "allowed sets: the service definition has no database > table hierarchy; "
+            "give the Hive service definition"
+        )
+    return chain
+
+
+def _covers_tables(policy: _Policy, chain: tuple[str, ...]) -> bool:
+    """Whether the policy can apply to a table request at all: it names database and
+    table, nothing outside the chain, and below the table only `*` (a policy naming
+    some columns counts for "any access" only, as `match_type` says)."""
+    if not policy.matchers or not set(policy.matchers) <= set(chain):
+        return False
+    if any(level not in policy.matchers for level in LEVELS):
+        return False
+    return all(m.matches_all for level, m in policy.matchers.items() if level not in LEVELS)
+
+
+def _names_owner(policy: _Policy) -> bool:
+    items = policy.allow + policy.allow_exceptions + policy.deny + policy.deny_exceptions
+    return any(OWNER_MACRO in item.users for item in items)
+
+
+def _decide(
+    steps: list[tuple[_Policy, int, int]], everyone: int, supers: int
+) -> list[tuple[int, int]]:
+    """Apply the policies of one class in the engine's order to everyone at once: the
+    first deny ends a principal's evaluation, the first allow names the policy, and
+    deny-capable policies of the allowing policy's priority may still deny."""
+    decided: dict[int, int] = {NO_POLICY: supers} if supers else {}
+    undecided = everyone & ~supers
+    active: list[tuple[_Policy, int]] = []
+    for policy, allow, deny in steps:
+        still = []
+        for by, bits in active:
+            if policy.priority < by.priority or not policy.has_deny:
+                decided[by.id] = decided.get(by.id, 0) | bits
+            elif bits & ~deny:
+                still.append((by, bits & ~deny))
+        active = still
+        undecided &= ~deny
+        granted = undecided & allow
+        if granted:
+            active.append((policy, granted))
+            undecided &= ~granted
+        if not undecided and not active:
+            break
+    for by, bits in active:
+        decided[by.id] = decided.get(by.id, 0) | bits
+    return sorted((pid, bits) for pid, bits in decided.items() if bits)
+
+
+def _repositories(
+    engine: PolicyEngine, objects: tuple[str, ...]
+) -> tuple[dict[str | None, tuple[list[_Policy], list[int]]], set[int]]:
+    """Objects by the policy repository that decides them (the service's, or one security
+    zone's), and the objects that need per-request evaluation (zone named by `{USER}`)."""
+    repos: dict[str | None, tuple[list[_Policy], list[int]]] = {}
+    macro_zone: set[int] = set()
+    macro = any(
+        _user_dependent(m) for specs, _ in engine.zones.values() for s in specs for m in s.values()
+    )
+    for i, obj in enumerate(objects):
+        db, table = _split(obj)
+        if macro:
+            macro_zone.add(i)
+            continue
+        zones = _zones(engine, db, table)
+        name = zones[0] if len(zones) == 1 else None
+        policies = engine.zones[name][1] if name is not None else engine.policies
+        repos.setdefault(name, (policies, []))[1].append(i)
+    return repos, macro_zone
+
+
+def _zones(engine: PolicyEngine, db: str, table: str) -> list[str]:
+    """The security zones containing a table (as `PolicyEngine._in_zone` decides for a
+    specific access: a zone naming something below the table does not contain it)."""
+    chain = set(_chain(engine)) if engine.zones else set()
+    resource = {"database": db, "table": table}
+    found = []
+    for name, (specs, _) in engine.zones.items():
+        for spec in specs:
+            if set(spec) <= chain and all(
+                m.matches(resource[level]) if level in resource else m.matches_all
+                for level, m in spec.items()
+            ):
+                found.append(name)
+                break
+    return found
+
+
+def _per_request(
+    engine: PolicyEngine,
+    obj: str,
+    people: _People,
+    at: datetime,
+    access: str,
+    owners: Mapping[str, str] | None,
+) -> list[tuple[int, int]]:
+    """The fallback: one `PolicyEngine.evaluate` per principal."""
+    db, table = _split(obj)
+    decided: dict[int, int] = {}
+    for i, name in enumerate(people.names):
+        decision = engine.evaluate(
+            AccessRequest(
+                resource={"database": db, "table": table},
+                access_type=access,
+                user=name,
+                groups=people.groups_of[name],
+                time=at,
+                owner=(owners or {}).get(obj),
+            )
+        )
+        if decision.allowed:
+            pid = NO_POLICY if decision.policy_id is None else decision.policy_id
+            decided[pid] = decided.get(pid, 0) | 1 << i
+    return sorted(decided.items())
+
+
+def _item_notes(engine: PolicyEngine, access: str, owners_known: bool) -> list[str]:
+    """What the decisions assume about items the logs cannot decide."""
+    every = engine.policies + [p for _, ps in engine.zones.values() for p in ps]
+    conditional = {str(p.id) for p in every for i in _all_items(p) if i.conditional}
+    owner = {str(p.id) for p in every if _names_owner(p)}
+    notes = []
+    if conditional:
+        notes.append(
+            f"policies {_ids(conditional)}: items with conditions match no one "
+            "(as PolicyEngine: the logs cannot decide them)"
+        )
+    if owner:
+        whom = "each object's given owner" if owners_known else "no one (owners not given)"
+        notes.append(f"policies {_ids(owner)}: {OWNER_MACRO} items match {whom}")
+    return notes
+
+
+def _all_items(policy: _Policy) -> list[_Item]:
+    return policy.allow + policy.allow_exceptions + policy.deny + policy.deny_exceptions
+
+
+def _ids(ids: Iterable[str]) -> str:
+    return ", ".join(sorted(ids, key=lambda s: (len(s), s)))
+
+
+def _split(obj: str) -> tuple[str, str]:
+    """`db.table` -> (db, table); the table part may itself hold dots."""
+    db, _, table = obj.partition(".")
+    if not db or not table:
+        raise PolicyError(f"allowed sets: object {obj!r} is not a db.table name")
+    return db, table
+
+
+def _bitset(indices: Sequence[int], size: int) -> int:
+    """A bitset with the given bit positions set."""
+    if not len(indices):
+        return 0
+    positions = np.asarray(indices, dtype=np.int64)
+    buffer = np.zeros((size + 7) // 8, dtype=np.uint8)
+    np.bitwise_or.at(buffer, positions >> 3, (1 << (positions & 7)).astype(np.uint8))
+    return int.from_bytes(buffer.tobytes(), "little")
+
+
+def _positions(bits: int) -> np.ndarray:
+    """The positions of the set bits, ascending."""
+    if not bits:
+        return np.empty(0, dtype=np.int64)
+    raw = np.frombuffer(bits.to_bytes((bits.bit_length() + 7) // 8, "little"), dtype=np.uint8)
+    return np.flatnonzero(np.unpackbits(raw, bitorder="little"))
+
+
+def _union(parts: Iterable[int]) -> int:
+    total = 0
+    for part in parts:
+        total |= part
+    return total
+
+
+__all__ = ["AllowedSets", "allowed_sets"]
