@@ -126,7 +126,7 @@ def child_ours(case_path: str) -> dict:
     from forensics import engine, queries
     from forensics.case import load_case
     from forensics.catalog import load_catalog
-    from forensics.ingest import ingest
+    from forensics import ingest as ingest_module
     from forensics.reconstruct import load_scope
     from forensics.scope import Scope
 
@@ -136,10 +136,15 @@ def child_ours(case_path: str) -> dict:
     con = engine.connect()
     load_scope(con, catalog, Scope((), frozenset(), frozenset()), case.on_behalf_services)
     t1 = time.perf_counter()
-    ingested = ingest(case)
+    if hasattr(ingest_module, "ingest_into"):  # streams into the engine, as investigate does
+        files = ingest_module.ingest_into(con, case)
+    else:  # toolkits before it: Arrow tables first
+        ingested = ingest_module.ingest(case)
+        engine.load_arrow(con, "raw_events", ingested.events)
+        engine.load_arrow(con, "quarantine", ingested.quarantine)
+        files = ingested.files
+    ((raw_events,),) = con.sql("SELECT count(*) FROM raw_events").fetchall()
     t2 = time.perf_counter()
-    engine.load_arrow(con, "raw_events", ingested.events)
-    engine.load_arrow(con, "quarantine", ingested.quarantine)
     queries.execute(con, "normalize/events")
     duplicates = sum(n for _, n in queries.relation(con, "normalize/duplicates").fetchall())
     ((events,),) = con.sql("SELECT count(*) FROM events").fetchall()
@@ -149,9 +154,9 @@ def child_ours(case_path: str) -> dict:
         "parse_s": t2 - t1,
         "normalize_s": t3 - t2,
         "seconds": t3 - t1,
-        "lines": sum(f.lines for f in ingested.files),
-        "quarantined": sum(f.quarantined for f in ingested.files),
-        "raw_events": ingested.events.num_rows,
+        "lines": sum(f.lines for f in files),
+        "quarantined": sum(f.quarantined for f in files),
+        "raw_events": raw_events,
         "duplicates": duplicates,
         "rows": events,
     }
@@ -290,7 +295,7 @@ PREAMBLE = """\
 # Ingest, measured (`make bench-ingest`)
 
 Written by `benchmarks/bench_ingest.py` on {cpus} cores, Python {python}. Each cell is one run
-in a fresh subprocess. "ours" = `forensics.ingest.ingest` + `queries/normalize` (what
+in a fresh subprocess. "ours" = `forensics.ingest.ingest_into` + `queries/normalize` (what
 `forensics investigate` spends before classification; catalog loading excluded);
 "duckdb" = DuckDB's raw `read_json`/`read_csv` of the same files into a table, no
 normalization. lines = physical lines of the files (duplicates and corrupt lines included);
