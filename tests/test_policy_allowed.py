@@ -22,12 +22,24 @@ from tests.conftest import INCIDENT
 HIVE = load_service_def("hive")
 AT = datetime(2026, 6, 18, 10, tzinfo=timezone.utc)
 DATABASES = ["sales", "hr", "emp_x", "\u017fales"]  # the last: a long s, "sales" to Ranger
-TABLES = ["emp_a", "EMP_b", "salary", "t1", "x.y"]
+TABLES = ["emp_a", "EMP_b", "salary", "t1", "x.y", "home_U1", "u2_home"]
 USERS = ["u0", "u1", "u2", "u3", "*", "public"]
 GROUPS = ["g0", "g1", "g2", "public"]
 ROLES = ["r0", "r1"]
 DB_VALUES = ["sales", "SALES", "hr", "*", "*", "emp*", "s?les", "{USER}", "\u017fALES"]
-TABLE_VALUES = ["emp_*", "salary", "*", "*", "t?", "EMP_B", "x.y", "{USER}", "u?"]
+TABLE_VALUES = [
+    "emp_*",
+    "salary",
+    "*",
+    "*",
+    "t?",
+    "EMP_B",
+    "x.y",
+    "{USER}",
+    "u?",
+    "home_{USER}",
+    "{USER}_HOME",
+]
 
 
 def _stamp(moment: datetime) -> str:
@@ -293,3 +305,25 @@ def test_a_service_without_tables_is_refused() -> None:
     engine = PolicyEngine([], load_service_def("hdfs"))
     with pytest.raises(PolicyError, match="no database > table hierarchy"):
         allowed_sets(engine, ["d.t"], {"a": frozenset()}, AT)
+
+
+@pytest.mark.parametrize(
+    ("database", "table", "excludes"),
+    [
+        ("{USER}", "*", False),
+        ("*", "home_{USER}", False),
+        ("*", "{USER}_HOME", False),
+        ("*", "{USER}_home", True),
+        ("*", "h?me_{USER}", False),
+        ("u{USER}", "*", False),
+    ],
+)
+def test_user_macro_in_resources_matches_per_principal(database, table, excludes) -> None:
+    directory = {u: frozenset() for u in ["u1", "U2", "ann", "*", "\u017fam", "am", "x?"]}
+    objects = ["u1.t", "ann.home_u1", "db.home_U2", "db.u1_home", "db.ann_HOME", "uam.t"]
+    objects += ["db.home_sam", "db.home_x1", "db.home_", "db._home", "uu1.t"]
+    tables = {"values": [table], "isExcludes": excludes}
+    policy = _policy(1, database, "-", policyItems=_grant(groups=["public"]))
+    policy["resources"]["table"] = tables
+    sets = _compare(PolicyEngine([policy], HIVE), objects, directory)
+    assert sum(sets.count(o) for o in objects) > 0

@@ -40,6 +40,7 @@ from forensics.policy.engine import (
     _Policy,
 )
 from forensics.policy.matchers import ResourceMatcher
+from forensics.policy.servicedef import ResourceDef
 
 LEVELS = ("database", "table")
 #: One class's decision: (deciding policy id, bitset of the principals it allows), by id.
@@ -219,6 +220,31 @@ class _People:
         self.super = _union(self.user(u) for u in engine.super_users) | _union(
             self.group.get(g, 0) for g in engine.super_groups
         )
+        self._plain: dict[str, list[int]] | None = None
+        self._odd: list[int] = []
+
+    def named_by(self, value: str, name: str, res: ResourceDef) -> Iterable[int]:
+        """Principals that may make a policy value with `{USER}` match `name`: all of
+        them, or for a value like `home_{USER}` (no wildcard besides the macro) only those
+        whose name is what the value leaves of `name`, plus names Ranger would not read
+        literally (wildcards, non-ASCII). The caller checks each with the matcher."""
+        parts = value.split(USER_MACRO)
+        plain = res.ignore_case and not res.is_path and name.isascii() and value.isascii()
+        if len(parts) != 2 or not plain or any(c in value for c in "*?"):
+            return range(len(self.names))
+        if self._plain is None:
+            self._plain, self._odd = {}, []
+            for i, user in enumerate(self.names):
+                if user.isascii() and not any(c in user for c in "*?"):
+                    self._plain.setdefault(user.lower(), []).append(i)
+                else:
+                    self._odd.append(i)
+        head, tail = parts[0].lower(), parts[1].lower()
+        low = name.lower()
+        found = list(self._odd)
+        if len(low) >= len(head) + len(tail) and low.startswith(head) and low.endswith(tail):
+            found += self._plain.get(low[len(head) : len(low) - len(tail)], [])
+        return found
 
     def user(self, name: str) -> int:
         """The bit of a principal named `name`, 0 when the directory has none."""
@@ -380,8 +406,19 @@ class _Matched:
         found = self._masks.get(key)
         if found is None:
             matcher = self.policies[p].matchers[level]
-            hits = [i for i, user in enumerate(self.people.names) if matcher.matches(name, user)]
-            found = self._masks[key] = _bitset(hits, len(self.people.names))
+            hits: set[int] = set()
+            for value in matcher.values:
+                one = ResourceMatcher(matcher.resource, (value,), False, matcher.recursive)
+                if USER_MACRO not in value:
+                    hits.update(range(len(self.people.names)) if one.matches(name) else ())
+                    continue
+                hits.update(
+                    i
+                    for i in self.people.named_by(value, name, one.resource)
+                    if one.matches(name, self.people.names[i])
+                )
+            bits = _bitset(sorted(hits), len(self.people.names))
+            found = self._masks[key] = self.people.everyone & ~bits if matcher.excludes else bits
         return found
 
 
