@@ -261,6 +261,8 @@ def test_objects_with_the_same_policies_share_one_class_and_sets_stay_compact() 
     assert sets.count("db1.t10") == 20_000 and sets.everyone("db1.t10")
     assert sets.count("db0.t0") == 400 and sets.policy_for("db0.t0", "user00051") == 1
     assert sets.count("db2.t0") == 399 and not sets.allowed("db2.t0", "user00001")
+    assert [pid for pid, _ in sets.grants("db1.t10")] == [1, 2]
+    assert sets.bits("db1.t10") & ~sets.bits("db0.t0") == sets.grants("db1.t10")[1][1]
     assert list(sets.rows(["user00001", "user00002"]))[:2] == [
         ("db0.t0", "user00001", 1),
         ("db0.t1", "user00001", 1),

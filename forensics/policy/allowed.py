@@ -79,6 +79,11 @@ class AllowedSets:
             )
         return 1 << found
 
+    def grants(self, obj: str) -> Grants:
+        """(deciding policy id, bitset of the principals it allows) for `obj`: what a
+        window needs to name the policies letting in people outside the baseline."""
+        return self._grants(obj)
+
     def policy_for(self, obj: str, principal: str) -> int | None:
         """The policy that lets `principal` access `obj` (-1: a super user); None: denied."""
         bit = self._bit(principal)
