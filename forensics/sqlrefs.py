@@ -522,10 +522,9 @@ def _script_clauses(text: str) -> str:
     return "".join(out)
 
 
-def _script_using(spans: list[tuple[str, int, int]], k: int) -> int | None:
-    """Index of the `USING 'script'` that ends the script arguments starting at `k`, at
-    the same nesting depth; None when a clause keyword or a closing bracket comes first
-    (then `map` was the function, not the clause)."""
+def _same_depth(spans: list[tuple[str, int, int]], k: int) -> Iterator[tuple[int, str]]:
+    """(index, word) of the tokens from `k` on at the starting bracket depth, ending with
+    the closing bracket that leaves that depth, if one comes."""
     depth = 0
     while k < len(spans):
         word = spans[k][0]
@@ -534,32 +533,33 @@ def _script_using(spans: list[tuple[str, int, int]], k: int) -> int | None:
         elif word == ")":
             depth -= 1
             if depth < 0:
-                return None
-        elif depth == 0 and word == "using":
-            nxt = spans[k + 1][0] if k + 1 < len(spans) else ""
-            return k if nxt[:1] in ("'", '"') else None
-        elif depth == 0 and word in _SCRIPT_ENDS:
-            return None
+                yield k, word
+                return
+        elif depth == 0:
+            yield k, word
         k += 1
+
+
+def _script_using(spans: list[tuple[str, int, int]], k: int) -> int | None:
+    """Index of the `USING 'script'` that ends the script arguments starting at `k`, at
+    the same nesting depth; None when a clause keyword or a closing bracket comes first
+    (then `map` was the function, not the clause)."""
+    for i, word in _same_depth(spans, k):
+        if word == "using":
+            nxt = spans[i + 1][0] if i + 1 < len(spans) else ""
+            return i if nxt[:1] in ("'", '"') else None
+        if word == ")" or word in _SCRIPT_ENDS:
+            return None
     return None
 
 
 def _script_end(spans: list[tuple[str, int, int]], k: int) -> int:
     """Index of the first token after a script's output clause (`AS ..`, `ROW FORMAT ..`,
     `RECORDREADER ..`): the next clause keyword or closing bracket at the same depth."""
-    depth = 0
-    while k < len(spans):
-        word = spans[k][0]
-        if word == "(":
-            depth += 1
-        elif word == ")":
-            depth -= 1
-            if depth < 0:
-                return k
-        elif depth == 0 and word in _SCRIPT_ENDS:
-            return k
-        k += 1
-    return k
+    for i, word in _same_depth(spans, k):
+        if word == ")" or word in _SCRIPT_ENDS:
+            return i
+    return max(k, len(spans))
 
 
 _UNIQUEJOIN = re.compile(r"\buniquejoin\b(.*?)(?=\bselect\b)", re.IGNORECASE | re.DOTALL)
