@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -151,11 +152,33 @@ def _parse_file(
 ) -> FileCounts:
     """Every record of one file through its format's parser."""
     read, parse = _reader(case.logs[index], index)
+    records = tqdm(read(path, rel), desc=rel, unit=" records", leave=False, disable=quiet)
+    lines, parsed, quarantined = _parse_records(sink, records, parse, rel, fmt, case)
+    return FileCounts(rel, fmt, lines, parsed, quarantined)
+
+
+def _parse_lines(
+    sink: _Sink, path: Path, rel: str, fmt: str, case: Case, wanted: set[int]
+) -> tuple[int, int]:
+    """The line parser on the lines of a bulk-read file that it must decide."""
+    if not wanted:
+        return 0, 0
+    records = (r for r in _lines(path, rel) if r[0] in wanted)
+    _, parsed, quarantined = _parse_records(sink, records, PARSERS[fmt], rel, fmt, case)
+    return parsed, quarantined
+
+
+def _parse_records(
+    sink: _Sink,
+    records: Iterable[tuple[int, Any, str | None]],
+    parse: Callable,
+    rel: str,
+    fmt: str,
+    case: Case,
+) -> tuple[int, int, int]:
+    """Each record parsed into the sink or quarantined with its reason; the counts."""
     lines = parsed = quarantined = 0
-    records = read(path, rel)
-    for number, payload, problem in tqdm(
-        records, desc=rel, unit=" records", leave=False, disable=quiet
-    ):
+    for number, payload, problem in records:
         lines += 1
         reason = problem
         if payload is not None:
@@ -167,31 +190,7 @@ def _parse_file(
                 reason = str(exc)
         sink.quarantine(Quarantined(rel, number, fmt, reason or "unparseable"))
         quarantined += 1
-    return FileCounts(rel, fmt, lines, parsed, quarantined)
-
-
-def _parse_lines(
-    sink: _Sink, path: Path, rel: str, fmt: str, case: Case, wanted: set[int]
-) -> tuple[int, int]:
-    """The line parser on the lines of a bulk-read file that it must decide."""
-    parsed = quarantined = 0
-    if not wanted:
-        return parsed, quarantined
-    parse = PARSERS[fmt]
-    for line in read_lines(path):
-        if line.number not in wanted:
-            continue
-        reason = line.problem
-        if line.text is not None:
-            try:
-                sink.add(parse(line.text, LineContext(rel, line.number, case.timezone)))
-                parsed += 1
-                continue
-            except BadLine as exc:
-                reason = str(exc)
-        sink.quarantine(Quarantined(rel, line.number, fmt, reason or "unparseable"))
-        quarantined += 1
-    return parsed, quarantined
+    return lines, parsed, quarantined
 
 
 def _reader(source: LogSource, index: int) -> tuple[Callable, Callable]:
