@@ -47,6 +47,7 @@ class Event(NamedTuple):
     query_text: str | None  # raw statement; evidence only ever carries its redacted form
     event_count: int  # >1 when the source summarized repeated events
     dedup_key: str | None  # same key = same event delivered twice (Ranger id)
+    perm: str | None = None  # owner:group:mode a permission change left (HDFS audit)
 
 
 EVENT_SCHEMA = pa.schema(
@@ -72,6 +73,7 @@ EVENT_SCHEMA = pa.schema(
         ("query_text", pa.string()),
         ("event_count", pa.int64()),
         ("dedup_key", pa.string()),
+        ("perm", pa.string()),
     ]
 )
 

@@ -238,6 +238,7 @@ COMPARED = [
     "query_text",
     "event_count",
     "dedup_key",
+    "perm",
 ]
 
 

@@ -95,6 +95,7 @@ def parse(text: str, ctx: LineContext) -> list[Event]:
             query_text=None,
             event_count=1,
             dedup_key=None,
+            perm=_null(fields.get("perm")),
         )
     ]
 

@@ -55,6 +55,7 @@ SELECT
     CASE WHEN is_hive THEN nullif(req_data, '') END AS query_text,
     CASE WHEN event_count RLIKE '^[0-9]{1,18}$' AND CAST(event_count AS BIGINT) > 1
         THEN CAST(event_count AS BIGINT) ELSE 1 END AS event_count,
-    nullif(id, '') AS dedup_key
+    nullif(id, '') AS dedup_key,
+    CAST(NULL AS STRING) AS perm
 FROM usable
 WHERE copy_no = 1

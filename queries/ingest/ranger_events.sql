@@ -72,5 +72,6 @@ SELECT e.id AS event_id,
     NULL AS query_id,
     e.query_text,
     greatest(1, coalesce(nullif(e.event_count, 0), 1)) AS event_count,
-    e.id AS dedup_key
+    e.id AS dedup_key,
+    NULL AS perm
 FROM events e JOIN ranger_offsets o ON o.minute = date_trunc('minute', e.local_time)
