@@ -16,6 +16,7 @@ from forensics.case import Case, load_case
 from forensics.catalog import load_catalog
 from forensics.evidence import seal_manifest, staged_output, write_evidence, write_manifest
 from forensics.ingest import ingest_into
+from forensics.policy.posix import changes_from_rows
 from forensics.privacy import key_id, load_key
 from forensics.reconstruct import load_scope, reconstruct
 from forensics.scope import derive_scope
@@ -73,7 +74,9 @@ def investigate(settings: Settings, extra: Callable[[Path], None] | None = None)
         files = ingest_into(con, case)
         named = queries.relation(con, "normalize/log_principals").fetchall()
         log_principals = {principal for (principal,) in named}
-        scope = derive_scope(case, catalog, log_principals)
+        changed = queries.relation(con, "normalize/permission_changes").to_arrow_table()
+        changes = changes_from_rows(changed.to_pylist())
+        scope = derive_scope(case, catalog, log_principals, changes)
         load_scope(con, catalog, scope, case.on_behalf_services)
         duplicates = reconstruct(con, None, settings.keep_literals, settings.pseudonym_key)
         with staged_output(settings.out) as stage:

@@ -36,6 +36,7 @@ from forensics.evidence import (
 )
 from forensics.ingest import IngestResult
 from forensics.investigation import Settings, investigate
+from forensics.policy.posix import changes_from_rows
 from forensics.reconstruct import MAX_GENERATIONS, load_scope, reconstruct, view_bases
 from forensics.schema import EVENT_SCHEMA, QUARANTINE_SCHEMA
 from forensics.scope import Scope, derive_scope
@@ -95,7 +96,8 @@ def investigate_in_warehouse(
     case = settings.case
     catalog = load_catalog(case)
     principals = [r["principal"] for r in warehouse.run(wh, "warehouse/principals").to_pylist()]
-    scope = derive_scope(case, catalog, principals)
+    changes = changes_from_rows(warehouse.run(wh, "warehouse/permission_changes").to_pylist())
+    scope = derive_scope(case, catalog, principals, changes)
     quarantine = as_schema(
         warehouse.run(wh, "warehouse/quarantine"), QUARANTINE_SCHEMA, "quarantine"
     )

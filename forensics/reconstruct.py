@@ -113,6 +113,7 @@ def load_scope(
             ("closed_by_users", pa.list_(s)),
             ("policy_ids", pa.list_(pa.int64())),
             ("policy_versions", pa.list_(s)),
+            ("layer", s),
         ],
         [
             (
@@ -126,6 +127,7 @@ def load_scope(
                 list(w.closed_by_users),
                 list(w.policy_ids),
                 list(w.policy_versions),
+                w.layer,
             )
             for w in scope.windows
         ],

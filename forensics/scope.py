@@ -10,6 +10,11 @@ belongs only to Ranger's `public` group, stands for "anyone in the company", so 
 opened to `public` is exposed even if the directory is incomplete. With a single state,
 the case's declared window applies to every sensitive object (or every object, when no
 sensitivity is given).
+
+Under Ranger, HDFS falls back to the files' own permissions (`policy.posix`): a change of
+the permissions of a table's storage location, in the NameNode audit log, that lets read
+someone the baseline does not opens a window of the file layer. Such a window opens the
+files only, so only HDFS reads count as let in by it.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import json
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +39,15 @@ from forensics.policy import (
     load_service_def,
 )
 from forensics.policy.history import AppliedChange, PolicyChange, apply_changes, load_history
+from forensics.policy.posix import PermissionChange, readers
 
 #: Stands for any principal outside the directory: member of no group but `public`.
 ANYONE = "*"
 #: Where a window comes from (the `source` column of exposure_windows.csv).
 SNAPSHOTS, HISTORY, DECLARED = "policy_snapshots", "policy_history", "case_window"
+HDFS_AUDIT = "hdfs_audit"
+#: What a window opened (the `layer` column): Ranger's decision, or the files beneath it.
+POLICY_LAYER, FILE_LAYER = "policy", "file"
 #: Service config keys of super users and groups: the service's own (Ranger Admin's
 #: `configs`) and the plugin's (`ranger-hive-security.xml`).
 SUPER_USER_KEYS = ("ranger.plugin.super.users", "ranger.plugin.hive.super.users")
@@ -63,6 +72,7 @@ class Window:
     policy_versions: tuple[str, ...] = ()
     opened_by_users: tuple[str, ...] = ()
     closed_by_users: tuple[str, ...] = ()
+    layer: str = POLICY_LAYER
 
 
 @dataclass(frozen=True)
@@ -119,8 +129,14 @@ class Authority:
         )
 
 
-def derive_scope(case: Case, catalog: Catalog, log_principals: Iterable[str]) -> Scope:
-    """Evaluate every policy state for every catalog object and principal."""
+def derive_scope(
+    case: Case,
+    catalog: Catalog,
+    log_principals: Iterable[str],
+    permission_changes: Iterable[PermissionChange] = (),
+) -> Scope:
+    """Evaluate every policy state for every catalog object and principal, and the
+    permission changes of the objects' storage locations (the file layer)."""
     universe = frozenset(catalog.principals() | set(log_principals))
     members = {p: catalog.groups.get(p, frozenset()) for p in sorted(universe)}
     members[ANYONE] = frozenset()
@@ -139,7 +155,72 @@ def derive_scope(case: Case, catalog: Catalog, log_principals: Iterable[str]) ->
         windows = _declared_windows(case, catalog, baseline_sets)
     else:
         windows = []  # the history holds no change after the baseline: nothing was opened
+    windows += file_windows(catalog, permission_changes, baseline_sets, members)
     return Scope(windows=tuple(windows), baseline=baseline, universe=universe)
+
+
+def file_windows(
+    catalog: Catalog,
+    changes: Iterable[PermissionChange],
+    baseline: Mapping[str, Mapping[str, int | None]],
+    members: Mapping[str, frozenset[str]],
+) -> list[Window]:
+    """Windows of the file layer: intervals in which the permissions of a table's storage
+    location, or of a path under it, let read someone the baseline does not.
+
+    Each path keeps the status its last change left; the table is open while any of its
+    paths is. A change of the location itself that opens nothing closes the paths under
+    it as well, since they are reached through it."""
+    by_location = {o.location: o.object for o in catalog.objects.values() if o.location}
+    paths: dict[str, dict[str, bool]] = {}
+    opened: dict[str, PermissionChange] = {}
+    windows = []
+    ordered = sorted(changes, key=lambda c: (c.time_ms, c.source_file, c.source_line))
+    for change in ordered:
+        for location, obj in _locations_of(change.path, by_location):
+            lets_in = readers(change).outside(
+                baseline.get(obj, {}), members, change.command.lower() == "setowner"
+            )
+            states = paths.setdefault(obj, {})
+            if change.path == location and not lets_in:
+                states.clear()
+            states[change.path] = lets_in
+            is_open = any(states.values())
+            if is_open and obj not in opened:
+                opened[obj] = change
+            elif not is_open and obj in opened:
+                windows.append(_file_window(obj, opened.pop(obj), change))
+    windows += [_file_window(obj, first, None) for obj, first in sorted(opened.items())]
+    return windows
+
+
+def _locations_of(path: str, by_location: Mapping[str, str]) -> list[tuple[str, str]]:
+    """The (location, object) pairs whose location is `path` or a folder above it."""
+    found = []
+    head = path.rstrip("/")
+    while head:
+        if head in by_location:
+            found.append((head, by_location[head]))
+        head = head.rpartition("/")[0]
+    return found
+
+
+def _file_window(obj: str, opened: PermissionChange, closed: PermissionChange | None) -> Window:
+    return Window(
+        object=obj,
+        start=_utc(opened.time_ms),
+        end=_utc(closed.time_ms) if closed is not None else None,
+        opened_by=opened.label(),
+        closed_by=closed.label() if closed is not None else "",
+        source=HDFS_AUDIT,
+        opened_by_users=(opened.principal,),
+        closed_by_users=(closed.principal,) if closed is not None else (),
+        layer=FILE_LAYER,
+    )
+
+
+def _utc(time_ms: int) -> datetime:
+    return datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(milliseconds=time_ms)
 
 
 def policy_states(case: Case) -> list[PolicyState]:

@@ -63,8 +63,12 @@ def _engine(events: list[Event]) -> duckdb.DuckDBPyConnection:
     engine.load_rows(
         con,
         "windows",
-        [("object", S), ("start", TS), ("end", TS), ("opened_by", S)],
-        [("mci.k", start, end, "p"), ("mci.k_sub", start, end, "p")],
+        [("object", S), ("start", TS), ("end", TS), ("opened_by", S), ("layer", S)],
+        [
+            ("mci.k", start, end, "p", "policy"),
+            ("mci.k_sub", start, end, "p", "policy"),
+            ("mci.k2", start, end, "hdfs setPermission", "file"),
+        ],
     )
     engine.load_rows(
         con, "baseline", [("object", S), ("principal", S)], [("mci.k", "ana"), ("mci.v", "vic")]
@@ -151,7 +155,13 @@ def test_paths_resolve_to_the_longest_location_prefix() -> None:
         (_event(object="a.copy", principal="gus"), [("e1", "a.copy", "direct", "secondary")]),
         (_event(object="a.copy", op="write"), [("e1", "a.copy", "direct", "write")]),
         (_event(object="a.copy", time_ms=T0 - 3600_000), []),
-        (_event(object="mci.k2"), []),
+        (_event(object="mci.k3"), []),
+        # a file-layer window lets in HDFS reads, not reads Hive's authorization decided
+        (
+            _event(engine="hdfs", object=None, path="/w/mci.db/k2/f"),
+            [("e1", "mci.k2", "path", "exposure_enabled")],
+        ),
+        (_event(object="mci.k2"), [("e1", "mci.k2", "direct", "outside_window")]),
     ],
 )
 def test_classification(event: Event, expected: list[tuple]) -> None:

@@ -3,6 +3,8 @@
 -- Order matters: a denied attempt is 'denied' whoever made it; metadata calls and writes are
 -- never reads; an on-behalf service's file opens are never its own reads; reads of a copy
 -- made from an exposed object are 'secondary'; then baseline, window, or outside the window.
+-- A window of the file layer (HDFS permissions) opened the files only: it lets in HDFS
+-- reads, never reads through Hive's or Trino's own authorization.
 -- Text-only sources (Hive lineage) are classified too, so that copies can be followed from
 -- them, but `classified` (what evidence counts) leaves them out: they add no read events.
 CREATE OR REPLACE TABLE classified_all AS
@@ -22,6 +24,7 @@ flags AS (
             SELECT 1 FROM windows w
             WHERE w.object IN (s.target, s.via_view) AND s.time >= w.start
                 AND (w."end" IS NULL OR s.time < w."end")
+                AND (w.layer = 'policy' OR s.engine = 'hdfs')
         ) AS in_window
     FROM in_scope s
 )
