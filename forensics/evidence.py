@@ -14,7 +14,7 @@ import os
 import shutil
 import socket
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
@@ -26,6 +26,7 @@ from forensics import __version__, queries
 from forensics.case import Case
 from forensics.errors import EvidenceError
 from forensics.ingest import FileCounts
+from forensics.policy.history import HistoryFile
 from forensics.privacy import seal
 
 #: Evidence files in the order the contract lists them, each produced by queries/evidence/.
@@ -109,9 +110,14 @@ def write_manifest(
     outputs: list[Output],
     options: Mapping[str, object],
     started: datetime,
+    history: Sequence[HistoryFile] = (),
 ) -> None:
-    """The manifest: inputs, options, versions and outputs; only `run` varies between runs."""
+    """The manifest: inputs, options, versions and outputs; only `run` varies between runs.
+
+    Each log file says how its lines were accounted for; each policy history file how
+    many entries it held and the policy changes they made up."""
     by_file = {c.source_file: c for c in counts}
+    history_of = {h.path: h for h in history}
     inputs = []
     for path in case.input_files():
         rel = case.relpath(path)
@@ -125,6 +131,14 @@ def write_manifest(
                 parsed=c.parsed,
                 quarantined=c.quarantined,
                 duplicates=duplicates.get(rel, 0),
+            )
+        if rel in history_of:
+            h = history_of[rel]
+            entry.update(
+                format=h.format,
+                entries=h.entries,
+                policy_changes=h.policy_changes,
+                other_objects=h.other_objects,
             )
         inputs.append(entry)
     manifest = {

@@ -81,7 +81,16 @@ def investigate(settings: Settings, extra: Callable[[Path], None] | None = None)
         duplicates = reconstruct(con, None, settings.keep_literals, settings.pseudonym_key)
         with staged_output(settings.out) as stage:
             outputs = write_evidence(con, stage)
-            write_manifest(stage, case, files, duplicates, outputs, settings.options(), started)
+            write_manifest(
+                stage,
+                case,
+                files,
+                duplicates,
+                outputs,
+                settings.options(),
+                started,
+                scope.history_files,
+            )
             if settings.seal_key is not None:
                 seal_manifest(stage, settings.seal_key)
             if extra is not None:

@@ -108,7 +108,9 @@ def investigate_in_warehouse(
         found = reconstruct_from_warehouse(con, wh, catalog, scope, quarantine, settings)
         with staged_output(settings.out) as stage:
             outputs = write_evidence(con, stage)
-            write_manifest(stage, case, (), {}, outputs, settings.options(), started)
+            write_manifest(
+                stage, case, (), {}, outputs, settings.options(), started, scope.history_files
+            )
             record_source(stage, case_logs(settings), wh, found, per_file, quarantine)
             if settings.seal_key is not None:
                 seal_manifest(stage, settings.seal_key)

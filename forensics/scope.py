@@ -38,7 +38,14 @@ from forensics.policy import (
     load_roles,
     load_service_def,
 )
-from forensics.policy.history import AppliedChange, PolicyChange, apply_changes, load_history
+from forensics.policy.history import (
+    AppliedChange,
+    HistoryFile,
+    PolicyChange,
+    PolicyHistory,
+    apply_changes,
+    load_history,
+)
 from forensics.policy.posix import PermissionChange, readers
 
 #: Stands for any principal outside the directory: member of no group but `public`.
@@ -82,6 +89,7 @@ class Scope:
     windows: tuple[Window, ...]
     baseline: frozenset[tuple[str, str]]  # (object, principal); principal ANYONE = everyone
     universe: frozenset[str]  # principals considered (directory and logs)
+    history_files: tuple[HistoryFile, ...] = ()  # how the policy history files were read
 
     @property
     def exposed(self) -> list[str]:
@@ -142,7 +150,8 @@ def derive_scope(
     members[ANYONE] = frozenset()
     objects = sorted(catalog.objects)
     authority = load_authority(case)
-    states = policy_states(case)
+    history = read_history(case)
+    states = policy_states(case, history)
     allowed = [
         _allowed(authority.engine(state.policies), objects, members, state.at) for state in states
     ]
@@ -156,7 +165,12 @@ def derive_scope(
     else:
         windows = []  # the history holds no change after the baseline: nothing was opened
     windows += file_windows(catalog, permission_changes, baseline_sets, members)
-    return Scope(windows=tuple(windows), baseline=baseline, universe=universe)
+    return Scope(
+        windows=tuple(windows),
+        baseline=baseline,
+        universe=universe,
+        history_files=history.files if history is not None else (),
+    )
 
 
 def file_windows(
@@ -223,16 +237,25 @@ def _utc(time_ms: int) -> datetime:
     return datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(milliseconds=time_ms)
 
 
-def policy_states(case: Case) -> list[PolicyState]:
+def read_history(case: Case) -> PolicyHistory | None:
+    """The case's policy history (None when it gives none)."""
+    if not case.policy_history:
+        return None
+    return load_history(((h.format, h.files) for h in case.policy_history), case.relpath)
+
+
+def policy_states(case: Case, history: PolicyHistory | None = None) -> list[PolicyState]:
     """The policies in force over time, baseline first: the snapshots, or with a policy
-    history the baseline and the state after every instant at which policies changed."""
+    history (`history`, else read from the case) the baseline and the state after every
+    instant at which policies changed."""
     snapshots = [
         PolicyState(s.at, tuple(_policies(case, s.path)), case.relpath(s.path))
         for s in case.policies
     ]
     if not case.policy_history:
         return snapshots
-    history = load_history(((h.format, h.files) for h in case.policy_history), case.relpath)
+    history = history or read_history(case)
+    assert history is not None  # the case names history files
     return _replayed(case, snapshots, history.changes)
 
 

@@ -66,6 +66,25 @@ def test_investigate_from_policy_history(tmp_path: Path, case: str, windows: str
     assert ("history/admin-audit.json" in inputs) == ("audit" in case or "versions" not in case)
 
 
+def test_manifest_accounts_for_every_history_entry(tmp_path: Path) -> None:
+    """Each history file's entries in the manifest: the audit's rows (those about other
+    objects counted apart), grouped into one change per transaction."""
+    out = tmp_path / "evidence"
+    assert main(["investigate", str(HISTORY / "case.yaml"), "--out", str(out)]) == 0
+    inputs = {i["path"]: i for i in json.loads((out / "manifest.json").read_text())["inputs"]}
+    rows = json.loads((HISTORY / "history" / "admin-audit.json").read_text())["vXTrxLogs"]
+    policy_rows = [r for r in rows if r["objectClassType"] == 1020]
+    audit = inputs["history/admin-audit.json"]
+    assert audit["format"] == "ranger-admin-audit"
+    assert audit["entries"] == len(rows)
+    assert audit["other_objects"] == len(rows) - len(policy_rows) > 0
+    assert audit["policy_changes"] == len({r["transactionId"] for r in policy_rows})
+    versions = [i for p, i in inputs.items() if p.startswith("history/versions/")]
+    assert versions and all(i["format"] == "ranger-policy-versions" for i in versions)
+    assert all(i["entries"] >= i["policy_changes"] and i["other_objects"] == 0 for i in versions)
+    assert sum(i["policy_changes"] for i in versions) > 0
+
+
 def test_snapshot_windows_name_their_exports(tmp_path: Path) -> None:
     """The bundled incident: policy 6 (version 1) of change-1.json opens, change-2.json
     closes (its story in fixtures/make_incident_small.py)."""

@@ -113,12 +113,32 @@ class AppliedChange:
 
 
 @dataclass(frozen=True)
+class HistoryFile:
+    """How the entries of one history file were accounted for (the manifest lists these)."""
+
+    path: str  # as the case names it
+    format: str
+    entries: int  # policy versions, version lists or audit rows read
+    policy_changes: int  # the changes they make up (an audit transaction is one change)
+    other_objects: int  # audit rows about users, services, zones...: not policy changes
+
+
+@dataclass(frozen=True)
 class PolicyHistory:
-    """The changes of every history file, in time order, and how many entries were read."""
+    """The changes of every history file, in time order, and how each file was read."""
 
     changes: tuple[PolicyChange, ...]
-    entries: int  # policy versions, version lists and audit rows read
-    other_objects: int  # audit rows about users, services, zones...: not policy changes
+    files: tuple[HistoryFile, ...]
+
+    @property
+    def entries(self) -> int:
+        """Policy versions, version lists and audit rows read, in all files."""
+        return sum(f.entries for f in self.files)
+
+    @property
+    def other_objects(self) -> int:
+        """Audit rows about something other than a policy, in all files."""
+        return sum(f.other_objects for f in self.files)
 
 
 Namer = Callable[[Path], str]
@@ -133,26 +153,25 @@ def load_history(sources: Iterable[tuple[str, Sequence[Path]]], name: Namer = st
     versions: list[PolicyChange] = []
     audit: list[PolicyChange] = []
     listed: dict[int, tuple[set[int], str]] = {}
-    entries = other = 0
+    counts = []
     for fmt, files in sources:
         for path in files:
             raw = _json(path, name)
             if fmt == POLICY_VERSIONS:
                 found, lists = _read_versions(raw, path, name)
                 versions += found
-                entries += len(found) + len(lists)
+                entries, other = len(found) + len(lists), 0
                 for policy_id, numbers in lists.items():
                     listed.setdefault(policy_id, (set(), name(path)))[0].update(numbers)
             elif fmt == ADMIN_AUDIT:
-                found, rows, skipped = _read_audit(raw, path, name)
+                found, entries, other = _read_audit(raw, path, name)
                 audit += found
-                entries += rows
-                other += skipped
             else:
                 raise PolicyError(f"policy history {name(path)}: unknown format {fmt!r}")
+            counts.append(HistoryFile(name(path), fmt, entries, len(found), other))
     versions = _check_versions(versions, listed)
     changes = _merge(versions, audit)
-    return PolicyHistory(tuple(changes), entries, other)
+    return PolicyHistory(tuple(changes), tuple(counts))
 
 
 def _json(path: Path, name: Namer) -> Any:
