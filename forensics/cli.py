@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from forensics.errors import EvidenceError, ForensicsError
@@ -92,7 +92,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "report",
-        parents=[common, evidence_opts],
+        parents=[common, evidence_opts, warehouse_opts],
         help="write the evidence and the notebook report beside it",
         epilog="example: forensics report fixtures/incident-small/case.yaml --out out/ev",
     )
@@ -190,13 +190,18 @@ def _who_can(args: argparse.Namespace) -> int:
 
 
 def _investigate(args: argparse.Namespace) -> int:
-    from forensics.ingest import show_progress
     from forensics.pushdown import investigate_where_kept
 
-    progress = _warehouse_progress if show_progress() else None
-    out = investigate_where_kept(_settings(args), args.profile, args.profiles, progress)
+    out = investigate_where_kept(_settings(args), args.profile, args.profiles, _progress())
     print(f"evidence: {out}")
     return 0
+
+
+def _progress() -> Callable[[str], None] | None:
+    """Warehouse query progress on stderr, on a terminal only."""
+    from forensics.ingest import show_progress
+
+    return _warehouse_progress if show_progress() else None
 
 
 def _warehouse_progress(message: str) -> None:
@@ -206,7 +211,7 @@ def _warehouse_progress(message: str) -> None:
 def _report(args: argparse.Namespace) -> int:
     from forensics.report import run_report
 
-    out, index = run_report(_settings(args), args.top)
+    out, index = run_report(_settings(args), args.top, args.profile, args.profiles, _progress())
     print(f"evidence: {out}")
     print(f"report:   {index}")
     return 0

@@ -64,20 +64,21 @@ def investigate_where_kept(
     profile: str | None = None,
     profiles: str | os.PathLike[str] | None = None,
     progress: Callable[[str], None] | None = None,
+    extra: Callable[[Path], None] | None = None,
 ) -> Path:
     """The investigation on the engine the profile names (`profile`, else the case's).
 
     Without a profile, or with a `duckdb` one, the logs are parsed and investigated by the
     embedded engine (`investigation.investigate`); otherwise the events are read where
-    they are kept.
+    they are kept. `extra` is called with the staging folder, as `investigate` does.
     """
     name = profile or settings.case.profile
     chosen = warehouse.profile_named(name, profiles) if name is not None else None
     if chosen is None or chosen.engine == "duckdb":
-        return investigate(settings)
+        return investigate(settings, extra)
     wh = warehouse.connect(chosen, progress=progress)
     try:
-        return investigate_in_warehouse(settings, wh)
+        return investigate_in_warehouse(settings, wh, extra)
     finally:
         wh.close()
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,8 @@ from nbconvert import HTMLExporter
 
 from forensics import findings
 from forensics.errors import ReportError
-from forensics.investigation import Settings, investigate
+from forensics.investigation import Settings
+from forensics.pushdown import investigate_where_kept
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 MAIN_NOTEBOOK = NOTEBOOKS_DIR / "investigation.ipynb"
@@ -40,11 +42,23 @@ class Page:
     title: str
 
 
-def run_report(settings: Settings, top_readers: int = DEFAULT_TOP_READERS) -> tuple[Path, Path]:
-    """Investigate the case, then execute and render the notebooks into the same folder."""
+def run_report(
+    settings: Settings,
+    top_readers: int = DEFAULT_TOP_READERS,
+    profile: str | None = None,
+    profiles: str | os.PathLike[str] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[Path, Path]:
+    """Investigate the case, then execute and render the notebooks into the same folder.
+
+    With a warehouse profile (`profile`, else the case's), the events are read where they
+    are kept, as `forensics investigate --profile` does; the notebooks only ever read the
+    evidence, so the report is the same whichever engine produced it."""
     if not isinstance(top_readers, int) or not 0 <= top_readers <= 1000:
         raise ReportError(f"top readers must be a whole number from 0 to 1000, not {top_readers}")
-    folder = investigate(settings, extra=lambda stage: render_suite(stage, top_readers))
+    folder = investigate_where_kept(
+        settings, profile, profiles, progress, extra=lambda stage: render_suite(stage, top_readers)
+    )
     return folder, folder / "index.html"
 
 

@@ -227,15 +227,21 @@ def incident_in_warehouse(thrift_server: ThriftServer, parsed: IngestResult) -> 
     return thrift_server
 
 
+def _sts_profiles(server: ThriftServer, folder: Path) -> Path:
+    """A profiles file naming the test server's `incident` database as `sts`."""
+    profiles = folder / "profiles.yaml"
+    profiles.write_text(
+        "profiles:\n"
+        f"  sts: {{engine: hive, host: 127.0.0.1, port: {server.port}, "
+        "auth: NOSASL, user: investigator, database: incident}\n"
+    )
+    return profiles
+
+
 def test_thrift_server_run_is_byte_identical_to_the_embedded_run(
     incident_in_warehouse: ThriftServer, embedded: Path, tmp_path: Path
 ) -> None:
-    profiles = tmp_path / "profiles.yaml"
-    profiles.write_text(
-        "profiles:\n"
-        f"  sts: {{engine: hive, host: 127.0.0.1, port: {incident_in_warehouse.port}, "
-        "auth: NOSASL, user: investigator, database: incident}\n"
-    )
+    profiles = _sts_profiles(incident_in_warehouse, tmp_path)
     out = tmp_path / "warehouse"
     args = ["investigate", str(CASE), "--out", str(out)]
     assert main([*args, "--profile", "sts", "--profiles", str(profiles)]) == 0
@@ -245,6 +251,23 @@ def test_thrift_server_run_is_byte_identical_to_the_embedded_run(
     assert (source["profile"], source["engine"], source["database"]) == ("sts", "hive", "incident")
     assert source["driver"]["name"] == "PyHive"
     assert source["fetched"]["rounds"] == 3
+
+
+def test_report_from_the_thrift_server(
+    incident_in_warehouse: ThriftServer, embedded: Path, tmp_path: Path
+) -> None:
+    """`forensics report --profile`: the evidence read where it is kept, and the notebooks
+    rendered beside it."""
+    profiles = _sts_profiles(incident_in_warehouse, tmp_path)
+    out = tmp_path / "report"
+    args = ["report", str(CASE), "--out", str(out), "--top", "0"]
+    assert main([*args, "--profile", "sts", "--profiles", str(profiles)]) == 0
+    _same_csvs(embedded, out)
+    assert json.loads((out / "manifest.json").read_text())["events"]["engine"] == "hive"
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert 'href="report/00_scope.html"' in index
+    page = (out / "report" / "00_scope.html").read_text(encoding="utf-8")
+    assert "mci.keystrokes" in page
 
 
 def test_thrift_server_run_with_pseudonyms(
