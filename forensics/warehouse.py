@@ -8,9 +8,9 @@ a single query (`SELECT`, `WITH ... SELECT`, set operations) is refused.
 Queries for the warehouse live in `queries/warehouse/` written once in HiveQL, with
 parameters written `$name` like every query file; they are transpiled with sqlglot for the
 engine that runs them. DuckDB binds parameters itself. HiveServer2's protocol has no
-server-side parameters, so for Hive (and Trino through pyhive) the values are checked
-against their declared kind first and then quoted by the driver's own escaper, never
-formatted into the text by us.
+server-side parameters, so for Hive the values are checked against their declared kind
+first and then quoted by the driver's own escaper, never formatted into the text by us;
+Trino binds them on the server (`EXECUTE ... USING`).
 
 Connection profiles live outside the case folder and the repository, in YAML:
 
@@ -55,6 +55,7 @@ DEFAULT_PROFILES = Path("~/.config/forensics/profiles.yaml")
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _HOST = re.compile(r"^[A-Za-z0-9.-]{1,253}$")
 _ENV = re.compile(r"^[A-Z_][A-Z0-9_]{0,127}$")
+_PLACEHOLDER = re.compile(r"\$([a-z_][a-z0-9_]*)")
 _WRITES = (
     exp.Insert,
     exp.Create,
@@ -294,6 +295,91 @@ class HiveWarehouse:
         self.con.close()
 
 
+class TrinoWarehouse:
+    """A Trino (or Presto) coordinator through the `trino` client.
+
+    Trino has server-side parameters: `$name` becomes `?` and the values are sent with
+    the statement (`EXECUTE ... USING`), bound by the server. The profile's `database` is
+    `catalog.schema` (e.g. `hive.audit`)."""
+
+    dialect = "trino"
+
+    def __init__(
+        self,
+        profile: Profile,
+        progress: Callable[[str], None] | None = None,
+    ) -> None:
+        import trino
+
+        catalog, _, schema = (profile.database or "").partition(".")
+        if not catalog or not schema:
+            raise CaseError(f"profile {profile.name}.database: give catalog.schema for trino")
+        if profile.auth not in ("NONE", "LDAP"):
+            raise CaseError(f"profile {profile.name}.auth: trino profiles use NONE or LDAP")
+        auth = None
+        if profile.auth == "LDAP":
+            auth = trino.auth.BasicAuthentication(profile.user or "", profile.password() or "")
+        self.profile = profile
+        self.progress = progress
+        self.con = trino.dbapi.connect(
+            host=profile.host,
+            port=profile.port or (8443 if auth else 8080),
+            user=profile.user or "forensics",
+            catalog=catalog,
+            schema=schema,
+            http_scheme="https" if auth else "http",
+            auth=auth,
+            source="forensics",
+        )
+
+    def query(self, sql: str, params: Mapping[str, object] | None = None) -> pa.Table:
+        """Run the query, report the coordinator's progress while rows come, cancel on
+        Ctrl-C."""
+        import trino
+
+        read_only(sql, self.dialect)
+        text, values = _qmark(sql, params or {})
+        cursor = self.con.cursor()
+        rows: list[Any] = []
+        try:
+            with _cancel_on_interrupt(cursor):
+                cursor.execute(text, values or None)
+                while batch := cursor.fetchmany(10_000):
+                    rows += batch
+                    if self.progress is not None:
+                        stats = cursor.stats or {}
+                        self.progress(f"{stats.get('state', '')} {len(rows)} rows")
+                names = [d[0] for d in cursor.description or []]
+        except (trino.exceptions.TrinoConnectionError, OSError):
+            raise QueryError(
+                f"profile {self.profile.name}: cannot connect to {self.profile.host}:"
+                f"{self.con.port}; check host, port and auth"
+            ) from None
+        except trino.exceptions.Error as exc:
+            raise QueryError(
+                f"profile {self.profile.name}: the warehouse ended the query "
+                f"({_first_line(str(exc)) or type(exc).__name__})"
+            ) from None
+        finally:
+            cursor.close()
+        return pa.table({n: [r[i] for r in rows] for i, n in enumerate(names)})
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def _qmark(sql: str, params: Mapping[str, object]) -> tuple[str, list[object]]:
+    """`$name` placeholders as `?`, with the values in the order they appear."""
+    _check_scalars(params)
+    values: list[object] = []
+
+    def placeholder(match: re.Match[str]) -> str:
+        values.append(params[match.group(1)])
+        return "?"
+
+    return _PLACEHOLDER.sub(placeholder, sql), values
+
+
 def _first_line(message: str) -> str:
     """The first line of a server's error message, cut short (never the whole statement)."""
     line = message.strip().splitlines()[0] if message.strip() else ""
@@ -312,17 +398,22 @@ def _cancel_on_interrupt(cursor: Any) -> Iterator[None]:
             raise
 
 
-def _pyformat(sql: str, params: Mapping[str, object]) -> tuple[str, dict[str, object]]:
-    """`$name` placeholders as pyhive's `%(name)s`, values checked to be plain scalars."""
+def _check_scalars(params: Mapping[str, object]) -> None:
+    """Only plain scalars are sent to a server."""
     for name, value in params.items():
         if not isinstance(value, (str, int, float, bool, datetime)) or (
             isinstance(value, str) and "\x00" in value
         ):
             raise QueryError(f"parameter {name}: a {type(value).__name__} cannot be sent")
+
+
+def _pyformat(sql: str, params: Mapping[str, object]) -> tuple[str, dict[str, object]]:
+    """`$name` placeholders as pyhive's `%(name)s`, values checked to be plain scalars."""
+    _check_scalars(params)
     if not params:
         return sql, {}
     text = sql.replace("%", "%%")
-    text = re.sub(r"\$([a-z_][a-z0-9_]*)", lambda m: f"%({m.group(1)})s", text)
+    text = _PLACEHOLDER.sub(lambda m: f"%({m.group(1)})s", text)
     values = {k: (v.strftime("%Y-%m-%d %H:%M:%S.%f") if isinstance(v, datetime) else v)
               for k, v in params.items()}  # fmt: skip
     return text, values
@@ -351,7 +442,7 @@ def connect(
         return DuckDBWarehouse(con or embedded(), profile)
     if profile.engine == "hive":
         return HiveWarehouse(profile, progress=progress)
-    raise QueryError(f"profile {profile.name}: engine {profile.engine} is not available yet")
+    return TrinoWarehouse(profile, progress=progress)
 
 
 def run(warehouse: Warehouse, name: str, **values: object) -> pa.Table:

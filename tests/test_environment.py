@@ -1,4 +1,6 @@
-"""environment.yml and pyproject.toml must declare the same dependencies."""
+"""environment.yml and pyproject.toml must declare the same dependencies.
+
+A package conda-forge names differently is listed under its conda-forge name (`CONDA_NAMES`)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,9 @@ import tomllib
 import yaml
 
 from tests.conftest import ROOT
+
+#: conda-forge name -> PyPI name
+CONDA_NAMES = {"trino-python-client": "trino"}
 
 
 def _name_and_spec(requirement: str) -> tuple[str, str]:
@@ -21,5 +26,7 @@ def test_environment_yml_agrees_with_pyproject() -> None:
     declared = project["dependencies"] + project["optional-dependencies"]["dev"]
     conda = yaml.safe_load((ROOT / "environment.yml").read_text())["dependencies"]
     conda_specs = dict(_name_and_spec(d) for d in conda if isinstance(d, str) and d not in ("pip",))
+    for conda_name, pypi_name in CONDA_NAMES.items():
+        conda_specs[pypi_name] = conda_specs.pop(conda_name)
     conda_specs.pop("python")
     assert dict(_name_and_spec(d) for d in declared) == conda_specs
