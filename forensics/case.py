@@ -30,6 +30,7 @@ SUPPORTED_FORMATS = (
     "metastore-audit",
     "trino-event",
     "hive-lineage",
+    "hiveserver2-log",
     "generic",
 )
 LATER_FORMATS = ("spark-eventlog",)

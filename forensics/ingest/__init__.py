@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from forensics import engine
 from forensics.case import Case, LogSource
-from forensics.ingest import generic, hdfs, lineage, metastore, ranger, solr, trino
+from forensics.ingest import generic, hdfs, hiveserver2, lineage, metastore, ranger, solr, trino
 from forensics.ingest.base import BadLine, LineContext
 from forensics.ingest.bulk import read_ranger_file
 from forensics.ingest.reader import read_lines
@@ -33,6 +33,7 @@ PARSERS: dict[str, Parser] = {
     metastore.FORMAT: metastore.parse,
     trino.FORMAT: trino.parse,
     lineage.FORMAT: lineage.parse,
+    hiveserver2.FORMAT: hiveserver2.parse,
 }
 
 
@@ -42,8 +43,9 @@ def _lines(path: Path, rel: str) -> Iterator[tuple[int, str | None, str | None]]
         yield line.number, line.text, line.problem
 
 
-#: Formats whose unit is not the line (one JSON document holding many records).
-READERS = {solr.FORMAT: solr.documents}
+#: Formats with a reader of their own: one JSON document holding many records (Solr), or
+#: log records spanning several lines (HiveServer2), each line still accounted for.
+READERS = {solr.FORMAT: solr.documents, hiveserver2.FORMAT: hiveserver2.records}
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,9 @@
 -- description: Deduplicated events with storage paths resolved to objects (longest location prefix).
 -- Same Ranger id (or Trino query and input) twice: the copy in the first file/line is kept.
 -- One HDFS open in both the NameNode log and the Ranger HDFS plugin (same principal, path
--- and second): paired one to one, the NameNode line is kept. A Hive lineage record takes the
--- statement key of the audited run it describes.
+-- and second): paired one to one, the NameNode line is kept. A text-only record (Hive lineage,
+-- HiveServer2 log) takes the statement key of the audited run it describes; a lineage record
+-- of a run no audit saw takes the key of the HiveServer2 statement of that run.
 CREATE OR REPLACE TABLE events AS
 WITH keyed AS (
     SELECT *,
@@ -52,25 +53,37 @@ resolved AS (
             WHEN k.engine = 'trino' THEN 'trino:' || k.query_id
             WHEN k.source_format = 'hive-lineage'
                 THEN 'lineage:' || md5(concat_ws('|', k.principal, strftime(k.time, '%Y-%m-%dT%H:%M:%S.%g'), k.query_text))
+            WHEN k.source_format = 'hiveserver2-log' THEN 'hs2:' || k.query_id
             WHEN k.query_text IS NOT NULL
                 THEN 'stmt:' || md5(concat_ws('|', k.principal, coalesce(k.session_id, ''), k.query_text))
         END AS statement_key
     FROM kept k LEFT JOIN path_objects po ON po.path = k.path
 ),
--- A lineage record and the audit events of the same run are one statement: same principal
+-- A text-only record and the audit events of the same run are one statement: same principal
 -- and text, the audit checked at or after the query started (lineage has whole seconds)
--- and within ten minutes of it; the nearest run wins.
-lineage_runs AS (
+-- and within ten minutes of it; the nearest run wins. A lineage record with no audited run
+-- may join a HiveServer2 statement the same way (an audited run first).
+text_runs AS (
     SELECT l.event_id, o.statement_key,
         row_number() OVER (
             PARTITION BY l.event_id
-            ORDER BY abs(date_diff('millisecond', l.time, o.time)), o.statement_key
+            ORDER BY o.source_format = 'hiveserver2-log',
+                abs(date_diff('millisecond', l.time, o.time)), o.statement_key
         ) AS nearness
     FROM resolved l JOIN resolved o
         ON o.principal = l.principal AND trim(o.query_text) = l.query_text
-        AND o.source_format <> 'hive-lineage'
+        AND (o.source_format NOT IN ('hive-lineage', 'hiveserver2-log')
+            OR (l.source_format = 'hive-lineage' AND o.source_format = 'hiveserver2-log'))
         AND o.time >= l.time - INTERVAL 1 SECOND AND o.time < l.time + INTERVAL 10 MINUTE
-    WHERE l.source_format = 'hive-lineage'
+    WHERE l.source_format IN ('hive-lineage', 'hiveserver2-log')
+),
+-- The audited run a HiveServer2 statement joined, for the lineage records that joined it.
+hs2_runs AS (
+    SELECT r.statement_key AS own, min(m.statement_key) AS audited
+    FROM resolved r JOIN text_runs m ON m.event_id = r.event_id AND m.nearness = 1
+    WHERE r.source_format = 'hiveserver2-log'
+    GROUP BY r.statement_key
 )
-SELECT r.* REPLACE (coalesce(m.statement_key, r.statement_key) AS statement_key)
-FROM resolved r LEFT JOIN lineage_runs m ON m.event_id = r.event_id AND m.nearness = 1
+SELECT r.* REPLACE (coalesce(h.audited, m.statement_key, r.statement_key) AS statement_key)
+FROM resolved r LEFT JOIN text_runs m ON m.event_id = r.event_id AND m.nearness = 1
+    LEFT JOIN hs2_runs h ON h.own = m.statement_key

@@ -5,8 +5,9 @@
 -- made from an exposed object are 'secondary'; then baseline, window, or outside the window.
 -- A window of the file layer (HDFS permissions) opened the files only: it lets in HDFS
 -- reads, never reads through Hive's or Trino's own authorization.
--- Text-only sources (Hive lineage) are classified too, so that copies can be followed from
--- them, but `classified` (what evidence counts) leaves them out: they add no read events.
+-- Text-only sources (Hive lineage, HiveServer2 log) are classified too, so that copies can
+-- be followed from them, but `classified` (what evidence counts) leaves them out: they add
+-- no read events.
 CREATE OR REPLACE TABLE classified_all AS
 WITH in_scope AS (
     SELECT a.*, c.generation AS copy_generation
@@ -29,7 +30,7 @@ flags AS (
     FROM in_scope s
 )
 SELECT f.* EXCLUDE (is_baseline, in_window),
-    f.source_format = 'hive-lineage' AS text_only,
+    f.source_format IN ('hive-lineage', 'hiveserver2-log') AS text_only,
     CASE
         WHEN f.result = 'denied' THEN 'denied'
         WHEN f.op = 'metadata' THEN 'metadata'

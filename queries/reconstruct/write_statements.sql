@@ -1,9 +1,13 @@
 -- name: write_statements
 -- description: Statements that may have written something: a write event, or text that says so.
--- Only these are parsed for derived copies (most statements only read).
+-- Only these are parsed for derived copies (most statements only read). An audited event
+-- gives the statement's principal and time before a text-only record of the same run does
+-- (HiveServer2 logs the start of compilation, before Ranger checks the statement).
 SELECT statement_key,
-    arg_min(principal, (time, source_file, source_line)) AS principal,
-    min(time) AS time,
+    arg_min(principal, (source_format IN ('hive-lineage', 'hiveserver2-log'), time,
+        source_file, source_line)) AS principal,
+    coalesce(min(time) FILTER (WHERE source_format NOT IN ('hive-lineage', 'hiveserver2-log')),
+        min(time)) AS time,
     arg_min(query_text, (source_file, source_line)) AS query_text,
     arg_min(query_id, (source_file, source_line)) AS query_id,
     list(DISTINCT object ORDER BY object) FILTER (WHERE op = 'write' AND object IS NOT NULL) AS written
