@@ -221,8 +221,9 @@ def follow_copies(con: duckdb.DuckDBPyConnection) -> list[tuple]:
     Generation 1: objects written by a statement that made an exposure-enabled read.
     Generation n+1: objects written by a statement that read a generation-n copy after
     it was made. Each round re-classifies, because reads of new copies become secondary.
+    Only the statements that made such reads are parsed, each once.
     """
-    statements = {s.key: s for s in write_statements(con)}
+    statements: dict[str, Statement | None] = {}  # parsed so far; None: wrote nothing
     copies: dict[str, tuple[datetime, int]] = {}
     edges: dict[tuple[str, str, str], tuple] = {}
     for _ in range(MAX_GENERATIONS):
@@ -233,11 +234,13 @@ def follow_copies(con: duckdb.DuckDBPyConnection) -> list[tuple]:
             [(o, t, g) for o, (t, g) in sorted(copies.items())],
         )
         queries.execute(con, "reconstruct/classify")
+        sources = queries.relation(con, "reconstruct/statement_sources").fetchall()
+        wanted = sorted({row[0] for row in sources} - statements.keys())
+        statements |= dict.fromkeys(wanted)
+        statements |= {s.key: s for s in write_statements(con, wanted)}
         edges = {}
-        for key, source, classification, _time, source_file, source_line in queries.relation(
-            con, "reconstruct/statement_sources"
-        ).fetchall():
-            statement = statements.get(key)
+        for key, source, classification, _time, source_file, source_line in sources:
+            statement = statements[key]
             if statement is None:
                 continue
             generation = 1 if classification == "exposure_enabled" else copies[source][1] + 1
@@ -271,8 +274,10 @@ def follow_copies(con: duckdb.DuckDBPyConnection) -> list[tuple]:
     return sorted(edges.values(), key=lambda r: tuple("" if v is None else str(v) for v in r))
 
 
-def write_statements(con: duckdb.DuckDBPyConnection) -> list[Statement]:
-    """Statements that wrote something, with their targets from the log and from the text."""
+def write_statements(con: duckdb.DuckDBPyConnection, keys: Iterable[str]) -> list[Statement]:
+    """Of the statements `keys`, those that wrote something, with their targets from the
+    log and from the text."""
+    load_rows(con, "wanted_statements", [("statement_key", pa.string())], [(k,) for k in keys])
     result = []
     for key, principal, time, text, query_id, written in queries.relation(
         con, "reconstruct/write_statements"
