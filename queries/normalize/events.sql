@@ -6,16 +6,33 @@
 -- HiveServer2 log) takes the statement key of the audited run it describes; a lineage record
 -- of a run no audit saw takes the key of the HiveServer2 statement of that run.
 CREATE OR REPLACE TABLE events AS
-WITH keyed AS (
-    SELECT *,
-        row_number() OVER (
-            PARTITION BY coalesce(dedup_key, event_id)
-            ORDER BY source_file, source_line, event_id
-        ) AS copy_no
+-- Copies are rare: keys that may repeat are found by their 64-bit hash over one column,
+-- and only the events of those keys are ranked (exactly, by the key itself).
+WITH repeated AS (
+    SELECT hash(coalesce(dedup_key, event_id)) AS h
     FROM raw_events
+    GROUP BY h
+    HAVING count(*) > 1
+),
+later_copies AS (
+    SELECT event_id, source_file, source_line
+    FROM (
+        SELECT event_id, source_file, source_line,
+            row_number() OVER (
+                PARTITION BY coalesce(dedup_key, event_id)
+                ORDER BY source_file, source_line, event_id
+            ) AS copy_no
+        FROM raw_events
+        WHERE hash(coalesce(dedup_key, event_id)) IN (SELECT h FROM repeated)
+    )
+    WHERE copy_no > 1
 ),
 unique_events AS (
-    SELECT * EXCLUDE (copy_no) FROM keyed WHERE copy_no = 1
+    SELECT r.*
+    FROM raw_events r
+    ANTI JOIN later_copies c
+        ON c.event_id = r.event_id AND c.source_file = r.source_file
+        AND c.source_line = r.source_line
 ),
 hdfs_ranked AS (
     SELECT event_id, source_format,
