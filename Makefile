@@ -8,7 +8,7 @@ DEMO_CASE := fixtures/incident-small/case.yaml
 DEMO_OUT  := out/incident-small
 LINTED    := forensics tests fixtures $(wildcard benchmarks)
 
-.PHONY: setup demo test lint format lab clean bench-sql bench-ingest bench-policy
+.PHONY: setup demo test lint format lab clean bench-sql bench-ingest bench-policy bench
 
 setup: $(STAMP) $(BROWSER)
 
@@ -69,3 +69,10 @@ bench-ingest: $(STAMP)
 # single-request evaluator on 100,000 requests; writes benchmarks/results/policy.md.
 bench-policy: $(STAMP)
 	$(BIN)/python benchmarks/bench_policy.py
+
+# The whole investigation from normalized events (1M, 10M, 100M; Parquet written by
+# benchmarks/synth_events.py, cached like bench-ingest's) beside a pandas notebook, DuckDB's
+# raw scan and PySpark on the same queries/; writes benchmarks/results/investigate.md and
+# the "Whole investigation" section of docs/performance.md.
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_investigate.py
