@@ -10,6 +10,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,9 @@ from forensics import engine
 from forensics.case import Case, LogSource
 from forensics.ingest import generic, hdfs, hiveserver2, lineage, metastore, ranger, solr, trino
 from forensics.ingest.base import BadLine, LineContext
-from forensics.ingest.bulk import read_ranger_file
+from forensics.ingest.bulk import BulkReader, numbered_lines
+from forensics.ingest.bulk_json import read_json_file
+from forensics.ingest.bulk_text import read_text_file
 from forensics.ingest.reader import read_lines
 from forensics.schema import Event, Quarantined, events_table, quarantine_table
 
@@ -42,6 +45,15 @@ def _lines(path: Path, rel: str) -> Iterator[tuple[int, str | None, str | None]]
     for line in read_lines(path):
         yield line.number, line.text, line.problem
 
+
+#: Line formats DuckDB reads in bulk (`forensics/ingest/bulk.py`), leaving the line parser the
+#: lines it cannot decode exactly as the parser would.
+BULK_READERS: dict[str, BulkReader] = {
+    ranger.FORMAT: partial(read_json_file, name="ranger"),
+    trino.FORMAT: partial(read_json_file, name="trino"),
+    hdfs.FORMAT: partial(read_text_file, name="hdfs"),
+    metastore.FORMAT: partial(read_text_file, name="metastore"),
+}
 
 #: Formats with a reader of their own: one JSON document holding many records (Solr), or
 #: log records spanning several lines (HiveServer2), each line still accounted for.
@@ -106,12 +118,11 @@ def ingest_into(con: duckdb.DuckDBPyConnection, case: Case) -> tuple[FileCounts,
     )
     for rel, path, fmt, i in jobs:
         overall.set_postfix_str(rel, refresh=False)
-        bulk = None
-        if fmt == ranger.FORMAT:
-            bulk = read_ranger_file(con, path, rel, case.timezone)
+        bulk = BULK_READERS[fmt](con, path, rel, case.timezone) if fmt in BULK_READERS else None
         if bulk is not None:
             lines, slow = bulk
-            parsed, quarantined = _parse_lines(sink, path, rel, fmt, case, set(slow))
+            rest = numbered_lines(path, slow)  # the lines the bulk reader left
+            _, _, quarantined = _parse_records(sink, rest, PARSERS[fmt], rel, fmt, case)
             counts.append(FileCounts(rel, fmt, lines, lines - quarantined, quarantined))
         else:
             counts.append(_parse_file(sink, path, rel, fmt, case, i, quiet))
@@ -157,17 +168,6 @@ def _parse_file(
     records = tqdm(read(path, rel), desc=rel, unit=" records", leave=False, disable=quiet)
     lines, parsed, quarantined = _parse_records(sink, records, parse, rel, fmt, case)
     return FileCounts(rel, fmt, lines, parsed, quarantined)
-
-
-def _parse_lines(
-    sink: _Sink, path: Path, rel: str, fmt: str, case: Case, wanted: set[int]
-) -> tuple[int, int]:
-    """The line parser on the lines of a bulk-read file that it must decide."""
-    if not wanted:
-        return 0, 0
-    records = (r for r in _lines(path, rel) if r[0] in wanted)
-    _, parsed, quarantined = _parse_records(sink, records, PARSERS[fmt], rel, fmt, case)
-    return parsed, quarantined
 
 
 def _parse_records(

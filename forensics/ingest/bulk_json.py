@@ -1,0 +1,56 @@
+"""JSON-lines logs (Ranger audit, Trino events) read in bulk by DuckDB's JSON reader.
+
+For a format `name`, `queries/ingest/<name>_rows.sql` reads the file with `read_json`, one
+row per line in file order (blank lines skipped; a line DuckDB cannot read, such as one cut
+short, garbage, NUL bytes or invalid UTF-8, gives an empty row), and flags with `fast` the
+rows whose fields have the plain types and shapes it decodes exactly as the line parser
+would. `<name>_minutes`, `<name>_events` and `<name>_slow_lines` then give the local
+minutes to convert, insert the events of the fast rows, and list the other lines. A file
+whose lines DuckDB does not give one row each is left to the line parser entirely.
+
+Known leniency of DuckDB's reader on lines that are not valid JSON: a trailing comma in an
+object or array is accepted, and of a repeated key the first value is kept (Python's
+reader refuses the first and keeps the last). Ranger's and Trino's writers produce neither.
+"""
+
+from __future__ import annotations
+
+import zlib
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import duckdb
+import numpy as np
+
+from forensics import queries
+from forensics.ingest.bulk import (
+    BulkRead,
+    compression_of,
+    load_line_numbers,
+    load_offsets,
+    scan_lines,
+)
+
+
+def read_json_file(
+    con: duckdb.DuckDBPyConnection, path: Path, rel: str, tz: ZoneInfo, *, name: str
+) -> BulkRead | None:
+    """Insert the events of `path`'s plain lines into `raw_events` with the queries
+    `ingest/<name>_*`; None (nothing inserted) when DuckDB cannot read the file line for
+    line."""
+    compression = compression_of(path)
+    try:
+        lines, kept = scan_lines(path, compression)
+        queries.execute(con, f"ingest/{name}_rows", path=str(path), compression=compression)
+    except (OSError, EOFError, zlib.error, duckdb.Error):
+        return None
+    if con.table(f"{name}_rows").shape[0] != len(kept):
+        return None  # DuckDB split or dropped a line the scan counted: the line parser decides
+    load_line_numbers(con, f"{name}_line_numbers", kept)
+    load_offsets(con, f"ingest/{name}_minutes", f"{name}_offsets", tz)
+    queries.execute(con, f"ingest/{name}_events", source_file=rel)
+    slow = [n for (n,) in queries.relation(con, f"ingest/{name}_slow_lines").fetchall()]
+    if len(kept) != lines:
+        blank = np.setdiff1d(np.arange(1, lines + 1, dtype=np.int64), kept)
+        slow = sorted(slow + blank.tolist())
+    return lines, slow

@@ -1,0 +1,122 @@
+"""Tab-separated text logs (HDFS audit, metastore audit) decoded in bulk by DuckDB.
+
+The file is read a block of lines at a time (`bulk.blocks`, about 16 MB); each block goes
+to DuckDB as Arrow strings without a copy, as the view `bulk_lines` (line, text, size):
+`text` is the line with its newline, `size` its length without the newline and the
+carriage returns `reader.read_lines` strips. A line holding any other byte than printable
+ASCII and tabs (NUL, other control bytes, invalid UTF-8, any non-ASCII text) has a null
+`text`: its rules (Unicode whitespace, case, `\\s` and `\\w`) are left to the line parser.
+For a format `name`, `queries/ingest/<name>_rows.sql` decodes the block and flags with
+`fast` the lines it decodes exactly as the line parser would; `<name>_minutes`,
+`<name>_events` and `<name>_slow_lines` give the local minutes to convert, insert the
+events of the fast lines and list the others. Memory stays bounded by one block.
+"""
+
+from __future__ import annotations
+
+import zlib
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from forensics import queries
+from forensics.ingest.bulk import Block, BulkRead, blocks, compression_of, load_offsets
+
+_PLAIN = bytes(range(32, 127)) + b"\t\n"
+_ODD = np.ones(256, dtype=bool)  # bytes that make a line the line parser's
+_ODD[32:127] = False
+_ODD[[9, 10]] = False
+_CR = 13
+_SPACE = 32
+_BATCH = 8192  # lines per Arrow batch: DuckDB scans batches in parallel
+_BLOCK = 1 << 25  # bytes of lines per block
+_APPEND = 1_000_000  # events collected before they are appended to raw_events
+
+
+def read_text_file(
+    con: duckdb.DuckDBPyConnection, path: Path, rel: str, tz: ZoneInfo, *, name: str
+) -> BulkRead | None:
+    """Insert the events of `path`'s plain lines into `raw_events` with the queries
+    `ingest/<name>_*`; None (nothing inserted) when the file cannot be read whole (a gzip
+    stream cut short: the line parser reads what there is)."""
+    lines = 0
+    slow: list[int] = []
+    events: list[pa.Table] = []
+    try:
+        for block in blocks(path, compression_of(path), _BLOCK):
+            con.register("bulk_lines", _lines_table(block))
+            queries.execute(con, f"ingest/{name}_rows")
+            load_offsets(con, f"ingest/{name}_minutes", f"{name}_offsets", tz)
+            events.append(
+                queries.relation(con, f"ingest/{name}_events", source_file=rel).to_arrow_table()
+            )
+            slow += [n for (n,) in queries.relation(con, f"ingest/{name}_slow_lines").fetchall()]
+            lines = block.first + len(block.ends) - 1
+            if sum(t.num_rows for t in events) >= _APPEND:
+                _append(con, events)
+    except (OSError, EOFError, zlib.error):
+        queries.execute(con, "ingest/bulk_forget", source_file=rel)
+        return None
+    finally:
+        con.unregister("bulk_lines")
+    _append(con, events)
+    return lines, slow
+
+
+def _append(con: duckdb.DuckDBPyConnection, events: list[pa.Table]) -> None:
+    """The events collected so far into `raw_events`, in one insert: DuckDB appends a few
+    large batches much faster than many small ones."""
+    if events:
+        con.from_arrow(pa.concat_tables(events)).insert_into("raw_events")
+        events.clear()
+
+
+def _lines_table(block: Block) -> pa.Table:
+    """The block's lines as Arrow columns (line, text, size) over the block's own bytes."""
+    data, ends = block.data, block.ends
+    n = len(ends)
+    starts = block.starts()
+    size = ends - starts
+    plain = np.ones(n, dtype=bool)
+    if block.raw.translate(None, _PLAIN):  # a byte other than printable ASCII, tab, newline
+        odd = np.flatnonzero(_ODD[data])
+        line_of = np.searchsorted(ends, odd)
+        cr = data[odd] == _CR
+        plain[line_of[~cr]] = False
+        # the carriage returns right before a line's end are stripped; any other is odd
+        crs = np.bincount(line_of[cr], minlength=n)
+        trailing = _trailing_crs(data, starts, ends, np.flatnonzero(crs))
+        plain &= crs == trailing
+        size -= trailing
+        data[odd] = _SPACE  # the Arrow buffer stays ASCII (odd lines are null, CRs cut off)
+    offsets = np.minimum(np.concatenate(([0], ends + 1)), len(data))
+    validity = None if plain.all() else pa.py_buffer(np.packbits(plain, bitorder="little"))
+    text = pa.LargeStringArray.from_buffers(
+        n, pa.py_buffer(offsets), pa.py_buffer(data), validity, n - int(plain.sum())
+    )
+    table = pa.table(
+        {
+            "line": pa.array(np.arange(block.first, block.first + n, dtype=np.int64)),
+            "text": text,
+            "size": pa.array(size.astype(np.int64)),
+        }
+    )
+    return pa.Table.from_batches(table.to_batches(max_chunksize=_BATCH))  # one per thread
+
+
+def _trailing_crs(
+    data: np.ndarray, starts: np.ndarray, ends: np.ndarray, lines: np.ndarray
+) -> np.ndarray:
+    """How many carriage returns end each line (looked at for `lines` only)."""
+    trailing = np.zeros(len(ends), dtype=np.int64)
+    back = 1
+    while len(lines):
+        at = ends[lines] - back
+        lines = lines[at >= starts[lines]]
+        lines = lines[data[ends[lines] - back] == _CR]
+        trailing[lines] += 1
+        back += 1
+    return trailing
