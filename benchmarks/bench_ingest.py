@@ -13,8 +13,10 @@ generator's source), and for each log format, two measurements run in fresh subp
 Each reports seconds, input lines per second, input MB per second (bytes on disk; one
 Ranger file is gzipped) and its peak RSS (`ru_maxrss`). A measurement that runs past
 `--timeout` seconds or whose RSS passes `--max-rss-gb` is stopped and reported as such, so
-the benchmark cannot take the machine down. Prints a Markdown table and writes it to
-`benchmarks/results/ingest.md` (`--quick`: a 100,000-event incident, table printed only).
+the benchmark cannot take the machine down. Each row notes the machine's 1-minute load
+average before its measurements (`os.getloadavg()`): other jobs on the cores slow both. Prints
+a Markdown table and writes it to `benchmarks/results/ingest.md` (`--quick`: a 100,000-event
+incident, table printed only; `--formats`: only these formats, without the all-logs row).
 """
 
 from __future__ import annotations
@@ -263,6 +265,7 @@ def measure(case: Path, fmt: str | None, limits: Limits) -> dict:
     written = {f["path"]: f["lines"] for f in summary["files"]}
     return {
         "format": fmt or "all",
+        "load": os.getloadavg()[0],
         "files": len(files),
         "lines": sum(written[f.relative_to(root).as_posix()] for f in files),
         "bytes": sum(f.stat().st_size for f in files),
@@ -287,7 +290,7 @@ def row(events: int, m: dict) -> str:
     ratio = f"{ours['seconds'] / raw['seconds']:.1f}x" if done else "-"
     return (
         f"| {events:,} | {m['format']} | {m['files']} | {m['lines']:,} | {mb:,.0f} "
-        f"| {cells(ours)} | {cells(raw)} | {raw.get('rows', '-'):,} | {ratio} |"
+        f"| {cells(ours)} | {cells(raw)} | {raw.get('rows', '-'):,} | {m['load']:.1f} | {ratio} |"
     )
 
 
@@ -299,8 +302,9 @@ in a fresh subprocess. "ours" = `forensics.ingest.ingest_into` + `queries/normal
 `forensics investigate` spends before classification; catalog loading excluded);
 "duckdb" = DuckDB's raw `read_json`/`read_csv` of the same files into a table, no
 normalization. lines = physical lines of the files (duplicates and corrupt lines included);
-MB = bytes on disk (the oldest Ranger file is gzipped). A run that passed the RSS cap or the
-time limit was stopped: its peak is a lower bound.
+MB = bytes on disk (the oldest Ranger file is gzipped); load = the 1-minute load average
+before the row's runs (other jobs on the cores slow both sides). A run that passed the RSS
+cap or the time limit was stopped: its peak is a lower bound.
 """
 
 
@@ -321,9 +325,10 @@ def extrapolation(m: dict, smaller: dict | None) -> str | None:
 
 HEADER = (
     "| events | format | files | lines | MB | ours s | ours lines/s | ours MB/s | ours peak MB "
-    "| duckdb s | duckdb lines/s | duckdb MB/s | duckdb peak MB | duckdb rows | ours/duckdb |\n"
+    "| duckdb s | duckdb lines/s | duckdb MB/s | duckdb peak MB | duckdb rows | load "
+    "| ours/duckdb |\n"
     "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
-    "| ---: | ---: |"
+    "| ---: | ---: | ---: |"
 )
 
 
@@ -335,6 +340,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per measurement")
     parser.add_argument("--max-rss-gb", type=float, default=8.0, help="RSS cap per measurement")
     parser.add_argument("--out", type=Path, default=None, help="Markdown file to write")
+    parser.add_argument(
+        "--formats", default=None, help="comma-separated formats to measure (default: all)"
+    )
     parser.add_argument(
         "--rev", default="HEAD", help="commit of the toolkit to measure, or 'worktree'"
     )
@@ -363,7 +371,8 @@ def main(argv: list[str] | None = None) -> int:
     for params in plans:
         case, generated = incident(params, cache)
         notes.append(f"synth.py wrote the {params.events:,}-event incident in {generated:.1f} s")
-        formats: list[str | None] = list(FORMATS) + ([] if args.quick else [None])
+        chosen = args.formats.split(",") if args.formats else None
+        formats: list[str | None] = chosen or list(FORMATS) + ([] if args.quick else [None])
         for fmt in formats:
             m = measure(case, fmt, limits)
             line = row(params.events, m)
