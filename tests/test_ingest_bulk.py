@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 import forensics.ingest as ingest_module
 from forensics import engine, queries
 from forensics.case import load_case
-from forensics.ingest import IngestResult, hdfs, ingest, metastore
+from forensics.ingest import IngestResult, bulk_text, hdfs, ingest, metastore
 from forensics.ingest.bulk import numbered_lines
 from forensics.ingest.bulk_json import read_json_file
 from forensics.ingest.bulk_text import read_text_file
@@ -536,10 +536,12 @@ def test_bulk_and_line_parser_agree_on_every_format(
     tmp_path_factory: pytest.TempPathFactory, fmt: str, line: st.SearchStrategy[bytes]
 ) -> None:
     @settings(max_examples=60, deadline=None)
-    @given(file=_files(line))
-    def agree(file: tuple[bytes, bool]) -> None:
+    @given(file=_files(line), block=st.sampled_from([100, 1000, bulk_text._BLOCK]))
+    def agree(file: tuple[bytes, bool], block: int) -> None:
         data, gz = file
-        _same_either_way(_format_case(tmp_path_factory.mktemp("bulk"), fmt, data, gz=gz))
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(bulk_text, "_BLOCK", block)  # small blocks: lines across reads
+            _same_either_way(_format_case(tmp_path_factory.mktemp("bulk"), fmt, data, gz=gz))
 
     agree()
 
@@ -664,7 +666,9 @@ def test_numbered_lines_reads_lines_as_the_line_reader_does(
     assert list(numbered_lines(path, wanted)) == [e for e in expected if e[0] % 2]
 
 
-def test_text_bulk_read_leaves_only_odd_lines_to_the_line_parser(tmp_path: Path) -> None:
+def test_text_bulk_read_leaves_only_odd_lines_to_the_line_parser(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     case = load_case(INCIDENT / "case.yaml")
     con = engine.connect()
     engine.load_arrow(con, "raw_events", ingest(case).events.slice(0, 0))
@@ -676,6 +680,7 @@ def test_text_bulk_read_leaves_only_odd_lines_to_the_line_parser(tmp_path: Path)
     assert read_text_file(con, rotated, "b", case.timezone, name="hdfs") == (4, [2])
     audit = metastore_logs / "hivemetastore-audit.log"
     assert read_text_file(con, audit, "c", case.timezone, name="metastore") == (5, [])
+    monkeypatch.setattr(bulk_text, "_BLOCK", 1 << 16)  # events inserted before the cut
     cut = tmp_path / "cut.log.gz"  # a gzip stream cut short: the line parser reads it all
     cut.write_bytes(gzip.compress((HDFS_PLAIN + "\n").encode() * 50_000)[:-100])
     before = con.sql("SELECT count(*) FROM raw_events").fetchall()

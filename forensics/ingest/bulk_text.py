@@ -1,6 +1,6 @@
 """Tab-separated text logs (HDFS audit, metastore audit) decoded in bulk by DuckDB.
 
-The file is read a block of lines at a time (`bulk.blocks`, about 16 MB); each block goes
+The file is read a block of lines at a time (`bulk.blocks`); each block goes
 to DuckDB as Arrow strings without a copy, as the view `bulk_lines` (line, text, size):
 `text` is the line with its newline, `size` its length without the newline and the
 carriage returns `reader.read_lines` strips. A line holding any other byte than printable
@@ -9,7 +9,7 @@ ASCII and tabs (NUL, other control bytes, invalid UTF-8, any non-ASCII text) has
 For a format `name`, `queries/ingest/<name>_rows.sql` decodes the block and flags with
 `fast` the lines it decodes exactly as the line parser would; `<name>_minutes`,
 `<name>_events` and `<name>_slow_lines` give the local minutes to convert, insert the
-events of the fast lines and list the others. Memory stays bounded by one block.
+events of the fast lines and list the others. Memory stays bounded by one block (64 MB).
 """
 
 from __future__ import annotations
@@ -32,8 +32,7 @@ _ODD[[9, 10]] = False
 _CR = 13
 _SPACE = 32
 _BATCH = 8192  # lines per Arrow batch: DuckDB scans batches in parallel
-_BLOCK = 1 << 25  # bytes of lines per block
-_APPEND = 1_000_000  # events collected before they are appended to raw_events
+_BLOCK = 1 << 26  # bytes of lines per block: DuckDB appends a few large inserts much faster
 
 
 def read_text_file(
@@ -44,34 +43,20 @@ def read_text_file(
     stream cut short: the line parser reads what there is)."""
     lines = 0
     slow: list[int] = []
-    events: list[pa.Table] = []
     try:
         for block in blocks(path, compression_of(path), _BLOCK):
             con.register("bulk_lines", _lines_table(block))
             queries.execute(con, f"ingest/{name}_rows")
             load_offsets(con, f"ingest/{name}_minutes", f"{name}_offsets", tz)
-            events.append(
-                queries.relation(con, f"ingest/{name}_events", source_file=rel).to_arrow_table()
-            )
+            queries.execute(con, f"ingest/{name}_events", source_file=rel)
             slow += [n for (n,) in queries.relation(con, f"ingest/{name}_slow_lines").fetchall()]
             lines = block.first + len(block.ends) - 1
-            if sum(t.num_rows for t in events) >= _APPEND:
-                _append(con, events)
     except (OSError, EOFError, zlib.error):
         queries.execute(con, "ingest/bulk_forget", source_file=rel)
         return None
     finally:
         con.unregister("bulk_lines")
-    _append(con, events)
     return lines, slow
-
-
-def _append(con: duckdb.DuckDBPyConnection, events: list[pa.Table]) -> None:
-    """The events collected so far into `raw_events`, in one insert: DuckDB appends a few
-    large batches much faster than many small ones."""
-    if events:
-        con.from_arrow(pa.concat_tables(events)).insert_into("raw_events")
-        events.clear()
 
 
 def _lines_table(block: Block) -> pa.Table:

@@ -1,6 +1,7 @@
 -- name: hdfs_events
--- description: Normalized events of the fast lines of an HDFS audit block, column for column what forensics/ingest/hdfs.py makes of the same line (tests/test_ingest_bulk.py holds them to it); the caller appends them to raw_events.
+-- description: Normalized events of the fast lines of an HDFS audit block, column for column what forensics/ingest/hdfs.py makes of the same line (tests/test_ingest_bulk.py holds them to it).
 -- param: source_file text  the file, relative to the case
+INSERT INTO raw_events
 WITH named AS (
     SELECT r.*,
         lower(cmd) AS verb,

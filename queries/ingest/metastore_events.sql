@@ -1,6 +1,7 @@
 -- name: metastore_events
--- description: Normalized events of the fast lines of a metastore audit block, column for column what forensics/ingest/metastore.py makes of the same line (tests/test_ingest_bulk.py holds them to it); the caller appends them to raw_events.
+-- description: Normalized events of the fast lines of a metastore audit block, column for column what forensics/ingest/metastore.py makes of the same line (tests/test_ingest_bulk.py holds them to it).
 -- param: source_file text  the file, relative to the case
+INSERT INTO raw_events
 SELECT 'hms-' || left(sha256($source_file || chr(0) || r.line::VARCHAR || chr(0) || '0'), 16) AS event_id,
     CAST(r.local_time - to_milliseconds(o.offset_ms) AS TIMESTAMP_MS) AS "time",
     'metastore-audit' AS source_format,
