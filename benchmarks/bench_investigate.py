@@ -114,10 +114,16 @@ class Timer:
         frame = [label, 0.0]  # label, seconds of nested blocks
         self.stack.append(frame)
         started = time.perf_counter()
+        loud = not label.startswith(("parse ", "redact "))
+        if loud:  # progress on stderr: which step a stopped run was in
+            print(f"{label}: start, RSS {bench_ingest._rss(os.getpid()) / 2**30:.2f} GB",
+                  file=sys.stderr, flush=True)  # fmt: skip
         try:
             yield
         finally:
             elapsed = time.perf_counter() - started
+            if loud:
+                print(f"{label}: {elapsed:.2f} s", file=sys.stderr, flush=True)
             self.stack.pop()
             self.total[label] += elapsed
             self.own[label] += elapsed - frame[1]
@@ -217,26 +223,25 @@ def raw_events_view(con, folder: Path) -> None:
 
 
 def exposed_scope(case, catalog, log_principals):
-    """`derive_scope` for the objects that have a window, with their baseline counted once.
+    """The windows and the exposed objects' baseline `derive_scope` gives, from bitsets.
 
     Composed here because `forensics.scope.derive_scope` cannot run at this size (see the
-    `scope` measurement): it materializes every principal of every catalog object
-    (`principals_of`; 1.3 billion pairs for the shared databases open to everyone) and
-    `Scope.baseline_count` scans the whole baseline once per exposed object. The
-    objects with a window are found with the toolkit's own `allowed_sets` (a later policy
-    state lets in a principal the baseline does not); `derive_scope` is then called with
-    the catalog narrowed to them, which gives the same windows and the same baseline for
-    them (a window depends on its object alone), and nothing else is asked of the scope:
-    classification reads the baseline of in-scope objects only."""
-    import dataclasses
+    `scope` measurement): for every policy state it materializes every allowed principal
+    of every object (`AllowedSets.principals_of`): 45,000 exposed objects opened to
+    `public` are 2.25 billion (object, principal) pairs in one state, besides the shared
+    databases; and `Scope.baseline_count` scans the whole baseline once per exposed object.
+    This keeps the toolkit's `allowed_sets` per state and compares bitsets instead (a
+    window: a later state lets in a principal the baseline does not), with `derive_scope`'s
+    own window rules and `forensics.scope._window` to name what opened and closed it.
+    tests/test_bench_reference.py checks it equals `derive_scope` on a small incident."""
     from collections import Counter
 
+    from forensics import scope as toolkit
     from forensics.policy import allowed_sets
-    from forensics.scope import ANYONE, Scope, derive_scope, load_authority, policy_states
 
-    class CountedScope(Scope):
+    class CountedScope(toolkit.Scope):
         def baseline_count(self, obj: str) -> int:
-            if (obj, ANYONE) in self.baseline:
+            if (obj, toolkit.ANYONE) in self.baseline:
                 return len(self.universe)
             counts = self.__dict__.get("_counts")
             if counts is None:
@@ -244,19 +249,42 @@ def exposed_scope(case, catalog, log_principals):
                 object.__setattr__(self, "_counts", counts)
             return counts[obj]
 
-    universe = sorted(catalog.principals() | set(log_principals))
-    members = {p: catalog.groups.get(p, frozenset()) for p in universe}
-    members[ANYONE] = frozenset()
-    authority = load_authority(case)
+    universe = frozenset(catalog.principals() | set(log_principals))
+    members = {p: catalog.groups.get(p, frozenset()) for p in sorted(universe)}
+    members[toolkit.ANYONE] = frozenset()
+    authority = toolkit.load_authority(case)
     objects = sorted(catalog.objects)
-    states = [
-        allowed_sets(authority.engine(s.policies), objects, members, s.at)
-        for s in policy_states(case)
-    ]
-    opened = [o for o in objects if any(s.bits(o) & ~states[0].bits(o) for s in states[1:])]
-    narrowed = dataclasses.replace(catalog, objects={o: catalog.objects[o] for o in opened})
-    found = derive_scope(case, narrowed, log_principals)
-    return CountedScope(found.windows, found.baseline, found.universe)
+    states = toolkit.policy_states(case)
+    if len(states) < 2:
+        raise SystemExit("bench: the composed scope needs two policy states or more")
+    sets = [allowed_sets(authority.engine(s.policies), objects, members, s.at) for s in states]
+    versions = [s.versions() for s in states]
+    source = toolkit.HISTORY if case.policy_history else toolkit.SNAPSHOTS
+    windows, baseline = [], set()
+    for obj in objects:
+        if sets[0].allowed(obj, toolkit.ANYONE):
+            continue  # open to everyone already: nobody is let in by a change
+        base = sets[0].bits(obj)
+        opened, granting, found = None, set(), []
+        for i in range(1, len(states)):
+            extra = sets[i].bits(obj) & ~base
+            if extra:
+                if opened is None:
+                    opened, granting = i, set()
+                granting |= {
+                    (pid, versions[i].get(pid))
+                    for pid, bits in sets[i].grants(obj)
+                    if bits & extra and pid is not None
+                }
+            elif opened is not None:
+                found.append(toolkit._window(obj, states, opened, i, granting, source))
+                opened = None
+        if opened is not None:
+            found.append(toolkit._window(obj, states, opened, None, granting, source))
+        if found:
+            windows += found
+            baseline |= {(obj, p) for p in sets[0].principals_of(obj)}
+    return CountedScope(tuple(windows), frozenset(baseline), universe)
 
 
 def child_scope(root: str) -> dict:
@@ -506,6 +534,8 @@ def run_child(args: list[str], limits: bench_ingest.Limits, log: Path) -> dict:
                 proc.kill()
                 proc.wait()
                 _reap(proc.pid)
+                where = open_steps(log)
+                why += f" in {where}" if where else ""
                 return {"stopped": why, "seconds": elapsed, "peak_rss": peak,
                         "load": [load, os.getloadavg()[0]]}  # fmt: skip
             time.sleep(0.2)
@@ -519,6 +549,18 @@ def run_child(args: list[str], limits: bench_ingest.Limits, log: Path) -> dict:
     result["polled_rss"] = peak
     result["load"] = [load, os.getloadavg()[0]]
     return result
+
+
+def open_steps(log: Path) -> str:
+    """The steps a stopped child was inside, from the progress lines it wrote."""
+    stack: list[str] = []
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        label, _, rest = line.rpartition(": ")
+        if ": start, RSS " in line:
+            stack.append(line.split(": start, RSS ")[0])
+        elif rest.endswith(" s") and stack and stack[-1] == label:
+            stack.pop()
+    return " > ".join(stack)
 
 
 def _reap(pid: int) -> None:
@@ -858,8 +900,11 @@ def report(all_results: list[dict], version: str) -> str:
         lines += breakdown(r)
     lines += spark_table(all_results)
     for r in all_results:
-        lines.append(f"\n- synth_events.py wrote the {r['events']:,}-record incident "
-                     f"({r['rows']:,} rows) in {r['generated_s']:.1f} s")  # fmt: skip
+        earlier = " (measured in an earlier run: --previous)" if r.get("earlier") else ""
+        lines.append(
+            f"\n- synth_events.py wrote the {r['events']:,}-record incident "
+            f"({r['rows']:,} rows) in {r['generated_s']:.1f} s{earlier}"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -889,6 +934,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", type=Path, default=RESULTS, help="Markdown file to write")
     parser.add_argument("--json", type=Path, default=None, help="also keep the raw results")
+    parser.add_argument(
+        "--previous",
+        type=Path,
+        default=None,
+        help="raw results (--json) of an earlier run: sizes not measured now are taken from it",
+    )
     parser.add_argument("--no-docs", action="store_true", help="leave docs/performance.md")
     parser.add_argument(
         "--rev", default="HEAD", help="commit of the toolkit to measure, or 'worktree'"
@@ -924,6 +975,13 @@ def main(argv: list[str] | None = None) -> int:
         results.append(measure(params, tools, limits, cache, args.spark_query_timeout))
         tools = [t for t in tools if t != "scope"]  # no events in it: once is enough
         print("\n".join(table(results)), flush=True)
+    if args.previous is not None:
+        measured = {r["events"] for r in results}
+        earlier = json.loads(args.previous.read_text(encoding="utf-8"))
+        results = sorted(
+            results + [dict(r, earlier=True) for r in earlier if r["events"] not in measured],
+            key=lambda r: r["events"],
+        )
     text = report(results, version)
     print(text)
     if args.quick:
