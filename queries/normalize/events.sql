@@ -53,11 +53,18 @@ hdfs_doubles AS (
 kept AS (
     SELECT * FROM unique_events WHERE event_id NOT IN (SELECT event_id FROM hdfs_doubles)
 ),
+-- A path's prefixes are cut only at the depths some location has (a warehouse keeps its
+-- tables at a few depths), not at every folder of the path.
+location_depths AS (
+    SELECT DISTINCT len(string_split(location, '/')) AS n
+    FROM catalog_objects
+    WHERE location IS NOT NULL
+),
 prefixes AS (
-    SELECT DISTINCT path,
-        array_to_string(list_slice(string_split(path, '/'), 1, n), '/') AS prefix
-    FROM (SELECT DISTINCT path FROM kept WHERE path IS NOT NULL AND object IS NULL) p,
-        range(2, len(string_split(path, '/')) + 1) AS r(n)
+    SELECT DISTINCT p.path,
+        array_to_string(list_slice(string_split(p.path, '/'), 1, d.n), '/') AS prefix
+    FROM (SELECT DISTINCT path FROM kept WHERE path IS NOT NULL AND object IS NULL) p
+    JOIN location_depths d ON d.n <= len(string_split(p.path, '/'))
 ),
 path_objects AS (
     SELECT p.path, arg_max(c.object, length(c.location)) AS object
