@@ -309,7 +309,7 @@ def child_scope(root: str) -> dict:
     }
 
 
-def child_ours(root: str, out: str, export: str | None) -> dict:
+def child_ours(root: str, out: str) -> dict:
     """The investigation from normalized events to a sealed-off evidence folder, timed."""
     from datetime import datetime, timezone
 
@@ -362,11 +362,36 @@ def child_ours(root: str, out: str, export: str | None) -> dict:
         "windows": len(scope.windows),
         "baseline_pairs": len(scope.baseline),
     }
-    if export:  # every table, for Spark to run each query on the same inputs
-        for (name,) in con.sql("SELECT table_name FROM duckdb_tables()").fetchall():
-            con.table(name).write_parquet(str(Path(export) / f"{name}.parquet"))
     con.close()
     return result
+
+
+def child_prep(root: str, export: str) -> dict:
+    """Spark's inputs: ours' steps up to `reconstruct/access` (normalize, view expansion,
+    the scope, no copies yet), every engine table written to Parquet. Not measured."""
+    import pyarrow as pa
+
+    from forensics import engine, queries
+    from forensics.case import load_case
+    from forensics.catalog import load_catalog
+    from forensics.engine import load_rows
+    from forensics.reconstruct import load_scope
+
+    case = load_case(Path(root) / "case.yaml")
+    catalog = load_catalog(case)
+    con = engine.connect()
+    raw_events_view(con, Path(root) / "events")
+    named = {p for (p,) in queries.relation(con, "normalize/log_principals").fetchall()}
+    load_scope(con, catalog, exposed_scope(case, catalog, named), case.on_behalf_services)
+    queries.execute(con, "normalize/events")
+    queries.execute(con, "reconstruct/access")
+    stamp = pa.timestamp("ms")
+    copies = [("object", pa.string()), ("created_at", stamp), ("generation", pa.int64())]
+    load_rows(con, "copies", copies, [])
+    tables = [name for (name,) in con.sql("SELECT table_name FROM duckdb_tables()").fetchall()]
+    for name in tables:
+        con.table(name).write_parquet(str(Path(export) / f"{name}.parquet"))
+    return {"tables": tables, "peak_rss": bench_ingest._peak_rss()}
 
 
 def child_pandas(root: str, out: str) -> dict:
@@ -536,8 +561,13 @@ def run_child(args: list[str], limits: bench_ingest.Limits, log: Path) -> dict:
                 _reap(proc.pid)
                 where = open_steps(log)
                 why += f" in {where}" if where else ""
-                return {"stopped": why, "seconds": elapsed, "peak_rss": peak,
-                        "load": [load, os.getloadavg()[0]]}  # fmt: skip
+                return {
+                    "stopped": why,
+                    "finished_steps": finished_steps(log),
+                    "seconds": elapsed,
+                    "peak_rss": peak,
+                    "load": [load, os.getloadavg()[0]],
+                }
             time.sleep(0.2)
         out = proc.stdout.read()
     if proc.returncode != 0:
@@ -549,6 +579,16 @@ def run_child(args: list[str], limits: bench_ingest.Limits, log: Path) -> dict:
     result["polled_rss"] = peak
     result["load"] = [load, os.getloadavg()[0]]
     return result
+
+
+def finished_steps(log: Path) -> dict[str, float]:
+    """Seconds of the stages and queries a stopped child had finished."""
+    done: dict[str, float] = defaultdict(float)
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        label, _, rest = line.rpartition(": ")
+        if label.startswith(("stage ", "query ")) and re.fullmatch(r"[0-9.]+ s", rest):
+            done[label] += float(rest[:-2])
+    return dict(done)
 
 
 def open_steps(log: Path) -> str:
@@ -596,9 +636,6 @@ def measure(
         results["scope"] = run_child(["scope", str(root)], limits, runs / "scope.stderr")
     if "ours" in tools:
         args = ["ours", str(root), str(runs / "evidence")]
-        if "spark" in tools:
-            exported.mkdir()
-            args.append(str(exported))
         results["ours"] = run_child(args, limits, runs / "ours.stderr")
         if "stopped" not in results["ours"]:
             results["ours"]["answer"] = check_answer(root, runs / "evidence")
@@ -616,9 +653,11 @@ def measure(
     if "duckdb" in tools:
         results["duckdb"] = run_child(["duckdb", str(root)], limits, runs / "duckdb.stderr")
     if "spark" in tools:
-        if "stopped" in results.get("ours", {"stopped": "ours not run"}):
-            results["spark"] = {"stopped": "not run: needs ours' tables", "seconds": 0,
-                                "peak_rss": 0}  # fmt: skip
+        exported.mkdir()
+        prep = run_child(["prep", str(root), str(exported)], limits, runs / "prep.stderr")
+        if "stopped" in prep:
+            why = f"not run: its input tables were not made ({prep['stopped']})"
+            results["spark"] = {"stopped": why, "seconds": 0, "peak_rss": 0}
         else:
             results["spark"] = run_child(
                 ["spark", str(root), str(exported), str(runs / "spark"), str(spark_limit)], limits,
@@ -746,7 +785,13 @@ def _answer(tool: str, m: dict) -> str:
 def breakdown(r: dict) -> list[str]:
     """Ours per stage, and the biggest items inside (queries, parsing, loads) by own time."""
     m = r.get("ours", {})
-    if not m or "stopped" in m:
+    if m and "stopped" in m:
+        lines = [f"\nOurs at {r['events']:,} events was stopped ({m['stopped']}); what it had "
+                 "finished (seconds):\n", "| step | seconds |", "| --- | ---: |"]  # fmt: skip
+        for label, s in m.get("finished_steps", {}).items():
+            lines.append(f"| {label} | {s:.2f} |")
+        return lines
+    if not m:
         return []
     lines = [f"\nOurs at {r['events']:,} events, per stage (seconds, inclusive):\n",
              "| stage | seconds | share |", "| --- | ---: | ---: |"]  # fmt: skip
@@ -788,7 +833,14 @@ def spark_table(all_results: list[dict]) -> list[str]:
                   "| --- | ---: | ---: | ---: | --- |"]  # fmt: skip
         for q in s["queries"]:
             ours = o["own"].get(f"query {q['query']}")
-            if "error" in q:
+            missing = re.match(
+                r"\[TABLE_OR_VIEW_NOT_FOUND\] The table or view `(\w+)`", q.get("error", "")
+            )
+            if missing:
+                why = (f"not run: reads `{missing[1]}`, which ours makes after reconstruct/access "
+                       "(Spark is given ours' tables up to there)")  # fmt: skip
+                lines.append(f"| {q['query']} | {_num(ours)} | - | - | {why} |")
+            elif "error" in q:
                 lines.append(f"| {q['query']} | {_num(ours)} | - | - | {q['error']} |")
             else:
                 lines.append(f"| {q['query']} | {_num(ours)} | {q['seconds']:.2f} "
@@ -819,6 +871,19 @@ def targets(all_results: list[dict]) -> list[str]:
         m = by.get(n, {}).get("ours")
         return None if not m or "stopped" in m else m
 
+    for n, r in sorted(by.items()):
+        stopped = r.get("ours", {}).get("stopped")
+        if stopped:
+            notes.append(f"{n:,} events: ours did not finish ({stopped})")
+    scope = next((r["scope"] for r in by.values() if "scope" in r), None)
+    if scope and "stopped" in scope:
+        notes.append(
+            "the toolkit's own derive_scope + load_scope on this warehouse did not finish "
+            f"({scope['stopped']} after {scope['seconds']:.0f} s): every state's allowed "
+            "principals are materialized per object (the exposure opens 45,000 objects to "
+            "50,000 principals: 2.25 billion pairs); the rows above use the bitset "
+            "composition in bench_investigate.exposed_scope"
+        )
     for n, limit in ((100_000_000, 10.0), (10_000_000, 2.0)):
         m = ours(n)
         if n in by and m:
@@ -949,13 +1014,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         kind, *rest = args.child
         if kind == "ours":
-            result = child_ours(rest[0], rest[1], rest[2] if len(rest) > 2 else None)
+            result = child_ours(*rest)
         elif kind == "pandas":
             result = child_pandas(*rest)
         elif kind == "duckdb":
             result = child_duckdb(*rest)
         elif kind == "scope":
             result = child_scope(*rest)
+        elif kind == "prep":
+            result = child_prep(*rest)
         else:
             result = child_spark(*rest)
         print(json.dumps(result))
