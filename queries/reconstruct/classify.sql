@@ -15,15 +15,29 @@ WITH in_scope AS (
     WHERE a.target IN (SELECT object FROM windows)
         OR (c.object IS NOT NULL AND a.time >= c.created_at)
 ),
+-- Each test is an equality on the object and the principal (hash joins); an `IN` list over
+-- both columns would make the engine compare every access with every baseline row.
 flags AS (
     SELECT s.*,
         EXISTS (
             SELECT 1 FROM baseline b
-            WHERE b.object IN (s.target, s.via_view) AND b.principal IN (s.principal, '*')
+            WHERE b.object = s.target AND b.principal = s.principal
+        ) OR EXISTS (
+            SELECT 1 FROM baseline b WHERE b.object = s.target AND b.principal = '*'
+        ) OR EXISTS (
+            SELECT 1 FROM baseline b
+            WHERE b.object = s.via_view AND b.principal = s.principal
+        ) OR EXISTS (
+            SELECT 1 FROM baseline b WHERE b.object = s.via_view AND b.principal = '*'
         ) AS is_baseline,
         EXISTS (
             SELECT 1 FROM windows w
-            WHERE w.object IN (s.target, s.via_view) AND s.time >= w.start
+            WHERE w.object = s.target AND s.time >= w.start
+                AND (w."end" IS NULL OR s.time < w."end")
+                AND (w.layer = 'policy' OR s.engine = 'hdfs')
+        ) OR EXISTS (
+            SELECT 1 FROM windows w
+            WHERE w.object = s.via_view AND s.time >= w.start
                 AND (w."end" IS NULL OR s.time < w."end")
                 AND (w.layer = 'policy' OR s.engine = 'hdfs')
         ) AS in_window
