@@ -136,7 +136,8 @@ def child_ours(case_path: str) -> dict:
     case = load_case(case_path)
     catalog = load_catalog(case)
     con = engine.connect()
-    load_scope(con, catalog, Scope((), frozenset(), frozenset()), case.on_behalf_services)
+    empty = Scope.empty() if hasattr(Scope, "empty") else Scope((), frozenset(), frozenset())
+    load_scope(con, catalog, empty, case.on_behalf_services)
     t1 = time.perf_counter()
     if hasattr(ingest_module, "ingest_into"):  # streams into the engine, as investigate does
         files = ingest_module.ingest_into(con, case)

@@ -54,7 +54,7 @@ import synth  # noqa: E402
 import synth_events  # noqa: E402
 
 SIZES = (1_000_000, 10_000_000, 100_000_000)
-TOOLS = ("ours", "scope", "pandas", "duckdb", "spark")
+TOOLS = ("ours", "pandas", "duckdb", "spark")
 RESULTS = HERE / "results" / "investigate.md"
 QUICK = synth.Params(events=100_000, tables=3_000, exposed=450, principals=500, tables_per_db=50)
 DOCS = HERE.parent / "docs" / "performance.md"
@@ -222,93 +222,6 @@ def raw_events_view(con, folder: Path) -> None:
     load_arrow(con, "quarantine", arrow_table([], QUARANTINE_SCHEMA))
 
 
-def exposed_scope(case, catalog, log_principals):
-    """The windows and the exposed objects' baseline `derive_scope` gives, from bitsets.
-
-    Composed here because `forensics.scope.derive_scope` cannot run at this size (see the
-    `scope` measurement): for every policy state it materializes every allowed principal
-    of every object (`AllowedSets.principals_of`): 45,000 exposed objects opened to
-    `public` are 2.25 billion (object, principal) pairs in one state, besides the shared
-    databases; and `Scope.baseline_count` scans the whole baseline once per exposed object.
-    This keeps the toolkit's `allowed_sets` per state and compares bitsets instead (a
-    window: a later state lets in a principal the baseline does not), with `derive_scope`'s
-    own window rules and `forensics.scope._window` to name what opened and closed it.
-    tests/test_bench_reference.py checks it equals `derive_scope` on a small incident."""
-    from collections import Counter
-
-    from forensics import scope as toolkit
-    from forensics.policy import allowed_sets
-
-    class CountedScope(toolkit.Scope):
-        def baseline_count(self, obj: str) -> int:
-            if (obj, toolkit.ANYONE) in self.baseline:
-                return len(self.universe)
-            counts = self.__dict__.get("_counts")
-            if counts is None:
-                counts = Counter(o for o, _ in self.baseline)
-                object.__setattr__(self, "_counts", counts)
-            return counts[obj]
-
-    universe = frozenset(catalog.principals() | set(log_principals))
-    members = {p: catalog.groups.get(p, frozenset()) for p in sorted(universe)}
-    members[toolkit.ANYONE] = frozenset()
-    authority = toolkit.load_authority(case)
-    objects = sorted(catalog.objects)
-    states = toolkit.policy_states(case)
-    if len(states) < 2:
-        raise SystemExit("bench: the composed scope needs two policy states or more")
-    sets = [allowed_sets(authority.engine(s.policies), objects, members, s.at) for s in states]
-    versions = [s.versions() for s in states]
-    source = toolkit.HISTORY if case.policy_history else toolkit.SNAPSHOTS
-    windows, baseline = [], set()
-    for obj in objects:
-        if sets[0].allowed(obj, toolkit.ANYONE):
-            continue  # open to everyone already: nobody is let in by a change
-        base = sets[0].bits(obj)
-        opened, granting, found = None, set(), []
-        for i in range(1, len(states)):
-            extra = sets[i].bits(obj) & ~base
-            if extra:
-                if opened is None:
-                    opened, granting = i, set()
-                granting |= {
-                    (pid, versions[i].get(pid))
-                    for pid, bits in sets[i].grants(obj)
-                    if bits & extra and pid is not None
-                }
-            elif opened is not None:
-                found.append(toolkit._window(obj, states, opened, i, granting, source))
-                opened = None
-        if opened is not None:
-            found.append(toolkit._window(obj, states, opened, None, granting, source))
-        if found:
-            windows += found
-            baseline |= {(obj, p) for p in sets[0].principals_of(obj)}
-    return CountedScope(tuple(windows), frozenset(baseline), universe)
-
-
-def child_scope(root: str) -> dict:
-    """The toolkit's own scope stages as `investigate` calls them, alone (no events)."""
-    from forensics import engine
-    from forensics.case import load_case
-    from forensics.catalog import load_catalog
-    from forensics.reconstruct import load_scope
-    from forensics.scope import derive_scope
-
-    case = load_case(Path(root) / "case.yaml")
-    catalog = load_catalog(case)
-    t0 = time.perf_counter()
-    scope = derive_scope(case, catalog, set())
-    t1 = time.perf_counter()
-    load_scope(engine.connect(), catalog, scope, case.on_behalf_services)
-    return {
-        "seconds": time.perf_counter() - t0,
-        "derive_scope": t1 - t0,
-        "peak_rss": bench_ingest._peak_rss(),
-        "baseline_pairs": len(scope.baseline),
-    }
-
-
 def child_ours(root: str, out: str) -> dict:
     """The investigation from normalized events to a sealed-off evidence folder, timed."""
     from datetime import datetime, timezone
@@ -318,6 +231,7 @@ def child_ours(root: str, out: str) -> dict:
     from forensics.catalog import load_catalog
     from forensics.evidence import staged_output, write_evidence, write_manifest
     from forensics.reconstruct import load_scope, reconstruct
+    from forensics.scope import derive_scope
 
     timer, texts, calls = Timer(), {}, {}
     instrument(timer, texts, calls)
@@ -332,8 +246,8 @@ def child_ours(root: str, out: str) -> dict:
         raw_events_view(con, folder / "events")
     with timer("stage log principals"):
         named = queries.relation(con, "normalize/log_principals").fetchall()
-    with timer("stage derive_scope (composed: objects with a window)"):
-        scope = exposed_scope(case, catalog, {p for (p,) in named})
+    with timer("stage derive_scope"):
+        scope = derive_scope(case, catalog, {p for (p,) in named})
     with timer("stage load_scope"):
         load_scope(con, catalog, scope, case.on_behalf_services)
     with timer("stage reconstruct"):
@@ -360,7 +274,7 @@ def child_ours(root: str, out: str) -> dict:
         "parsed": {k: {"calls": calls[k], "texts": len(v)} for k, v in texts.items()},
         "outputs": {o.name: o.rows for o in outputs},
         "windows": len(scope.windows),
-        "baseline_pairs": len(scope.baseline),
+        "baseline_sets": len(scope.baseline.classes(scope.exposed)[1]),
     }
     con.close()
     return result
@@ -376,13 +290,14 @@ def child_prep(root: str, export: str) -> dict:
     from forensics.catalog import load_catalog
     from forensics.engine import load_rows
     from forensics.reconstruct import load_scope
+    from forensics.scope import derive_scope
 
     case = load_case(Path(root) / "case.yaml")
     catalog = load_catalog(case)
     con = engine.connect()
     raw_events_view(con, Path(root) / "events")
     named = {p for (p,) in queries.relation(con, "normalize/log_principals").fetchall()}
-    load_scope(con, catalog, exposed_scope(case, catalog, named), case.on_behalf_services)
+    load_scope(con, catalog, derive_scope(case, catalog, named), case.on_behalf_services)
     queries.execute(con, "normalize/events")
     queries.execute(con, "reconstruct/access")
     stamp = pa.timestamp("ms")
@@ -632,8 +547,6 @@ def measure(
     summary = json.loads((root / "expected" / "summary.json").read_text(encoding="utf-8"))
     results["rows"] = summary["rows"]
     exported = runs / "tables"
-    if "scope" in tools:
-        results["scope"] = run_child(["scope", str(root)], limits, runs / "scope.stderr")
     if "ours" in tools:
         args = ["ours", str(root), str(runs / "evidence")]
         results["ours"] = run_child(args, limits, runs / "ours.stderr")
@@ -741,7 +654,6 @@ def table(all_results: list[dict]) -> list[str]:
 
 LABELS = {
     "ours": "ours (forensics, whole investigation)",
-    "scope": "ours' scope as investigate runs it (derive_scope + load_scope alone)",
     "pandas": "(a) pandas reference",
     "duckdb": "(b) DuckDB raw scan (floor)",
     "spark": "(c) PySpark local[2], same queries/",
@@ -776,8 +688,6 @@ def _answer(tool: str, m: dict) -> str:
         return f"{m.get('answer', '-')}; {same}".strip("; ")
     if tool == "duckdb":
         return f"{m['rows']:,} rows, {m['principals']:,} principals"
-    if tool == "scope":
-        return f"derive_scope {m['derive_scope']:.1f} s, baseline {m['baseline_pairs']:,} pairs"
     ran = [q for q in m["queries"] if "error" not in q]
     return f"{len(ran)} of {len(m['queries'])} queries ran (Spark startup {m['startup']:.1f} s)"
 
@@ -875,15 +785,6 @@ def targets(all_results: list[dict]) -> list[str]:
         stopped = r.get("ours", {}).get("stopped")
         if stopped:
             notes.append(f"{n:,} events: ours did not finish ({stopped})")
-    scope = next((r["scope"] for r in by.values() if "scope" in r), None)
-    if scope and "stopped" in scope:
-        notes.append(
-            "the toolkit's own derive_scope + load_scope on this warehouse did not finish "
-            f"({scope['stopped']} after {scope['seconds']:.0f} s): every state's allowed "
-            "principals are materialized per object (the exposure opens 45,000 objects to "
-            "50,000 principals: 2.25 billion pairs); the rows above use the bitset "
-            "composition in bench_investigate.exposed_scope"
-        )
     for n, limit in ((100_000_000, 10.0), (10_000_000, 2.0)):
         m = ours(n)
         if n in by and m:
@@ -948,9 +849,11 @@ def report(all_results: list[dict], version: str) -> str:
         "`benchmarks/synth_events.py`: 300,000 objects of which 45,000 exposed, 50,000 "
         "principals, 3 days, a 4-hour window, events already normalized (Parquet). "
         "`ours` = everything `forensics investigate` does after ingest, from the Parquet "
-        "(a `raw_events` view) to a complete evidence folder, policy evaluation included; "
+        "(a `raw_events` view) to a complete evidence folder, policy evaluation included "
+        "(`derive_scope`: every policy state for every object and principal); "
         "`(a)` is given the scope and classifies only; `(c)` is the sum of the queries "
-        "Spark ran (startup excluded), each on the tables ours computed before it. "
+        "Spark ran (startup excluded), on ours' tables up to `reconstruct/access` "
+        "(a separate, unmeasured run exports them). "
         "`load` = load average (1 min) at start/end of the run.",
         "",
         *machine(),
@@ -1019,8 +922,6 @@ def main(argv: list[str] | None = None) -> int:
             result = child_pandas(*rest)
         elif kind == "duckdb":
             result = child_duckdb(*rest)
-        elif kind == "scope":
-            result = child_scope(*rest)
         elif kind == "prep":
             result = child_prep(*rest)
         else:
@@ -1040,7 +941,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     for params in plans:
         results.append(measure(params, tools, limits, cache, args.spark_query_timeout))
-        tools = [t for t in tools if t != "scope"]  # no events in it: once is enough
         print("\n".join(table(results)), flush=True)
     if args.previous is not None:
         measured = {r["events"] for r in results}

@@ -73,8 +73,11 @@ class Statement:
 def load_scope(
     con: duckdb.DuckDBPyConnection, catalog: Catalog, scope: Scope, on_behalf: Iterable[str]
 ) -> None:
-    """Put the catalog, windows, baseline and directory into the engine."""
+    """Put the catalog, windows, baseline and directory into the engine. The baseline is
+    loaded for the exposed objects and the views over them (what classification asks),
+    as sets shared by the objects decided alike (`scope.Baseline.classes`)."""
     s = pa.string()
+    bases = view_bases(catalog)
     load_rows(
         con,
         "catalog_objects",
@@ -85,7 +88,7 @@ def load_scope(
         con,
         "view_bases",
         [("view", s), ("base", s)],
-        view_bases(catalog),
+        bases,
     )
     load_rows(
         con,
@@ -132,7 +135,17 @@ def load_scope(
             for w in scope.windows
         ],
     )
-    load_rows(con, "baseline", [("object", s), ("principal", s)], sorted(scope.baseline))
+    exposed = set(scope.exposed)
+    objects, members = scope.baseline.classes(
+        exposed | {view for view, base in bases if base in exposed}
+    )
+    load_rows(con, "baseline_objects", [("object", s), ("set_id", pa.int64())], objects)
+    load_rows(
+        con,
+        "baseline_members",
+        [("set_id", pa.int64()), ("principal", s)],
+        [(k, p) for k, names in sorted(members.items()) for p in names],
+    )
     load_rows(
         con,
         "exposed_objects",

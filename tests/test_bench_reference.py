@@ -22,6 +22,7 @@ from forensics import engine
 from forensics.case import load_case
 from forensics.catalog import load_catalog
 from forensics.evidence import staged_output, write_evidence
+from forensics.policy import AccessRequest
 from forensics.reconstruct import load_scope, reconstruct
 from forensics.scope import derive_scope
 
@@ -120,16 +121,69 @@ def test_pandas_reference_gives_the_toolkit_answer(toolkit: dict, pandas_answer:
         assert toolkit["classes"][kind] > 0, kind
 
 
-def test_composed_scope_equals_derive_scope(incident: Path, toolkit: dict) -> None:
-    """The bench's narrowed scope (for sizes derive_scope cannot run at) gives the same
-    windows, and the same baseline for every exposed object."""
+def _windows_pair_by_pair(case, catalog, named) -> list[tuple]:
+    """Windows as the scope defines them, from every (object, principal) decision of every
+    policy state, materialized: what `derive_scope` must give without materializing."""
+    from forensics import scope as toolkit
+    from forensics.policy import allowed_sets
+
+    members = {p: catalog.groups.get(p, frozenset()) for p in sorted(catalog.principals() | named)}
+    members[toolkit.ANYONE] = frozenset()
+    objects = sorted(catalog.objects)
+    states = toolkit.policy_states(case)
+    authority = toolkit.load_authority(case)
+    allowed = [allowed_sets(authority.engine(s.policies), objects, members, s.at) for s in states]
+    found = []
+    for obj in objects:
+        base = allowed[0].principals_of(obj)
+        if toolkit.ANYONE in base:
+            continue
+        opened, policies = None, set()
+        for i in range(1, len(states)):
+            extra = {pid for p, pid in allowed[i].principals_of(obj).items() if p not in base}
+            if extra:
+                opened = i if opened is None else opened
+                policies |= {pid for pid in extra if pid is not None and pid >= 0}
+            elif opened is not None:
+                found.append((obj, states[opened].at, states[i].at, tuple(sorted(policies))))
+                opened, policies = None, set()
+        if opened is not None:
+            found.append((obj, states[opened].at, None, tuple(sorted(policies))))
+    return found
+
+
+def test_scope_equals_the_pair_by_pair_definition(incident: Path, toolkit: dict) -> None:
+    """derive_scope works per class of objects on bitsets; its windows and baseline are
+    those of the decisions for every (object, principal) pair."""
     case = load_case(incident / "case.yaml")
     catalog = load_catalog(case)
-    narrowed = _module("bench_investigate").exposed_scope(case, catalog, toolkit["named"])
-    full = toolkit["scope"]
-    assert narrowed.windows == full.windows
-    exposed = set(full.exposed)
-    assert narrowed.baseline == {pair for pair in full.baseline if pair[0] in exposed}
-    assert [narrowed.baseline_count(o) for o in exposed] == [
-        full.baseline_count(o) for o in exposed
-    ]
+    scope = toolkit["scope"]
+    got = [(w.object, w.start, w.end, w.policy_ids) for w in scope.windows]
+    assert got == _windows_pair_by_pair(case, catalog, toolkit["named"])
+    assert len(scope.exposed) == SMALL["exposed"]
+    engine_, at = baseline_engine(case)
+    for obj in scope.exposed[:5]:
+        db, table = obj.split(".")
+        expected = {
+            p
+            for p in sorted(catalog.principals() | toolkit["named"])
+            if engine_.evaluate(
+                AccessRequest(
+                    resource={"database": db, "table": table},
+                    access_type="select",
+                    user=p,
+                    groups=catalog.groups.get(p, frozenset()),
+                    time=at,
+                )
+            ).allowed
+        }
+        assert scope.baseline.principals(obj) == expected
+        assert scope.baseline_count(obj) == len(expected)
+
+
+def baseline_engine(case):
+    """Ranger's engine for the case's baseline policies (the first state), and its time."""
+    from forensics import scope as toolkit
+
+    first = toolkit.policy_states(case)[0]
+    return toolkit.load_authority(case).engine(first.policies), first.at

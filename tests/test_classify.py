@@ -71,7 +71,16 @@ def _engine(events: list[Event]) -> duckdb.DuckDBPyConnection:
         ],
     )
     engine.load_rows(
-        con, "baseline", [("object", S), ("principal", S)], [("mci.k", "ana"), ("mci.v", "vic")]
+        con,
+        "baseline_objects",
+        [("object", S), ("set_id", pa.int64())],
+        [("mci.k", 0), ("mci.v", 1)],
+    )
+    engine.load_rows(
+        con,
+        "baseline_members",
+        [("set_id", pa.int64()), ("principal", S)],
+        [(0, "ana"), (1, "vic")],
     )
     engine.load_rows(con, "on_behalf", [("principal", S)], [("hive",)])
     engine.load_rows(

@@ -45,7 +45,7 @@ BASELINE = {"mci.k": {"ana": 1}, "mci.k2": {"ana": 1}}
 
 
 def _spans(changes: list[PermissionChange], baseline=BASELINE) -> list[tuple]:
-    windows = file_windows(CATALOG, changes, baseline, MEMBERS)
+    windows = file_windows(CATALOG, changes, lambda o: baseline.get(o, {}), MEMBERS)
     assert all(w.layer == FILE_LAYER and w.source == HDFS_AUDIT for w in windows)
     return [
         (w.object, w.start.hour, w.end.hour if w.end else None, w.opened_by_users) for w in windows

@@ -147,8 +147,8 @@ def test_roles_and_super_users_change_the_baseline() -> None:
         name: derive_scope(case, load_catalog(case), [])
         for name, case in (("with", with_authority), ("without", without))
     }
-    salaries_with = {p for o, p in scopes["with"].baseline if o == "hr.salaries"}
-    salaries_without = {p for o, p in scopes["without"].baseline if o == "hr.salaries"}
+    salaries_with = scopes["with"].baseline.principals("hr.salaries")
+    salaries_without = scopes["without"].baseline.principals("hr.salaries")
     assert salaries_with == {"ana", "bea", "ivan", "olga", "svc_etl"}
     assert salaries_without == {"ana", "bea"}
     assert scopes["with"].exposed == ["hr.reviews", "hr.salaries"]

@@ -4,6 +4,7 @@
 resource values, `engine` decides, `io` reads exports and request lines.
 """
 
+from forensics.policy.allowed import AllowedSets as AllowedSets
 from forensics.policy.allowed import allowed_sets as allowed_sets
 from forensics.policy.engine import AccessRequest, Decision, PolicyEngine
 from forensics.policy.io import (

@@ -79,6 +79,18 @@ class AllowedSets:
             )
         return 1 << found
 
+    def __contains__(self, obj: object) -> bool:
+        """Whether `obj` was among the objects evaluated."""
+        return obj in self._objects
+
+    def bit(self, principal: str) -> int:
+        """`principal`'s bit (its position in `principals`), as a one-bit set."""
+        return self._bit(principal)
+
+    def names(self, bits: int) -> list[str]:
+        """The principals of a bitset, in principal order."""
+        return [self.principals[int(i)] for i in _positions(bits)]
+
     def grants(self, obj: str) -> Grants:
         """(deciding policy id, bitset of the principals it allows) for `obj`: what a
         window needs to name the policies letting in people outside the baseline."""

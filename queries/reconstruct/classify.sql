@@ -15,20 +15,22 @@ WITH in_scope AS (
     WHERE a.target IN (SELECT object FROM windows)
         OR (c.object IS NOT NULL AND a.time >= c.created_at)
 ),
--- Each test is an equality on the object and the principal (hash joins); an `IN` list over
--- both columns would make the engine compare every access with every baseline row.
+-- The baseline is a set of principals per object (`baseline_objects`, shared by the objects
+-- the policies decide alike, `baseline_members`; principal '*' = everyone). Each test is an
+-- equality on the set and the principal (hash joins); an `IN` list over both columns would
+-- make the engine compare every access with every baseline row.
 flags AS (
     SELECT s.*,
         EXISTS (
-            SELECT 1 FROM baseline b
-            WHERE b.object = s.target AND b.principal = s.principal
+            SELECT 1 FROM baseline_members m
+            WHERE m.set_id = bt.set_id AND m.principal = s.principal
         ) OR EXISTS (
-            SELECT 1 FROM baseline b WHERE b.object = s.target AND b.principal = '*'
+            SELECT 1 FROM baseline_members m WHERE m.set_id = bt.set_id AND m.principal = '*'
         ) OR EXISTS (
-            SELECT 1 FROM baseline b
-            WHERE b.object = s.via_view AND b.principal = s.principal
+            SELECT 1 FROM baseline_members m
+            WHERE m.set_id = bv.set_id AND m.principal = s.principal
         ) OR EXISTS (
-            SELECT 1 FROM baseline b WHERE b.object = s.via_view AND b.principal = '*'
+            SELECT 1 FROM baseline_members m WHERE m.set_id = bv.set_id AND m.principal = '*'
         ) AS is_baseline,
         EXISTS (
             SELECT 1 FROM windows w
@@ -42,6 +44,8 @@ flags AS (
                 AND (w.layer = 'policy' OR s.engine = 'hdfs')
         ) AS in_window
     FROM in_scope s
+    LEFT JOIN baseline_objects bt ON bt.object = s.target
+    LEFT JOIN baseline_objects bv ON bv.object = s.via_view
 )
 SELECT f.* EXCLUDE (is_baseline, in_window),
     f.source_format IN ('hive-lineage', 'hiveserver2-log') AS text_only,
