@@ -56,6 +56,10 @@ _KINDS = {
     "update": "insert",
 }
 _NO_COPY = frozenset({"ddl", "drop", "alter", "truncate"})
+#: A statement text that may write something names one of these (HiveQL writes through
+#: INSERT, CTAS/CREATE VIEW, EXPORT, LOAD, IMPORT, MERGE, UPDATE, DELETE; `dfs` commands
+#: copy files). Only such texts, and statements with a write event, are parsed.
+MAY_WRITE = r"(?i)\b(insert|create|export|load|import|merge|update|delete|dfs)\b"
 
 
 @dataclass(frozen=True)
@@ -191,23 +195,33 @@ def reconstruct(
     if pseudonym_key is not None:
         pseudonymize(con, pseudonym_key)
     queries.execute(con, "reconstruct/object_categories")
-    texts = con.sql("SELECT DISTINCT query_text FROM classified WHERE query_text IS NOT NULL")
-    load_rows(
-        con,
-        "redactions",
-        [("query_text", pa.string()), ("query_redacted", pa.string())],
-        [(t, t if keep_literals else redact(t)) for (t,) in sorted(texts.fetchall())],
-    )
+    redact_texts(con, keep_literals)
     queries.execute(con, "reconstruct/access_rows")
     load_rows(con, "unparsed", _UNPARSED_SCHEMA, unparsed_statements(con))
     return duplicates
 
 
+def redact_texts(con: duckdb.DuckDBPyConnection, keep_literals: bool) -> None:
+    """The `redactions` table: every statement text behind a classified access and its
+    redacted form. The engine redacts texts of a plain shape (most of them, at the speed
+    of a scan); Python's `redact` the others, each distinct text once."""
+    queries.execute(con, "reconstruct/redactions_plain", keep_literals=int(keep_literals))
+    rest = con.table("redactions_plain").filter("query_redacted IS NULL").select("query_text")
+    load_rows(
+        con,
+        "redactions_other",
+        [("query_text", pa.string()), ("query_redacted", pa.string())],
+        [(t, redact(t)) for (t,) in sorted(rest.fetchall())],
+    )
+    queries.execute(con, "reconstruct/redactions")
+
+
 def unparsed_statements(con: duckdb.DuckDBPyConnection) -> list[tuple]:
-    """Statements behind accesses in scope that the SQL stage could not read at all."""
+    """Statements behind accesses in scope that may have written something and that the
+    SQL stage could not read at all."""
     rows = []
     for text, principal, time, source_file, source_line, events in queries.relation(
-        con, "reconstruct/statement_texts"
+        con, "reconstruct/statement_texts", may_write=MAY_WRITE
     ).fetchall():
         found = extract_objects(text)
         if found.status == "unparsed":
@@ -293,7 +307,7 @@ def write_statements(con: duckdb.DuckDBPyConnection, keys: Iterable[str]) -> lis
     load_rows(con, "wanted_statements", [("statement_key", pa.string())], [(k,) for k in keys])
     result = []
     for key, principal, time, text, query_id, written in queries.relation(
-        con, "reconstruct/write_statements"
+        con, "reconstruct/write_statements", may_write=MAY_WRITE
     ).fetchall():
         found = extract_objects(text) if text else None
         if found is not None and found.kind in _NO_COPY:

@@ -1,5 +1,6 @@
 -- name: write_statements
 -- description: Of the statements in `wanted_statements` (those that read exposed data or a copy), the ones that may have written something: a write event, or text that says so.
+-- param: may_write text  regular expression for a text that may write (a writing keyword)
 -- Only these are parsed for derived copies (most statements only read, and most never
 -- touch exposed data). An audited event
 -- gives the statement's principal and time before a text-only record of the same run does
@@ -16,5 +17,5 @@ FROM events
 WHERE statement_key IN (SELECT statement_key FROM wanted_statements)
 GROUP BY statement_key
 HAVING bool_or(op = 'write')
-    OR bool_or(regexp_matches(query_text, '(?i)\b(insert|create|export)\b'))
+    OR bool_or(regexp_matches(query_text, $may_write))
 ORDER BY statement_key
