@@ -358,3 +358,40 @@ def test_ddl_parameters_are_checked_and_quoted() -> None:
         warehouse.ddl("ranger_audit_lines", location="x", extra="y")
     with pytest.raises(QueryError, match="parameter location"):
         warehouse.ddl("ranger_audit_lines", location="nul\x00")
+
+
+def test_ctrl_c_cancels_the_query_on_the_server(thrift_server: ThriftServer) -> None:
+    """Ctrl-C while a query runs cancels it on the server (the server reports the
+    operation cancelled), and the interrupt still reaches the caller."""
+    from TCLIService.ttypes import TOperationState
+
+    interrupted: list[str] = []
+
+    def interrupt(state: str) -> None:  # Ctrl-C at the first progress report, once
+        if not interrupted:
+            interrupted.append(state)
+            raise KeyboardInterrupt
+
+    wh = warehouse.HiveWarehouse(thrift_server.profile(), progress=interrupt, poll_seconds=0.05)
+    states: list[int] = []
+    make_cursor = wh.con.cursor
+
+    def cursor():  # the real cursor; after its cancel, ask the server for the state
+        real = make_cursor()
+        cancel = real.cancel
+
+        def cancel_then_poll() -> None:
+            cancel()
+            states.append(real.poll().operationState)
+
+        real.cancel = cancel_then_poll
+        return real
+
+    wh.con.cursor = cursor
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            wh.query("SELECT sum(a.id * b.id) AS s FROM range(200000) a CROSS JOIN range(200000) b")
+        assert states == [TOperationState.CANCELED_STATE]
+        assert wh.query("SELECT 1 AS one").num_rows == 1  # the session is still usable
+    finally:
+        wh.close()

@@ -30,8 +30,8 @@ logs we read; an item with conditions never matches, and the decision says so.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -193,6 +193,23 @@ class PolicyEngine:
                 if found.allowed:
                     return found
         return decision
+
+    def evaluate_many(
+        self, request: AccessRequest, access_types: Sequence[str], any_access: bool
+    ) -> Decision:
+        """Ranger's decision for a request naming several access types at once (Ranger's
+        `ACCESSTYPES` request context, as Hive's plugin sends `create, write`): with
+        `any_access` (`ISANYACCESS`) allowed when one of them is, by that one's deciding
+        policy; otherwise allowed only when every one is, and denied by the first that is
+        not. Each access type is decided as a request of its own."""
+        decisions = [self.evaluate(replace(request, access_type=a)) for a in access_types]
+        if not decisions:
+            return self.evaluate(request)
+        allowed = [d for d in decisions if d.allowed]
+        denied = [d for d in decisions if not d.allowed]
+        if any_access:
+            return allowed[0] if allowed else denied[0]
+        return denied[0] if denied else allowed[0]
 
     def _zones_of(self, request: AccessRequest) -> list[str]:
         """The security zones whose resources contain the requested resource."""
