@@ -4,7 +4,8 @@
 -- One HDFS open in both the NameNode log and the Ranger HDFS plugin (same principal, path
 -- and second): paired one to one, the NameNode line is kept. A text-only record (Hive lineage,
 -- HiveServer2 log) takes the statement key of the audited run it describes; a lineage record
--- of a run no audit saw takes the key of the HiveServer2 statement of that run.
+-- of a run no audit saw takes the key of the HiveServer2 statement of that run (set after the
+-- table is written, below).
 CREATE OR REPLACE TABLE events AS
 -- Copies are rare: keys that may repeat are found by their 64-bit hash over one column,
 -- and only the events of those keys are ranked (exactly, by the key itself).
@@ -51,7 +52,7 @@ hdfs_doubles AS (
     WHERE source_format = 'ranger-audit' AND rank_in_second <= namenode_copies
 ),
 kept AS (
-    SELECT * FROM unique_events WHERE event_id NOT IN (SELECT event_id FROM hdfs_doubles)
+    SELECT u.* FROM unique_events u ANTI JOIN hdfs_doubles d ON d.event_id = u.event_id
 ),
 -- A path's prefixes are cut only at the depths some location has (a warehouse keeps its
 -- tables at a few depths), not at every folder of the path.
@@ -82,19 +83,23 @@ resolved AS (
                 THEN 'stmt:' || md5(concat_ws('|', k.principal, coalesce(k.session_id, ''), k.query_text))
         END AS statement_key
     FROM kept k LEFT JOIN path_objects po ON po.path = k.path
-),
+)
+SELECT * FROM resolved;
+
 -- A text-only record and the audit events of the same run are one statement: same principal
 -- and text, the audit checked at or after the query started (lineage has whole seconds)
 -- and within ten minutes of it; the nearest run wins. A lineage record with no audited run
--- may join a HiveServer2 statement the same way (an audited run first).
-text_runs AS (
+-- may join a HiveServer2 statement the same way (an audited run first). Text-only records
+-- are few: their keys are found apart and set in place, not by rewriting every event.
+CREATE OR REPLACE TEMP TABLE text_statement_keys AS
+WITH text_runs AS (
     SELECT l.event_id, o.statement_key,
         row_number() OVER (
             PARTITION BY l.event_id
             ORDER BY o.source_format = 'hiveserver2-log',
                 abs(date_diff('millisecond', l.time, o.time)), o.statement_key
         ) AS nearness
-    FROM resolved l JOIN resolved o
+    FROM events l JOIN events o
         ON o.principal = l.principal AND trim(o.query_text) = l.query_text
         AND (o.source_format NOT IN ('hive-lineage', 'hiveserver2-log')
             OR (l.source_format = 'hive-lineage' AND o.source_format = 'hiveserver2-log'))
@@ -104,10 +109,14 @@ text_runs AS (
 -- The audited run a HiveServer2 statement joined, for the lineage records that joined it.
 hs2_runs AS (
     SELECT r.statement_key AS own, min(m.statement_key) AS audited
-    FROM resolved r JOIN text_runs m ON m.event_id = r.event_id AND m.nearness = 1
+    FROM events r JOIN text_runs m ON m.event_id = r.event_id AND m.nearness = 1
     WHERE r.source_format = 'hiveserver2-log'
     GROUP BY r.statement_key
 )
-SELECT r.* REPLACE (coalesce(h.audited, m.statement_key, r.statement_key) AS statement_key)
-FROM resolved r LEFT JOIN text_runs m ON m.event_id = r.event_id AND m.nearness = 1
-    LEFT JOIN hs2_runs h ON h.own = m.statement_key
+SELECT m.event_id, coalesce(h.audited, m.statement_key) AS statement_key
+FROM text_runs m LEFT JOIN hs2_runs h ON h.own = m.statement_key
+WHERE m.nearness = 1;
+
+UPDATE events SET statement_key = t.statement_key
+FROM text_statement_keys t
+WHERE events.event_id = t.event_id;
