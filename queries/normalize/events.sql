@@ -28,15 +28,19 @@ later_copies AS (
     )
     WHERE copy_no > 1
 ),
-unique_events AS (
-    SELECT r.*
+-- Only the columns the pairing needs: the events themselves (wide rows with statement
+-- text) are read once, at the end, so that no copy of them is held in between.
+hdfs_reads AS (
+    SELECT r.event_id, r.source_format, r.principal, r.path, r.time, r.source_file,
+        r.source_line
     FROM raw_events r
     ANTI JOIN later_copies c
         ON c.event_id = r.event_id AND c.source_file = r.source_file
         AND c.source_line = r.source_line
+    WHERE r.engine = 'hdfs' AND r.op = 'read' AND r.path IS NOT NULL
 ),
 hdfs_ranked AS (
-    SELECT event_id, source_format,
+    SELECT event_id, source_format, source_file, source_line,
         row_number() OVER (
             PARTITION BY principal, path, date_trunc('second', time), source_format
             ORDER BY source_file, source_line
@@ -44,15 +48,13 @@ hdfs_ranked AS (
         count(*) FILTER (WHERE source_format = 'hdfs-audit') OVER (
             PARTITION BY principal, path, date_trunc('second', time)
         ) AS namenode_copies
-    FROM unique_events
-    WHERE engine = 'hdfs' AND op = 'read' AND path IS NOT NULL
+    FROM hdfs_reads
 ),
-hdfs_doubles AS (
-    SELECT event_id FROM hdfs_ranked
+dropped AS (
+    SELECT event_id, source_file, source_line FROM later_copies
+    UNION ALL
+    SELECT event_id, source_file, source_line FROM hdfs_ranked
     WHERE source_format = 'ranger-audit' AND rank_in_second <= namenode_copies
-),
-kept AS (
-    SELECT u.* FROM unique_events u ANTI JOIN hdfs_doubles d ON d.event_id = u.event_id
 ),
 -- A path's prefixes are cut only at the depths some location has (a warehouse keeps its
 -- tables at a few depths), not at every folder of the path.
@@ -64,7 +66,7 @@ location_depths AS (
 prefixes AS (
     SELECT DISTINCT p.path,
         array_to_string(list_slice(string_split(p.path, '/'), 1, d.n), '/') AS prefix
-    FROM (SELECT DISTINCT path FROM kept WHERE path IS NOT NULL AND object IS NULL) p
+    FROM (SELECT DISTINCT path FROM raw_events WHERE path IS NOT NULL AND object IS NULL) p
     JOIN location_depths d ON d.n <= len(string_split(p.path, '/'))
 ),
 path_objects AS (
@@ -82,7 +84,11 @@ resolved AS (
             WHEN k.query_text IS NOT NULL
                 THEN 'stmt:' || md5(concat_ws('|', k.principal, coalesce(k.session_id, ''), k.query_text))
         END AS statement_key
-    FROM kept k LEFT JOIN path_objects po ON po.path = k.path
+    FROM raw_events k
+    ANTI JOIN dropped d
+        ON d.event_id = k.event_id AND d.source_file = k.source_file
+        AND d.source_line = k.source_line
+    LEFT JOIN path_objects po ON po.path = k.path
 )
 SELECT * FROM resolved;
 
