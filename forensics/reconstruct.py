@@ -190,6 +190,7 @@ def reconstruct(
     queries.execute(con, "normalize/events")
     duplicates = dict(queries.relation(con, "normalize/duplicates").fetchall())
     queries.execute(con, "reconstruct/access")
+    queries.execute(con, "reconstruct/exposed_access")
     edges = follow_copies(con)
     load_rows(con, "copy_edges", _COPY_EDGE_SCHEMA, edges)
     if pseudonym_key is not None:

@@ -91,6 +91,7 @@ def _engine(events: list[Event]) -> duckdb.DuckDBPyConnection:
     )
     queries.execute(con, "normalize/events")
     queries.execute(con, "reconstruct/access")
+    queries.execute(con, "reconstruct/exposed_access")
     queries.execute(con, "reconstruct/classify")
     return con
 

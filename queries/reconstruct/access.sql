@@ -1,6 +1,8 @@
 -- name: access
 -- description: One row per (event, object touched): the object the log names, and for a view every object under it.
-CREATE OR REPLACE TABLE access AS
+-- A view, not a table: only the accesses to exposed objects and to copies are ever read
+-- (reconstruct/exposed_access, reconstruct/classify), so no copy of every event is made.
+CREATE OR REPLACE VIEW access AS
 SELECT e.*, e.object AS target,
     CASE e.engine WHEN 'hdfs' THEN 'path' WHEN 'trino' THEN 'trino' ELSE 'direct' END AS via,
     NULL::VARCHAR AS via_view

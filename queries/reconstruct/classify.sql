@@ -9,43 +9,16 @@
 -- be followed from them, but `classified` (what evidence counts) leaves them out: they add
 -- no read events.
 CREATE OR REPLACE TABLE classified_all AS
-WITH in_scope AS (
-    SELECT a.*, c.generation AS copy_generation
-    FROM access a LEFT JOIN copies c ON c.object = a.target
-    WHERE a.target IN (SELECT object FROM windows)
-        OR (c.object IS NOT NULL AND a.time >= c.created_at)
-),
--- The baseline is a set of principals per object (`baseline_objects`, shared by the objects
--- the policies decide alike, `baseline_members`; principal '*' = everyone). Each test is an
--- equality on the set and the principal (hash joins); an `IN` list over both columns would
--- make the engine compare every access with every baseline row.
-flags AS (
-    SELECT s.*,
-        EXISTS (
-            SELECT 1 FROM baseline_members m
-            WHERE m.set_id = bt.set_id AND m.principal = s.principal
-        ) OR EXISTS (
-            SELECT 1 FROM baseline_members m WHERE m.set_id = bt.set_id AND m.principal = '*'
-        ) OR EXISTS (
-            SELECT 1 FROM baseline_members m
-            WHERE m.set_id = bv.set_id AND m.principal = s.principal
-        ) OR EXISTS (
-            SELECT 1 FROM baseline_members m WHERE m.set_id = bv.set_id AND m.principal = '*'
-        ) AS is_baseline,
-        EXISTS (
-            SELECT 1 FROM windows w
-            WHERE w.object = s.target AND s.time >= w.start
-                AND (w."end" IS NULL OR s.time < w."end")
-                AND (w.layer = 'policy' OR s.engine = 'hdfs')
-        ) OR EXISTS (
-            SELECT 1 FROM windows w
-            WHERE w.object = s.via_view AND s.time >= w.start
-                AND (w."end" IS NULL OR s.time < w."end")
-                AND (w.layer = 'policy' OR s.engine = 'hdfs')
-        ) AS in_window
-    FROM in_scope s
-    LEFT JOIN baseline_objects bt ON bt.object = s.target
-    LEFT JOIN baseline_objects bv ON bv.object = s.via_view
+-- The accesses to exposed objects (tested once, reconstruct/exposed_access), and the reads of
+-- each derived copy made after the copy was (a read before it existed read something else).
+WITH f AS (
+    SELECT e.* EXCLUDE (is_baseline, in_window), c.generation AS copy_generation,
+        e.is_baseline, e.in_window
+    FROM exposed_access e LEFT JOIN copies c ON c.object = e.target AND e.time >= c.created_at
+    UNION ALL
+    SELECT a.*, c.generation AS copy_generation, false AS is_baseline, false AS in_window
+    FROM access a JOIN copies c ON c.object = a.target AND a.time >= c.created_at
+    WHERE a.target NOT IN (SELECT object FROM windows)
 )
 SELECT f.* EXCLUDE (is_baseline, in_window),
     f.source_format IN ('hive-lineage', 'hiveserver2-log') AS text_only,
@@ -60,7 +33,7 @@ SELECT f.* EXCLUDE (is_baseline, in_window),
         WHEN f.in_window THEN 'exposure_enabled'
         ELSE 'outside_window'
     END AS classification
-FROM flags f;
+FROM f;
 
 CREATE OR REPLACE TABLE classified AS
 SELECT * EXCLUDE (text_only) FROM classified_all WHERE NOT text_only
