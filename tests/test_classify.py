@@ -87,7 +87,10 @@ def _engine(events: list[Event]) -> duckdb.DuckDBPyConnection:
         con,
         "copies",
         [("object", S), ("created_at", TS), ("generation", pa.int64())],
-        [("a.copy", datetime(2026, 6, 18, 9, 30), 1)],
+        [
+            ("a.copy", datetime(2026, 6, 18, 9, 30), 1),
+            ("mci.k_sub", datetime(2026, 6, 18, 10, 30), 2),
+        ],
     )
     queries.execute(con, "normalize/events")
     queries.execute(con, "reconstruct/access")
@@ -165,6 +168,12 @@ def test_paths_resolve_to_the_longest_location_prefix() -> None:
         (_event(object="a.copy", principal="gus"), [("e1", "a.copy", "direct", "secondary")]),
         (_event(object="a.copy", op="write"), [("e1", "a.copy", "direct", "write")]),
         (_event(object="a.copy", time_ms=T0 - 3600_000), []),
+        # an exposed object that later became a copy: its reads before the copy are not of it
+        (_event(object="mci.k_sub"), [("e1", "mci.k_sub", "direct", "exposure_enabled")]),
+        (
+            _event(object="mci.k_sub", time_ms=T0 + 3600_000),
+            [("e1", "mci.k_sub", "direct", "secondary")],
+        ),
         (_event(object="mci.k3"), []),
         # a file-layer window lets in HDFS reads, not reads Hive's authorization decided
         (
