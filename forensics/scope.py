@@ -465,11 +465,12 @@ def _windows(
         return []
     matrix = np.stack([s.object_class for s in sets], axis=1)
     combos, inverse = np.unique(matrix, axis=0, return_inverse=True)
+    inverse = inverse.ravel()  # the combination of each object (numpy may keep a column)
     versions = [state.versions() for state in states]
     everyone = sets[0].bit(ANYONE)
     found: list[list[Window]] = []
     for combo in combos:
-        base = _union(bits for _, bits in sets[0].classes[combo[0]])
+        base = sets[0].class_bits(combo[0])
         if base & everyone:
             found.append([])  # open to everyone already: nobody is let in by a change
             continue
@@ -478,7 +479,7 @@ def _windows(
         granting: set[tuple[int, int | None]] = set()
         for i in range(1, len(states)):
             grants = sets[i].classes[combo[i]]
-            extra = _union(bits for _, bits in grants) & ~base
+            extra = sets[i].class_bits(combo[i]) & ~base
             if extra:
                 if opened is None:
                     opened, granting = i, set()
@@ -494,17 +495,10 @@ def _windows(
             spans.append(_window("", states, opened, None, granting, source))
         found.append(spans)
     windows = []
-    for position in np.flatnonzero(np.array([bool(f) for f in found])[inverse.ravel()]):
+    for position in np.flatnonzero(np.array([bool(f) for f in found])[inverse]):
         obj = objects[int(position)]
-        windows += [replace(w, object=obj) for w in found[int(inverse.ravel()[position])]]
+        windows += [replace(w, object=obj) for w in found[int(inverse[position])]]
     return windows
-
-
-def _union(parts: Iterable[int]) -> int:
-    total = 0
-    for part in parts:
-        total |= part
-    return total
 
 
 def _window(

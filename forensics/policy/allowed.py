@@ -107,10 +107,12 @@ class AllowedSets:
 
     def bits(self, obj: str) -> int:
         """The allowed principals of `obj` as one bitset (positions in `principals`)."""
-        total = 0
-        for _, bits in self._grants(obj):
-            total |= bits
-        return total
+        return _union(bits for _, bits in self._grants(obj))
+
+    def class_bits(self, k: int) -> int:
+        """The allowed principals of the objects of class `k` (`object_class`) as one
+        bitset."""
+        return _union(bits for _, bits in self.classes[k])
 
     def count(self, obj: str) -> int:
         """How many principals of the directory may access `obj`."""
