@@ -3,8 +3,6 @@
 -- Order matters: a denied attempt is 'denied' whoever made it; metadata calls and writes are
 -- never reads; an on-behalf service's file opens are never its own reads; reads of a copy
 -- made from an exposed object are 'secondary'; then baseline, window, or outside the window.
--- A window of the file layer (HDFS permissions) opened the files only: it lets in HDFS
--- reads, never reads through Hive's or Trino's own authorization.
 -- Text-only sources (Hive lineage, HiveServer2 log) are classified too, so that copies can
 -- be followed from them, but `classified` (what evidence counts) leaves them out: they add
 -- no read events.

@@ -1,6 +1,8 @@
 -- name: exposed_access
 -- description: Every access to an exposed object, with the two tests its classification needs: was the principal baseline-authorized (on the object or the view it came through), and did it fall in a window of the object. Computed once; each round of copy-following only adds what the copies change (reconstruct/classify).
 CREATE OR REPLACE TABLE exposed_access AS
+-- A window of the file layer (HDFS permissions) opened the files only: it lets in HDFS
+-- reads, never reads through Hive's or Trino's own authorization.
 -- The baseline is a set of principals per object (`baseline_objects`, shared by the objects
 -- the policies decide alike, `baseline_members`: each principal once, or '*' alone for
 -- everyone). Each test is an equality join on the set and the principal (at most one row
