@@ -136,7 +136,7 @@ def _id_dispute(data: dict, policies: list[dict], test: dict, got: Decision) -> 
     if decision.allowed == got.allowed and decision.policy_id == want:
         return (
             f"policy id not checked by Ranger since RANGER-2354; file says {want}, Ranger's "
-            f"evaluation order (priority, deny-first, name) names {got.policy_id}"
+            f"evaluation order (priority, deny-first, score, name) names {got.policy_id}"
         )
     return None
 
@@ -300,6 +300,49 @@ def test_higher_priority_allow_is_final() -> None:
     assert _ask(PolicyEngine([deny, allow], HIVE), "u", "x/t").policy_id == 2
     allow["policyPriority"] = 0
     assert _ask(PolicyEngine([deny, allow], HIVE), "u", "x/t").policy_id == 1
+
+
+def test_within_a_priority_the_lower_evaluation_score_is_named() -> None:
+    """Two policies allow the same read: Ranger names the one its evaluation-order score
+    tries first (broader resources, more principals, more access types first), whatever
+    the names say."""
+    narrow = _policy(
+        1, {"database": "x", "table": "t", "column": "*"}, allow=[(["select"], ["u"], [])]
+    )
+    narrow["name"] = "a narrow"
+    broad = _policy(
+        2, {"database": "x", "table": "*", "column": "*"}, allow=[(["select"], ["u"], ["g"])]
+    )
+    broad["name"] = "z broad"
+    assert _ask(PolicyEngine([narrow, broad], HIVE), "u", "x/t").policy_id == 2
+    broad["resources"]["table"]["values"] = ["t"]
+    broad["policyItems"][0]["groups"] = []
+    assert _ask(PolicyEngine([narrow, broad], HIVE), "u", "x/t").policy_id == 1  # tie: name
+
+
+@pytest.mark.parametrize(
+    ("resources", "items", "extra", "score"),
+    [
+        # Hand-computed from RangerOptimizedPolicyEvaluator.computeEvalOrder: 10000, less
+        # the resource discounts (match-all 25, '*' 10, '?' 5, excludes 5), less principals
+        # (public or deny-all-else: 25), less round(25 * access types / 14), less 25.
+        ({"database": "*", "table": "*", "column": "*"}, [([], [], ["public"])], {}, 9875),
+        (
+            {"database": "db1", "table": "tbl*", "column": "*"},
+            [(["select"], ["a", "b"], [])],
+            {},
+            9936,
+        ),
+        ({"database": "db1"}, [(["select"], ["a"], [])], {"isDenyAllElse": True}, 9948),
+        ({"database": "db?", "!table": "t"}, [(["select", "update"], ["a"], [])], {}, 9960),
+    ],
+)
+def test_evaluation_order_score_is_rangers(resources, items, extra, score) -> None:
+    from forensics.policy.engine import _eval_order
+
+    policy = _policy(1, resources, allow=items, **extra)
+    policy["resources"] = {k.lstrip("!"): v for k, v in policy["resources"].items()}
+    assert _eval_order(policy, HIVE) == score
 
 
 def test_several_access_types_any_or_all() -> None:

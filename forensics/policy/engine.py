@@ -4,9 +4,9 @@ The order is Ranger's (`RangerPolicyEngineImpl`, `RangerDefaultPolicyEvaluator`)
 
 1. Super users and super groups are allowed outright (policy id -1).
 2. Policies are evaluated by `policyPriority` (highest first); within a priority, those
-   with deny items (or `isDenyAllElse`) first, then by name. (Ranger's plugin also has
-   a heuristic evaluation-order score; the policy ids in Ranger's own test files follow
-   name order, and only the named policy, never the decision, depends on it.)
+   with deny items (or `isDenyAllElse`) first, then by Ranger's evaluation-order score
+   (`computeEvalOrder`: broad resources, many principals and access types first), then
+   by name. Only the policy a decision names, never the decision, depends on this.
 3. A policy applies when its resources cover the requested resource itself: a policy on
    `database` alone does not cover a table in it; a request for a table is covered by a
    policy on `db/table/column=*` (the policy reaches all the table's columns). For "any
@@ -30,6 +30,7 @@ logs we read; an item with conditions never matches, and the decision says so.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -116,6 +117,7 @@ class _Policy:
     deny: list[_Item]
     deny_exceptions: list[_Item]
     schedules: list[tuple[datetime | None, datetime | None]] = field(default_factory=list)
+    eval_order: int = 0
 
     @property
     def has_deny(self) -> bool:
@@ -162,7 +164,7 @@ class PolicyEngine:
         compiled = (_compile(p, self.service_def) for p in policies if _is_access_policy(p))
         return sorted(
             (p for p in compiled if p is not None),
-            key=lambda p: (-p.priority, not p.has_deny, p.name, p.id),
+            key=lambda p: (-p.priority, not p.has_deny, p.eval_order, p.name, p.id),
         )
 
     def roles_of(self, request: AccessRequest) -> frozenset[str]:
@@ -437,7 +439,56 @@ def _compile(raw: dict, service_def: ServiceDef) -> _Policy | None:
         deny=_items(raw.get("denyPolicyItems"), service_def),
         deny_exceptions=_items(raw.get("denyExceptions"), service_def),
         schedules=[_schedule(s) for s in raw.get("validitySchedules") or []],
+        eval_order=_eval_order(raw, service_def),
     )
+
+
+def _eval_order(raw: dict, service_def: ServiceDef) -> int:
+    """Ranger's evaluation-order score (`RangerOptimizedPolicyEvaluator.computeEvalOrder`):
+    among policies of one priority that equally can or cannot deny, the lower score is
+    tried first, so it is the one a decision names. Narrow resources, few principals, few
+    access types and few conditions score high (tried late); wildcards, `public` and broad
+    grants score low."""
+    discount = 0
+    for spec in (raw.get("resources") or {}).values():
+        values = [str(v) for v in (spec or {}).get("values") or []]
+        if not values:
+            continue
+        if any(v in ("", "*") for v in values):
+            discount += 25
+            continue
+        if any("*" in v for v in values):
+            discount += 10
+        elif any("?" in v for v in values):
+            discount += 5
+        discount += 5 if spec.get("isExcludes") else 0
+        discount += 5 if spec.get("isRecursive") else 0
+    items = [i for key in ITEM_KEYS for i in raw.get(key) or []]
+    items += [
+        i for key in ("dataMaskPolicyItems", "rowFilterPolicyItems") for i in raw.get(key) or []
+    ]
+    users = {u for i in items for u in i.get("users") or []}
+    groups = {g for i in items for g in i.get("groups") or []}
+    perms = {
+        a.get("type") for i in items for a in i.get("accesses") or [] if a.get("isAllowed", True)
+    }
+    conditions = len(raw.get("conditions") or []) + sum(
+        len(i.get("conditions") or []) for i in items
+    )
+    dynamic = any(
+        "{" in str(v)
+        for spec in (raw.get("resources") or {}).values()
+        for v in (spec or {}).get("values") or []
+    )
+    order = 10000 + (20 if dynamic else 0) - min(100, discount)
+    if raw.get("isDenyAllElse") or PUBLIC_GROUP in groups or USER_MACRO in users:
+        order -= 25
+    else:
+        order -= min(len(users) + len(groups), 25)
+    types = len(service_def.access_order or service_def.access_types) or 1
+    order -= math.floor(25 * len(perms) / types + 0.5)  # Java's Math.round
+    order -= max(25 - 5 * conditions, 0)
+    return order
 
 
 def _items(raw: list | None, service_def: ServiceDef) -> list[_Item]:
