@@ -129,7 +129,7 @@ def child_ours(case_path: str) -> dict:
     from forensics import ingest as ingest_module
     from forensics.case import load_case
     from forensics.catalog import load_catalog
-    from forensics.reconstruct import load_scope
+    from forensics.reconstruct import load_scope, normalize_events
     from forensics.scope import Scope
 
     t0 = time.perf_counter()
@@ -148,7 +148,7 @@ def child_ours(case_path: str) -> dict:
         files = ingested.files
     ((raw_events,),) = con.sql("SELECT count(*) FROM raw_events").fetchall()
     t2 = time.perf_counter()
-    queries.execute(con, "normalize/events")
+    normalize_events(con)
     duplicates = sum(n for _, n in queries.relation(con, "normalize/duplicates").fetchall())
     ((events,),) = con.sql("SELECT count(*) FROM events").fetchall()
     t3 = time.perf_counter()

@@ -290,7 +290,7 @@ def child_prep(root: str, export: str) -> dict:
     from forensics.case import load_case
     from forensics.catalog import load_catalog
     from forensics.engine import load_rows
-    from forensics.reconstruct import load_scope
+    from forensics.reconstruct import load_scope, normalize_events
     from forensics.scope import derive_scope
 
     case = load_case(Path(root) / "case.yaml")
@@ -299,7 +299,7 @@ def child_prep(root: str, export: str) -> dict:
     raw_events_view(con, Path(root) / "events")
     named = {p for (p,) in queries.relation(con, "normalize/log_principals").fetchall()}
     load_scope(con, catalog, derive_scope(case, catalog, named), case.on_behalf_services)
-    queries.execute(con, "normalize/events")
+    normalize_events(con)
     queries.execute(con, "reconstruct/access")
     queries.execute(con, "reconstruct/exposed_access")
     stamp = pa.timestamp("ms")

@@ -187,7 +187,7 @@ def reconstruct(
     if ingested is not None:
         load_arrow(con, "raw_events", ingested.events)
         load_arrow(con, "quarantine", ingested.quarantine)
-    queries.execute(con, "normalize/events")
+    normalize_events(con)
     duplicates = dict(queries.relation(con, "normalize/duplicates").fetchall())
     queries.execute(con, "reconstruct/access")
     queries.execute(con, "reconstruct/exposed_access")
@@ -200,6 +200,16 @@ def reconstruct(
     queries.execute(con, "reconstruct/access_rows")
     load_rows(con, "unparsed", _UNPARSED_SCHEMA, unparsed_statements(con))
     return duplicates
+
+
+def normalize_events(con: duckdb.DuckDBPyConnection) -> None:
+    """The `events` view: raw events deduplicated, paths resolved to objects, and text-only
+    records keyed to the runs they describe (that join is skipped when there are none: it
+    reads every event's text)."""
+    queries.execute(con, "normalize/events")
+    ((present,),) = queries.relation(con, "normalize/text_records").fetchall()
+    if present:
+        queries.execute(con, "normalize/text_statement_keys")
 
 
 def redact_texts(con: duckdb.DuckDBPyConnection, keep_literals: bool) -> None:

@@ -9,6 +9,7 @@ import pyarrow as pa
 import pytest
 
 from forensics import engine, queries
+from forensics.reconstruct import normalize_events
 from forensics.schema import Event, events_table
 
 T0 = int(datetime(2026, 6, 18, 10, 0, tzinfo=timezone.utc).timestamp() * 1000)
@@ -92,7 +93,7 @@ def _engine(events: list[Event]) -> duckdb.DuckDBPyConnection:
             ("mci.k_sub", datetime(2026, 6, 18, 10, 30), 2),
         ],
     )
-    queries.execute(con, "normalize/events")
+    normalize_events(con)
     queries.execute(con, "reconstruct/access")
     queries.execute(con, "reconstruct/exposed_access")
     queries.execute(con, "reconstruct/classify")

@@ -20,11 +20,18 @@ SELECT s.*,
             AND (w."end" IS NULL OR s.time < w."end")
             AND (w.layer = 'policy' OR s.engine = 'hdfs')
     ) AS in_window
-FROM access s
+FROM (
+    -- The exposed objects' accesses first: the tests below (and the statement keys) are
+    -- then computed for those rows only.
+    SELECT a.*, statement_key_of(t.statement_key, a.engine, a.source_format, a.query_id,
+        a.principal, a.time, a.session_id, a.query_text) AS statement_key
+    FROM access a
+    SEMI JOIN (SELECT DISTINCT object FROM windows) x ON x.object = a.target
+    LEFT JOIN text_statement_keys t ON t.event_id = a.event_id
+) s
 LEFT JOIN baseline_objects bt ON bt.object = s.target
 LEFT JOIN baseline_members mt ON mt.set_id = bt.set_id AND mt.principal = s.principal
 LEFT JOIN baseline_members et ON et.set_id = bt.set_id AND et.principal = '*'
 LEFT JOIN baseline_objects bv ON bv.object = s.via_view
 LEFT JOIN baseline_members mv ON mv.set_id = bv.set_id AND mv.principal = s.principal
 LEFT JOIN baseline_members ev ON ev.set_id = bv.set_id AND ev.principal = '*'
-WHERE s.target IN (SELECT object FROM windows)
