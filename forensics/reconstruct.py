@@ -27,6 +27,7 @@ from forensics.sqlrefs import ViewCatalog, extract_objects
 
 MAX_GENERATIONS = 64
 _TS = pa.timestamp("ms")
+_COPIES_SCHEMA = [("object", pa.string()), ("created_at", _TS), ("generation", pa.int64())]
 _COPY_EDGE_SCHEMA = [
     ("source_object", pa.string()),
     ("derived_object", pa.string()),
@@ -191,7 +192,10 @@ def reconstruct(
     duplicates = dict(queries.relation(con, "normalize/duplicates").fetchall())
     queries.execute(con, "reconstruct/access")
     queries.execute(con, "reconstruct/exposed_access")
+    load_rows(con, "copies", _COPIES_SCHEMA, [])
+    queries.execute(con, "reconstruct/classify")
     edges = follow_copies(con)
+    queries.execute(con, "reconstruct/classified")
     load_rows(con, "copy_edges", _COPY_EDGE_SCHEMA, edges)
     if pseudonym_key is not None:
         pseudonymize(con, pseudonym_key)
@@ -266,18 +270,14 @@ def follow_copies(con: duckdb.DuckDBPyConnection) -> list[tuple]:
     edges: dict[tuple[str, str, str], tuple] = {}
     for _ in range(MAX_GENERATIONS):
         load_rows(
-            con,
-            "copies",
-            [("object", pa.string()), ("created_at", _TS), ("generation", pa.int64())],
-            [(o, t, g) for o, (t, g) in sorted(copies.items())],
+            con, "copies", _COPIES_SCHEMA, [(o, t, g) for o, (t, g) in sorted(copies.items())]
         )
-        queries.execute(con, "reconstruct/classify")
         sources = queries.relation(con, "reconstruct/statement_sources").fetchall()
-        wanted = sorted({row[0] for row in sources} - statements.keys())
-        statements |= dict.fromkeys(wanted)
+        wanted = sorted({(row[0], row[3]) for row in sources if row[0] not in statements})
+        statements |= dict.fromkeys(key for key, _ in wanted)
         statements |= {s.key: s for s in write_statements(con, wanted)}
         edges = {}
-        for key, source, classification, _time, source_file, source_line in sources:
+        for key, source, classification, _principal, _time, source_file, source_line in sources:
             statement = statements[key]
             if statement is None:
                 continue
@@ -312,10 +312,18 @@ def follow_copies(con: duckdb.DuckDBPyConnection) -> list[tuple]:
     return sorted(edges.values(), key=lambda r: tuple("" if v is None else str(v) for v in r))
 
 
-def write_statements(con: duckdb.DuckDBPyConnection, keys: Iterable[str]) -> list[Statement]:
-    """Of the statements `keys`, those that wrote something, with their targets from the
-    log and from the text."""
-    load_rows(con, "wanted_statements", [("statement_key", pa.string())], [(k,) for k in keys])
+def write_statements(
+    con: duckdb.DuckDBPyConnection, wanted: Iterable[tuple[str, str]]
+) -> list[Statement]:
+    """Of the statements `wanted` (key, principal), those that wrote something, with their
+    targets from the log and from the text. (A statement's events all have its principal:
+    the engine reads only those principals' events.)"""
+    load_rows(
+        con,
+        "wanted_statements",
+        [("statement_key", pa.string()), ("principal", pa.string())],
+        wanted,
+    )
     result = []
     for key, principal, time, text, query_id, written in queries.relation(
         con, "reconstruct/write_statements", may_write=MAY_WRITE

@@ -97,6 +97,7 @@ def _engine(events: list[Event]) -> duckdb.DuckDBPyConnection:
     queries.execute(con, "reconstruct/access")
     queries.execute(con, "reconstruct/exposed_access")
     queries.execute(con, "reconstruct/classify")
+    queries.execute(con, "reconstruct/classified")
     return con
 
 

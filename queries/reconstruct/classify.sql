@@ -1,12 +1,14 @@
 -- name: classify
--- description: Classify every access to an exposed object or a derived copy, per the evidence contract.
+-- description: The classification view: every access to an exposed object or a derived copy, classified per the evidence contract, for the copies in `copies` when it is read.
 -- Order matters: a denied attempt is 'denied' whoever made it; metadata calls and writes are
 -- never reads; an on-behalf service's file opens are never its own reads; reads of a copy
 -- made from an exposed object are 'secondary'; then baseline, window, or outside the window.
 -- Text-only sources (Hive lineage, HiveServer2 log) are classified too, so that copies can
 -- be followed from them, but `classified` (what evidence counts) leaves them out: they add
 -- no read events.
-CREATE OR REPLACE TABLE classified_all AS
+-- A view: each round of copy-following reads it once (reconstruct/statement_sources) with
+-- that round's copies; reconstruct/classified keeps the last round's.
+CREATE OR REPLACE VIEW classification AS
 -- The accesses to exposed objects (tested once, reconstruct/exposed_access), and the reads of
 -- each derived copy made after the copy was (a read before it existed read something else).
 WITH f AS (
@@ -17,9 +19,12 @@ WITH f AS (
     SELECT a.*, statement_key_of(t.statement_key, a.engine, a.source_format, a.query_id,
             a.principal, a.time, a.session_id, a.query_text) AS statement_key,
         c.generation AS copy_generation, false AS is_baseline, false AS in_window
-    FROM access a JOIN copies c ON c.object = a.target AND a.time >= c.created_at
+    FROM access_to((
+        SELECT list(object ORDER BY object) FROM copies
+        WHERE object NOT IN (SELECT object FROM windows)
+    )) a
+    JOIN copies c ON c.object = a.target AND a.time >= c.created_at
     LEFT JOIN text_statement_keys t ON t.event_id = a.event_id
-    WHERE a.target NOT IN (SELECT object FROM windows)
 )
 SELECT f.* EXCLUDE (is_baseline, in_window),
     f.source_format IN ('hive-lineage', 'hiveserver2-log') AS text_only,
@@ -34,7 +39,4 @@ SELECT f.* EXCLUDE (is_baseline, in_window),
         WHEN f.in_window THEN 'exposure_enabled'
         ELSE 'outside_window'
     END AS classification
-FROM f;
-
-CREATE OR REPLACE TABLE classified AS
-SELECT * EXCLUDE (text_only) FROM classified_all WHERE NOT text_only
+FROM f

@@ -25,8 +25,7 @@ FROM (
     -- then computed for those rows only.
     SELECT a.*, statement_key_of(t.statement_key, a.engine, a.source_format, a.query_id,
         a.principal, a.time, a.session_id, a.query_text) AS statement_key
-    FROM access a
-    SEMI JOIN (SELECT DISTINCT object FROM windows) x ON x.object = a.target
+    FROM access_to((SELECT list(DISTINCT object ORDER BY object) FROM windows)) a
     LEFT JOIN text_statement_keys t ON t.event_id = a.event_id
 ) s
 LEFT JOIN baseline_objects bt ON bt.object = s.target

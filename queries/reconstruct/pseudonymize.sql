@@ -1,6 +1,6 @@
 -- name: pseudonymize
 -- description: Replace every principal (short and raw form) by its pseudonym in the tables evidence is written from.
-UPDATE classified SET principal = p.pseudonym FROM pseudonyms p WHERE classified.principal = p.name;
-UPDATE classified SET principal_raw = p.pseudonym FROM pseudonyms p WHERE classified.principal_raw = p.name;
+UPDATE classified_all SET principal = p.pseudonym FROM pseudonyms p WHERE classified_all.principal = p.name;
+UPDATE classified_all SET principal_raw = p.pseudonym FROM pseudonyms p WHERE classified_all.principal_raw = p.name;
 UPDATE copy_edges SET principal = p.pseudonym FROM pseudonyms p WHERE copy_edges.principal = p.name;
 UPDATE people SET principal = p.pseudonym FROM pseudonyms p WHERE people.principal = p.name;
