@@ -12,11 +12,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.compute as pc
+from pyarrow import csv as pa_csv
+
 from forensics.case import Case
 from forensics.errors import InputError
 from forensics.names import is_object_name, principal_short
 
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://[^/]*", re.IGNORECASE)
+_SCHEME_RE2 = r"(?i)^[a-z][a-z0-9+.-]*://[^/]*"  # the same, for Arrow
+_OBJECT_RE2 = r"^[a-z0-9_$][a-z0-9_$-]*\.[a-z0-9_$][a-z0-9_$-]*$"  # names.is_object_name
 OBJECT_TYPES = ("table", "view")
 PEOPLE_KINDS = ("human", "service")
 
@@ -46,7 +52,22 @@ class Catalog:
 
 
 def load_catalog(case: Case) -> Catalog:
-    """Read the catalog and directory CSVs of a case."""
+    """Read the catalog and directory CSVs of a case.
+
+    Arrow reads and checks each file column by column (a warehouse has hundreds of thousands
+    of tables); a file it cannot take as it is (a short row, a bad value, anything not
+    plain ASCII) is read row by row instead, which says what is wrong and on which line,
+    and gives the same catalog otherwise."""
+    return Catalog(
+        objects=_objects_fast(case) or _objects(case),
+        view_definitions=_views(case),
+        sensitivity=sorted(set(_sensitivity_fast(case) or _sensitivity(case))),
+        groups={p: frozenset(g) for p, g in (_groups_fast(case) or _groups(case)).items()},
+        people=_people_fast(case) or _people(case),
+    )
+
+
+def _objects(case: Case) -> dict[str, CatalogObject]:
     objects = {}
     for line, row in _rows(case, case.tables, ("object", "type", "location")):
         obj = _object(case, case.tables, line, row["object"])
@@ -55,9 +76,17 @@ def load_catalog(case: Case) -> Catalog:
             raise _bad(case, case.tables, line, f"type must be table or view, not {kind!r}")
         location = storage_path(row["location"]) if kind == "table" else None
         objects[obj] = CatalogObject(obj, kind, location or None)
+    return objects
+
+
+def _views(case: Case) -> dict[str, str]:
     views = {}
     for line, row in _rows(case, case.views, ("object", "definition")):
         views[_object(case, case.views, line, row["object"])] = row["definition"]
+    return views
+
+
+def _sensitivity(case: Case) -> list[tuple[str, str, str]]:
     sensitivity = []
     for line, row in _rows(case, case.sensitivity, ("object", "column", "category")):
         obj = _object(case, case.sensitivity, line, row["object"])
@@ -65,10 +94,18 @@ def load_catalog(case: Case) -> Catalog:
         if not category:
             raise _bad(case, case.sensitivity, line, "category is empty")
         sensitivity.append((obj, row["column"].strip().lower() or "*", category))
+    return sensitivity
+
+
+def _groups(case: Case) -> dict[str, set[str]]:
     groups: dict[str, set[str]] = {}
     for line, row in _rows(case, case.groups, ("principal", "group")):
         principal = _principal(case, case.groups, line, row["principal"])
         groups.setdefault(principal, set()).add(row["group"].strip())
+    return groups
+
+
+def _people(case: Case) -> dict[str, tuple[str, str]]:
     people = {}
     for line, row in _rows(case, case.people, ("principal", "kind", "org")):
         principal = _principal(case, case.people, line, row["principal"])
@@ -76,13 +113,131 @@ def load_catalog(case: Case) -> Catalog:
         if kind not in PEOPLE_KINDS:
             raise _bad(case, case.people, line, f"kind must be human or service, not {kind!r}")
         people[principal] = (kind, row["org"].strip())
-    return Catalog(
-        objects=objects,
-        view_definitions=views,
-        sensitivity=sorted(set(sensitivity)),
-        groups={p: frozenset(g) for p, g in groups.items()},
-        people=people,
+    return people
+
+
+def _objects_fast(case: Case) -> dict[str, CatalogObject] | None:
+    """`_objects` by Arrow; None: the row reader must read (or refuse) the file."""
+    columns = _arrow_columns(case.tables, ("object", "type", "location"))
+    if columns is None:
+        return None
+    names = _object_names(columns["object"])
+    kinds = pc.utf8_lower(pc.utf8_trim_whitespace(columns["type"]))
+    tables = pc.equal(kinds, "table")
+    if names is None or not pc.all(pc.is_in(kinds, pa.array(OBJECT_TYPES))).as_py():
+        return None
+    paths = pc.replace_substring_regex(
+        pc.utf8_trim_whitespace(columns["location"]), _SCHEME_RE2, ""
     )
+    paths = pc.if_else(pc.equal(paths, "/"), paths, pc.utf8_rtrim(paths, "/"))
+    locations = pc.if_else(
+        pc.and_(tables, pc.not_equal(paths, "")), paths, pa.scalar(None, pa.string())
+    )
+    return {
+        obj: CatalogObject(obj, kind, location)
+        for obj, kind, location in zip(
+            names.to_pylist(), kinds.to_pylist(), locations.to_pylist(), strict=True
+        )
+    }
+
+
+def _sensitivity_fast(case: Case) -> list[tuple[str, str, str]] | None:
+    """`_sensitivity` by Arrow; None: the row reader must read (or refuse) the file."""
+    columns = _arrow_columns(case.sensitivity, ("object", "column", "category"))
+    if columns is None:
+        return None
+    names = _object_names(columns["object"])
+    categories = pc.utf8_trim_whitespace(columns["category"])
+    if names is None or pc.any(pc.equal(categories, "")).as_py():
+        return None
+    cols = pc.utf8_lower(pc.utf8_trim_whitespace(columns["column"]))
+    cols = pc.if_else(pc.equal(cols, ""), "*", cols)
+    return list(zip(names.to_pylist(), cols.to_pylist(), categories.to_pylist(), strict=True))
+
+
+def _groups_fast(case: Case) -> dict[str, set[str]] | None:
+    """`_groups` by Arrow; None: the row reader must read (or refuse) the file."""
+    columns = _arrow_columns(case.groups, ("principal", "group"))
+    principals = None if columns is None else _principal_names(columns["principal"])
+    if columns is None or principals is None:
+        return None
+    groups: dict[str, set[str]] = {}
+    for principal, group in zip(
+        principals.to_pylist(),
+        pc.utf8_trim_whitespace(columns["group"]).to_pylist(),
+        strict=True,
+    ):
+        groups.setdefault(principal, set()).add(group)
+    return groups
+
+
+def _people_fast(case: Case) -> dict[str, tuple[str, str]] | None:
+    """`_people` by Arrow; None: the row reader must read (or refuse) the file."""
+    columns = _arrow_columns(case.people, ("principal", "kind", "org"))
+    principals = None if columns is None else _principal_names(columns["principal"])
+    if columns is None or principals is None:
+        return None
+    kinds = pc.utf8_lower(pc.utf8_trim_whitespace(columns["kind"]))
+    if not pc.all(pc.is_in(kinds, pa.array(PEOPLE_KINDS))).as_py():
+        return None
+    orgs = pc.utf8_trim_whitespace(columns["org"])
+    return {
+        principal: (kind, org)
+        for principal, kind, org in zip(
+            principals.to_pylist(), kinds.to_pylist(), orgs.to_pylist(), strict=True
+        )
+    }
+
+
+def _arrow_columns(path: Path | None, columns: tuple[str, ...]) -> dict[str, pa.Array] | None:
+    """The named columns of a CSV as strings, when Arrow reads it without a doubt: every
+    row complete, the header naming them, every value plain ASCII without the control
+    characters Python's `strip` treats as space. Otherwise None (and for a missing file,
+    the empty columns)."""
+    if path is None:
+        return {c: pa.array([], pa.string()) for c in columns}
+    try:
+        with open(path, "rb") as f:
+            if f.read(3) == b"\xef\xbb\xbf":
+                return None  # a BOM: the row reader names the header it then sees
+        table = pa_csv.read_csv(
+            path,
+            parse_options=pa_csv.ParseOptions(newlines_in_values=True),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={c: pa.string() for c in columns},
+                include_columns=list(columns),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, KeyError, OSError):
+        return None
+    found = {c: table.column(c).combine_chunks() for c in columns}
+    for values in found.values():
+        if len(values) and (
+            not pc.all(pc.string_is_ascii(values)).as_py()
+            or pc.any(pc.match_substring_regex(values, r"[\x1c-\x1f]")).as_py()
+        ):
+            return None
+    return found
+
+
+def _object_names(values: pa.Array) -> pa.Array | None:
+    """`_object` for a column: the canonical names, or None when one is not a name."""
+    names = pc.utf8_lower(pc.utf8_trim(pc.utf8_trim_whitespace(values), "`"))
+    if len(names) and not pc.all(pc.match_substring_regex(names, _OBJECT_RE2)).as_py():
+        return None
+    return names
+
+
+def _principal_names(values: pa.Array) -> pa.Array | None:
+    """`_principal` for a column: the short names, or None when one is empty."""
+    short = pc.utf8_lower(
+        pc.replace_substring_regex(pc.utf8_trim_whitespace(values), r"(?s)[/@].*", "")
+    )
+    if len(short) and pc.any(pc.equal(short, "")).as_py():
+        return None
+    return short
 
 
 def storage_path(location: str) -> str:

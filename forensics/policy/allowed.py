@@ -385,11 +385,23 @@ class _Matched:
                 self.applicable[i].append(p)
         self._verdicts: dict[int, tuple[int, int]] = {}
         self._masks: dict[tuple[int, str, str], int] = {}
+        self._plain: dict[tuple[int, ...], tuple[tuple, Callable]] = {}
 
     def class_of(
         self, i: int, owner: int | None
     ) -> tuple[tuple, Callable[[], list[tuple[_Policy, int, int]]]]:
         """The class key of object `i` (what decides it) and how to build its steps."""
+        if not self.user_levels and owner is None:  # the applicable policies alone decide
+            applicable = tuple(self.applicable[i])
+            found = self._plain.get(applicable)
+            if found is None:
+                found = self._plain[applicable] = self._class(i, None)
+            return found
+        return self._class(i, owner)
+
+    def _class(
+        self, i: int, owner: int | None
+    ) -> tuple[tuple, Callable[[], list[tuple[_Policy, int, int]]]]:
         db, table = self.split[i]
         parts: list[tuple[int, int]] = []
         for p in self.applicable[i]:
@@ -539,6 +551,10 @@ def _repositories(
     zone's), and the objects that need per-request evaluation (zone named by `{USER}`)."""
     repos: dict[str | None, tuple[list[_Policy], list[int]]] = {}
     macro_zone: set[int] = set()
+    if not engine.zones:  # the service's policies decide every object
+        for obj in objects:
+            _split(obj)
+        return {None: (engine.policies, list(range(len(objects))))}, macro_zone
     macro = any(
         _user_dependent(m) for specs, _ in engine.zones.values() for s in specs for m in s.values()
     )
