@@ -45,7 +45,7 @@ def _event(**fields) -> Event:
     return Event(**base)
 
 
-def _engine(events: list[Event]) -> duckdb.DuckDBPyConnection:
+def _engine(events: list[Event], windows: list[tuple] | None = None) -> duckdb.DuckDBPyConnection:
     con = engine.connect(threads=1)
     engine.load_arrow(con, "raw_events", events_table(events))
     engine.load_rows(
@@ -65,7 +65,8 @@ def _engine(events: list[Event]) -> duckdb.DuckDBPyConnection:
         con,
         "windows",
         [("object", S), ("start", TS), ("end", TS), ("opened_by", S), ("layer", S)],
-        [
+        windows
+        or [
             ("mci.k", start, end, "p", "policy"),
             ("mci.k_sub", start, end, "p", "policy"),
             ("mci.k2", start, end, "hdfs setPermission", "file"),
@@ -187,3 +188,46 @@ def test_paths_resolve_to_the_longest_location_prefix() -> None:
 )
 def test_classification(event: Event, expected: list[tuple]) -> None:
     assert _classes(_engine([event])) == expected
+
+
+def test_overlapping_adjacent_and_open_windows_classify_each_access_once() -> None:
+    """Windows of one object that overlap or touch count as one stretch; a gap between them
+    is outside; an open window has no end; a file-layer window lets in HDFS reads only."""
+
+    def at(hour: int, minute: int = 0) -> datetime:
+        return datetime(2026, 6, 18, hour, minute)
+
+    def ms(hour: int, minute: int = 0) -> int:
+        return int(at(hour, minute).replace(tzinfo=timezone.utc).timestamp() * 1000)
+
+    windows = [
+        ("mci.k", at(9), at(10), "p", "policy"),
+        ("mci.k", at(10), at(11), "p", "policy"),
+        ("mci.k", at(10, 30), at(12), "p", "policy"),
+        ("mci.k", at(14), None, "p", "policy"),
+        ("mci.k", at(12), at(13), "hdfs setPermission", "file"),
+    ]
+    hdfs = dict(engine="hdfs", object=None, path="/w/mci.db/k/f0")
+    con = _engine(
+        [
+            _event(event_id="a", time_ms=ms(9, 30)),
+            _event(event_id="b", time_ms=ms(10)),
+            _event(event_id="c", time_ms=ms(10, 45)),
+            _event(event_id="d", time_ms=ms(12, 30)),
+            _event(event_id="e", time_ms=ms(12, 30), source_format="hdfs-audit", **hdfs),
+            _event(event_id="f", time_ms=ms(13, 30)),
+            _event(event_id="g", time_ms=ms(15)),
+        ],
+        windows,
+    )
+    got = {e: c for e, _, _, c in _classes(con)}
+    assert got == {
+        "a": "exposure_enabled",
+        "b": "exposure_enabled",
+        "c": "exposure_enabled",
+        "d": "outside_window",
+        "e": "exposure_enabled",
+        "f": "outside_window",
+        "g": "exposure_enabled",
+    }
+    assert len(_classes(con)) == 7
