@@ -301,10 +301,11 @@ def child_prep(root: str, export: str) -> dict:
     load_scope(con, catalog, derive_scope(case, catalog, named), case.on_behalf_services)
     normalize_events(con)
     queries.execute(con, "reconstruct/access")
-    queries.execute(con, "reconstruct/exposed_access")
     stamp = pa.timestamp("ms")
     copies = [("object", pa.string()), ("created_at", stamp), ("generation", pa.int64())]
     load_rows(con, "copies", copies, [])
+    queries.execute(con, "reconstruct/targets")
+    queries.execute(con, "reconstruct/exposed_access")
     tables = [name for (name,) in con.sql("SELECT table_name FROM duckdb_tables()").fetchall()]
     for name in tables:
         con.table(name).write_parquet(str(Path(export) / f"{name}.parquet"))

@@ -16,15 +16,9 @@ WITH f AS (
         e.is_baseline, e.in_window
     FROM exposed_access e LEFT JOIN copies c ON c.object = e.target AND e.time >= c.created_at
     UNION ALL
-    SELECT a.*, statement_key_of(t.statement_key, a.engine, a.source_format, a.query_id,
-            a.principal, a.time, a.session_id, a.query_text) AS statement_key,
-        c.generation AS copy_generation, false AS is_baseline, false AS in_window
-    FROM access_to((
-        SELECT list(object ORDER BY object) FROM copies
-        WHERE object NOT IN (SELECT object FROM windows)
-    )) a
+    SELECT a.*, c.generation AS copy_generation, false AS is_baseline, false AS in_window
+    FROM access_to('copy_targets') a
     JOIN copies c ON c.object = a.target AND a.time >= c.created_at
-    LEFT JOIN text_statement_keys t ON t.event_id = a.event_id
 )
 SELECT f.* EXCLUDE (is_baseline, in_window),
     f.source_format IN ('hive-lineage', 'hiveserver2-log') AS text_only,

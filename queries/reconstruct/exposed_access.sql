@@ -34,14 +34,8 @@ merged AS (
 SELECT s.*,
     coalesce(mt.set_id, et.set_id, mv.set_id, ev.set_id) IS NOT NULL AS is_baseline,
     coalesce(pt.object, ft.object, pv.object, fv.object) IS NOT NULL AS in_window
-FROM (
-    -- The exposed objects' accesses first: the tests below (and the statement keys) are
-    -- then computed for those rows only.
-    SELECT a.*, statement_key_of(t.statement_key, a.engine, a.source_format, a.query_id,
-        a.principal, a.time, a.session_id, a.query_text) AS statement_key
-    FROM access_to((SELECT list(DISTINCT object ORDER BY object) FROM windows)) a
-    LEFT JOIN text_statement_keys t ON t.event_id = a.event_id
-) s
+-- The exposed objects' accesses first: the tests below are computed for those rows only.
+FROM access_to('exposed_targets') s
 LEFT JOIN baseline_objects bt ON bt.object = s.target
 LEFT JOIN baseline_members mt ON mt.set_id = bt.set_id AND mt.principal = s.principal
 LEFT JOIN baseline_members et ON et.set_id = bt.set_id AND et.principal = '*'
