@@ -65,8 +65,8 @@ SPARK_QUERIES = (
     ("normalize/events", "events"),
     ("normalize/duplicates", None),
     ("reconstruct/access", None),
-    ("reconstruct/targets", "exposed_targets"),
     ("reconstruct/exposed_access", "exposed_access"),
+    ("reconstruct/copy_targets", "copy_targets"),
     ("reconstruct/classify", "classification"),
     ("reconstruct/statement_sources", None),
     ("reconstruct/write_statements", None),
@@ -305,9 +305,9 @@ def child_prep(root: str, export: str) -> dict:
     queries.execute(con, "reconstruct/access")
     stamp = pa.timestamp("ms")
     copies = [("object", pa.string()), ("created_at", stamp), ("generation", pa.int64())]
-    load_rows(con, "copies", copies, [])
-    queries.execute(con, "reconstruct/targets")
     queries.execute(con, "reconstruct/exposed_access")
+    load_rows(con, "copies", copies, [])
+    queries.execute(con, "reconstruct/copy_targets")
     tables = [name for (name,) in con.sql("SELECT table_name FROM duckdb_tables()").fetchall()]
     for name in tables:
         con.table(name).write_parquet(str(Path(export) / f"{name}.parquet"))

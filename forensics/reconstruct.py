@@ -191,9 +191,9 @@ def reconstruct(
     normalize_events(con)
     duplicates = dict(queries.relation(con, "normalize/duplicates").fetchall())
     queries.execute(con, "reconstruct/access")
-    load_rows(con, "copies", _COPIES_SCHEMA, [])
-    queries.execute(con, "reconstruct/targets")
     queries.execute(con, "reconstruct/exposed_access")
+    load_rows(con, "copies", _COPIES_SCHEMA, [])
+    queries.execute(con, "reconstruct/copy_targets")
     queries.execute(con, "reconstruct/classify")
     edges = follow_copies(con)
     queries.execute(con, "reconstruct/classified")
@@ -273,7 +273,7 @@ def follow_copies(con: duckdb.DuckDBPyConnection) -> list[tuple]:
         load_rows(
             con, "copies", _COPIES_SCHEMA, [(o, t, g) for o, (t, g) in sorted(copies.items())]
         )
-        queries.execute(con, "reconstruct/targets")
+        queries.execute(con, "reconstruct/copy_targets")
         sources = queries.relation(con, "reconstruct/statement_sources").fetchall()
         wanted = sorted({(row[0], row[3]) for row in sources if row[0] not in statements})
         statements |= dict.fromkeys(key for key, _ in wanted)

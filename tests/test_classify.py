@@ -96,8 +96,8 @@ def _engine(events: list[Event], windows: list[tuple] | None = None) -> duckdb.D
     )
     normalize_events(con)
     queries.execute(con, "reconstruct/access")
-    queries.execute(con, "reconstruct/targets")
     queries.execute(con, "reconstruct/exposed_access")
+    queries.execute(con, "reconstruct/copy_targets")
     queries.execute(con, "reconstruct/classify")
     queries.execute(con, "reconstruct/classified")
     return con

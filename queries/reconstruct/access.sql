@@ -10,7 +10,8 @@
 -- the matched events only.
 CREATE OR REPLACE MACRO access_to(targets) AS TABLE
 -- `targets`: the name of a table of (object, target, via_view): each object asked for as its
--- own target, and each view over one with that one as target (reconstruct/targets).
+-- own target, and each view over one with that one as target (`exposed_targets`, made by
+-- reconstruct/exposed_access, and `copy_targets`, by reconstruct/copy_targets).
 WITH matched AS (
     SELECT k.*, t.target, t.via_view
     FROM raw_events k JOIN query_table(targets) t ON t.object = k.object

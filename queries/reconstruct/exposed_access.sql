@@ -1,5 +1,13 @@
 -- name: exposed_access
 -- description: Every access to an exposed object, with the two tests its classification needs: was the principal baseline-authorized (on the object or the view it came through), and did it fall in a window of the object. Computed once; each round of copy-following only adds what the copies change (reconstruct/classify).
+-- What reconstruct/access is asked for: each exposed object as its own target, and each view
+-- over one; a table, so that the engine knows its size when it plans the join with every event.
+CREATE OR REPLACE TABLE exposed_targets AS
+WITH exposed AS (SELECT DISTINCT object FROM windows)
+SELECT object, object AS target, NULL::VARCHAR AS via_view FROM exposed
+UNION ALL
+SELECT vb.view, vb.base, vb.view FROM view_bases vb SEMI JOIN exposed x ON x.object = vb.base;
+
 CREATE OR REPLACE TABLE exposed_access AS
 -- A window of the file layer (HDFS permissions) opened the files only: it lets in HDFS
 -- reads, never reads through Hive's or Trino's own authorization.
