@@ -17,9 +17,12 @@ subprocess, stopped past `--timeout` seconds or `--max-rss-gb`:
 - duckdb: DuckDB's raw scan of the same Parquet (`count(*)`, `count(DISTINCT principal)`),
   the floor.
 - spark: PySpark `local[2]` running the same `queries/` files, transpiled from DuckDB's
-  dialect by sqlglot (errors raised, never silently dropped). Each query runs on the tables
-  ours computed before it (exported to Parquet after ours is timed), so one query Spark
-  rejects does not hide the others; rejected queries are listed with Spark's reason.
+  dialect by sqlglot after `spark_sql.py` expands what sqlglot cannot (macros, starred
+  EXCLUDE/REPLACE, layouts; errors raised, never silently dropped). Spark starts from the
+  tables of ours' whole run (exported to Parquet after ours is timed; Python's tables such
+  as the copies come from there) and makes each query's table or view itself before the
+  next query reads it, so one query Spark rejects does not hide the others; rejected
+  queries are listed with Spark's reason, and each evidence file's rows are compared.
 
 Peak RSS: `VmHWM` of the child (ours, pandas, duckdb), or the polled sum over the child's
 process tree (spark: the JVM). The load average is recorded with each result, since the
@@ -72,6 +75,8 @@ SPARK_QUERIES = (
     ("reconstruct/write_statements", None),
     ("reconstruct/classified", "classified_all"),
     ("reconstruct/object_categories", "object_categories"),
+    ("reconstruct/redactions_plain", "redactions_plain"),
+    ("reconstruct/redactions", "redactions"),
     ("reconstruct/statement_texts", None),
     ("reconstruct/access_rows", "access_rows"),
     *((f"evidence/{name}", None) for name in (
@@ -284,15 +289,14 @@ def child_ours(root: str, out: str) -> dict:
 
 
 def child_prep(root: str, export: str) -> dict:
-    """Spark's inputs: ours' steps up to `reconstruct/exposed_access` (normalize, view expansion,
-    the scope, no copies yet), every engine table written to Parquet. Not measured."""
-    import pyarrow as pa
-
+    """Spark's inputs: ours' whole reconstruction, every engine table written to Parquet
+    (views are not: Spark makes its own from the query files). Not measured. The tables
+    Python fills (copies, copy edges, wanted statements, redactions of odd texts) are the
+    ones Spark reads; each table a query makes, Spark makes again before it is read."""
     from forensics import engine, queries
     from forensics.case import load_case
     from forensics.catalog import load_catalog
-    from forensics.engine import load_rows
-    from forensics.reconstruct import load_scope, normalize_events
+    from forensics.reconstruct import load_scope, reconstruct
     from forensics.scope import derive_scope
 
     case = load_case(Path(root) / "case.yaml")
@@ -301,13 +305,7 @@ def child_prep(root: str, export: str) -> dict:
     raw_events_view(con, Path(root) / "events")
     named = {p for (p,) in queries.relation(con, "normalize/log_principals").fetchall()}
     load_scope(con, catalog, derive_scope(case, catalog, named), case.on_behalf_services)
-    normalize_events(con)
-    queries.execute(con, "reconstruct/access")
-    stamp = pa.timestamp("ms")
-    copies = [("object", pa.string()), ("created_at", stamp), ("generation", pa.int64())]
-    queries.execute(con, "reconstruct/exposed_access")
-    load_rows(con, "copies", copies, [])
-    queries.execute(con, "reconstruct/copy_targets")
+    reconstruct(con, None)
     tables = [name for (name,) in con.sql("SELECT table_name FROM duckdb_tables()").fetchall()]
     for name in tables:
         con.table(name).write_parquet(str(Path(export) / f"{name}.parquet"))
@@ -355,30 +353,13 @@ def child_duckdb(root: str) -> dict:
 # Spark: the same query files, transpiled by sqlglot, on the tables ours computed.
 
 
-def spark_statements(name: str) -> list[tuple[str, str | None]]:
-    """The Spark SQL of a query file: (statement, table it replaces or None), transpiled by
-    sqlglot from DuckDB's dialect with unsupported features raised as errors. A DuckDB
-    `CREATE OR REPLACE TABLE t AS q` becomes q (written to Parquet as t by the caller)."""
-    import sqlglot
-    from sqlglot import exp
-    from sqlglot.errors import ErrorLevel
-
-    from forensics import queries
-
-    out = []
-    for tree in sqlglot.parse(queries.load(name).sql, read="duckdb"):
-        target = None
-        if isinstance(tree, exp.Create) and tree.args.get("kind") == "TABLE":
-            target = tree.this.name
-            tree = tree.expression
-        sql = tree.sql(dialect="spark", unsupported_level=ErrorLevel.RAISE)
-        out.append((sql, target))
-    return out
-
-
 def child_spark(root: str, tables: str, out: str, limit: str) -> dict:
     """Each query of SPARK_QUERIES in Spark local[2], on ours' tables; seconds or reason."""
     from pyspark.sql import SparkSession
+    from spark_sql import Translator
+
+    from forensics import queries
+    from forensics.reconstruct import MAY_WRITE
 
     work = Path(out)
     work.mkdir(parents=True, exist_ok=True)
@@ -399,6 +380,7 @@ def child_spark(root: str, tables: str, out: str, limit: str) -> dict:
     events.createOrReplaceTempView("raw_events")
     for path in sorted(Path(tables).glob("*.parquet")):
         spark.read.parquet(str(path)).createOrReplaceTempView(path.stem)
+    translator = Translator(params={"may_write": MAY_WRITE, "keep_literals": 0})
     results = []
     for name, _ in SPARK_QUERIES:
         entry = {"query": name}
@@ -406,17 +388,24 @@ def child_spark(root: str, tables: str, out: str, limit: str) -> dict:
         cancel = threading.Timer(float(limit), spark.sparkContext.cancelAllJobs)
         cancel.start()
         try:
-            for sql, target in spark_statements(name):
+            schema = {t.name: dict(spark.table(t.name).dtypes) for t in spark.catalog.listTables()}
+            for sql, target, kind in translator.statements(queries.load(name).sql, schema):
                 frame = spark.sql(sql)
-                if target is not None:
+                if kind == "VIEW":
+                    frame.createOrReplaceTempView(target)
+                    schema[target] = dict(frame.dtypes)
+                elif target is not None:
                     path = str(work / "tables" / target)
                     frame.write.mode("overwrite").parquet(path)
                     spark.read.parquet(path).createOrReplaceTempView(target)
+                    schema[target] = dict(frame.dtypes)
                 elif name.startswith("evidence/"):
                     frame.coalesce(1).write.mode("overwrite").csv(str(work / name), header=True)
                 else:
                     frame.collect()
             entry["seconds"] = time.perf_counter() - started
+            if name.startswith("evidence/"):  # counted after the timing, for the check
+                entry["rows"] = spark.read.csv(str(work / name), header=True).count()
         except Exception as exc:  # a finding to report, not a reason to stop
             entry["seconds"] = time.perf_counter() - started
             entry["error"] = _first_line(exc)
@@ -744,22 +733,28 @@ def spark_table(all_results: list[dict]) -> list[str]:
         if not s or "stopped" in s or "stopped" in o:
             continue
         lines += [f"\nSpark per query at {r['events']:,} events (same input tables):\n",
-                  "| query | ours s | spark s | spark / ours | Spark's reason if rejected |",
-                  "| --- | ---: | ---: | ---: | --- |"]  # fmt: skip
+                  "| query | ours s | spark s | spark / ours | evidence rows spark / ours "
+                  "| Spark's reason if rejected |",
+                  "| --- | ---: | ---: | ---: | --- | --- |"]  # fmt: skip
+        outputs = {k.removesuffix(".csv"): v for k, v in o.get("outputs", {}).items()}
         for q in s["queries"]:
             ours = o["own"].get(f"query {q['query']}")
             missing = re.match(
                 r"\[TABLE_OR_VIEW_NOT_FOUND\] The table or view `(\w+)`", q.get("error", "")
             )
+            rows = ""
+            if "rows" in q:
+                mine = outputs.get(q["query"].removeprefix("evidence/"))
+                rows = f"{q['rows']:,} / {mine:,}" if mine is not None else f"{q['rows']:,} / -"
+                rows += "" if q["rows"] == mine else " DIFFER"
             if missing:
-                why = (f"not run: reads `{missing[1]}`, which ours makes after reconstruct/access "
-                       "(Spark is given ours' tables up to there)")  # fmt: skip
-                lines.append(f"| {q['query']} | {_num(ours)} | - | - | {why} |")
+                why = f"not run: reads `{missing[1]}`, made by a query Spark rejected"
+                lines.append(f"| {q['query']} | {_num(ours)} | - | - | | {why} |")
             elif "error" in q:
-                lines.append(f"| {q['query']} | {_num(ours)} | - | - | {q['error']} |")
+                lines.append(f"| {q['query']} | {_num(ours)} | - | - | | {q['error']} |")
             else:
                 lines.append(f"| {q['query']} | {_num(ours)} | {q['seconds']:.2f} "
-                             f"| {_ratio(q['seconds'], ours)} | |")  # fmt: skip
+                             f"| {_ratio(q['seconds'], ours)} | {rows} | |")  # fmt: skip
         if s.get("classes"):
             same = s["classes"] == {
                 k: v for k, v in _classes_all(o).items()
@@ -857,8 +852,9 @@ def report(all_results: list[dict], version: str) -> str:
         "(a `raw_events` view) to a complete evidence folder, policy evaluation included "
         "(`derive_scope`: every policy state for every object and principal); "
         "`(a)` is given the scope and classifies only; `(c)` is the sum of the queries "
-        "Spark ran (startup excluded), on ours' tables up to `reconstruct/exposed_access` "
-        "(a separate, unmeasured run exports them). "
+        "Spark ran (startup excluded), each on the tables Spark made before it, starting from "
+        "the tables of ours' whole run (a separate, unmeasured run exports them: the ones "
+        "Python fills, such as the copies, Spark reads from there). "
         "`load` = load average (1 min) at start/end of the run.",
         "",
         *machine(),
