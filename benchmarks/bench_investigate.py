@@ -73,6 +73,7 @@ SPARK_QUERIES = (
     ("reconstruct/classify", "classification"),
     ("reconstruct/statement_sources", None),
     ("reconstruct/write_statements", None),
+    ("reconstruct/copy_sources", None),
     ("reconstruct/classified", "classified_all"),
     ("reconstruct/object_categories", "object_categories"),
     ("reconstruct/redactions_plain", "redactions_plain"),
@@ -306,6 +307,7 @@ def child_prep(root: str, export: str) -> dict:
     named = {p for (p,) in queries.relation(con, "normalize/log_principals").fetchall()}
     load_scope(con, catalog, derive_scope(case, catalog, named), case.on_behalf_services)
     reconstruct(con, None)
+    con.execute("DELETE FROM asked_statements")  # Spark asks about every statement at once
     tables = [name for (name,) in con.sql("SELECT table_name FROM duckdb_tables()").fetchall()]
     for name in tables:
         con.table(name).write_parquet(str(Path(export) / f"{name}.parquet"))
@@ -394,6 +396,11 @@ def child_spark(root: str, tables: str, out: str, limit: str) -> dict:
                 if kind == "VIEW":
                     frame.createOrReplaceTempView(target)
                     schema[target] = dict(frame.dtypes)
+                elif kind == "INSERT":
+                    frame = spark.table(target).unionByName(frame)
+                    path = str(work / "tables" / f"{target}-{len(results)}")
+                    frame.write.mode("overwrite").parquet(path)
+                    spark.read.parquet(path).createOrReplaceTempView(target)
                 elif target is not None:
                     path = str(work / "tables" / target)
                     frame.write.mode("overwrite").parquet(path)

@@ -52,7 +52,7 @@ class Translator:
     def statements(
         self, sql: str, schema: Mapping[str, Mapping[str, str]]
     ) -> list[tuple[str, str | None, str | None]]:
-        """(Spark SQL, name it creates or None, kind TABLE/VIEW or None) per statement;
+        """(Spark SQL, name it makes or None, kind TABLE/VIEW/INSERT or None) per statement;
         macro definitions are taken in and yield nothing. `schema`: table -> column -> type
         (Spark type names) of every table and view the statements may read."""
         out = []
@@ -65,7 +65,9 @@ class Translator:
                 self.macros[udf.this.name.lower()] = Macro(params, tree.expression)
                 continue
             target, kind = None, None
-            if isinstance(tree, exp.Create):
+            if isinstance(tree, exp.Insert):  # INSERT INTO t q: q's rows appended to t
+                target, kind, tree = tree.this.name, "INSERT", tree.expression
+            elif isinstance(tree, exp.Create):
                 kind = tree.args.get("kind")
                 if tree.expression is None:  # CREATE TABLE t (columns): an empty table
                     target = tree.this.this.name

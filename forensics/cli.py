@@ -7,6 +7,7 @@ traceback instead.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -66,6 +67,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     evidence_opts.add_argument(
         "--seal", metavar="KEYFILE", help="seal the manifest with an HMAC under this key"
+    )
+    evidence_opts.add_argument(
+        "--memory-limit",
+        metavar="SIZE",
+        type=_memory_limit,
+        default=None,
+        help="the engine's memory, such as 2GB (default: forensics.engine.DEFAULT_MEMORY_LIMIT); "
+        "beyond it the engine spills to a private temporary folder: slower, same evidence",
     )
 
     warehouse_opts = argparse.ArgumentParser(add_help=False)
@@ -220,7 +229,19 @@ def _report(args: argparse.Namespace) -> int:
 def _settings(args: argparse.Namespace):
     from forensics.investigation import Settings
 
-    return Settings.build(args.case, args.out, args.keep_literals, args.pseudonymize, args.seal)
+    settings = Settings.build(args.case, args.out, args.keep_literals, args.pseudonymize, args.seal)
+    if args.memory_limit is not None:
+        settings = dataclasses.replace(settings, memory_limit=args.memory_limit)
+    return settings
+
+
+def _memory_limit(text: str) -> str:
+    from forensics.engine import memory_limit
+
+    try:
+        return memory_limit(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _verify(args: argparse.Namespace) -> int:

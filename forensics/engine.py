@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -18,6 +19,28 @@ import pyarrow as pa
 from forensics.schema import arrow_table
 
 DEFAULT_MEMORY_LIMIT = "4GB"
+_SIZE = re.compile(r"^\s*([0-9]{1,6}(\.[0-9]{1,3})?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.I)
+
+
+def memory_limit(text: str) -> str:
+    """`text` as a DuckDB memory limit ("2GB", "1500MB", "1.5GiB"), or ValueError saying
+    what to give. Beyond it the engine spills to disk: slower, never a partial result."""
+    match = _SIZE.match(text)
+    if not match:
+        raise ValueError(f"memory limit {text[:60]!r}: give a size such as 2GB, 1500MB or 1.5GiB")
+    number, unit = match[1], _UNITS[match[3].upper()]
+    if float(number) * unit[1] < 64 * 2**20:
+        raise ValueError(f"memory limit {text[:60]!r}: give at least 64MB")
+    return f"{number}{unit[0]}"
+
+
+#: Unit (upper case) -> DuckDB's spelling, bytes.
+_UNITS = {
+    u.upper(): (u, f) for u, f in (
+        ("KB", 1e3), ("MB", 1e6), ("GB", 1e9), ("TB", 1e12),
+        ("KiB", 2**10), ("MiB", 2**20), ("GiB", 2**30), ("TiB", 2**40),
+    )
+}  # fmt: skip
 
 
 def connect(

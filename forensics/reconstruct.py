@@ -264,25 +264,28 @@ def follow_copies(con: duckdb.DuckDBPyConnection) -> list[tuple]:
     Generation 1: objects written by a statement that made an exposure-enabled read.
     Generation n+1: objects written by a statement that read a generation-n copy after
     it was made. Each round re-classifies, because reads of new copies become secondary.
-    Only the statements that made such reads are parsed, each once.
+    Only the statements that made such reads are parsed, each once. The reads of each
+    round stay in the engine (`statement_sources`): only those of statements that wrote
+    something come to Python.
     """
-    statements: dict[str, Statement | None] = {}  # parsed so far; None: wrote nothing
+    statements: dict[str, Statement] = {}  # the statements asked about that wrote something
     copies: dict[str, tuple[datetime, int]] = {}
     edges: dict[tuple[str, str, str], tuple] = {}
+    load_rows(con, "asked_statements", [("statement_key", pa.string())], [])
     for _ in range(MAX_GENERATIONS):
         load_rows(
             con, "copies", _COPIES_SCHEMA, [(o, t, g) for o, (t, g) in sorted(copies.items())]
         )
         queries.execute(con, "reconstruct/copy_targets")
-        sources = queries.relation(con, "reconstruct/statement_sources").fetchall()
-        wanted = sorted({(row[0], row[3]) for row in sources if row[0] not in statements})
-        statements |= dict.fromkeys(key for key, _ in wanted)
-        statements |= {s.key: s for s in write_statements(con, wanted)}
+        queries.execute(con, "reconstruct/statement_sources")
+        statements |= {s.key: s for s in write_statements(con)}
+        load_rows(
+            con, "writing_statements", [("statement_key", pa.string())], [(k,) for k in statements]
+        )
+        sources = queries.relation(con, "reconstruct/copy_sources").fetchall()
         edges = {}
         for key, source, classification, _principal, _time, source_file, source_line in sources:
             statement = statements[key]
-            if statement is None:
-                continue
             generation = 1 if classification == "exposure_enabled" else copies[source][1] + 1
             for target in statement.targets:
                 if target == source:
@@ -314,18 +317,10 @@ def follow_copies(con: duckdb.DuckDBPyConnection) -> list[tuple]:
     return sorted(edges.values(), key=lambda r: tuple("" if v is None else str(v) for v in r))
 
 
-def write_statements(
-    con: duckdb.DuckDBPyConnection, wanted: Iterable[tuple[str, str]]
-) -> list[Statement]:
-    """Of the statements `wanted` (key, principal), those that wrote something, with their
-    targets from the log and from the text. (A statement's events all have its principal:
-    the engine reads only those principals' events.)"""
-    load_rows(
-        con,
-        "wanted_statements",
-        [("statement_key", pa.string()), ("principal", pa.string())],
-        wanted,
-    )
+def write_statements(con: duckdb.DuckDBPyConnection) -> list[Statement]:
+    """Of the statements in the engine's `wanted_statements` (key, principal), those that
+    wrote something, with their targets from the log and from the text. (A statement's
+    events all have its principal: the engine reads only those principals' events.)"""
     result = []
     for key, principal, time, text, query_id, written in queries.relation(
         con, "reconstruct/write_statements", may_write=MAY_WRITE

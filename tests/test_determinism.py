@@ -98,3 +98,23 @@ def test_trace_prints_the_raw_line(reference: Path, capsys) -> None:
     printed = capsys.readouterr().out
     source_file = printed.split(":", 1)[0]
     assert (INCIDENT / source_file).is_file()
+
+
+def test_the_memory_limit_changes_speed_not_evidence(reference: Path, tmp_path: Path) -> None:
+    out = tmp_path / "evidence"
+    args = ["investigate", str(INCIDENT / "case.yaml"), "--out", str(out)]
+    assert main([*args, "--memory-limit", "64MiB"]) == 0
+    _same_evidence(reference, out)
+
+
+@pytest.mark.parametrize("given", ["2xx", "1e9", "10MB", "0.01GB", "GB", "9" * 80])
+def test_a_bad_memory_limit_is_refused_with_what_to_give(
+    given: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["investigate", str(INCIDENT / "case.yaml"), "--out", str(tmp_path / "e")]
+             + ["--memory-limit", given])  # fmt: skip
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert "--memory-limit" in err and ("such as 2GB" in err or "at least 64MB" in err)
+    assert "Traceback" not in err and not (tmp_path / "e").exists()
