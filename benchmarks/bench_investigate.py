@@ -231,7 +231,7 @@ def raw_events_view(con, folder: Path) -> None:
     load_arrow(con, "quarantine", arrow_table([], QUARANTINE_SCHEMA))
 
 
-def child_ours(root: str, out: str) -> dict:
+def child_ours(root: str, out: str, memory_limit: str) -> dict:
     """The investigation from normalized events to a sealed-off evidence folder, timed."""
     from datetime import datetime, timezone
 
@@ -250,7 +250,7 @@ def child_ours(root: str, out: str) -> dict:
     with timer("stage case and catalog"):
         case = load_case(folder / "case.yaml")
         catalog = load_catalog(case)
-    con = engine.connect()
+    con = engine.connect(memory_limit=memory_limit)
     with timer("stage raw_events view"):
         raw_events_view(con, folder / "events")
     with timer("stage log principals"):
@@ -267,6 +267,7 @@ def child_ours(root: str, out: str) -> dict:
             write_manifest(stage, case, (), duplicates, outputs, {}, started)
     seconds = time.perf_counter() - t0
     peak = bench_ingest._peak_rss()
+    con.execute("SET memory_limit = '8GB'")  # the counts below are the benchmark's, not ours
     ((statements, distinct_texts, events),) = con.sql(
         "SELECT count(DISTINCT statement_key), count(DISTINCT query_text), count(*) FROM events"
     ).fetchall()
@@ -537,6 +538,7 @@ def measure(
     limits: bench_ingest.Limits,
     cache: Path,
     spark_limit: float = 300.0,
+    memory_limit: str = "4GB",
 ) -> dict:
     """Every tool on the incident of `params.events` events."""
     n = params.events
@@ -544,12 +546,17 @@ def measure(
     runs = root / "bench-runs"
     shutil.rmtree(runs, ignore_errors=True)
     runs.mkdir()
-    results: dict = {"events": n, "generated_s": generated, "root": str(root)}
+    results: dict = {
+        "events": n,
+        "generated_s": generated,
+        "root": str(root),
+        "memory_limit": memory_limit,
+    }
     summary = json.loads((root / "expected" / "summary.json").read_text(encoding="utf-8"))
     results["rows"] = summary["rows"]
     exported = runs / "tables"
     if "ours" in tools:
-        args = ["ours", str(root), str(runs / "evidence")]
+        args = ["ours", str(root), str(runs / "evidence"), memory_limit]
         results["ours"] = run_child(args, limits, runs / "ours.stderr")
         if "stopped" not in results["ours"]:
             results["ours"]["answer"] = check_answer(root, runs / "evidence")
@@ -648,7 +655,10 @@ def table(all_results: list[dict]) -> list[str]:
                 cells += f" | {_ratio(rss, _rss_of('ours', ours))}"
                 cells += f" | {_ratio(seconds, _seconds('duckdb', floor))}"
             load = "/".join(f"{x:.1f}" for x in m.get("load", []))
-            lines.append(f"| {r['events']:,} | {LABELS[tool]} | {cells} | {load} "
+            label = LABELS[tool]
+            if tool == "ours":
+                label = f"{label[:-1]}, `--memory-limit {r.get('memory_limit', '4GB')}`)"
+            lines.append(f"| {r['events']:,} | {label} | {cells} | {load} "
                          f"| {_answer(tool, m)} |")  # fmt: skip
     return lines
 
@@ -908,6 +918,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--spark-query-timeout", type=float, default=300.0, help="seconds per Spark query"
     )
+    parser.add_argument(
+        "--memory-limit", default="4GB", help="ours' engine memory limit (forensics --memory-limit)"
+    )
     parser.add_argument("--out", type=Path, default=RESULTS, help="Markdown file to write")
     parser.add_argument("--json", type=Path, default=None, help="also keep the raw results")
     parser.add_argument(
@@ -948,7 +961,9 @@ def main(argv: list[str] | None = None) -> int:
         else [synth.Params(events=int(n)) for n in args.sizes.split(",") if n.strip()]
     )
     for params in plans:
-        results.append(measure(params, tools, limits, cache, args.spark_query_timeout))
+        results.append(
+            measure(params, tools, limits, cache, args.spark_query_timeout, args.memory_limit)
+        )
         print("\n".join(table(results)), flush=True)
     if args.previous is not None:
         measured = {r["events"] for r in results}
