@@ -16,6 +16,7 @@ reader refuses the first and keeps the last). Ranger's and Trino's writers produ
 from __future__ import annotations
 
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -39,10 +40,20 @@ def read_json_file(
     `ingest/<name>_*`; None (nothing inserted) when DuckDB cannot read the file line for
     line."""
     compression = compression_of(path)
-    try:
-        lines, kept = scan_lines(path, compression)
-        queries.execute(con, f"ingest/{name}_rows", path=str(path), compression=compression)
-    except (OSError, EOFError, zlib.error, duckdb.Error):
+    # The line count (numpy, file reads: both free Python's lock) runs beside DuckDB's
+    # reader, which frees it too: the two overlap on the two cores.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        scan = pool.submit(scan_lines, path, compression)
+        try:
+            queries.execute(con, f"ingest/{name}_rows", path=str(path), compression=compression)
+            read = True
+        except duckdb.Error:
+            read = False
+        try:
+            lines, kept = scan.result()
+        except (OSError, EOFError, zlib.error):
+            return None
+    if not read:
         return None
     if con.table(f"{name}_rows").shape[0] != len(kept):
         return None  # DuckDB split or dropped a line the scan counted: the line parser decides
