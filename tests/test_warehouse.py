@@ -390,7 +390,12 @@ def test_ctrl_c_cancels_the_query_on_the_server(thrift_server: ThriftServer) -> 
     wh.con.cursor = cursor
     try:
         with pytest.raises(KeyboardInterrupt):
-            wh.query("SELECT sum(a.id * b.id) AS s FROM range(200000) a CROSS JOIN range(200000) b")
+            # long enough to be interrupted, and no overflow (a sum of products overflowed
+            # a long on a fast machine before the first progress report)
+            wh.query(
+                "SELECT count(*) AS n FROM range(400000) a CROSS JOIN range(400000) b "
+                "WHERE (a.id * 7 + b.id) % 1000003 = 1"
+            )
         assert states == [TOperationState.CANCELED_STATE]
         assert wh.query("SELECT 1 AS one").num_rows == 1  # the session is still usable
     finally:
