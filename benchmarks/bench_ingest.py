@@ -135,7 +135,9 @@ def child_ours(case_path: str) -> dict:
     t0 = time.perf_counter()
     case = load_case(case_path)
     catalog = load_catalog(case)
-    con = engine.connect()
+    con = engine.connect(
+        memory_limit=os.environ.get("FORENSICS_BENCH_MEMORY_LIMIT", engine.DEFAULT_MEMORY_LIMIT)
+    )
     empty = Scope.empty() if hasattr(Scope, "empty") else Scope((), frozenset(), frozenset())
     load_scope(con, catalog, empty, case.on_behalf_services)
     t1 = time.perf_counter()
@@ -347,8 +349,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--rev", default="HEAD", help="commit of the toolkit to measure, or 'worktree'"
     )
+    parser.add_argument(
+        "--memory-limit", default=None, help="ours' engine memory limit (forensics --memory-limit)"
+    )
     parser.add_argument("--child", nargs=2, metavar=("KIND", "CASE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.memory_limit:  # read by the children
+        os.environ["FORENSICS_BENCH_MEMORY_LIMIT"] = args.memory_limit
     if args.child:
         kind, case = args.child
         result = child_ours(case) if kind == "ours" else child_duckdb(case)
@@ -366,7 +373,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     done: dict[str, dict] = {}  # the largest completed measurement of each format
     preamble = PREAMBLE.format(cpus=os.cpu_count(), python=sys.version.split()[0])
-    lines = [preamble + f"\nThe toolkit measured: {version}.\n", HEADER]
+    memory = args.memory_limit or "the default (4GB)"
+    lines = [
+        preamble + f"\nThe toolkit measured: {version}; ours' engine memory limit: {memory}.\n",
+        HEADER,
+    ]
     notes = []
     print(HEADER, flush=True)
     for params in plans:

@@ -897,7 +897,7 @@ def report(all_results: list[dict], version: str) -> str:
 def write_docs(text: str, path: Path = DOCS) -> None:
     """Replace (or append) the section of docs/performance.md this benchmark owns."""
     doc = path.read_text(encoding="utf-8")
-    body = f"{SECTION}\n\n{text}"
+    body = f"{SECTION}\n\n{text.rstrip()}\n\n"
     start = doc.find(SECTION)
     if start < 0:
         doc = doc.rstrip("\n") + "\n\n" + body

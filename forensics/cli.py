@@ -36,6 +36,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug of ours, not the user's input: say so, keep it short
         if args.debug:
             raise
+        if type(exc).__name__ == "OutOfMemoryException":  # duckdb's, without importing it
+            limit = getattr(args, "memory_limit", None) or "the default 4GB"
+            print(
+                f"forensics: error: the engine ran out of memory within its limit ({limit}) "
+                "on a step that cannot spill to disk; nothing was written. Rerun with a "
+                "larger --memory-limit.",
+                file=sys.stderr,
+            )
+            return 1
         print(
             f"forensics: internal error ({type(exc).__name__}); nothing was written. "
             "Rerun with --debug and report the traceback.",

@@ -118,3 +118,24 @@ def test_a_bad_memory_limit_is_refused_with_what_to_give(
     err = capsys.readouterr().err
     assert "--memory-limit" in err and ("such as 2GB" in err or "at least 64MB" in err)
     assert "Traceback" not in err and not (tmp_path / "e").exists()
+
+
+def test_running_out_of_engine_memory_says_what_to_do(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB refuses a step that cannot spill: one line saying to raise the limit, no
+    traceback, nothing written. (The error is DuckDB's own exception type.)"""
+    import duckdb
+
+    from forensics import pushdown
+
+    def out_of_memory(*_args, **_kwargs):
+        raise duckdb.OutOfMemoryException("could not allocate block of size 256.0 KiB")
+
+    monkeypatch.setattr(pushdown, "investigate_where_kept", out_of_memory)
+    out = tmp_path / "e"
+    args = ["investigate", str(INCIDENT / "case.yaml"), "--out", str(out)]
+    assert main([*args, "--memory-limit", "100MB"]) == 1
+    err = capsys.readouterr().err
+    assert "ran out of memory within its limit (100MB)" in err and "--memory-limit" in err
+    assert "Traceback" not in err and not out.exists()
