@@ -37,7 +37,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             raise
         if type(exc).__name__ == "OutOfMemoryException":  # duckdb's, without importing it
-            limit = getattr(args, "memory_limit", None) or "the default 4GB"
+            from forensics.engine import DEFAULT_MEMORY_LIMIT
+
+            limit = getattr(args, "memory_limit", None) or f"the default {DEFAULT_MEMORY_LIMIT}"
             print(
                 f"forensics: error: the engine ran out of memory within its limit ({limit}) "
                 "on a step that cannot spill to disk; nothing was written. Rerun with a "
@@ -54,6 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from forensics.engine import DEFAULT_MEMORY_LIMIT
+
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     parser = argparse.ArgumentParser(
@@ -82,8 +86,8 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SIZE",
         type=_memory_limit,
         default=None,
-        help="the engine's memory, such as 2GB (default: forensics.engine.DEFAULT_MEMORY_LIMIT); "
-        "beyond it the engine spills to a private temporary folder: slower, same evidence",
+        help=f"the engine's memory, such as 2GB (default {DEFAULT_MEMORY_LIMIT}); beyond it "
+        "the engine spills to a private temporary folder: slower, same evidence",
     )
 
     warehouse_opts = argparse.ArgumentParser(add_help=False)
