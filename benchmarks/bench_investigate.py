@@ -385,13 +385,14 @@ def child_spark(root: str, tables: str, out: str, limit: str) -> dict:
         spark.read.parquet(str(path)).createOrReplaceTempView(path.stem)
     translator = Translator(params={"may_write": MAY_WRITE, "keep_literals": 0})
     results = []
+    # every table's columns (for star expansion), kept up to date as the queries make tables
+    schema = {t.name: dict(spark.table(t.name).dtypes) for t in spark.catalog.listTables()}
     for name, _ in SPARK_QUERIES:
         entry = {"query": name}
         started = time.perf_counter()
         cancel = threading.Timer(float(limit), spark.sparkContext.cancelAllJobs)
         cancel.start()
         try:
-            schema = {t.name: dict(spark.table(t.name).dtypes) for t in spark.catalog.listTables()}
             for sql, target, kind in translator.statements(queries.load(name).sql, schema):
                 frame = spark.sql(sql)
                 if kind == "VIEW":
