@@ -39,6 +39,10 @@ sys.path.insert(0, str(HERE))
 
 import synth  # noqa: E402  (the generator beside this script)
 
+#: forensics.engine.DEFAULT_MEMORY_LIMIT, named here because the toolkit measured may be
+#: another commit than the one this script imports (`--rev`).
+ENGINE_MEMORY_DEFAULT = "4GB"
+
 FORMATS = ("ranger-audit", "hdfs-audit", "metastore-audit", "trino-event")
 SIZES = (1_000_000, 10_000_000)
 QUICK = synth.Params(events=100_000, tables=3_000, exposed=450, principals=500, tables_per_db=50)
@@ -373,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     done: dict[str, dict] = {}  # the largest completed measurement of each format
     preamble = PREAMBLE.format(cpus=os.cpu_count(), python=sys.version.split()[0])
-    memory = args.memory_limit or "the default (4GB)"
+    memory = args.memory_limit or f"the default ({ENGINE_MEMORY_DEFAULT})"
     lines = [
         preamble + f"\nThe toolkit measured: {version}; ours' engine memory limit: {memory}.\n",
         HEADER,

@@ -539,7 +539,7 @@ def measure(
     limits: bench_ingest.Limits,
     cache: Path,
     spark_limit: float = 300.0,
-    memory_limit: str = "4GB",
+    memory_limit: str = bench_ingest.ENGINE_MEMORY_DEFAULT,
 ) -> dict:
     """Every tool on the incident of `params.events` events."""
     n = params.events
@@ -658,7 +658,8 @@ def table(all_results: list[dict]) -> list[str]:
             load = "/".join(f"{x:.1f}" for x in m.get("load", []))
             label = LABELS[tool]
             if tool == "ours":
-                label = f"{label[:-1]}, `--memory-limit {r.get('memory_limit', '4GB')}`)"
+                limit = r.get("memory_limit", bench_ingest.ENGINE_MEMORY_DEFAULT)
+                label = f"{label[:-1]}, `--memory-limit {limit}`)"
             lines.append(f"| {r['events']:,} | {label} | {cells} | {load} "
                          f"| {_answer(tool, m)} |")  # fmt: skip
     return lines
@@ -920,7 +921,9 @@ def main(argv: list[str] | None = None) -> int:
         "--spark-query-timeout", type=float, default=300.0, help="seconds per Spark query"
     )
     parser.add_argument(
-        "--memory-limit", default="4GB", help="ours' engine memory limit (forensics --memory-limit)"
+        "--memory-limit",
+        default=bench_ingest.ENGINE_MEMORY_DEFAULT,
+        help="ours' engine memory limit (forensics --memory-limit)",
     )
     parser.add_argument("--out", type=Path, default=RESULTS, help="Markdown file to write")
     parser.add_argument("--json", type=Path, default=None, help="also keep the raw results")
