@@ -414,9 +414,11 @@ def write_case(w: World, root: Path) -> None:
     text = f"""\
 # A synthetic incident written by benchmarks/synth_events.py ({json.dumps(asdict(w.p))})
 # The logs are already normalized events (benchmarks/bench_investigate.py reads them as the
-# engine's raw_events); the generic mapping below only makes them a valid input of the case.
+# engine's raw_events); the generic mapping below makes them an input of the case, read as
+# `forensics investigate` reads them. Their times are UTC without an offset, so the case's
+# zone (that of times without an offset) is UTC.
 case: synth-events-{w.p.seed}
-timezone: {synth.TIMEZONE}
+timezone: UTC
 policies:
   - {{at: "{at[0]}", path: policies/baseline.json}}
   - {{at: "{at[1]}", path: policies/change-1.json}}
@@ -433,7 +435,8 @@ logs:
     path: "events/*.parquet"
     time_format: epoch_ms
     mapping: {{time: time, principal: principal, object: object, path: path, action: action,
-              result: result, engine: engine, query_text: query_text, event_id: event_id}}
+              op: op, result: result, engine: engine, query_text: query_text,
+              event_id: event_id, event_count: event_count}}
 """
     (root / "case.yaml").write_text(text, encoding="utf-8")
 

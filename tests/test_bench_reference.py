@@ -113,6 +113,21 @@ def test_toolkit_finds_the_planted_readers(incident: Path, toolkit: dict) -> Non
     assert toolkit["pairs"] == set(zip(*planted.to_pydict().values(), strict=True))
 
 
+def test_the_case_file_as_a_user_runs_it_finds_the_planted_readers(
+    incident: Path, toolkit: dict, tmp_path: Path
+) -> None:
+    """`forensics investigate` on the incident's own case.yaml (its Parquet read through
+    `generic`) gives the same pairs as the engine reading the Parquet directly: the case
+    file describes the events' times as they are written (UTC)."""
+    from forensics.cli import main
+
+    out = tmp_path / "evidence"
+    assert main(["investigate", str(incident / "case.yaml"), "--out", str(out)]) == 0
+    with open(out / "exposure_enabled_reads.csv", encoding="utf-8", newline="") as f:
+        pairs = {(r["principal"], r["object"], int(r["read_events"])) for r in csv.DictReader(f)}
+    assert pairs == toolkit["pairs"]
+
+
 def test_pandas_reference_gives_the_toolkit_answer(toolkit: dict, pandas_answer: dict) -> None:
     assert pandas_answer["pairs"] == toolkit["pairs"]
     assert pandas_answer["classes"] == toolkit["classes"]

@@ -143,6 +143,33 @@ def test_parquet_with_epoch_times(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("op", "count", "expected"),
+    [
+        ("metadata", "1", ("metadata", 1)),  # the op column outranks the SELECT verb
+        ("READ", "3", ("read", 3)),  # a summarized row stands for 3 accesses
+        ("", "", ("read", 1)),  # empty cells: the verb decides, one access
+        ("peek", "1", "op 'peek' is none of read, write, metadata, other"),
+        ("read", "0", "event_count '0' is not a whole number of at least 1"),
+        ("read", "2.5", "event_count '2.5' is not a whole number of at least 1"),
+        ("read", "x", "event_count 'x' is not a whole number of at least 1"),
+    ],
+)
+def test_op_and_event_count_columns(tmp_path: Path, op: str, count: str, expected) -> None:
+    mapping = dict(MAPPING, op="kind", event_count="n")
+    body = (
+        HEADER.replace("\n", ",kind,n\n")
+        + f"2026-06-18T10:45:00Z,pat,mci.k,SELECT,1,,e1,{op},{count}\n"
+    )
+    ingested = ingest(load_case(_case(tmp_path, body, mapping)))
+    if isinstance(expected, str):
+        assert ingested.events.num_rows == 0
+        assert [q["reason"] for q in ingested.quarantine.to_pylist()] == [expected]
+    else:
+        (event,) = ingested.events.to_pylist()
+        assert (event["op"], event["event_count"]) == expected
+
+
 def test_mapped_column_missing_from_the_file_is_one_clear_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -14,6 +14,10 @@ when absent). Rules, documented in docs/case-and-evidence.md:
   result column every row is an allowed access. `action` sets the kind of access by its
   verb (SELECT/read/open/query: read; INSERT/write/create/update: write; DESCRIBE/SHOW/
   get*/list*: metadata; anything else: other); without an action column every row is a read.
+  An `op` column (read, write, metadata, other) gives the kind itself, for logs that
+  already say it (a verb such as SELECT on a database alone is metadata, not a read).
+- `event_count` (a whole number, at least 1) is how many accesses a summarized row stands
+  for, as Ranger's `event_count`; without it every row is one.
 - `object` is `db.table` (a three-part `catalog.db.table` keeps its last two parts), or
   `database` and `table` columns give it; `path` names a storage path instead.
 """
@@ -40,6 +44,7 @@ from forensics.schema import (
     OP_OTHER,
     OP_READ,
     OP_WRITE,
+    OPS,
     Event,
 )
 
@@ -164,7 +169,7 @@ class GenericLog:
                 engine=(self._text(record, "engine") or "generic").lower(),
                 principal=principal_short(user),
                 principal_raw=user,
-                op=_op(action),
+                op=self._op(record, action),
                 action=action or "read",
                 object=obj,
                 columns=self._columns(record),
@@ -175,7 +180,7 @@ class GenericLog:
                 session_id=self._text(record, "session_id"),
                 query_id=self._text(record, "query_id"),
                 query_text=self._text(record, "query_text"),
-                event_count=1,
+                event_count=self._event_count(record),
                 dedup_key=f"generic:{event_id}" if event_id else None,
             )
         ]
@@ -234,6 +239,28 @@ class GenericLog:
         if not text:
             return None
         return ";".join(sorted({c.strip().lower() for c in re.split(r"[,;]", text) if c.strip()}))
+
+    def _op(self, record: Record, action: str) -> str:
+        """The kind of access: the `op` column when mapped, else the action's verb."""
+        text = self._text(record, "op")
+        if text is None:
+            return _op(action)
+        if text.lower() not in OPS:
+            raise BadLine(f"op {text[:30]!r} is none of {', '.join(OPS)}")
+        return text.lower()
+
+    def _event_count(self, record: Record) -> int:
+        """How many accesses the row stands for (1 without an event_count column)."""
+        text = self._text(record, "event_count")
+        if text is None:
+            return 1
+        try:
+            count = float(text)
+        except ValueError:
+            count = 0.0
+        if count < 1 or count != int(count) or count > 2**62:
+            raise BadLine(f"event_count {text[:30]!r} is not a whole number of at least 1")
+        return int(count)
 
     def _result(self, record: Record) -> str:
         text = self._text(record, "result")
