@@ -23,6 +23,7 @@ from forensics.case import Case, LogSource
 from forensics.ingest import generic, hdfs, hiveserver2, lineage, metastore, ranger, solr, trino
 from forensics.ingest.base import BadLine, LineContext
 from forensics.ingest.bulk import BulkReader, numbered_lines
+from forensics.ingest.bulk_generic import read_generic_parquet, slow_records
 from forensics.ingest.bulk_json import read_json_file
 from forensics.ingest.bulk_text import read_text_file
 from forensics.ingest.reader import read_lines
@@ -118,11 +119,10 @@ def ingest_into(con: duckdb.DuckDBPyConnection, case: Case) -> tuple[FileCounts,
     )
     for rel, path, fmt, i in jobs:
         overall.set_postfix_str(rel, refresh=False)
-        bulk = BULK_READERS[fmt](con, path, rel, case.timezone) if fmt in BULK_READERS else None
+        bulk = _bulk(con, case, path, rel, fmt, i)
         if bulk is not None:
-            lines, slow = bulk
-            rest = numbered_lines(path, slow)  # the lines the bulk reader left
-            _, _, quarantined = _parse_records(sink, rest, PARSERS[fmt], rel, fmt, case)
+            lines, rest, parse = bulk
+            _, _, quarantined = _parse_records(sink, rest, parse, rel, fmt, case)
             counts.append(FileCounts(rel, fmt, lines, lines - quarantined, quarantined))
         else:
             counts.append(_parse_file(sink, path, rel, fmt, case, i, quiet))
@@ -130,6 +130,26 @@ def ingest_into(con: duckdb.DuckDBPyConnection, case: Case) -> tuple[FileCounts,
         overall.update(path.stat().st_size)
     overall.close()
     return tuple(counts)
+
+
+def _bulk(
+    con: duckdb.DuckDBPyConnection, case: Case, path: Path, rel: str, fmt: str, index: int
+) -> tuple[int, Iterable[tuple[int, Any, str | None]], Callable] | None:
+    """Read `path` in bulk where its format has a bulk reader: its line (or row) count, the
+    records the bulk reader left to the parser, and that parser; None when the parser must
+    read the whole file."""
+    if fmt == generic.FORMAT:
+        log = _generic_log(case.logs[index], index)
+        done = read_generic_parquet(con, path, rel, case.timezone, log)
+        if done is None:
+            return None
+        return done[0], ((n, r, None) for n, r in slow_records(path, log, done[1])), log.parse
+    if fmt not in BULK_READERS:
+        return None
+    read = BULK_READERS[fmt](con, path, rel, case.timezone)
+    if read is None:
+        return None
+    return read[0], numbered_lines(path, read[1]), PARSERS[fmt]
 
 
 class _Sink:
@@ -198,9 +218,14 @@ def _parse_records(
 def _reader(source: LogSource, index: int) -> tuple[Callable, Callable]:
     """How to split a source's files into records, and how to parse one record."""
     if source.format == generic.FORMAT:
-        log = generic.GenericLog(dict(source.mapping), source.time_format, f"logs[{index}]")
+        log = _generic_log(source, index)
         return log.records, log.parse
     return READERS.get(source.format, _lines), PARSERS[source.format]
+
+
+def _generic_log(source: LogSource, index: int) -> generic.GenericLog:
+    """The reader of a `generic` source, by its mapping (`logs[index]` in its errors)."""
+    return generic.GenericLog(dict(source.mapping), source.time_format, f"logs[{index}]")
 
 
 def show_progress() -> bool:

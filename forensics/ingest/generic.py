@@ -58,6 +58,9 @@ _WRITE = re.compile(
 _METADATA = re.compile(r"^(describe|desc|show|get|list|explain|stat)", re.IGNORECASE)
 
 Record = dict[str, object]
+#: The times an event may have: those of Python's datetime (years 1 to 9999), in epoch ms.
+_FIRST_MS = -62_135_596_800_000
+_LAST_MS = 253_402_300_800_000
 
 
 def _parquet_rows(path: Path, rel: str) -> Iterator[tuple[int, Record | None, str | None]]:
@@ -137,11 +140,12 @@ class GenericLog:
         rows = _parquet_rows(path, rel) if parquet else _csv_rows(path, rel)
         for number, record, problem in rows:
             if number == 0:  # the file's columns
-                self._check_columns(set(record or ()), rel)
+                self.check_columns(set(record or ()), rel)
                 continue
             yield number, record, problem
 
-    def _check_columns(self, columns: set[str], rel: str) -> None:
+    def check_columns(self, columns: set[str], rel: str) -> None:
+        """InputError naming the first mapped column the file lacks."""
         missing = sorted(f for f, c in self.mapping.items() if c not in columns)
         if missing:
             field = missing[0]
@@ -204,6 +208,12 @@ class GenericLog:
         value = self._value(record, "time")
         if value is None:
             raise BadLine(f"empty time (column {self.mapping['time']!r})")
+        ms = self._epoch_ms(value, ctx)
+        if not _FIRST_MS <= ms < _LAST_MS:
+            raise BadLine(f"time {str(value)[:40]!r} is outside the years 1 to 9999")
+        return ms
+
+    def _epoch_ms(self, value: object, ctx: LineContext) -> int:
         if isinstance(value, datetime):
             return local_to_epoch_ms(value, ctx.tz)
         text = str(value).strip()

@@ -1,0 +1,173 @@
+"""Generic Parquet logs: the bulk reader (forensics/ingest/bulk_generic.py) gives exactly the
+events and quarantine of the row parser (forensics/ingest/generic.py), row for row.
+
+The rows are drawn from values at the edges of each rule (whitespace Python strips, names
+with realms and backquotes, non-ASCII verbs, results in and out of the known words, times
+in DST gaps and folds, summarized and invalid counts); the parser is the referee, run by
+disabling the bulk reader.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from forensics import ingest as ingest_module
+from forensics.case import load_case
+from forensics.ingest import ingest
+
+PRINCIPALS = ["alice", "Alice@CORP.EXAMPLE.COM", "svc_etl/host.example.com@R", " bob", "bob\t",
+              "bob\u00a0", "j\u00fcrgen", "@x", "", None]  # fmt: skip
+OBJECTS = ["mci.keystrokes", "MCI.Screens", "hive.mci.chats", "a.", "a..b", "`mci`.`k`",
+           "mci.k ", "mci", "x.y-z", "", None]  # fmt: skip
+DATABASES = ["mci", "MCI", "m-c", None]
+TABLES = ["k", "K2", "t t", None]
+PATHS = ["/warehouse/mci.db/k/ds=1/0", " /p", None]
+ACTIONS = ["SELECT", "select * from", "getObject", "get_object", "DESCRIBE", "drop",
+           "select_x", "\u017felect", "insert", "", None]  # fmt: skip
+OPS = ["READ", "metadata", "peek", "", None]
+RESULTS = ["Allowed", "DENIED", "1", "0", "maybe", "ok", "", None]
+COLUMNS = ["a, B;c", ",,", "x y", "\u00e9", "msg_text", None]
+TEXTS = ["q1", " q2", "SELECT 1\n", "s\u00e9lect", "", None]
+IDS = ["e1", "e2", " e3", None]
+COUNTS = [1, 3, 0, -1, None]
+TIMES = [
+    datetime(2026, 6, 18, 10, 45, 1, 123456),
+    datetime(2026, 3, 8, 2, 30),  # in the spring-forward gap of America/Los_Angeles
+    datetime(2026, 11, 1, 1, 30),  # in the fall-back fold
+    datetime(1969, 12, 31, 23, 0),
+    None,
+]
+EPOCHS = [1781779500123, 0, -5, None]
+
+POOLS = {
+    "who": PRINCIPALS, "obj": OBJECTS, "db": DATABASES, "tbl": TABLES, "path": PATHS,
+    "verb": ACTIONS, "kind": OPS, "status": RESULTS, "cols": COLUMNS, "sql": TEXTS, "id": IDS,
+    "n": COUNTS, "ts": TIMES, "ms": EPOCHS, "engine": ["Hive", "spark", "H\u0130VE", "", None],
+    "ip": ["10.0.0.1", " 10.0.0.2", None],
+}  # fmt: skip
+#: A row the bulk reader decodes itself (each pool's first value is plain).
+PLAIN = {name: pool[0] for name, pool in POOLS.items()}
+#: Rows drawn anywhere in the pools, or plain rows with one or two fields varied (so that
+#: both the engine's decoding and the hand-over to the parser are exercised in one file).
+row = st.one_of(
+    st.fixed_dictionaries({name: st.sampled_from(pool) for name, pool in POOLS.items()}),
+    st.dictionaries(
+        st.sampled_from(sorted(POOLS)), st.integers(0, 9), max_size=2
+    ).map(lambda picks: {n: POOLS[n][i % len(POOLS[n])] if n in picks else PLAIN[n]
+                         for n in POOLS for i in [picks.get(n, 0)]}),
+)  # fmt: skip
+MAPPING = {
+    "principal": "who", "object": "obj", "database": "db", "table": "tbl", "path": "path",
+    "action": "verb", "op": "kind", "result": "status", "columns": "cols", "query_text": "sql",
+    "event_id": "id", "event_count": "n", "engine": "engine", "client_ip": "ip",
+}  # fmt: skip
+
+
+def _case(folder: Path, table: pa.Table, mapping: dict, tz: str, time_format: str | None) -> Path:
+    (folder / "catalog").mkdir(parents=True, exist_ok=True)
+    (folder / "catalog" / "tables.csv").write_text("object,type,location\nmci.k,table,/w/k\n")
+    (folder / "logs").mkdir(exist_ok=True)
+    pq.write_table(table, folder / "logs" / "access.parquet", row_group_size=7)
+    entry = {"format": "generic", "path": "logs/access.parquet", "mapping": mapping}
+    if time_format:
+        entry["time_format"] = time_format
+    case = {
+        "case": "bulk-generic",
+        "timezone": tz,
+        "window": {"start": "2026-06-18T09:00:00Z", "end": "2026-06-18T13:00:00Z"},
+        "catalog": {"tables": "catalog/tables.csv"},
+        "logs": [entry],
+    }
+    (folder / "case.yaml").write_text(yaml.safe_dump(case))
+    return folder / "case.yaml"
+
+
+def _both(case: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[tuple, tuple]:
+    """(events, quarantine, counts) by the bulk reader and by the row parser."""
+
+    def read(result):
+        events = sorted(result.events.to_pylist(), key=lambda e: (e["source_line"], e["event_id"]))
+        return events, result.quarantine.to_pylist(), result.files
+
+    bulk = read(ingest(load_case(case)))
+    with monkeypatch.context() as m:
+        m.setattr(ingest_module, "read_generic_parquet", lambda *a, **k: None)
+        parser = read(ingest(load_case(case)))
+    return bulk, parser
+
+
+def _table(rows: list[dict], time_type: pa.DataType, time_key: str) -> pa.Table:
+    columns = {name: [r[name] for r in rows] for name in rows[0] if name not in ("ts", "ms")}
+    table = pa.table({k: pa.array(v, pa.int64() if k == "n" else pa.string())
+                      for k, v in columns.items()})  # fmt: skip
+    times = [r[time_key] for r in rows]
+    if time_key == "ts" and getattr(time_type, "tz", None):
+        times = [t and t.replace(tzinfo=timezone.utc) for t in times]
+    return table.append_column("t", pa.array(times, time_type))
+
+
+@pytest.mark.parametrize(
+    ("time_type", "time_key", "time_format"),
+    [
+        (pa.timestamp("us"), "ts", None),
+        (pa.timestamp("ms", tz="UTC"), "ts", "epoch_ms"),  # a timestamp's format is its own
+        (pa.int64(), "ms", "epoch_ms"),
+        (pa.int64(), "ms", "epoch_s"),
+    ],
+    ids=["naive", "aware", "epoch_ms", "epoch_s"],
+)
+@pytest.mark.parametrize("tz", ["UTC", "America/Los_Angeles"])
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(rows=st.lists(row, min_size=1, max_size=40))
+def test_bulk_reader_and_row_parser_agree(
+    rows, tz, time_type, time_key, time_format, tmp_path_factory, monkeypatch
+) -> None:
+    folder = tmp_path_factory.mktemp("generic")
+    table = _table(rows, time_type, time_key)
+    case = _case(folder, table, dict(MAPPING, time="t"), tz, time_format)
+    bulk, parser = _both(case, monkeypatch)
+    assert bulk == parser
+
+
+def test_plain_rows_are_read_by_the_engine_and_odd_ones_by_the_parser(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bulk reader really reads: of a plain row and an odd one (a principal with a
+    trailing space), the parser is asked only for the odd one."""
+    plain = {"who": "alice", "obj": "mci.k", "ts": datetime(2026, 6, 18, 10, 0)}
+    odd = dict(plain, who="bob ")
+    table = pa.table({
+        "who": [plain["who"], odd["who"]], "obj": ["mci.k", "mci.k"],
+        "t": pa.array([plain["ts"], odd["ts"]], pa.timestamp("us")),
+    })  # fmt: skip
+    case = _case(tmp_path, table, {"time": "t", "principal": "who", "object": "obj"}, "UTC", None)
+    asked: list[int] = []
+    real = ingest_module.slow_records
+
+    def spy(path, log, rows):
+        asked.extend(rows)
+        return real(path, log, rows)
+
+    monkeypatch.setattr(ingest_module, "slow_records", spy)
+    result = ingest(load_case(case))
+    assert asked == [2]
+    assert [e["principal"] for e in result.events.to_pylist()] == ["alice", "bob"]
+    assert result.files[0].lines == 2 and result.files[0].parsed == 2
+
+
+def test_text_times_are_left_to_the_parser(tmp_path: Path, monkeypatch) -> None:
+    """Times written as text (ISO-8601 or a strftime layout) are the parser's alone."""
+    table = pa.table({"t": ["2026-06-18T10:00:00Z"], "who": ["alice"], "obj": ["mci.k"]})
+    case = _case(tmp_path, table, {"time": "t", "principal": "who", "object": "obj"}, "UTC", None)
+    bulk, parser = _both(case, monkeypatch)
+    assert bulk == parser and len(bulk[0]) == 1
