@@ -20,6 +20,7 @@ from forensics.catalog import Catalog
 from forensics.engine import load_arrow, load_rows
 from forensics.errors import InputError
 from forensics.ingest import IngestResult
+from forensics.names import principal_short
 from forensics.privacy import pseudonym
 from forensics.redact import redact
 from forensics.scope import Scope
@@ -249,11 +250,16 @@ def unparsed_statements(con: duckdb.DuckDBPyConnection) -> list[tuple]:
 def pseudonymize(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
     """Replace principals by keyed pseudonyms in every table evidence is written from."""
     names = queries.relation(con, "reconstruct/principal_names").fetchall()
+    pseudonyms = {
+        name: pseudonym(key, short if short is not None else principal_short(name))
+        for name, short in names
+        if name is not None
+    }
     load_rows(
         con,
         "pseudonyms",
         [("name", pa.string()), ("pseudonym", pa.string())],
-        [(name, pseudonym(key, short)) for name, short in names if name is not None],
+        sorted(pseudonyms.items()),
     )
     queries.execute(con, "reconstruct/pseudonymize")
 

@@ -48,6 +48,7 @@ class Event(NamedTuple):
     event_count: int  # >1 when the source summarized repeated events
     dedup_key: str | None  # same key = same event delivered twice (Ranger id)
     perm: str | None = None  # owner:group:mode a permission change left (HDFS audit)
+    via_principal: str | None = None  # the real user a proxied access went through (HDFS)
 
 
 EVENT_SCHEMA = pa.schema(
@@ -74,6 +75,7 @@ EVENT_SCHEMA = pa.schema(
         ("event_count", pa.int64()),
         ("dedup_key", pa.string()),
         ("perm", pa.string()),
+        ("via_principal", pa.string()),
     ]
 )
 

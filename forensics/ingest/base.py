@@ -12,6 +12,11 @@ class BadLine(Exception):  # noqa: N818 - a signal, not an error shown to the us
     """Raised by a parser for a line it cannot parse; the message is the quarantine reason."""
 
 
+class NotRecord(BadLine):
+    """Raised by a parser for a line that is not its record at all (rather than a record with
+    a bad field): the record may still be behind a layout (`forensics.ingest.layouts`)."""
+
+
 @dataclass(frozen=True)
 class LineContext:
     """Where a line came from, and the zone in which its offset-less times are read."""

@@ -1,10 +1,19 @@
-"""HDFS NameNode audit log (`FSNamesystem.audit`): tab-separated key=value after a log4j prefix."""
+"""HDFS NameNode audit log (`FSNamesystem.audit`): tab-separated key=value after a log4j prefix.
+
+`ugi` is Hadoop's `UserGroupInformation.toString()`: `user (auth:METHOD)`, and for a proxied
+access `EFFECTIVE (auth:PROXY) via REAL (auth:METHOD)`: the access is the effective user's,
+made through the real user's service (kept as `via_principal`). `cmd` is the operation's
+name, with the options of a `rename2` call appended by `FSNamesystem`: `rename
+(options=[TO_TRASH])`, `rename (options=[OVERWRITE])`; the verb before ` (` decides the
+kind of operation, and a rename, with options or without, writes its destination.
+"""
 
 from __future__ import annotations
 
 import re
 
-from forensics.ingest.base import BadLine, LineContext, require
+from forensics.ingest.base import BadLine, LineContext, NotRecord, require
+from forensics.ingest.layouts import parse_within
 from forensics.ingest.reader import parse_local_time
 from forensics.names import principal_short
 from forensics.schema import ALLOWED, DENIED, OP_METADATA, OP_OTHER, OP_READ, OP_WRITE, Event
@@ -57,10 +66,14 @@ _WRITE = frozenset(
 
 
 def parse(text: str, ctx: LineContext) -> list[Event]:
-    """The event of one NameNode audit line."""
+    """The event of one NameNode audit line (bare or behind a known layout)."""
+    return parse_within(text, ctx, _parse_bare)
+
+
+def _parse_bare(text: str, ctx: LineContext) -> list[Event]:
     match = _LINE.match(text)
     if not match:
-        raise BadLine("not an FSNamesystem.audit line")
+        raise NotRecord("not an FSNamesystem.audit line")
     fields = _fields(match["fields"])
     ugi = str(require(fields, "ugi"))
     cmd = str(require(fields, "cmd"))
@@ -71,7 +84,7 @@ def parse(text: str, ctx: LineContext) -> list[Event]:
     raw_user = ugi.split(" ", 1)[0]
     src = _null(fields.get("src"))
     dst = _null(fields.get("dst"))
-    op = _op(cmd)
+    verb = command_verb(cmd)
     return [
         Event(
             event_id=ctx.event_id("hdfs"),
@@ -82,11 +95,11 @@ def parse(text: str, ctx: LineContext) -> list[Event]:
             engine="hdfs",
             principal=principal_short(raw_user),
             principal_raw=raw_user,
-            op=op,
+            op=_op(verb),
             action=cmd,
             object=None,
             columns=None,
-            path=dst if cmd.lower() == "rename" and dst else src,
+            path=dst if verb == "rename" and dst else src,
             result=ALLOWED if allowed == "true" else DENIED,
             policy_id=None,
             client_ip=(_null(fields.get("ip")) or "").lstrip("/") or None,
@@ -96,6 +109,7 @@ def parse(text: str, ctx: LineContext) -> list[Event]:
             event_count=1,
             dedup_key=None,
             perm=_null(fields.get("perm")),
+            via_principal=via_principal(ugi),
         )
     ]
 
@@ -113,8 +127,20 @@ def _null(value: str | None) -> str | None:
     return None if value in (None, "", "null") else value
 
 
-def _op(cmd: str) -> str:
-    verb = cmd.lower()
+def command_verb(cmd: str) -> str:
+    """The operation of a `cmd` value, lower case, without the options some carry
+    (`rename (options=[TO_TRASH])` is a `rename`)."""
+    return cmd.partition(" (")[0].lower()
+
+
+def via_principal(ugi: str) -> str | None:
+    """The real user of a proxied access (`bob (auth:PROXY) via hue/h@R (auth:KERBEROS)`
+    gives `hue/h@R`), None when the access was not proxied."""
+    _, via, real = ugi.partition(" via ")
+    return (real.split(" ", 1)[0] or None) if via else None
+
+
+def _op(verb: str) -> str:
     if verb in _READ:
         return OP_READ
     if verb in _METADATA:

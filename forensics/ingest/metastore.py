@@ -1,11 +1,18 @@
-"""Hive metastore audit log (`HiveMetaStore.audit`): metadata calls, never reads."""
+"""Hive metastore audit log (`HiveMetaStore.audit`): metadata calls, never reads.
+
+The prefix is the log4j layout's: Hive's default `%d{ISO8601} %5p [%t] %c{2}: %m%n`
+(apache/hive `common/src/main/resources/hive-log4j2.properties`), older `yy/MM/dd` dates,
+or the vendors' layout with the location, `%d{ISO8601} %-5p [%t]: %c{2} (%F:%M(%L)) - %m%n`
+(`INFO  [main]: HiveMetaStore.audit (HiveMetaStore.java:logAuditEvent(305)) - ugi=...`).
+"""
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
 
-from forensics.ingest.base import BadLine, LineContext, require
+from forensics.ingest.base import BadLine, LineContext, NotRecord, require
+from forensics.ingest.layouts import parse_within
 from forensics.ingest.reader import local_to_epoch_ms
 from forensics.names import object_name, principal_short
 from forensics.schema import ALLOWED, OP_METADATA, OP_WRITE, Event
@@ -14,7 +21,8 @@ FORMAT = "metastore-audit"
 _LINE = re.compile(
     r"^(?P<ts>\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[,.]\d{3})?"
     r"|\d{2}/\d{2}/\d{2} \d{2}:\d{2}:\d{2})"
-    r"\s+\w+\s+(?:\[[^\]]*\]\s+)?(?:\S*\.)?HiveMetaStore\.audit:\s(?P<fields>.*)$"
+    r"\s+\w+\s+(?:\[[^\]]*\]:?\s+)?(?:\S*\.)?HiveMetaStore\.audit(?::|\s+\([^)]*\)\)\s+-)\s"
+    r"(?P<fields>.*)$"
 )
 _TIME_FORMATS = (
     "%Y-%m-%d %H:%M:%S,%f",
@@ -30,10 +38,14 @@ _CHANGES = ("create_", "alter_", "drop_", "add_", "append_", "truncate_", "renam
 
 
 def parse(text: str, ctx: LineContext) -> list[Event]:
-    """The event of one metastore audit line."""
+    """The event of one metastore audit line (bare or behind a known layout)."""
+    return parse_within(text, ctx, _parse_bare)
+
+
+def _parse_bare(text: str, ctx: LineContext) -> list[Event]:
     match = _LINE.match(text)
     if not match:
-        raise BadLine("not a HiveMetaStore.audit line")
+        raise NotRecord("not a HiveMetaStore.audit line")
     fields = dict(_split(part) for part in match["fields"].split("\t") if "=" in part)
     ugi = str(require(fields, "ugi"))
     cmd_match = _CMD.match(str(require(fields, "cmd")).strip())

@@ -1,7 +1,9 @@
 """Apache Ranger audit events, one JSON object per line (Hive plugin and HDFS plugin).
 
 Field names follow Ranger's `AuthzAuditEvent`; `evtTime` carries no zone (the plugin JVM's
-local time) in file destinations and is ISO-8601 UTC in Solr documents.
+local time) in file destinations and is ISO-8601 UTC in Solr documents. The log4j
+destination and the Kafka appender put a log4j prefix before the JSON, log shippers an
+envelope around it (`forensics.ingest.layouts`).
 """
 
 from __future__ import annotations
@@ -9,7 +11,8 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from forensics.ingest.base import BadLine, LineContext, json_object, require
+from forensics.ingest.base import BadLine, LineContext, NotRecord, json_object, require
+from forensics.ingest.layouts import parse_within
 from forensics.ingest.reader import local_to_epoch_ms
 from forensics.names import object_name, principal_short
 from forensics.schema import (
@@ -34,10 +37,20 @@ _HDFS_WRITE = frozenset(
 )
 
 
+#: Keys that make a JSON object a Ranger audit event rather than a shipper's envelope.
+RECORD_KEYS = frozenset({"repoType", "reqUser", "evtTime", "access", "resource"})
+
+
 def parse(text: str, ctx: LineContext) -> list[Event]:
-    """The events of one Ranger audit line; other services' events are parsed, not kept."""
-    record = json_object(text)
-    return parse_record(record, ctx)
+    """The events of one Ranger audit line (bare or behind a known layout); other
+    services' events are parsed, not kept."""
+    return parse_within(text, ctx, _parse_bare, RECORD_KEYS)
+
+
+def _parse_bare(text: str, ctx: LineContext) -> list[Event]:
+    if not text.lstrip().startswith("{"):
+        raise NotRecord("not a JSON object")
+    return parse_record(json_object(text), ctx)
 
 
 def parse_record(record: dict, ctx: LineContext) -> list[Event]:

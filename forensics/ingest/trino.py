@@ -2,13 +2,17 @@
 
 One line gives one read event per input table and one write event for the output table.
 Input columns are objects with `column` in current Trino and plain strings in older ones.
+The Kafka event listener wraps the event: `{"eventPayload": <event>, "eventMetadata": {...}}`
+(trinodb/trino `plugin/trino-kafka-event-listener`, `QueryCompletedEventWrapper`); log
+shippers may add an envelope around the line (`forensics.ingest.layouts`).
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from forensics.ingest.base import BadLine, LineContext, json_object, require
+from forensics.ingest.base import BadLine, LineContext, NotRecord, json_object, require
+from forensics.ingest.layouts import parse_within
 from forensics.ingest.reader import local_to_epoch_ms
 from forensics.names import principal_short, trino_object
 from forensics.schema import ALLOWED, DENIED, OP_READ, OP_WRITE, Event
@@ -16,9 +20,22 @@ from forensics.schema import ALLOWED, DENIED, OP_READ, OP_WRITE, Event
 FORMAT = "trino-event"
 
 
+#: Keys that make a JSON object a Trino event rather than a shipper's envelope.
+RECORD_KEYS = frozenset({"metadata", "context", "ioMetadata", "createTime", "eventPayload"})
+
+
 def parse(text: str, ctx: LineContext) -> list[Event]:
-    """The events of one query-completed event."""
+    """The events of one query-completed event (bare or behind a known layout)."""
+    return parse_within(text, ctx, _parse_bare, RECORD_KEYS)
+
+
+def _parse_bare(text: str, ctx: LineContext) -> list[Event]:
+    if not text.lstrip().startswith("{"):
+        raise NotRecord("not a JSON object")
     record = json_object(text)
+    payload = record.get("eventPayload")
+    if isinstance(payload, dict) and "metadata" not in record:
+        record = payload  # the Kafka event listener's wrapper
     metadata = _section(record, "metadata")
     context = _section(record, "context")
     io = record.get("ioMetadata") or {}

@@ -56,6 +56,7 @@ SELECT
     CASE WHEN event_count RLIKE '^[0-9]{1,18}$' AND CAST(event_count AS BIGINT) > 1
         THEN CAST(event_count AS BIGINT) ELSE 1 END AS event_count,
     nullif(id, '') AS dedup_key,
-    CAST(NULL AS STRING) AS perm
+    CAST(NULL AS STRING) AS perm,
+    CAST(NULL AS STRING) AS via_principal
 FROM usable
 WHERE copy_no = 1

@@ -31,7 +31,8 @@ SELECT coalesce(r.event_id, 'generic-' || left(sha256($source_file || chr(0) || 
     r.query_text,
     coalesce(r.event_count, 1) AS event_count,
     CASE WHEN r.event_id IS NOT NULL THEN 'generic:' || r.event_id END AS dedup_key,
-    CAST(NULL AS VARCHAR) AS perm
+    CAST(NULL AS VARCHAR) AS perm,
+    CAST(NULL AS VARCHAR) AS via_principal
 FROM generic_rows r
 LEFT JOIN generic_offsets o ON $time_kind = 'local' AND o.minute = date_trunc('minute', r.moment)
 WHERE r.fast

@@ -4,7 +4,8 @@
 INSERT INTO raw_events
 WITH named AS (
     SELECT r.*,
-        lower(cmd) AS verb,
+        -- hdfs.py's command_verb: the options a rename carries are not part of its verb
+        lower(split_part(cmd, ' (', 1)) AS verb,
         split_part(ugi, ' ', 1) AS raw_user,
         nullif(nullif(src, ''), 'null') AS src_path,
         nullif(nullif(dst, ''), 'null') AS dst_path
@@ -42,5 +43,9 @@ SELECT 'hdfs-' || left(sha256($source_file || chr(0) || e.line::VARCHAR || chr(0
     NULL AS query_text,
     1 AS event_count,
     NULL AS dedup_key,
-    nullif(nullif(e.perm, ''), 'null') AS perm
+    nullif(nullif(e.perm, ''), 'null') AS perm,
+    -- hdfs.py's via_principal: the first word after the first ' via ' of ugi
+    CASE WHEN contains(e.ugi, ' via ')
+        THEN nullif(split_part(substr(e.ugi, strpos(e.ugi, ' via ') + 5), ' ', 1), '')
+    END AS via_principal
 FROM named e JOIN hdfs_offsets o ON o.minute = date_trunc('minute', e.local_time)

@@ -24,6 +24,7 @@ SELECT 'hms-' || left(sha256($source_file || chr(0) || r.line::VARCHAR || chr(0)
     NULL AS query_text,
     1 AS event_count,
     NULL AS dedup_key,
-    NULL AS perm
+    NULL AS perm,
+    NULL AS via_principal
 FROM metastore_rows r JOIN metastore_offsets o ON o.minute = date_trunc('minute', r.local_time)
 WHERE r.fast

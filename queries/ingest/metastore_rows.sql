@@ -4,7 +4,7 @@ CREATE OR REPLACE TEMP TABLE metastore_rows AS
 WITH prefixed AS (
     SELECT line, text, size,
         -- metastore.py's _LINE without its last group, (?P<fields>.*)$ (tests/test_ingest_bulk.py checks it)
-        regexp_extract(text, '^(?P<ts>\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[,.]\d{3})?|\d{2}/\d{2}/\d{2} \d{2}:\d{2}:\d{2})\s+\w+\s+(?:\[[^\]]*\]\s+)?(?:\S*\.)?HiveMetaStore\.audit:\s', 0) AS prefix
+        regexp_extract(text, '^(?P<ts>\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[,.]\d{3})?|\d{2}/\d{2}/\d{2} \d{2}:\d{2}:\d{2})\s+\w+\s+(?:\[[^\]]*\]:?\s+)?(?:\S*\.)?HiveMetaStore\.audit(?::|\s+\([^)]*\)\)\s+-)\s', 0) AS prefix
     FROM bulk_lines
 ),
 split AS (

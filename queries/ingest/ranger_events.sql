@@ -73,5 +73,6 @@ SELECT e.id AS event_id,
     e.query_text,
     greatest(1, coalesce(nullif(e.event_count, 0), 1)) AS event_count,
     e.id AS dedup_key,
-    NULL AS perm
+    NULL AS perm,
+    NULL AS via_principal
 FROM events e JOIN ranger_offsets o ON o.minute = date_trunc('minute', e.local_time)

@@ -43,5 +43,6 @@ SELECT e.event_id,
     nullif(e.query_text, '') AS query_text,
     1 AS event_count,
     'trino:' || e.event_id AS dedup_key,
-    NULL AS perm
+    NULL AS perm,
+    NULL AS via_principal
 FROM events e

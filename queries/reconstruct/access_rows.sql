@@ -3,7 +3,7 @@
 CREATE OR REPLACE TABLE access_rows AS
 SELECT c.event_id,
     strftime(c.time, '%Y-%m-%dT%H:%M:%S.%gZ') AS time,
-    c.principal, c.principal_raw, c.engine, c.action,
+    c.principal, c.principal_raw, c.via_principal, c.engine, c.action,
     c.target AS object, c.via, c.result, c.classification,
     c.client_ip, c.query_id, r.query_redacted, c.source_file, c.source_line
 FROM classified c LEFT JOIN redactions r ON r.query_text = c.query_text
