@@ -21,6 +21,7 @@ from forensics.ingest.bulk import numbered_lines
 from forensics.ingest.bulk_json import read_json_file
 from forensics.ingest.bulk_text import read_text_file
 from forensics.ingest.reader import read_lines
+from tests import layout_wrappers
 from tests.conftest import INCIDENT
 
 
@@ -153,6 +154,21 @@ VARIANTS = {
 
 
 DAMAGED = ["", "  \t", "{bad", "@@ garbage", '{"repoType":3,"reqUser":"a"', "[1, 2]", "{}", "null"]
+LAYERS = layout_wrappers.SHIPPERS + layout_wrappers.LOG4J_JSON
+
+
+@st.composite
+def layered(draw: st.DrawFn, line: st.SearchStrategy[str]) -> str:
+    """A generated line behind one or two of the layers real collections add."""
+    text = draw(line)
+    for wrap in draw(st.lists(st.sampled_from(LAYERS), min_size=1, max_size=2)):
+        text = wrap(text)
+    return text
+
+
+def layered_bytes(line: st.SearchStrategy[bytes]) -> st.SearchStrategy[bytes]:
+    """`layered` for the byte lines of the text formats' strategies."""
+    return layered(line.map(lambda b: b.decode("utf-8"))).map(lambda t: t.encode("utf-8"))
 
 
 @st.composite
@@ -172,7 +188,13 @@ def ranger_line(draw: st.DrawFn) -> str:
 
 
 @settings(max_examples=40, deadline=None)
-@given(lines=st.lists(st.one_of(ranger_line(), st.sampled_from(DAMAGED)), min_size=1, max_size=25))
+@given(
+    lines=st.lists(
+        st.one_of(ranger_line(), st.sampled_from(DAMAGED), layered(ranger_line())),
+        min_size=1,
+        max_size=25,
+    )
+)
 def test_bulk_and_line_parser_agree(
     tmp_path_factory: pytest.TempPathFactory, lines: list[str]
 ) -> None:
@@ -278,6 +300,12 @@ class _Odd:
 
 HDFS_COMMANDS = sorted(
     {"open", "Open", "rename", "listStatus", "getfileinfo", "setPermission", "weird", ""}
+    | {
+        "rename (options=[TO_TRASH])",
+        "Rename (options=[OVERWRITE, TO_TRASH])",
+        "rename (options=[])",
+    }
+    | {"rename(options=[NONE])", "open (x)", "delete (", " (options=[TO_TRASH])"}
     | hdfs._METADATA
     | hdfs._WRITE
 )
@@ -287,6 +315,10 @@ HDFS_UGIS = [
     "alice",
     "hive/hs2-01.corp.example.com@CORP.EXAMPLE.COM (auth:KERBEROS)",
     "erik (auth:PROXY) via hue/hue-01@CORP.EXAMPLE.COM (auth:KERBEROS)",
+    "erik (auth:PROXY) via  hue (auth:KERBEROS)",
+    "erik via hue via hive",
+    "erik (auth:PROXY) via hue",
+    "erik via",
     "Bob",
     "",
     "@x",
@@ -410,6 +442,12 @@ def metastore_line(draw: st.DrawFn) -> bytes:
             " WARN org.apache.hadoop.hive.metastore.HiveMetaStore.audit:",
             "  INFO  [main] metastore.HiveMetaStore.audit:",
             " INFO HiveMetaStore.Audit:",
+            " INFO  [main]: HiveMetaStore.audit (HiveMetaStore.java:logAuditEvent(305)) -",
+            " INFO  [1f0c main] HiveMetaStore.audit (HiveMetaStore.java:logAuditEvent(349)) -",
+            " INFO  HiveMetaStore.audit (HiveMetaStore.java:logAuditEvent(388)) -",
+            " INFO  [main]: HiveMetaStore.audit (HiveMetaStore.java) -",
+            " INFO  [main]: HiveMetaStore.audit (HiveMetaStore.java:logAuditEvent(305))-",
+            " INFO  [main]:: HiveMetaStore.audit:",
         ],
     )
     fields = [
@@ -521,15 +559,17 @@ def trino_line(draw: st.DrawFn) -> bytes:
                 parent.pop(path[-1], None)
             else:
                 parent[path[-1]] = value
+    if draw(st.integers(0, 4)) == 0:  # the Kafka event listener's wrapper
+        record = {"eventPayload": record, "eventMetadata": {"env": "prod"}}
     return json.dumps(record, ensure_ascii=draw(st.booleans())).encode()
 
 
 @pytest.mark.parametrize(
     ("fmt", "line"),
     [
-        ("hdfs-audit", hdfs_line()),
-        ("metastore-audit", metastore_line()),
-        ("trino-event", trino_line()),
+        ("hdfs-audit", st.one_of(hdfs_line(), layered_bytes(hdfs_line()))),
+        ("metastore-audit", st.one_of(metastore_line(), layered_bytes(metastore_line()))),
+        ("trino-event", st.one_of(trino_line(), layered_bytes(trino_line()))),
     ],
 )
 def test_bulk_and_line_parser_agree_on_every_format(
@@ -615,6 +655,31 @@ TRINO_PLAIN = json.dumps(TRINO_BASE)
         ("trino-event", TRINO_PLAIN.replace('.985Z"', '.985+05:30"')),
         ("trino-event", TRINO_PLAIN.replace('.985Z"', '.985-00:00"')),
         ("trino-event", TRINO_PLAIN.replace(': "', ':\t"', 1)),
+        # real layouts (tests/test_layouts.py): the line parser's, or decoded alike
+        (
+            "hdfs-audit",
+            HDFS_PLAIN.replace("cmd=open", "cmd=rename (options=[TO_TRASH])").replace(
+                "dst=null", "dst=/w/b"
+            ),
+        ),
+        ("hdfs-audit", HDFS_PLAIN.replace("cmd=open", "cmd=rename (options=[TO_TRASH])")),
+        (
+            "hdfs-audit",
+            HDFS_PLAIN.replace("(auth:KERBEROS)", "(auth:PROXY) via hue/h@R (auth:KERBEROS)"),
+        ),
+        ("hdfs-audit", layout_wrappers.syslog_3164(HDFS_PLAIN)),
+        ("hdfs-audit", layout_wrappers.filebeat(HDFS_PLAIN)),
+        (
+            "metastore-audit",
+            METASTORE_PLAIN.replace(
+                "HiveMetaStore.audit:",
+                "HiveMetaStore.audit (HiveMetaStore.java:logAuditEvent(305)) -",
+            ),
+        ),
+        ("metastore-audit", METASTORE_PLAIN.replace("thread-1]", "thread-1]:")),
+        ("metastore-audit", layout_wrappers.rsyslog_traditional(METASTORE_PLAIN)),
+        ("trino-event", json.dumps({"eventPayload": TRINO_BASE, "eventMetadata": {}})),
+        ("trino-event", layout_wrappers.logstash(TRINO_PLAIN)),
         ("trino-event", TRINO_PLAIN.replace('"a", "b"', '"b", "A", "a", "B"')),
     ],
 )
