@@ -82,6 +82,12 @@ def _parser() -> argparse.ArgumentParser:
         "--seal", metavar="KEYFILE", help="seal the manifest with an HMAC under this key"
     )
     evidence_opts.add_argument(
+        "--allow-quarantine",
+        action="store_true",
+        help="go on when a log source's lines were (nearly) all quarantined, recording it "
+        "as a warning in the manifest (by default the run stops: the format is likely wrong)",
+    )
+    evidence_opts.add_argument(
         "--memory-limit",
         metavar="SIZE",
         type=_memory_limit,
@@ -215,8 +221,17 @@ def _investigate(args: argparse.Namespace) -> int:
     from forensics.pushdown import investigate_where_kept
 
     out = investigate_where_kept(_settings(args), args.profile, args.profiles, _progress())
+    _print_warnings(out)
     print(f"evidence: {out}")
     return 0
+
+
+def _print_warnings(out: Path) -> None:
+    """The warnings the run recorded in its manifest, on stderr."""
+    from forensics.evidence import read_manifest
+
+    for warning in read_manifest(out).get("warnings", []):
+        print(f"forensics: warning: {warning}", file=sys.stderr)
 
 
 def _progress() -> Callable[[str], None] | None:
@@ -234,6 +249,7 @@ def _report(args: argparse.Namespace) -> int:
     from forensics.report import run_report
 
     out, index = run_report(_settings(args), args.top, args.profile, args.profiles, _progress())
+    _print_warnings(out)
     print(f"evidence: {out}")
     print(f"report:   {index}")
     return 0
@@ -242,7 +258,14 @@ def _report(args: argparse.Namespace) -> int:
 def _settings(args: argparse.Namespace):
     from forensics.investigation import Settings
 
-    settings = Settings.build(args.case, args.out, args.keep_literals, args.pseudonymize, args.seal)
+    settings = Settings.build(
+        args.case,
+        args.out,
+        args.keep_literals,
+        args.pseudonymize,
+        args.seal,
+        allow_quarantine=args.allow_quarantine,
+    )
     if args.memory_limit is not None:
         settings = dataclasses.replace(settings, memory_limit=args.memory_limit)
     return settings

@@ -111,11 +111,13 @@ def write_manifest(
     options: Mapping[str, object],
     started: datetime,
     history: Sequence[HistoryFile] = (),
+    warnings: Sequence[str] = (),
 ) -> None:
     """The manifest: inputs, options, versions and outputs; only `run` varies between runs.
 
     Each log file says how its lines were accounted for; each policy history file how
-    many entries it held and the policy changes they made up."""
+    many entries it held and the policy changes they made up. `warnings` are what the
+    investigator accepted (a source nearly all quarantined, with `--allow-quarantine`)."""
     by_file = {c.source_file: c for c in counts}
     history_of = {h.path: h for h in history}
     inputs = []
@@ -148,6 +150,7 @@ def write_manifest(
         "options": dict(sorted(options.items())),
         "inputs": inputs,
         "outputs": [{"path": o.name, "sha256": o.sha256, "rows": o.rows} for o in outputs],
+        "warnings": list(warnings),
         "run": {
             "started": started.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "host": socket.gethostname(),

@@ -16,6 +16,7 @@ from forensics.case import Case, load_case
 from forensics.catalog import load_catalog
 from forensics.evidence import seal_manifest, staged_output, write_evidence, write_manifest
 from forensics.ingest import ingest_into
+from forensics.ingest.sniff import accept, quarantined_sources
 from forensics.policy.posix import changes_from_rows
 from forensics.privacy import key_id, load_key
 from forensics.reconstruct import load_scope, reconstruct
@@ -32,6 +33,7 @@ class Settings:
     pseudonym_key: bytes | None = None
     seal_key: bytes | None = None
     memory_limit: str = engine.DEFAULT_MEMORY_LIMIT
+    allow_quarantine: bool = False  # a source nearly all quarantined is a warning, not an error
 
     @classmethod
     def build(
@@ -41,6 +43,7 @@ class Settings:
         keep_literals: bool = False,
         pseudonymize: str | Path | None = None,
         seal: str | Path | None = None,
+        allow_quarantine: bool = False,
     ) -> Settings:
         """Load the case file and keys and combine them with the options."""
         return cls(
@@ -49,6 +52,7 @@ class Settings:
             keep_literals=bool(keep_literals),
             pseudonym_key=load_key(pseudonymize, "pseudonym") if pseudonymize else None,
             seal_key=load_key(seal, "seal") if seal else None,
+            allow_quarantine=bool(allow_quarantine),
         )
 
     def options(self) -> dict[str, object]:
@@ -72,6 +76,7 @@ def investigate(settings: Settings, extra: Callable[[Path], None] | None = None)
     con = engine.connect(memory_limit=settings.memory_limit)
     try:
         files = ingest_into(con, case)
+        warnings = accept(quarantined_sources(con, case, files), settings.allow_quarantine)
         named = queries.relation(con, "normalize/log_principals").fetchall()
         log_principals = {principal for (principal,) in named}
         changed = queries.relation(con, "normalize/permission_changes").to_arrow_table()
@@ -90,6 +95,7 @@ def investigate(settings: Settings, extra: Callable[[Path], None] | None = None)
                 settings.options(),
                 started,
                 scope.history_files,
+                warnings,
             )
             if settings.seal_key is not None:
                 seal_manifest(stage, settings.seal_key)
