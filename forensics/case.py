@@ -49,6 +49,7 @@ TOP_KEYS = frozenset(
         "catalog",
         "logs",
         "on_behalf_services",
+        "coverage",
     }
 )
 #: Event fields a `generic` log's `mapping:` may fill, and which of them it must.
@@ -110,6 +111,23 @@ class PolicySnapshot:
 
 
 @dataclass(frozen=True)
+class ExpectedSource:
+    """One `coverage.sources` entry: a log source the case expects to have written."""
+
+    format: str  # one of SUPPORTED_FORMATS
+    source: str  # agent host, NameNode, coordinator or file set, as coverage.csv names it
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What the logs are expected to cover (`coverage:`): a period and the sources that
+    should have written during it, so that a source that wrote nothing is a gap."""
+
+    period: tuple[datetime, datetime] | None = None
+    sources: tuple[ExpectedSource, ...] = ()
+
+
+@dataclass(frozen=True)
 class Case:
     """A validated case: every path exists and every time is timezone-aware UTC."""
 
@@ -129,6 +147,7 @@ class Case:
     roles: Path | None = None
     service_config: Path | None = None
     profile: str | None = None
+    coverage: Coverage = Coverage()
 
     @property
     def root(self) -> Path:
@@ -211,6 +230,7 @@ def _build_case(case_path: Path, raw: Mapping[str, Any]) -> Case:
             else _existing(raw["service_config"], "service_config", root)
         ),
         profile=_profile(raw.get("profile")),
+        coverage=_coverage(raw.get("coverage"), tz),
     )
 
 
@@ -433,6 +453,51 @@ def _profile(value: Any) -> str | None:
             "(letters, digits, '.', '_', '-'); the profile itself stays outside the case"
         )
     return value
+
+
+COVERAGE_KEYS = frozenset({"period", "sources"})
+
+
+def _coverage(value: Any, tz: ZoneInfo) -> Coverage:
+    """The `coverage:` section: `{period: {start, end}, sources: [{format, source}]}`."""
+    if value is None:
+        return Coverage()
+    if not isinstance(value, Mapping) or not value:
+        raise CaseError("coverage: must be a mapping with keys period and/or sources")
+    for key in value:
+        if key not in COVERAGE_KEYS:
+            raise CaseError(f"coverage.{_show(key)}: unknown key; use period, sources")
+    period = None
+    if value.get("period") is not None:
+        raw = value["period"]
+        if not isinstance(raw, Mapping) or set(raw) != {"start", "end"}:
+            raise CaseError("coverage.period: must have exactly the keys start and end")
+        start = parse_instant(raw["start"], "coverage.period.start", tz)
+        end = parse_instant(raw["end"], "coverage.period.end", tz)
+        if end <= start:
+            raise CaseError("coverage.period.end: must be after coverage.period.start")
+        period = (start, end)
+    sources = []
+    raw_sources = value.get("sources")
+    if raw_sources is not None and not isinstance(raw_sources, list):
+        raise CaseError("coverage.sources: must be a list of {format, source}")
+    for i, item in enumerate(raw_sources or []):
+        key = f"coverage.sources[{i}]"
+        if not isinstance(item, Mapping) or set(item) != {"format", "source"}:
+            raise CaseError(f"{key}: must have exactly the keys format and source")
+        if item["format"] not in SUPPORTED_FORMATS:
+            raise CaseError(
+                f"{key}.format: unknown format {_show(item['format'])}; "
+                f"use one of {', '.join(SUPPORTED_FORMATS)}"
+            )
+        source = item["source"]
+        if not isinstance(source, str) or not source.strip() or len(source) > 512:
+            raise CaseError(
+                f"{key}.source: the agent host, NameNode, coordinator or file set "
+                "(as coverage.csv names it), e.g. hs2-01.corp.example.com"
+            )
+        sources.append(ExpectedSource(item["format"], source.strip()))
+    return Coverage(period, tuple(sources))
 
 
 def _on_behalf(value: Any) -> tuple[str, ...]:

@@ -41,6 +41,8 @@ EVIDENCE_FILES = (
     "unparsed_statements",
     "exposure_windows",
 )
+#: The coverage ledger (`forensics.coverage`), written where the logs were ingested.
+COVERAGE = "coverage"
 MANIFEST = "manifest.json"
 SEAL = "manifest.seal"
 DEPENDENCIES = ("duckdb", "pandas", "pyarrow", "sqlglot", "sqlparse")
@@ -91,15 +93,21 @@ class Output:
 
 def write_evidence(con: duckdb.DuckDBPyConnection, stage: Path) -> list[Output]:
     """Write every evidence CSV of the contract into `stage`, rows sorted, files private."""
-    outputs = []
-    for name in EVIDENCE_FILES:
-        path = stage / f"{name}.csv"
-        relation = queries.relation(con, f"evidence/{name}")
-        relation.write_csv(str(path), header=True, quotechar='"', na_rep="")
-        os.chmod(path, 0o600)
-        ((rows,),) = relation.aggregate("count(*)").fetchall()  # unsorted: no second sort
-        outputs.append(Output(path.name, sha256_file(path), rows))
-    return outputs
+    return [_write_csv(con, stage, name) for name in EVIDENCE_FILES]
+
+
+def write_coverage(con: duckdb.DuckDBPyConnection, stage: Path) -> Output:
+    """Write `coverage.csv` from the engine's `coverage` table (`forensics.coverage`)."""
+    return _write_csv(con, stage, COVERAGE)
+
+
+def _write_csv(con: duckdb.DuckDBPyConnection, stage: Path, name: str) -> Output:
+    path = stage / f"{name}.csv"
+    relation = queries.relation(con, f"evidence/{name}")
+    relation.write_csv(str(path), header=True, quotechar='"', na_rep="")
+    os.chmod(path, 0o600)
+    ((rows,),) = relation.aggregate("count(*)").fetchall()  # unsorted: no second sort
+    return Output(path.name, sha256_file(path), rows)
 
 
 def write_manifest(
@@ -112,12 +120,14 @@ def write_manifest(
     started: datetime,
     history: Sequence[HistoryFile] = (),
     warnings: Sequence[str] = (),
+    coverage: Mapping[str, object] | None = None,
 ) -> None:
     """The manifest: inputs, options, versions and outputs; only `run` varies between runs.
 
     Each log file says how its lines were accounted for; each policy history file how
     many entries it held and the policy changes they made up. `warnings` are what the
-    investigator accepted (a source nearly all quarantined, with `--allow-quarantine`)."""
+    investigator accepted (a source nearly all quarantined, with `--allow-quarantine`);
+    `coverage` is the summary of the coverage ledger (`coverage.csv`)."""
     by_file = {c.source_file: c for c in counts}
     history_of = {h.path: h for h in history}
     inputs = []
@@ -151,6 +161,7 @@ def write_manifest(
         "inputs": inputs,
         "outputs": [{"path": o.name, "sha256": o.sha256, "rows": o.rows} for o in outputs],
         "warnings": list(warnings),
+        **({"coverage": dict(coverage)} if coverage is not None else {}),
         "run": {
             "started": started.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "host": socket.gethostname(),

@@ -14,7 +14,14 @@ from pathlib import Path
 from forensics import engine, queries
 from forensics.case import Case, load_case
 from forensics.catalog import load_catalog
-from forensics.evidence import seal_manifest, staged_output, write_evidence, write_manifest
+from forensics.coverage import build_coverage
+from forensics.evidence import (
+    seal_manifest,
+    staged_output,
+    write_coverage,
+    write_evidence,
+    write_manifest,
+)
 from forensics.ingest import ingest_into
 from forensics.ingest.sniff import accept, quarantined_sources
 from forensics.policy.posix import changes_from_rows
@@ -83,9 +90,18 @@ def investigate(settings: Settings, extra: Callable[[Path], None] | None = None)
         changes = changes_from_rows(changed.to_pylist())
         scope = derive_scope(case, catalog, log_principals, changes)
         load_scope(con, catalog, scope, case.on_behalf_services)
+        quarantined = con.table("quarantine").select("source_file, source_line, reason")
+        coverage = build_coverage(
+            con,
+            case,
+            catalog,
+            scope.windows,
+            quarantined.fetchall(),
+            {c.source_file: c.lines for c in files},
+        )
         duplicates = reconstruct(con, None, settings.keep_literals, settings.pseudonym_key)
         with staged_output(settings.out) as stage:
-            outputs = write_evidence(con, stage)
+            outputs = write_evidence(con, stage) + [write_coverage(con, stage)]
             write_manifest(
                 stage,
                 case,
@@ -96,6 +112,7 @@ def investigate(settings: Settings, extra: Callable[[Path], None] | None = None)
                 started,
                 scope.history_files,
                 warnings,
+                coverage.as_dict(),
             )
             if settings.seal_key is not None:
                 seal_manifest(stage, settings.seal_key)
