@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from forensics.errors import EvidenceError
-from forensics.evidence import EVIDENCE_FILES, MANIFEST
+from forensics.evidence import COVERAGE, EVIDENCE_FILES, MANIFEST
 from forensics.names import is_object_name
 
 _PRINCIPAL = re.compile(r"^(?:p-[0-9a-f]{16}|[a-z0-9_][a-z0-9_.$-]{0,127})$")
@@ -41,6 +41,7 @@ class Evidence:
     quarantine: pd.DataFrame
     unparsed_statements: pd.DataFrame
     exposure_windows: pd.DataFrame
+    coverage: pd.DataFrame = field(default_factory=pd.DataFrame)  # empty: no coverage.csv
 
 
 def load_evidence(folder: str | Path) -> Evidence:
@@ -61,7 +62,17 @@ def load_evidence(folder: str | Path) -> Evidence:
             ):
                 frame[column] = pd.to_numeric(frame[column].replace("", None))
         frames[name] = frame
+    if (folder / f"{COVERAGE}.csv").is_file():
+        frames[COVERAGE] = _load_coverage(folder / f"{COVERAGE}.csv")
     return Evidence(folder=folder, **frames)
+
+
+def _load_coverage(path: Path) -> pd.DataFrame:
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    for column in ("start", "end"):
+        frame[column] = pd.to_datetime(frame[column].replace("", None), utc=True)
+    frame["events"] = pd.to_numeric(frame["events"])
+    return frame
 
 
 def headline(ev: Evidence) -> pd.DataFrame:
@@ -117,7 +128,24 @@ def headline(ev: Evidence) -> pd.DataFrame:
         ("first exposure-enabled read", _when(ee_events["time"].min()), "access_events.csv"),
         ("last exposure-enabled read", _when(ee_events["time"].max()), "access_events.csv"),
     ]
-    return pd.DataFrame(rows, columns=["measure", "value", "evidence_file"])
+    covered = window_coverage(ev)
+    if len(covered):
+        share = (
+            covered["covered_hours"].sum() / covered["hours"].sum()
+            if covered["hours"].sum()
+            else 1.0
+        )
+        rows += [
+            ("exposure-window time covered by the logs", f"{share:.0%}", "coverage.csv"),
+            (
+                "gaps, expired ranges and unaudited objects in the windows",
+                int(covered["missing"].sum()),
+                "coverage.csv",
+            ),
+        ]
+    table = pd.DataFrame(rows, columns=["measure", "value", "evidence_file"])
+    table["coverage"] = coverage_note(ev)  # every count holds only as far as the logs did
+    return table
 
 
 def top_principals(ev: Evidence, n: int = 15) -> pd.DataFrame:
@@ -315,6 +343,7 @@ def headline_html(ev: Evidence, link_prefix: str = "") -> str:
     ]
     table["measure"] = table["measure"].map(html.escape)
     table["value"] = table["value"].map(lambda v: html.escape(str(v)))
+    table["coverage"] = table["coverage"].map(html.escape)
     return table.to_html(index=False, escape=False)
 
 
@@ -333,3 +362,178 @@ def baseline_readers(ev: Evidence) -> pd.DataFrame:
         .reset_index()
     )
     return table.sort_values(["object", "principal"]).reset_index(drop=True)
+
+
+# --- coverage: what the logs could not show (coverage.csv) ----------------------------------
+
+#: Statuses of coverage.csv that say events may be missing from the evidence.
+MISSING = ("gap", "expired", "unaudited")
+
+
+def window_coverage(ev: Evidence) -> pd.DataFrame:
+    """Per exposure window interval (objects sharing it counted): its length, how much of
+    it the logs covered (any source), by which sources (`format source share`, `;`-joined)
+    and how many gaps, expired ranges and unaudited objects overlap it."""
+    columns = ["window", "objects", "hours", "covered_hours", "sources", "missing", "complete"]
+    spans = windows(ev)
+    if spans.empty or ev.coverage.empty:
+        return pd.DataFrame(columns=columns)
+    cov = ev.coverage
+    last = cov[["start", "end"]].max().max()
+    rows = []
+    for (start, end), group in spans.groupby(["start", "end"], dropna=False, sort=True):
+        finish = end if pd.notna(end) else max(last, start)
+        hours = (finish - start).total_seconds() / 3600
+        covered = cov[(cov["status"] == "covered") & _overlaps(cov, start, finish)]
+        by_source = []
+        for (fmt, src), runs in covered.groupby(["source_format", "source"], sort=True):
+            share = _hours_inside(runs, start, finish) / hours if hours else 1.0
+            by_source.append(f"{fmt} {src} {share:.0%}")
+        union = _hours_inside(_union(covered), start, finish)
+        missing = _missing(ev, start, finish, set(group["object"]))
+        rows.append(
+            (
+                f"{_when(start)}/{_when(end)}",
+                len(set(group["object"])),
+                hours,
+                union,
+                "; ".join(by_source),
+                len(missing),
+                missing.empty and union >= hours - 1e-9,
+            )
+        )
+    return pd.DataFrame(rows, columns=columns)
+
+
+def coverage_gaps(ev: Evidence, obj: str | None = None) -> pd.DataFrame:
+    """Gaps, expired ranges and unaudited objects overlapping an exposure window (of `obj`
+    when given), in time order: what the logs could not show."""
+    columns = ["source_format", "source", "start", "end", "status", "reason", "object"]
+    spans = windows(ev)
+    if obj is not None:
+        spans = spans[spans["object"] == obj]
+    if spans.empty or ev.coverage.empty:
+        return pd.DataFrame(columns=columns)
+    found = []
+    for (start, end), group in spans.groupby(["start", "end"], dropna=False, sort=True):
+        finish = end if pd.notna(end) else pd.Timestamp.max.tz_localize("UTC")
+        found.append(_missing(ev, start, finish, set(group["object"])))
+    table = pd.concat(found).drop_duplicates()[columns]
+    return table.sort_values(["start", "source_format", "source", "object"]).reset_index(drop=True)
+
+
+def coverage_note(ev: Evidence) -> str:
+    """One line to stand beside every count: whether the windows' coverage was complete."""
+    table = window_coverage(ev)
+    if ev.coverage.empty:
+        return "coverage unknown (no coverage.csv)"
+    if table.empty:
+        return "no exposure window"
+    share = table["covered_hours"].sum() / table["hours"].sum() if table["hours"].sum() else 1.0
+    if table["complete"].all():
+        return f"complete: windows {share:.0%} covered, no gap (coverage.csv)"
+    return (
+        f"not complete: windows {share:.0%} covered; {int(table['missing'].sum())} gaps, "
+        "expired ranges or unaudited objects overlap them (coverage.csv)"
+    )
+
+
+def coverage_statement(ev: Evidence, obj: str | None = None) -> str:
+    """What the logs could and could not show over the exposure windows (of `obj` when
+    given), as plain text for the first page: every window with the sources that covered
+    it, then every gap, expired range and unaudited policy overlapping a window. A count of
+    reads (none included) holds only as far as this coverage."""
+    if ev.coverage.empty:
+        return "Coverage of the exposure windows: unknown (the evidence has no coverage.csv)."
+    table = window_coverage(ev)
+    if obj is not None:
+        own = set(windows(ev).loc[lambda w: w["object"] == obj, "start"].map(_when))
+        table = table[table["window"].str.split("/").str[0].isin(own)]
+    if table.empty:
+        return "No exposure window" + (f" of {obj}." if obj else ".")
+    complete = bool(table["complete"].all())
+    subject = f"the exposure windows of {obj}" if obj else "the exposure windows"
+    lines = [
+        f"Coverage of {subject}: {'complete' if complete else 'not complete'}."
+        + (
+            ""
+            if complete
+            else " What the logs could not show is listed below; an absence "
+            "of reads there proves nothing."
+        )
+    ]
+    for row in table.itertuples():
+        share = row.covered_hours / row.hours if row.hours else 1.0
+        lines.append(
+            f"- window {row.window} ({row.objects} object{'s' if row.objects != 1 else ''}, "
+            f"{row.hours:.1f} h): {share:.0%} covered; by {row.sources or 'no source'}"
+        )
+    for row in coverage_gaps(ev, obj).itertuples():
+        span = f"from {_when(row.start)} to {_when(row.end) or 'the end'}"
+        if row.status == "unaudited":
+            lines.append(
+                f"- unaudited: {row.object} {span} "
+                f"({row.reason} decided its accesses with auditing off)"
+            )
+        else:
+            lines.append(f"- {row.status}: {row.source_format} {row.source} {span} ({row.reason})")
+    return "\n".join(lines)
+
+
+def object_coverage(ev: Evidence, obj: str) -> pd.DataFrame:
+    """The coverage rows that bear on one object: its unaudited rows and every source's rows
+    overlapping its windows."""
+    check_object(ev, obj)
+    if ev.coverage.empty:
+        return ev.coverage
+    spans = windows(ev)
+    spans = spans[spans["object"] == obj]
+    cov = ev.coverage
+    keep = (cov["object"] == obj) | ((cov["object"] == "") & _any_window(cov, spans))
+    return cov[keep].reset_index(drop=True)
+
+
+def _overlaps(cov: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:
+    finish = cov["end"].fillna(pd.Timestamp.max.tz_localize("UTC"))
+    return (cov["start"] < end) & (
+        (finish > start) | ((finish == cov["start"]) & (cov["start"] >= start))
+    )
+
+
+def _any_window(cov: pd.DataFrame, spans: pd.DataFrame) -> pd.Series:
+    found = pd.Series(False, index=cov.index)
+    for w in spans.itertuples():
+        end = w.end if pd.notna(w.end) else pd.Timestamp.max.tz_localize("UTC")
+        found |= _overlaps(cov, w.start, end)
+    return found
+
+
+def _missing(
+    ev: Evidence, start: pd.Timestamp, end: pd.Timestamp, objects: set[str]
+) -> pd.DataFrame:
+    cov = ev.coverage
+    hit = cov["status"].isin(MISSING) & _overlaps(cov, start, end)
+    hit &= (cov["status"] != "unaudited") | cov["object"].isin(objects)
+    return cov[hit]
+
+
+def _union(runs: pd.DataFrame) -> pd.DataFrame:
+    """Covered intervals of several sources merged into one set of intervals."""
+    merged: list[list] = []
+    far = pd.Timestamp.max.tz_localize("UTC")
+    for start, end in sorted(zip(runs["start"], runs["end"].fillna(far), strict=True)):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return pd.DataFrame(merged, columns=["start", "end"])
+
+
+def _hours_inside(runs: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> float:
+    far = pd.Timestamp.max.tz_localize("UTC")
+    total = 0.0
+    for a, b in zip(runs["start"], runs["end"].fillna(far), strict=True):
+        lo, hi = max(a, start), min(b, end)
+        if hi > lo:
+            total += (hi - lo).total_seconds() / 3600
+    return total

@@ -31,6 +31,7 @@ def timeline(ev: Evidence, ax: plt.Axes | None = None) -> plt.Axes:
                     linewidth=0,
                     label="exposure window" if y == 0 else None,
                 )
+    _shade_coverage(ax, ev, rows)
     if len(events):
         sns.scatterplot(
             x=events["time"],
@@ -44,10 +45,48 @@ def timeline(ev: Evidence, ax: plt.Axes | None = None) -> plt.Axes:
     ax.set_ylim(-0.6, len(objects) - 0.4)
     ax.set_xlabel("time (UTC)")
     ax.set_ylabel("")
-    ax.set_title("Exposure-enabled reads by object (shaded: exposure windows)")
+    ax.set_title(
+        "Exposure-enabled reads by object (shaded: exposure windows; hatched: gaps in the logs)"
+    )
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     ax.figure.tight_layout()
     return ax
+
+
+def _shade_coverage(ax: plt.Axes, ev: Evidence, rows: dict[str, int]) -> None:
+    """Gaps and expired ranges of the logs that overlap a window, as hatched grey bands
+    across every object (a source's gap hides reads of any object); unaudited stretches of
+    an object, cross-hatched on its row. Drawn within the windows' span only."""
+    spans = findings.windows(ev)
+    if ev.coverage.empty or spans.empty:
+        return
+    lo = spans["start"].min()
+    hi = spans["end"].max() if spans["end"].notna().all() else ev.coverage["end"].max()
+    if pd.isna(hi) or hi <= lo:
+        return
+    missing = findings.coverage_gaps(ev)
+    labelled = set()
+    for row in missing.itertuples():
+        start = max(row.start, lo)
+        end = min(row.end, hi) if pd.notna(row.end) else hi
+        if end <= start:
+            continue
+        if row.status == "unaudited":
+            if row.object not in rows:
+                continue
+            y = rows[row.object]
+            ax.fill_between(
+                [start, end], y - 0.4, y + 0.4, facecolor="none", edgecolor="#555555",
+                hatch="xx", linewidth=0,
+                label=None if "unaudited" in labelled else "unaudited (audit off)",
+            )  # fmt: skip
+            labelled.add("unaudited")
+        else:
+            ax.axvspan(
+                start, end, facecolor="#bdbdbd", alpha=0.5, edgecolor="#616161", hatch="//",
+                linewidth=0, label=None if "gap" in labelled else "gap in the logs",
+            )  # fmt: skip
+            labelled.add("gap")
 
 
 def _rows_height(n: int) -> float:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import gzip
 import json
-import shutil
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -536,9 +535,44 @@ def test_done_when_findings_say_what_the_logs_could_not_show(tmp_path: Path) -> 
 
 
 def test_the_first_report_page_says_what_the_logs_could_not_show(tmp_path: Path) -> None:
-    from forensics.report import MAIN_NOTEBOOK
+    from forensics.report import MAIN_NOTEBOOK, render_notebook
 
-    source = MAIN_NOTEBOOK.read_text()
-    assert "findings.coverage_statement(ev)" in source
-    assert "plots.timeline(ev)" in source
-    shutil.rmtree(tmp_path, ignore_errors=True)
+    out = tmp_path / "lossy-out"
+    investigate(done_when_case(tmp_path / "lossy", False), out)
+    page = tmp_path / "page"
+    page.mkdir()
+    render_notebook(MAIN_NOTEBOOK, page, {"evidence_dir": str(out), "case_path": "unused"})
+    html = (page / "report.html").read_text()
+    first = html.index("What the logs could not show")
+    assert first < html.index("Exposure-enabled reads over time")
+    assert "Coverage of the exposure windows: not complete" in html
+    assert "policy 1 decided its accesses with auditing off" in html
+    assert "from 2026-06-18T10:58:00.001Z to 2026-06-18T12:00:00.000Z" in html
+
+
+def test_timeline_hatches_gaps_apart_from_windows(tmp_path: Path) -> None:
+    from forensics import plots
+
+    labels = {}
+    for complete in (False, True):
+        out = tmp_path / f"out-{complete}"
+        investigate(done_when_case(tmp_path / f"case-{complete}", complete), out)
+        ax = plots.timeline(findings.load_evidence(out))
+        labels[complete] = set(ax.get_legend_handles_labels()[1])
+        hatched = [p for p in ax.patches + ax.collections if getattr(p, "get_hatch", None)]
+        hatches = {p.get_hatch() for p in hatched if p.get_hatch()}
+        assert hatches == (set() if complete else {"//", "xx"})
+    assert {"gap in the logs", "unaudited (audit off)", "exposure window"} <= labels[False]
+    assert "gap in the logs" not in labels[True]
+
+
+def test_object_page_shows_its_coverage(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    investigate(done_when_case(tmp_path / "case", False), out)
+    ev = findings.load_evidence(out)
+    text = findings.coverage_statement(ev, "hr.salaries")
+    assert text.startswith("Coverage of the exposure windows of hr.salaries: not complete.")
+    assert "unaudited: hr.salaries" in text and "unaudited: hr.staff" not in text
+    rows = findings.object_coverage(ev, "hr.salaries")
+    assert set(rows["status"]) == {"covered", "gap", "unaudited"}
+    assert set(rows.loc[rows["status"] == "unaudited", "object"]) == {"hr.salaries"}

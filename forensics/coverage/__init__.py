@@ -378,8 +378,8 @@ def _expired_reason(h) -> str:
 
 def _summary_reason(records: int, accesses: int) -> str:
     return (
-        f"{records} event{'s' if records != 1 else ''} summarized by the plugin stand for {accesses} accesses "
-        "(event_count > 1); their times are approximate"
+        f"{records} event{'s' if records != 1 else ''} summarized by the plugin stand for "
+        f"{accesses} accesses (event_count > 1); their times are approximate"
     )
 
 
