@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from forensics.cli import main
-from forensics.evidence import EVIDENCE_FILES
+from forensics.evidence import COVERAGE, EVIDENCE_FILES
 from tests.conftest import INCIDENT
 
 
@@ -23,7 +23,7 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _same_evidence(a: Path, b: Path) -> None:
-    for name in EVIDENCE_FILES:
+    for name in (*EVIDENCE_FILES, COVERAGE):
         assert (a / f"{name}.csv").read_bytes() == (b / f"{name}.csv").read_bytes(), name
 
 
@@ -61,7 +61,7 @@ def test_pseudonyms_are_consistent_and_hide_names(
     real = (reference / "exposure_enabled_reads.csv").read_text().splitlines()[1:]
     names = {line.split(",")[0] for line in real}
     assert names
-    for name in EVIDENCE_FILES:
+    for name in (*EVIDENCE_FILES, COVERAGE):
         text = (out / f"{name}.csv").read_text()
         for principal in names:
             assert f",{principal}," not in text and not text.startswith(principal), (

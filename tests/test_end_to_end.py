@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from forensics.cli import main
-from forensics.evidence import EVIDENCE_FILES, MANIFEST
+from forensics.evidence import COVERAGE, EVIDENCE_FILES, MANIFEST
 from tests.conftest import INCIDENT
 
 EXPECTED = INCIDENT / "expected"
@@ -73,7 +73,7 @@ def test_manifest_counts_reconcile(evidence: Path) -> None:
     for entry in logs.values():
         assert entry["parsed"] + entry["quarantined"] == entry["lines"]
     outputs = {o["path"]: o for o in manifest["outputs"]}
-    assert set(outputs) == {f"{n}.csv" for n in EVIDENCE_FILES}
+    assert set(outputs) == {f"{n}.csv" for n in (*EVIDENCE_FILES, COVERAGE)}
     for name, entry in outputs.items():
         assert entry["rows"] == len(_rows(evidence / name))
 
