@@ -127,7 +127,8 @@ def build_coverage(
     queries.execute(con, "coverage/records")
     spans = queries.relation(con, "coverage/source_spans").fetchall()
     file_spans = {r[0]: r for r in queries.relation(con, "coverage/file_spans").fetchall()}
-    period = _period(case, windows, spans)
+    spans_of = _Windows.of(windows)
+    period = _period(case, spans_of, spans)
 
     gaps = _silences(con)
     gaps += _edges(con, spans, period)
@@ -163,29 +164,27 @@ def build_coverage(
         for u in unaudited(case, catalog)
     ]
     rows = sorted(set(covered + gaps + expired + summarized + blind), key=_order)
-    load_rows(con, "coverage_rows", _ROW_SCHEMA, (_arrow_row(r, windows) for r in rows))
+    load_rows(con, "coverage_rows", _ROW_SCHEMA, (_arrow_row(r, spans_of) for r in rows))
     queries.execute(con, "coverage/ledger_events")
     counts: dict[str, int] = {}
     for r in rows:
         counts[r.status] = counts.get(r.status, 0) + 1
     missing = [r for r in rows if r.status in (GAP, EXPIRED, UNAUDITED)]
-    in_windows = sum(1 for r in missing if _overlapped(r, windows))
+    in_windows = sum(1 for r in missing if spans_of.overlapped(r))
     return Summary(period, len(spans), counts, in_windows)
 
 
-def _period(
-    case: Case, windows: Sequence[Window], spans: Sequence[tuple]
-) -> tuple[int, int] | None:
+def _period(case: Case, windows: _Windows, spans: Sequence[tuple]) -> tuple[int, int] | None:
     """The investigated period in epoch ms: declared, else the span of the windows (an open
     window reaching the last event of any source)."""
     if case.coverage.period is not None:
         start, end = case.coverage.period
         return _ms(start), _ms(end)
-    if not windows:
+    if not windows.all:
         return None
-    start = min(_ms(w.start) for w in windows)
+    start = min(a for a, _ in windows.all)
     last_event = max((s[3] for s in spans), default=start) + 1
-    end = max(_ms(w.end) if w.end is not None else last_event for w in windows)
+    end = max(b if b != _FAR else last_event for _, b in windows.all)
     return (start, end) if end > start else None
 
 
@@ -383,27 +382,37 @@ def _summary_reason(records: int, accesses: int) -> str:
     )
 
 
-def _overlapped(row: Row, windows: Sequence[Window]) -> list[Window]:
-    end = row.end_ms if row.end_ms is not None else _FAR
-    found = []
-    for w in windows:
-        if row.object is not None and w.object != row.object:
-            continue
-        w_end = _ms(w.end) if w.end is not None else _FAR
-        if row.start_ms < w_end and (
-            end > _ms(w.start) or (end == row.start_ms and row.start_ms >= _ms(w.start))
-        ):
-            found.append(w)
-    return found
+@dataclass(frozen=True)
+class _Windows:
+    """The exposure windows as distinct intervals in epoch ms (open end: `_FAR`), overall
+    and per object: many objects share one window, so rows are matched to few intervals."""
+
+    all: tuple[tuple[int, int], ...]
+    by_object: dict[str, tuple[tuple[int, int], ...]]
+
+    @classmethod
+    def of(cls, windows: Sequence[Window]) -> _Windows:
+        per: dict[str, set[tuple[int, int]]] = {}
+        for w in windows:
+            interval = (_ms(w.start), _ms(w.end) if w.end is not None else _FAR)
+            per.setdefault(w.object, set()).add(interval)
+        every = sorted({i for intervals in per.values() for i in intervals})
+        return cls(tuple(every), {o: tuple(sorted(i)) for o, i in per.items()})
+
+    def overlapped(self, row: Row) -> list[tuple[int, int]]:
+        """The intervals `row` overlaps (of its object, for an object's row); a row of no
+        length overlaps the intervals that contain its instant."""
+        intervals = self.all if row.object is None else self.by_object.get(row.object, ())
+        end = row.end_ms if row.end_ms is not None else _FAR
+        return [
+            (a, b)
+            for a, b in intervals
+            if row.start_ms < b and (end > a or (end == row.start_ms and row.start_ms >= a))
+        ]
 
 
-def _arrow_row(row: Row, windows: Sequence[Window]) -> tuple:
-    intervals = sorted(
-        {
-            f"{_iso(_ms(w.start))}/{_iso(_ms(w.end)) if w.end is not None else ''}"
-            for w in _overlapped(row, windows)
-        }
-    )
+def _arrow_row(row: Row, windows: _Windows) -> tuple:
+    intervals = [f"{_iso(a)}/{_iso(b) if b != _FAR else ''}" for a, b in windows.overlapped(row)]
     return (
         row.source_format,
         row.source,
@@ -411,7 +420,7 @@ def _arrow_row(row: Row, windows: Sequence[Window]) -> tuple:
         _naive(row.end_ms) if row.end_ms is not None else None,
         row.status,
         row.reason or None,
-        ";".join(intervals) or None,
+        ";".join(sorted(intervals)) or None,
         row.object,
         row.policy_id,
     )
