@@ -128,7 +128,7 @@ def headline(ev: Evidence) -> pd.DataFrame:
         ("first exposure-enabled read", _when(ee_events["time"].min()), "access_events.csv"),
         ("last exposure-enabled read", _when(ee_events["time"].max()), "access_events.csv"),
     ]
-    covered = window_coverage(ev)
+    covered = window_coverage(ev)  # computed once: the note below reads it too
     if len(covered):
         share = (
             covered["covered_hours"].sum() / covered["hours"].sum()
@@ -144,7 +144,7 @@ def headline(ev: Evidence) -> pd.DataFrame:
             ),
         ]
     table = pd.DataFrame(rows, columns=["measure", "value", "evidence_file"])
-    table["coverage"] = coverage_note(ev)  # every count holds only as far as the logs did
+    table["coverage"] = coverage_note(ev, covered)  # every count holds as far as the logs do
     return table
 
 
@@ -422,9 +422,10 @@ def coverage_gaps(ev: Evidence, obj: str | None = None) -> pd.DataFrame:
     return table.sort_values(["start", "source_format", "source", "object"]).reset_index(drop=True)
 
 
-def coverage_note(ev: Evidence) -> str:
-    """One line to stand beside every count: whether the windows' coverage was complete."""
-    table = window_coverage(ev)
+def coverage_note(ev: Evidence, table: pd.DataFrame | None = None) -> str:
+    """One line to stand beside every count: whether the windows' coverage was complete
+    (`table`: `window_coverage(ev)`, when already computed)."""
+    table = window_coverage(ev) if table is None else table
     if ev.coverage.empty:
         return "coverage unknown (no coverage.csv)"
     if table.empty:
@@ -471,10 +472,12 @@ def coverage_statement(ev: Evidence, obj: str | None = None) -> str:
     for row in coverage_gaps(ev, obj).itertuples():
         span = f"from {_when(row.start)} to {_when(row.end) or 'the end'}"
         if row.status == "unaudited":
-            lines.append(
-                f"- unaudited: {row.object} {span} "
-                f"({row.reason} decided its accesses with auditing off)"
+            why = (
+                f"{row.reason} decided its accesses with auditing off"
+                if row.reason.startswith("policy ")
+                else row.reason
             )
+            lines.append(f"- unaudited: {row.object or 'every object'} {span} ({why})")
         else:
             lines.append(f"- {row.status}: {row.source_format} {row.source} {span} ({row.reason})")
     return "\n".join(lines)
@@ -513,7 +516,7 @@ def _missing(
 ) -> pd.DataFrame:
     cov = ev.coverage
     hit = cov["status"].isin(MISSING) & _overlaps(cov, start, end)
-    hit &= (cov["status"] != "unaudited") | cov["object"].isin(objects)
+    hit &= (cov["status"] != "unaudited") | cov["object"].isin(objects) | (cov["object"] == "")
     return cov[hit]
 
 

@@ -421,6 +421,12 @@ def load_super_users(path: Path, name: str) -> tuple[frozenset[str], frozenset[s
     return names(SUPER_USER_KEYS), names(SUPER_GROUP_KEYS)
 
 
+def service_configs(path: Path, name: str) -> Mapping[str, Any]:
+    """The key -> value configs of a service config file (JSON or Hadoop XML), for other
+    settings than the super users (the coverage ledger reads the audit filters)."""
+    return _configs(path, name)
+
+
 def _configs(path: Path, name: str) -> Mapping[str, Any]:
     """The key -> value configs of a service config file, JSON or Hadoop XML."""
     try:

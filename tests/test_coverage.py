@@ -17,6 +17,7 @@ from forensics import findings
 from forensics.case import load_case
 from forensics.cli import main
 from forensics.coverage import rates
+from forensics.coverage.audit import AUDIT_FILTERS
 from forensics.errors import CaseError
 from forensics.evidence import verify
 
@@ -344,6 +345,31 @@ def test_an_audited_policy_matching_the_object_keeps_it_audited(tmp_path: Path) 
         changes=[exposing, BASELINE],
     )
     assert not _status(investigate(case, tmp_path / "out"), "unaudited")
+
+
+def test_users_excluded_by_the_plugins_audit_filters(tmp_path: Path) -> None:
+    filters = (
+        "[{'accessResult': 'DENIED', 'isAudited': true},"
+        " {'users': ['hana'], 'resources': {'database': {'values': ['hr']}}, 'isAudited': false},"
+        " {'users': ['sam'], 'actions': ['listStatus'], 'isAudited': false}]"
+    )
+    config = {"configs": {"ranger.plugin.super.users": "admin", AUDIT_FILTERS: filters}}
+    case = write_case(
+        tmp_path / "case",
+        {"logs/ranger/a.log": lines([ranger(_at(10))])},
+        coverage=PERIOD,
+    )
+    (case.parent / "service.json").write_text(json.dumps(config))
+    raw = yaml.safe_load(case.read_text())
+    raw["service_config"] = "service.json"
+    case.write_text(yaml.safe_dump(raw))
+    rows = _status(investigate(case, tmp_path / "out"), "unaudited")
+    assert [(r["object"], r["start"], r["end"]) for r in rows] == [
+        ("hr.salaries", "2026-06-18T06:00:00.000Z", "2026-06-18T16:00:00.000Z"),
+        ("hr.staff", "2026-06-18T06:00:00.000Z", "2026-06-18T16:00:00.000Z"),
+    ]
+    assert all(r["reason"].startswith("audit filter 2 of service_config") for r in rows)
+    assert "hana" not in (tmp_path / "out" / "coverage.csv").read_text()
 
 
 def test_summarized_events(tmp_path: Path) -> None:

@@ -36,7 +36,7 @@ from forensics import queries
 from forensics.case import Case
 from forensics.catalog import Catalog
 from forensics.coverage import rates
-from forensics.coverage.audit import unaudited
+from forensics.coverage.audit import audit_filters, unaudited
 from forensics.coverage.sources import cut_short, holes, load_agents, load_files, log_files
 from forensics.engine import load_rows
 from forensics.scope import Window
@@ -163,6 +163,12 @@ def build_coverage(
         )
         for u in unaudited(case, catalog)
     ]
+    if period is not None:
+        blind += [
+            Row("ranger-audit", "service_config", period[0], period[1], UNAUDITED, f.reason, obj)
+            for f in audit_filters(case, catalog)
+            for obj in (f.objects if f.objects is not None else (None,))
+        ]
     rows = sorted(set(covered + gaps + expired + summarized + blind), key=_order)
     load_rows(con, "coverage_rows", _ROW_SCHEMA, (_arrow_row(r, spans_of) for r in rows))
     queries.execute(con, "coverage/ledger_events")

@@ -11,19 +11,36 @@ items carry no audit flag of their own.
 Only policy states that hold an audit-disabled policy are evaluated, with the project's
 policy engine (`forensics.policy`, as `scope` builds it); validity schedules are not
 consulted here (a scheduled policy counts as in force for its whole state).
+
+The plugin's configuration can exclude accesses from audit too: Ranger's audit filters
+(`ranger.plugin.audit.filters` in the service's configs, Ranger 2.1 and later; the HDFS
+default excludes the `hdfs` user's `open`s). Where the case's `service_config` names them,
+each filter with `isAudited: false` that can match an allowed read is a stretch of the whole
+period without audit, for the objects its resources name (every object when it names none).
+Filters are read in isolation: an earlier filter that audits some of the same accesses is
+not subtracted.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import fnmatch
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from forensics.case import Case
 from forensics.catalog import Catalog
+from forensics.errors import PolicyError
 from forensics.policy import AccessRequest
 from forensics.policy.engine import SELF
-from forensics.scope import load_authority, policy_states
+from forensics.scope import load_authority, policy_states, service_configs
+
+AUDIT_FILTERS = "ranger.plugin.audit.filters"
+#: Access types and actions under which a plugin checks a read (Hive `select`, HDFS `read`
+#: and the operation `open`; `all` implies them).
+_READ_ACCESS = frozenset({"select", "read", "all", "_any"})
+_READ_ACTIONS = frozenset({"select", "query", "read", "open"})
 
 
 @dataclass(frozen=True)
@@ -93,3 +110,104 @@ def _decides(policy: dict) -> bool:
     return any(policy.get(key) for key in ("policyItems", "denyPolicyItems")) or bool(
         policy.get("isDenyAllElse")
     )
+
+
+@dataclass(frozen=True)
+class Filtered:
+    """An audit filter of the plugin's configuration that leaves allowed reads unaudited:
+    its position in the list (1-based), how many users and groups it names (never the
+    names: the evidence may be pseudonymized) and the objects it covers (None: every one)."""
+
+    position: int
+    users: int
+    groups: int
+    objects: tuple[str, ...] | None
+
+    @property
+    def reason(self) -> str:
+        """The row's reason: which filter, and whom it names."""
+        who = (
+            f"{self.users} user(s), {self.groups} group(s)"
+            if self.users or self.groups
+            else "everyone"
+        )
+        where = f"audit filter {self.position} of service_config ({AUDIT_FILTERS})"
+        return f"{where}: reads by {who} not audited"
+
+
+def audit_filters(case: Case, catalog: Catalog) -> list[Filtered]:
+    """The audit filters of the case's `service_config` that leave allowed reads unaudited."""
+    if case.service_config is None:
+        return []
+    name = case.relpath(case.service_config)
+    value = service_configs(case.service_config, name).get(AUDIT_FILTERS)
+    if value in (None, ""):
+        return []
+    try:
+        filters = json.loads(value.replace("'", '"')) if isinstance(value, str) else value
+    except json.JSONDecodeError as exc:
+        raise PolicyError(
+            f"service_config {name}: {AUDIT_FILTERS} is not a JSON list of filters "
+            f"(column {exc.colno}); give it as Ranger Admin shows it"
+        ) from None
+    if not isinstance(filters, list) or not all(isinstance(f, Mapping) for f in filters):
+        raise PolicyError(f"service_config {name}: {AUDIT_FILTERS} must be a list of filters")
+    found = []
+    for i, item in enumerate(filters, start=1):
+        if item.get("isAudited", True) is not False or not _reads(item):
+            continue
+        found.append(
+            Filtered(
+                i,
+                len(item.get("users") or []),
+                len(item.get("groups") or []) + len(item.get("roles") or []),
+                _objects(item.get("resources"), catalog),
+            )
+        )
+    return found
+
+
+def _reads(item: Mapping) -> bool:
+    """Whether a filter can match an allowed read."""
+    if str(item.get("accessResult") or "ALLOWED").upper() not in ("ALLOWED", "NOT_DETERMINED"):
+        return False
+    types = {str(t).lower() for t in item.get("accessTypes") or []}
+    actions = {str(a).lower() for a in item.get("actions") or []}
+    return (not types or bool(types & _READ_ACCESS)) and (
+        not actions or bool(actions & _READ_ACTIONS)
+    )
+
+
+def _objects(resources: object, catalog: Catalog) -> tuple[str, ...] | None:
+    """Catalog objects a filter's resources name (Hive database/table values with Ranger's
+    wildcards, or HDFS paths at or above a table's location); None: no resources, every
+    object."""
+    if not isinstance(resources, Mapping) or not resources:
+        return None
+
+    def values(key: str) -> list[str]:
+        spec = resources.get(key)
+        return [str(v) for v in (spec.get("values") or [])] if isinstance(spec, Mapping) else []
+
+    databases, tables, paths = values("database"), values("table"), values("path")
+    found = []
+    for obj, entry in sorted(catalog.objects.items()):
+        db, _, table = obj.partition(".")
+        if databases and not any(fnmatch.fnmatchcase(db, v.lower()) for v in databases):
+            continue
+        if tables and not any(fnmatch.fnmatchcase(table, v.lower()) for v in tables):
+            continue
+        if paths:
+            location = _path(entry.location or "")
+            if not location or not any(location.startswith(_path(p).rstrip("/*")) for p in paths):
+                continue
+        if databases or tables or paths:
+            found.append(obj)
+    return tuple(found)
+
+
+def _path(location: str) -> str:
+    """A storage location without its scheme and authority (`hdfs://nn:8020/w` -> `/w`)."""
+    if "://" in location:
+        location = "/" + location.split("://", 1)[1].partition("/")[2]
+    return location
