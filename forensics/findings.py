@@ -366,6 +366,8 @@ def baseline_readers(ev: Evidence) -> pd.DataFrame:
 
 # --- coverage: what the logs could not show (coverage.csv) ----------------------------------
 
+#: Where an open interval of coverage.csv is taken to end (fits every datetime unit).
+_OPEN_END = pd.Timestamp("2200-01-01", tz="UTC")
 #: Statuses of coverage.csv that say events may be missing from the evidence.
 MISSING = ("gap", "expired", "unaudited")
 
@@ -416,7 +418,7 @@ def coverage_gaps(ev: Evidence, obj: str | None = None) -> pd.DataFrame:
         return pd.DataFrame(columns=columns)
     found = []
     for (start, end), group in spans.groupby(["start", "end"], dropna=False, sort=True):
-        finish = end if pd.notna(end) else pd.Timestamp.max.tz_localize("UTC")
+        finish = end if pd.notna(end) else _OPEN_END
         found.append(_missing(ev, start, finish, set(group["object"])))
     table = pd.concat(found).drop_duplicates()[columns]
     return table.sort_values(["start", "source_format", "source", "object"]).reset_index(drop=True)
@@ -497,7 +499,7 @@ def object_coverage(ev: Evidence, obj: str) -> pd.DataFrame:
 
 
 def _overlaps(cov: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:
-    finish = cov["end"].fillna(pd.Timestamp.max.tz_localize("UTC"))
+    finish = cov["end"].fillna(_OPEN_END)
     return (cov["start"] < end) & (
         (finish > start) | ((finish == cov["start"]) & (cov["start"] >= start))
     )
@@ -506,7 +508,7 @@ def _overlaps(cov: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.S
 def _any_window(cov: pd.DataFrame, spans: pd.DataFrame) -> pd.Series:
     found = pd.Series(False, index=cov.index)
     for w in spans.itertuples():
-        end = w.end if pd.notna(w.end) else pd.Timestamp.max.tz_localize("UTC")
+        end = w.end if pd.notna(w.end) else _OPEN_END
         found |= _overlaps(cov, w.start, end)
     return found
 
@@ -523,7 +525,7 @@ def _missing(
 def _union(runs: pd.DataFrame) -> pd.DataFrame:
     """Covered intervals of several sources merged into one set of intervals."""
     merged: list[list] = []
-    far = pd.Timestamp.max.tz_localize("UTC")
+    far = _OPEN_END
     for start, end in sorted(zip(runs["start"], runs["end"].fillna(far), strict=True)):
         if merged and start <= merged[-1][1]:
             merged[-1][1] = max(merged[-1][1], end)
@@ -533,7 +535,7 @@ def _union(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def _hours_inside(runs: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> float:
-    far = pd.Timestamp.max.tz_localize("UTC")
+    far = _OPEN_END
     total = 0.0
     for a, b in zip(runs["start"], runs["end"].fillna(far), strict=True):
         lo, hi = max(a, start), min(b, end)
