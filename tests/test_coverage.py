@@ -220,6 +220,19 @@ def test_a_source_starting_late_or_stopping_early(hours, adjacent, others, gap) 
     assert (reason is not None) == gap
 
 
+def test_weekly_pattern_makes_a_long_silence_a_gap_never_a_night() -> None:
+    week, hour = rates.WEEK_MS, rates.HOUR_MS
+    busy = {w * week + h * hour: 40 for w in range(3) for h in range(9, 17)}  # 09-17 daily
+    span = (9 * hour, 2 * week + 17 * hour)
+    outage = (2 * week + 10 * hour, 2 * week + 16 * hour)  # the third week, 10:00-16:00
+    quiet = {k: v for k, v in busy.items() if not outage[0] <= k < outage[1]}
+    reason = rates.weekly_gap(*outage, quiet, *span)
+    assert reason is not None and "2 other weeks had a median of 40 events" in reason
+    night = (1 * week + 17 * hour, 1 * week + 33 * hour)  # 17:00 to 09:00 next day
+    assert rates.weekly_gap(*night, quiet, *span) is None
+    assert rates.weekly_gap(*outage, quiet, 2 * week, span[1]) is None  # no other week known
+
+
 # --- each status from its own small case ----------------------------------------------------
 
 
@@ -237,6 +250,25 @@ def test_missing_hour_is_a_gap_quiet_hours_are_not(tmp_path: Path) -> None:
     assert "30 events in the hour before" in gaps[0]["reason"]
     covered = _status(rows, "covered")
     assert sum(int(r["events"]) for r in covered) == len(busy) + len(night)
+
+
+def test_a_working_day_lost_in_the_third_week_is_a_gap(tmp_path: Path) -> None:
+    """Three weeks of 09:00-17:00 traffic, two quiet days a week; on day 16 the audit of
+    10:30-15:30 is lost: five hours, too long for the rate rule, busy in the other weeks."""
+    events = []
+    for day in range(21):
+        if day % 7 in (5, 6):
+            continue  # the two quiet days of each week: never gaps
+        for e in steady(24 * day + 9, 24 * day + 17, 30, first_n=1000 * day):
+            hours = (_time(e["evtTime"].replace(" ", "T") + "Z") - DAY).total_seconds() / 3600
+            if day != 16 or not 24 * day + 10.5 <= hours < 24 * day + 15.5:
+                events.append(e)
+    case = write_case(tmp_path / "case", {"logs/ranger/a.log": lines(events)})
+    gaps = _status(investigate(case, tmp_path / "out"), "gap")
+    assert [(g["start"][:16], g["end"][:16]) for g in gaps] == [
+        ("2026-07-04T10:28", "2026-07-04T15:30")
+    ]
+    assert "other weeks had a median of 30 events" in gaps[0]["reason"]
 
 
 def test_seq_num_jump_within_one_handler_is_a_gap(tmp_path: Path) -> None:

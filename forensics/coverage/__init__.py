@@ -130,7 +130,7 @@ def build_coverage(
     spans_of = _Windows.of(windows)
     period = _period(case, spans_of, spans)
 
-    gaps = _silences(con)
+    gaps = _silences(con, spans)
     gaps += _edges(con, spans, period)
     gaps += _sequence_gaps(con)
     gaps += _rotation_gaps(files, file_spans)
@@ -194,12 +194,22 @@ def _period(case: Case, windows: _Windows, spans: Sequence[tuple]) -> tuple[int,
     return (start, end) if end > start else None
 
 
-def _silences(con: duckdb.DuckDBPyConnection) -> list[Row]:
+def _silences(con: duckdb.DuckDBPyConnection, spans: Sequence[tuple]) -> list[Row]:
+    """Silences the source's rate around them, or its weekly pattern, makes implausible."""
+    silences = queries.relation(con, "coverage/silences").fetchall()
+    if not silences:
+        return []
+    span_of = {(s[0], s[1]): (s[2], s[3]) for s in spans}
+    hours: dict[tuple[str, str], dict[int, int]] = {}
+    if any(last - first > rates.WEEK_MS for first, last in span_of.values()):  # other weeks
+        for fmt, src, hour, events in queries.relation(con, "coverage/source_hours").fetchall():
+            hours.setdefault((fmt, src), {})[hour] = events
     rows = []
-    for fmt, src, start, end, before, after in queries.relation(
-        con, "coverage/silences"
-    ).fetchall():
+    for fmt, src, start, end, before, after in silences:
         reason = rates.silence_gap(end - start, before, after)
+        if reason is None and (fmt, src) in hours:
+            first, last = span_of[(fmt, src)]
+            reason = rates.weekly_gap(start + 1, end, hours[(fmt, src)], first, last)
         if reason is not None:  # from just after the last event to the next one
             rows.append(Row(fmt, src, start + 1, end, GAP, reason))
     return rows
