@@ -271,7 +271,8 @@ def test_a_working_day_lost_in_the_third_week_is_a_gap(tmp_path: Path) -> None:
     assert "other weeks had a median of 30 events" in gaps[0]["reason"]
 
 
-def test_seq_num_jump_within_one_handler_is_a_gap(tmp_path: Path) -> None:
+@pytest.mark.parametrize("layout", ["", "2026-06-18 10:00:00,000 INFO  xaaudit - "])
+def test_seq_num_jump_within_one_handler_is_a_gap(tmp_path: Path, layout: str) -> None:
     events = [
         ranger(_at(10), handler=7, seq=0),
         ranger(_at(10.001), handler=7, seq=1),
@@ -279,11 +280,11 @@ def test_seq_num_jump_within_one_handler_is_a_gap(tmp_path: Path) -> None:
         ranger(_at(10.5), handler=8, seq=5),  # another handler: its own numbering
         ranger(_at(11), handler=9, seq=0),
     ]
-    case = write_case(tmp_path / "case", {"logs/ranger/a.log": lines(events)})
+    written = [layout + line for line in lines(events)]  # bare, or behind a log4j prefix
+    case = write_case(tmp_path / "case", {"logs/ranger/a.log": written})
     gaps = _status(investigate(case, tmp_path / "out"), "gap")
-    assert [g["reason"] for g in gaps] == [
-        f"seq_num 2-3 missing (2 events) in the hiveServer2 audit handler {_uuid(7)}"
-    ]
+    reason = f"seq_num 2-3 missing (2 events) in the hiveServer2 audit handler {_uuid(7)}"
+    assert [(g["source"], g["reason"]) for g in gaps] == [("hs2-01.corp.example.com", reason)]
     assert gaps[0]["start"] == "2026-06-18T10:00:03.601Z"
     assert gaps[0]["end"] == "2026-06-18T10:00:07.200Z"
 

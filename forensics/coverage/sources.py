@@ -16,7 +16,6 @@ the files on both sides of it were busy (`rates.MIN_BUSY` events an hour).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -31,10 +30,14 @@ from forensics import queries
 from forensics.case import Case
 from forensics.engine import load_rows
 from forensics.ingest import solr
+from forensics.ingest.base import BadLine, LineContext, NotRecord, json_object
 from forensics.ingest.bulk import compression_of
+from forensics.ingest.layouts import parse_within
+from forensics.ingest.ranger import RECORD_KEYS
 from forensics.ingest.reader import read_lines
 
 RANGER_FORMATS = ("ranger-audit", "ranger-solr")
+_UTC = ZoneInfo("UTC")
 _NUMBERED = re.compile(r"^(?P<base>.+?)\.(?P<n>[0-9]{1,4})(?:\.gz)?$")
 _DATED = re.compile(
     r"(?P<y>(?:19|20)[0-9]{2})-?(?P<m>[01][0-9])-?(?P<d>[0-3][0-9])"
@@ -165,8 +168,9 @@ def load_agents(con: duckdb.DuckDBPyConnection, case: Case) -> list[SolrHorizon]
 
 
 def _ranger_file(con: duckdb.DuckDBPyConnection, path: Path, rel: str) -> None:
-    """The agent fields of one Ranger file: by DuckDB's JSON reader, or line by line when
-    it cannot read the file."""
+    """The agent fields of one Ranger file: by DuckDB's JSON reader, or line by line (each
+    record found behind its layout, as ingest finds it) when DuckDB cannot read the file or
+    misses events ingest parsed."""
     try:
         queries.execute(
             con,
@@ -175,20 +179,35 @@ def _ranger_file(con: duckdb.DuckDBPyConnection, path: Path, rel: str) -> None:
             compression=compression_of(path),
             source_file=rel,
         )
+        ((events, agents),) = queries.relation(
+            con, "coverage/agent_counts", source_file=rel
+        ).fetchall()
+        if agents >= events:
+            return
+        queries.execute(con, "coverage/agents_forget", source_file=rel)
     except duckdb.Error:
-        _append(con, _agent_rows(rel, _json_lines(path)))
+        pass
+    _append(con, _agent_rows(rel, _json_lines(path, rel)))
 
 
-def _json_lines(path: Path) -> Iterator[dict]:
+def _json_lines(path: Path, rel: str) -> Iterator[dict]:
+    """The Ranger records of a file, bare or behind a known layout; other lines skipped."""
     for line in read_lines(path):
         if line.text is None:
             continue
         try:
-            record = json.loads(line.text)
-        except json.JSONDecodeError:
+            record = parse_within(
+                line.text, LineContext(rel, line.number, _UTC), _record, RECORD_KEYS
+            )
+        except BadLine:
             continue
-        if isinstance(record, dict):
-            yield record
+        yield record
+
+
+def _record(text: str, ctx: LineContext) -> dict:  # noqa: ARG001 - parse_within's signature
+    if not text.lstrip().startswith("{"):
+        raise NotRecord("not a JSON object")
+    return json_object(text)
 
 
 def _agent_rows(rel: str, records: Iterable[dict]) -> list[tuple]:
