@@ -29,6 +29,7 @@ import pyarrow as pa
 from forensics import queries
 from forensics.case import Case
 from forensics.engine import load_rows
+from forensics.errors import InputError
 from forensics.ingest import solr
 from forensics.ingest.base import BadLine, LineContext, NotRecord, json_object
 from forensics.ingest.bulk import compression_of
@@ -249,7 +250,7 @@ def _solr_file(path: Path, rel: str) -> tuple[list[tuple], SolrHorizon | None]:
         for _, doc, _ in solr.documents(path, rel):
             if isinstance(doc, dict):
                 docs.append(doc)
-    except Exception:  # noqa: BLE001 - ingest has already reported this export's problem
+    except (InputError, OSError):  # ingest has already reported this export's problem
         return [], None
     ttls, times, hosts = [], [], set()
     for doc in docs:
