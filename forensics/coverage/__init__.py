@@ -172,6 +172,7 @@ def build_coverage(
     rows = sorted(set(covered + gaps + expired + summarized + blind), key=_order)
     load_rows(con, "coverage_rows", _ROW_SCHEMA, (_arrow_row(r, spans_of) for r in rows))
     queries.execute(con, "coverage/ledger_events")
+    queries.execute(con, "coverage/forget")
     counts: dict[str, int] = {}
     for r in rows:
         counts[r.status] = counts.get(r.status, 0) + 1
@@ -342,7 +343,10 @@ def _namenode_gaps(con: duckdb.DuckDBPyConnection, case: Case) -> list[Row]:
 
 
 def _declared_gaps(case: Case, spans: Sequence[tuple], period: tuple[int, int] | None) -> list[Row]:
-    """Sources the case expects (`coverage.sources`) that wrote no event at all."""
+    """Sources the case expects (`coverage.sources`) that wrote no event at all, over the
+    period (without one: the span of every source's events)."""
+    if period is None and spans:
+        period = (min(s[2] for s in spans), max(s[3] for s in spans) + 1)
     if period is None:
         return []
     seen = [(s[0], s[1]) for s in spans]

@@ -18,7 +18,6 @@ SELECT r.source_format,
     r.object,
     r.policy_id,
     r.source_file,
-    r.event_id,
     coalesce(a.agent, '') AS agent,
     regexp_extract(coalesce(a.id, ''), '^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})-[0-9]{1,10}$', 1) AS handler,
     a.seq_num
