@@ -120,6 +120,11 @@ def test_investigate_finds_exactly_the_planted_exposure_enabled_reads(
     assert duplicates == summary["duplicates"]
     classes = {r["classification"] for r in _csv(out / "access_events.csv")}
     assert {"exposure_enabled", "baseline", "denied", "metadata", "on_behalf"} <= classes
+    # The generated logs lose nothing but the planted corrupt lines: any coverage gap is a
+    # file those lines cut short, never a quiet hour, a seq_num or a rotation.
+    corrupt = {r["source_file"] for r in _csv(root / "expected" / "corrupt_lines.csv")}
+    gaps = [r for r in _csv(out / "coverage.csv") if r["status"] == "gap"]
+    assert all(g["reason"].split(" cut short:")[0] in corrupt for g in gaps), gaps
 
 
 def test_generator_refuses_sizes_it_cannot_tell_a_story_with(synth, tmp_path: Path) -> None:
