@@ -290,17 +290,10 @@ def test_seq_num_jump_within_one_handler_is_a_gap(tmp_path: Path, layout: str) -
 
 
 def test_missing_rotation_is_a_gap(tmp_path: Path) -> None:
-    def hdfs(moment: datetime) -> str:
-        return (
-            f"{moment.strftime('%Y-%m-%d %H:%M:%S')},000 INFO FSNamesystem.audit: allowed=true\t"
-            "ugi=sam (auth:KERBEROS)\tip=/10.0.0.1\tcmd=open\tsrc=/w/sales.db/orders/f\t"
-            "dst=null\tperm=null\tproto=rpc"
-        )
-
     logs = {
-        "logs/hdfs/hdfs-audit.log.3": [hdfs(_at(8 + i / 60)) for i in range(5)],
-        "logs/hdfs/hdfs-audit.log.1": [hdfs(_at(12 + i / 60)) for i in range(5)],
-        "logs/hdfs/hdfs-audit.log": [hdfs(_at(13 + i / 60)) for i in range(5)],
+        "logs/hdfs/hdfs-audit.log.3": [hdfs_line(_at(8 + i / 60)) for i in range(5)],
+        "logs/hdfs/hdfs-audit.log.1": [hdfs_line(_at(12 + i / 60)) for i in range(5)],
+        "logs/hdfs/hdfs-audit.log": [hdfs_line(_at(13 + i / 60)) for i in range(5)],
     }
     case = write_case(tmp_path / "case", logs, formats={"logs/hdfs/*": "hdfs-audit"})
     gaps = _status(investigate(case, tmp_path / "out"), "gap")
@@ -453,6 +446,33 @@ def test_namenode_activity_no_namenode_log_recorded_is_a_gap(tmp_path: Path) -> 
         ("hdfs-audit", "nn2", "2026-06-18T11:00:00.000Z", "2026-06-18T12:00:00.000Z")
     ]
     assert "failover" in gaps[0]["reason"]
+
+
+def hdfs_line(moment: datetime) -> str:
+    return (
+        f"{moment.strftime('%Y-%m-%d %H:%M:%S')},000 INFO FSNamesystem.audit: allowed=true\t"
+        "ugi=sam (auth:KERBEROS)\tip=/10.0.0.1\tcmd=open\tsrc=/w/sales.db/orders/f\t"
+        "dst=null\tperm=null\tproto=rpc"
+    )
+
+
+def _namenode(start: float, end: float) -> list[str]:
+    return [hdfs_line(_at(start + i / 30)) for i in range(int((end - start) * 30))]
+
+
+@pytest.mark.parametrize("standby_collected", [True, False])
+def test_failover_between_namenode_logs(tmp_path: Path, standby_collected: bool) -> None:
+    logs = {"logs/nn1/hdfs-audit.log": _namenode(8, 10) + _namenode(12, 15)}
+    if standby_collected:  # nn2 was active 10:00-12:00 and its log is in the case
+        logs["logs/nn2/hdfs-audit.log"] = _namenode(10, 12)
+    case = write_case(tmp_path / "case", logs, formats={"logs/nn*/*": "hdfs-audit"})
+    gaps = _status(investigate(case, tmp_path / "out"), "gap")
+    if standby_collected:
+        assert gaps == []
+    else:
+        assert [(g["source"], g["start"][:16], g["end"][:16]) for g in gaps] == [
+            ("logs/nn1/hdfs-audit.log", "2026-06-18T09:58", "2026-06-18T12:00")
+        ]
 
 
 # --- the case file ----------------------------------------------------------------------------

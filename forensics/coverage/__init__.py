@@ -211,9 +211,22 @@ def _silences(con: duckdb.DuckDBPyConnection, spans: Sequence[tuple]) -> list[Ro
         if reason is None and (fmt, src) in hours:
             first, last = span_of[(fmt, src)]
             reason = rates.weekly_gap(start + 1, end, hours[(fmt, src)], first, last)
+        if reason is not None and _failed_over(con, fmt, src, start + 1, end):
+            continue
         if reason is not None:  # from just after the last event to the next one
             rows.append(Row(fmt, src, start + 1, end, GAP, reason))
     return rows
+
+
+def _failed_over(con: duckdb.DuckDBPyConnection, fmt: str, src: str, start: int, end: int) -> bool:
+    """Whether another NameNode's audit log kept recording while this one was silent (an HA
+    failover: the standby writes no audit), at the rate a silence is judged against."""
+    if fmt != "hdfs-audit" or end <= start:
+        return False
+    ((events,),) = queries.relation(
+        con, "coverage/other_namenodes", source=src, start=_naive(start), end=_naive(end)
+    ).fetchall()
+    return events * rates.HOUR_MS >= rates.MIN_BUSY * (end - start)
 
 
 def _edges(
@@ -227,12 +240,12 @@ def _edges(
         if first > period[0]:
             others = _others(con, fmt, src, period[0], first)
             reason = rates.edge_gap("starts", first - period[0], first_hour, others)
-            if reason is not None:
+            if reason is not None and not _failed_over(con, fmt, src, period[0], first):
                 rows.append(Row(fmt, src, period[0], first, GAP, reason))
         if last + 1 < period[1]:
             others = _others(con, fmt, src, last + 1, period[1])
             reason = rates.edge_gap("stops", period[1] - last - 1, last_hour, others)
-            if reason is not None:
+            if reason is not None and not _failed_over(con, fmt, src, last + 1, period[1]):
                 rows.append(Row(fmt, src, last + 1, period[1], GAP, reason))
     return rows
 
