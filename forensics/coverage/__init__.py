@@ -135,7 +135,7 @@ def build_coverage(
     gaps += _sequence_gaps(con)
     gaps += _rotation_gaps(files, file_spans)
     gaps += _cut_short(case, quarantined, lines, file_spans)
-    gaps += _namenode_gaps(con, case)
+    gaps += _namenode_gaps(con, case, period)
     gaps += _declared_gaps(case, spans, period)
     expired = [
         Row("ranger-solr", host, period[0], h.horizon_ms, EXPIRED, _expired_reason(h))
@@ -329,12 +329,17 @@ def _cut_short(
     return rows
 
 
-def _namenode_gaps(con: duckdb.DuckDBPyConnection, case: Case) -> list[Row]:
-    """NameNode activity the Ranger HDFS plugin saw and no NameNode audit log recorded."""
+def _namenode_gaps(
+    con: duckdb.DuckDBPyConnection, case: Case, period: tuple[int, int] | None
+) -> list[Row]:
+    """NameNode activity the Ranger HDFS plugin saw and no NameNode audit log recorded,
+    within the period when there is one (NameNode logs are often collected for it only)."""
     if not any(s.format == "hdfs-audit" for s in case.logs):
         return []
     runs: list[list] = []
     for host, hour, events in queries.relation(con, "coverage/namenode_unlogged").fetchall():
+        if period is not None and not (hour < period[1] and hour + rates.HOUR_MS > period[0]):
+            continue
         if runs and runs[-1][0] == host and runs[-1][2] == hour:
             runs[-1][2] = hour + rates.HOUR_MS
             runs[-1][3] += events
