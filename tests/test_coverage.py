@@ -379,7 +379,13 @@ def test_users_excluded_by_the_plugins_audit_filters(tmp_path: Path) -> None:
         " {'users': ['hana'], 'resources': {'database': {'values': ['hr']}}, 'isAudited': false},"
         " {'users': ['sam'], 'actions': ['listStatus'], 'isAudited': false}]"
     )
-    config = {"configs": {"ranger.plugin.super.users": "admin", AUDIT_FILTERS: filters}}
+    config = {
+        "configs": {
+            "ranger.plugin.super.users": "admin",
+            AUDIT_FILTERS: filters,
+            "ranger.plugin.audit.exclude.users": "hana, svc_backup",
+        }
+    }
     case = write_case(
         tmp_path / "case",
         {"logs/ranger/a.log": lines([ranger(_at(10))])},
@@ -393,8 +399,13 @@ def test_users_excluded_by_the_plugins_audit_filters(tmp_path: Path) -> None:
     assert [(r["object"], r["start"], r["end"]) for r in rows] == [
         ("hr.salaries", "2026-06-18T06:00:00.000Z", "2026-06-18T16:00:00.000Z"),
         ("hr.staff", "2026-06-18T06:00:00.000Z", "2026-06-18T16:00:00.000Z"),
+        ("", "2026-06-18T06:00:00.000Z", "2026-06-18T16:00:00.000Z"),  # every object
     ]
-    assert all(r["reason"].startswith("audit filter 2 of service_config") for r in rows)
+    assert all(r["reason"].startswith("audit filter 2 of service_config") for r in rows[:2])
+    assert rows[2]["reason"] == (
+        "ranger.plugin.audit.exclude.users in service_config excludes 2 principal(s) from audit"
+    )
+    assert "not complete" in findings.coverage_statement(findings.load_evidence(tmp_path / "out"))
     assert "hana" not in (tmp_path / "out" / "coverage.csv").read_text()
 
 

@@ -36,7 +36,7 @@ from forensics import queries
 from forensics.case import Case
 from forensics.catalog import Catalog
 from forensics.coverage import rates
-from forensics.coverage.audit import audit_filters, unaudited
+from forensics.coverage.audit import audit_exclusions, audit_filters, unaudited
 from forensics.coverage.sources import cut_short, holes, load_agents, load_files, log_files
 from forensics.engine import load_rows
 from forensics.scope import Window
@@ -168,6 +168,10 @@ def build_coverage(
             Row("ranger-audit", "service_config", period[0], period[1], UNAUDITED, f.reason, obj)
             for f in audit_filters(case, catalog)
             for obj in (f.objects if f.objects is not None else (None,))
+        ]
+        blind += [
+            Row("ranger-audit", "service_config", period[0], period[1], UNAUDITED, e.reason)
+            for e in audit_exclusions(case)
         ]
     rows = sorted(set(covered + gaps + expired + summarized + blind), key=_order)
     load_rows(con, "coverage_rows", _ROW_SCHEMA, (_arrow_row(r, spans_of) for r in rows))

@@ -37,6 +37,14 @@ from forensics.policy.engine import SELF
 from forensics.scope import load_authority, policy_states, service_configs
 
 AUDIT_FILTERS = "ranger.plugin.audit.filters"
+#: Configs naming principals whose accesses a plugin never audits (`RangerPolicyEngine.
+#: PLUGIN_AUDIT_EXCLUDE_*` in the service's configs, `<prefix>.audit.exclude.*` in the
+#: plugin's, and the HDFS plugin's `xasecure.auditlog.hdfs.excludeusers`).
+EXCLUDE_KEYS = tuple(
+    f"ranger.plugin{svc}.audit.exclude.{kind}"
+    for svc in ("", ".hive", ".hdfs")
+    for kind in ("users", "groups", "roles")
+) + ("xasecure.auditlog.hdfs.excludeusers",)
 #: Access types and actions under which a plugin checks a read (Hive `select`, HDFS `read`
 #: and the operation `open`; `all` implies them).
 _READ_ACCESS = frozenset({"select", "read", "all", "_any"})
@@ -211,3 +219,33 @@ def _path(location: str) -> str:
     if "://" in location:
         location = "/" + location.split("://", 1)[1].partition("/")[2]
     return location
+
+
+@dataclass(frozen=True)
+class Excluded:
+    """A config that excludes principals from audit: its key and how many it names (never
+    the names: the evidence may be pseudonymized)."""
+
+    key: str
+    count: int
+
+    @property
+    def reason(self) -> str:
+        """The row's reason."""
+        return f"{self.key} in service_config excludes {self.count} principal(s) from audit"
+
+
+def audit_exclusions(case: Case) -> list[Excluded]:
+    """The configs of the case's `service_config` that exclude users, groups or roles from
+    audit: their accesses, to every object, leave no Ranger event."""
+    if case.service_config is None:
+        return []
+    configs = service_configs(case.service_config, case.relpath(case.service_config))
+    found = []
+    for key in EXCLUDE_KEYS:
+        value = configs.get(key)
+        if isinstance(value, str):
+            names = {v.strip() for v in value.split(",") if v.strip()}
+            if names:
+                found.append(Excluded(key, len(names)))
+    return found
