@@ -482,6 +482,14 @@ def coverage_statement(ev: Evidence, obj: str | None = None) -> str:
             lines.append(f"- unaudited: {row.object or 'every object'} {span} ({why})")
         else:
             lines.append(f"- {row.status}: {row.source_format} {row.source} {span} ({row.reason})")
+    summarized = ev.coverage[
+        (ev.coverage["status"] == "summarized") & (ev.coverage["windows_overlapped"] != "")
+    ]
+    if obj is None and len(summarized):
+        lines.append(
+            f"Note: in {len(summarized)} hour(s) of the windows a Ranger plugin summarized events "
+            "(event_count > 1): those accesses are counted, their times approximate."
+        )
     return "\n".join(lines)
 
 

@@ -413,6 +413,9 @@ def test_summarized_events(tmp_path: Path) -> None:
     events = [ranger(_at(10.2), count=5), ranger(_at(10.4), n=1)]
     case = write_case(tmp_path / "case", {"logs/ranger/a.log": lines(events)})
     rows = _status(investigate(case, tmp_path / "out"), "summarized")
+    text = findings.coverage_statement(findings.load_evidence(tmp_path / "out"))
+    assert text.startswith("Coverage of the exposure windows: complete.")  # counted, not lost
+    assert "in 1 hour(s) of the windows a Ranger plugin summarized events" in text
     assert [(r["start"], r["end"], r["events"]) for r in rows] == [
         ("2026-06-18T10:00:00.000Z", "2026-06-18T11:00:00.000Z", "1")
     ]
