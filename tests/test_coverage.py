@@ -236,15 +236,16 @@ def test_weekly_pattern_makes_a_long_silence_a_gap_never_a_night() -> None:
 # --- each status from its own small case ----------------------------------------------------
 
 
-def test_missing_hour_is_a_gap_quiet_hours_are_not(tmp_path: Path) -> None:
-    busy = steady(8, 11, 30) + steady(12, 15, 30, first_n=1000)
+@pytest.mark.parametrize("lost", [11.0, 11.5])  # a clock hour, or any hour
+def test_missing_hour_is_a_gap_quiet_hours_are_not(tmp_path: Path, lost: float) -> None:
+    busy = steady(8, lost, 30) + steady(lost + 1, 15, 30, first_n=1000)
     night = [ranger(_at(h), n=5000 + i) for i, h in enumerate((0.5, 2.2, 5.9, 20.0, 23.5))]
     case = write_case(tmp_path / "case", {"logs/ranger/a.log": lines(night + busy)})
     rows = investigate(case, tmp_path / "out")
     gaps = _status(rows, "gap")
     assert len(gaps) == 1, gaps
-    assert _at(10.95) <= _time(gaps[0]["start"]) <= _at(11)
-    assert _at(12) <= _time(gaps[0]["end"]) <= _at(12.05)
+    assert _at(lost - 0.05) <= _time(gaps[0]["start"]) <= _at(lost)
+    assert _at(lost + 1) <= _time(gaps[0]["end"]) <= _at(lost + 1.05)
     assert gaps[0]["events"] == "0"
     assert gaps[0]["windows_overlapped"] == "2026-06-18T09:00:00.000Z/2026-06-18T13:00:00.000Z"
     assert "30 events in the hour before" in gaps[0]["reason"]
