@@ -665,6 +665,10 @@ TRINO_PLAIN = json.dumps(TRINO_BASE)
         ("hdfs-audit", HDFS_PLAIN.replace("cmd=open", "cmd=rename (options=[TO_TRASH])")),
         (
             "hdfs-audit",
+            HDFS_PLAIN.replace("cmd=open", "cmd=concat").replace("dst=null", "dst=/w/c"),
+        ),
+        (
+            "hdfs-audit",
             HDFS_PLAIN.replace("(auth:KERBEROS)", "(auth:PROXY) via hue/h@R (auth:KERBEROS)"),
         ),
         ("hdfs-audit", layout_wrappers.syslog_3164(HDFS_PLAIN)),

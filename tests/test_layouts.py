@@ -131,6 +131,12 @@ HDFS_CDP = (  # the shape of a CDP 7 NameNode line: a Hue user proxied by Hive, 
             HDFS_CDP.replace("rename (options=[TO_TRASH])", "delete"),
             dict(op="write", path="/warehouse/mci.db/k/000000_0"),
         ),
+        (  # FSNamesystem.concat: src is Arrays.toString(srcs), dst the target
+            HDFS_CDP.replace("rename (options=[TO_TRASH])", "concat")
+            .replace("src=/warehouse/mci.db/k/000000_0", "src=[/w/k/a, /w/k/b]")
+            .replace("dst=/user/hue/.Trash/Current/warehouse/mci.db/k/000000_0", "dst=/w/k/c"),
+            dict(op="write", path="/w/k/c"),
+        ),
         (HDFS_OPEN, dict(op="read", via_principal=None)),
         (HDFS_PROXY, dict(principal="bob", via_principal="hive/hs2@CORP")),
     ],

@@ -5,7 +5,8 @@ access `EFFECTIVE (auth:PROXY) via REAL (auth:METHOD)`: the access is the effect
 made through the real user's service (kept as `via_principal`). `cmd` is the operation's
 name, with the options of a `rename2` call appended by `FSNamesystem`: `rename
 (options=[TO_TRASH])`, `rename (options=[OVERWRITE])`; the verb before ` (` decides the
-kind of operation, and a rename, with options or without, writes its destination.
+kind of operation, and a rename, with options or without, writes its destination, as a
+`concat` does (its `src` is the list of the files appended).
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ _LINE = re.compile(
     r"(?:\[[^\]]*\]\s+)?(?:\S*\.)?(?:FSNamesystem\.audit|audit):\s(?P<fields>.*)$"
 )
 _READ = frozenset({"open"})
+#: Operations that write their `dst` (FSNamesystem logs `concat` with `src` the list of
+#: sources, `Arrays.toString(srcs)`, and `dst` the target they are appended to).
+_TO_DESTINATION = frozenset({"rename", "concat"})
 _METADATA = frozenset(
     {
         "getfileinfo",
@@ -99,7 +103,7 @@ def _parse_bare(text: str, ctx: LineContext) -> list[Event]:
             action=cmd,
             object=None,
             columns=None,
-            path=dst if verb == "rename" and dst else src,
+            path=dst if verb in _TO_DESTINATION and dst else src,
             result=ALLOWED if allowed == "true" else DENIED,
             policy_id=None,
             client_ip=(_null(fields.get("ip")) or "").lstrip("/") or None,

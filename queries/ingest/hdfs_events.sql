@@ -34,7 +34,7 @@ SELECT 'hdfs-' || left(sha256($source_file || chr(0) || e.line::VARCHAR || chr(0
     e.cmd AS action,
     NULL AS object,
     NULL AS columns,
-    CASE WHEN e.verb = 'rename' AND e.dst_path IS NOT NULL THEN e.dst_path ELSE e.src_path END AS path,
+    CASE WHEN e.verb IN ('rename', 'concat') AND e.dst_path IS NOT NULL THEN e.dst_path ELSE e.src_path END AS path,
     CASE WHEN lower(e.allowed) = 'true' THEN 'allowed' ELSE 'denied' END AS result,
     NULL AS policy_id,
     nullif(ltrim(coalesce(nullif(nullif(e.ip, ''), 'null'), ''), '/'), '') AS client_ip,
