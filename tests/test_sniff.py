@@ -41,7 +41,9 @@ def test_hdfs_logs_declared_as_ranger_audit_stop_the_run(
     assert main(["investigate", str(incident), "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1  # one line
-    assert "logs[1] (logs/hdfs/hdfs-audit.log*, format ranger-audit): 11 of 11 lines" in err
+    assert (
+        "logs[1] (logs/hdfs/hdfs-audit.log*, format ranger-audit): 11 of 11 non-blank lines" in err
+    )
     assert "they look like hdfs-audit (10 of 11 sampled lines parse as hdfs-audit)" in err
     assert "set format: hdfs-audit" in err and "--allow-quarantine" in err
     assert not out.exists()  # nothing written
@@ -74,8 +76,28 @@ def test_lines_of_no_known_format(
     )
     assert main(["investigate", str(incident), "--out", str(tmp_path / "ev")]) == 2
     err = capsys.readouterr().err
-    assert "logs[3] (logs/trino/*.json, format trino-event): 2 of 2 lines quarantined" in err
+    assert (
+        "logs[3] (logs/trino/*.json, format trino-event): 2 of 2 non-blank lines quarantined" in err
+    )
     assert "they match no known line format (first reason: not a JSON object" in err
+
+
+def test_blank_lines_are_no_sign_of_a_wrong_format(incident: Path, tmp_path: Path) -> None:
+    trino = incident.parent / "logs" / "trino" / "query-completed.json"
+    trino.write_text("\n \n" + trino.read_text() + "\n\n\n\n\n\n\n\n\n\n")
+    (incident.parent / "logs" / "trino" / "empty.json").write_text("\n\n")
+    assert main(["investigate", str(incident), "--out", str(tmp_path / "ev")]) == 0
+
+
+def test_a_mostly_quarantined_source_stops_the_run_too(
+    incident: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    trino = incident.parent / "logs" / "trino" / "query-completed.json"
+    good = trino.read_text().splitlines()[0]  # 1 parsed line among 10: 90% quarantined
+    trino.write_text("\n".join([good] + [w.syslog_3164(RANGER_HIVE)] * 9) + "\n")
+    assert main(["investigate", str(incident), "--out", str(tmp_path / "ev")]) == 2
+    err = capsys.readouterr().err
+    assert "9 of 10 non-blank lines quarantined; they look like ranger-audit (9 of 9" in err
 
 
 @pytest.mark.parametrize(

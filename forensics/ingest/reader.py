@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo
 from forensics.errors import InputError
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+#: The quarantine reason of a line holding nothing but whitespace.
+EMPTY_LINE = "empty line"
 
 
 class Line(NamedTuple):
@@ -74,7 +76,7 @@ def _decode(number: int, raw: bytes) -> Line:
     except UnicodeDecodeError as exc:
         return Line(number, None, f"invalid UTF-8 at byte {exc.start}")
     if not text.strip():
-        return Line(number, None, "empty line")
+        return Line(number, None, EMPTY_LINE)
     return Line(number, text, None)
 
 

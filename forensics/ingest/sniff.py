@@ -23,6 +23,7 @@ from forensics.errors import InputError
 from forensics.ingest import FileCounts, hdfs, lineage, metastore, ranger, trino
 from forensics.ingest.base import BadLine, LineContext
 from forensics.ingest.bulk import numbered_lines
+from forensics.ingest.reader import EMPTY_LINE
 
 #: A source is stopped when at least this share of its lines was quarantined.
 SHARE = 0.9
@@ -46,8 +47,8 @@ class QuarantinedSource:
     index: int
     format: str
     path: str
-    lines: int
-    quarantined: int
+    lines: int  # not blank
+    quarantined: int  # not blank
     looks_like: str | None  # the known format most sampled lines parse as
     matched: int  # how many of the sampled lines parse as `looks_like`
     sampled: int
@@ -57,7 +58,7 @@ class QuarantinedSource:
         """One line: what happened, what the lines look like, what to do."""
         head = (
             f"logs[{self.index}] ({self.path}, format {self.format}): {self.quarantined} of "
-            f"{self.lines} lines quarantined"
+            f"{self.lines} non-blank lines quarantined"
         )
         if self.looks_like is not None:
             return (
@@ -76,8 +77,9 @@ def quarantined_sources(
     found = []
     for index, source in enumerate(case.logs):
         files = [(case.relpath(f), f) for f in source.files if case.relpath(f) in by_file]
-        lines = sum(by_file[rel].lines for rel, _ in files)
-        quarantined = sum(by_file[rel].quarantined for rel, _ in files)
+        blank = sum(_blank_lines(con, rel) for rel, _ in files)
+        lines = sum(by_file[rel].lines for rel, _ in files) - blank
+        quarantined = sum(by_file[rel].quarantined for rel, _ in files) - blank
         if lines == 0 or quarantined < SHARE * lines:
             continue
         texts, reasons = _sample(con, files)
@@ -130,6 +132,14 @@ def accept(found: Sequence[QuarantinedSource], allow: bool) -> list[str]:
     return messages
 
 
+def _blank_lines(con: duckdb.DuckDBPyConnection, rel: str) -> int:
+    """Quarantined blank lines of one file (left out of the counts: no sign of a format)."""
+    ((blank,),) = queries.relation(
+        con, "ingest/quarantine_blank", source_file=rel, blank=EMPTY_LINE
+    ).fetchall()
+    return int(blank)
+
+
 def _sample(
     con: duckdb.DuckDBPyConnection, files: Sequence[tuple[str, Path]]
 ) -> tuple[list[str], list[str]]:
@@ -138,7 +148,11 @@ def _sample(
     reasons: list[str] = []
     for rel, _ in sorted(files):
         rows = queries.relation(
-            con, "ingest/quarantine_sample", source_file=rel, limit=SAMPLE - len(reasons)
+            con,
+            "ingest/quarantine_sample",
+            source_file=rel,
+            limit=SAMPLE - len(reasons),
+            blank=EMPTY_LINE,
         ).fetchall()
         wanted[rel] = [line for line, _ in rows]
         reasons += [reason for _, reason in rows]
