@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 import forensics.ingest as ingest_module
 from forensics import engine, queries
 from forensics.case import load_case
-from forensics.ingest import IngestResult, bulk_text, hdfs, ingest, metastore
+from forensics.ingest import IngestResult, bulk_json, bulk_text, hdfs, ingest, layouts, metastore
 from forensics.ingest.bulk import numbered_lines
 from forensics.ingest.bulk_json import read_json_file
 from forensics.ingest.bulk_text import read_text_file
@@ -199,6 +199,32 @@ def test_bulk_and_line_parser_agree(
     tmp_path_factory: pytest.TempPathFactory, lines: list[str]
 ) -> None:
     case = load_case(_case(tmp_path_factory.mktemp("bulk"), lines))
+    bulk = _rows(ingest(case))
+    with pytest.MonkeyPatch.context() as patch:
+        _line_parser_only(patch)
+        assert bulk == _rows(ingest(case))
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    first=ranger_line(),
+    lines=st.lists(
+        st.one_of(
+            ranger_line().map(layout_wrappers.log4j_kafka_appender),
+            ranger_line().map(layout_wrappers.log4j_xaaudit),
+            st.sampled_from(DAMAGED).map(layout_wrappers.log4j_xaaudit),
+            st.sampled_from(DAMAGED),
+            layered(ranger_line()),
+        ),
+        max_size=15,
+    ),
+)
+def test_bulk_and_line_parser_agree_behind_log4j(
+    tmp_path_factory: pytest.TempPathFactory, first: str, lines: list[str]
+) -> None:
+    # the first line behind a log4j prefix: the file takes ranger_log4j_rows
+    lines = [layout_wrappers.log4j_kafka_appender(first), *lines]
+    case = load_case(_case(tmp_path_factory.mktemp("log4j"), lines))
     bulk = _rows(ingest(case))
     with pytest.MonkeyPatch.context() as patch:
         _line_parser_only(patch)
@@ -692,6 +718,37 @@ def test_bulk_and_line_parser_agree_on_lines_near_the_plain_shape(
 ) -> None:
     plain = {"hdfs-audit": HDFS_PLAIN, "metastore-audit": METASTORE_PLAIN}.get(fmt, TRINO_PLAIN)
     _same_either_way(_format_case(tmp_path, fmt, f"{plain}\n{line}\n{plain}\n".encode()))
+
+
+def test_log4j_ranger_rows_decode_as_bare_ranger_rows() -> None:
+    # one decoding of the JSON fields, whether the line was bare or behind a log4j prefix
+    bare = queries.load("ingest/ranger_rows").sql
+    log4j = queries.load("ingest/ranger_log4j_rows").sql
+    shared = bare[bare.index("typed AS (") :]
+    assert log4j.endswith(shared)
+    prefix = layouts.LOG4J_JSON.pattern.replace("(?=\\{)", "\\{")
+    assert f"'{prefix}'" in log4j
+
+
+def test_ranger_lines_behind_log4j_are_read_in_bulk(tmp_path: Path) -> None:
+    lines = [json.dumps({**BASE, "id": f"e-{i}"}) for i in range(5)]
+    wrapped = [
+        layout_wrappers.log4j_kafka_appender(line) if i % 2 else layout_wrappers.log4j_xaaudit(line)
+        for i, line in enumerate(lines)
+    ]
+    case = load_case(_case(tmp_path / "w", ["", *wrapped, lines[0], "@@ garbage"]))
+    con = engine.connect()
+    engine.load_arrow(con, "raw_events", ingest(case).events.slice(0, 0))
+    path = case.logs[0].files[0]
+    assert bulk_json.read_ranger_file(con, path, "r", case.timezone) == (
+        8,
+        [1, 7, 8],
+    )  # blank, bare, bad
+    bare = load_case(_case(tmp_path / "b", lines))
+    got, expected = ingest(case).events.to_pylist(), ingest(bare).events.to_pylist()
+    for event in got + expected:
+        event.pop("source_file"), event.pop("source_line")
+    assert sorted(got, key=str) == sorted(expected + expected[:1], key=str)
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,7 @@ from forensics.ingest import generic, hdfs, hiveserver2, lineage, metastore, ran
 from forensics.ingest.base import BadLine, LineContext
 from forensics.ingest.bulk import BulkReader, numbered_lines
 from forensics.ingest.bulk_generic import read_generic_parquet, slow_records
-from forensics.ingest.bulk_json import read_json_file
+from forensics.ingest.bulk_json import read_json_file, read_ranger_file
 from forensics.ingest.bulk_text import read_text_file
 from forensics.ingest.reader import read_lines
 from forensics.schema import Event, Quarantined, events_table, quarantine_table
@@ -50,7 +50,7 @@ def _lines(path: Path, rel: str) -> Iterator[tuple[int, str | None, str | None]]
 #: Line formats DuckDB reads in bulk (`forensics/ingest/bulk.py`), leaving the line parser the
 #: lines it cannot decode exactly as the parser would.
 BULK_READERS: dict[str, BulkReader] = {
-    ranger.FORMAT: partial(read_json_file, name="ranger"),
+    ranger.FORMAT: read_ranger_file,
     trino.FORMAT: partial(read_json_file, name="trino"),
     hdfs.FORMAT: partial(read_text_file, name="hdfs"),
     metastore.FORMAT: partial(read_text_file, name="metastore"),

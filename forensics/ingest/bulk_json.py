@@ -26,11 +26,15 @@ import numpy as np
 from forensics import queries
 from forensics.ingest.bulk import (
     BulkRead,
+    blocks,
     compression_of,
     load_line_numbers,
     load_offsets,
     scan_lines,
 )
+from forensics.ingest.bulk_text import read_text_file
+from forensics.ingest.layouts import LOG4J_JSON
+from forensics.ingest.reader import EMPTY_LINE, _decode
 
 
 def read_json_file(
@@ -65,3 +69,31 @@ def read_json_file(
         blank = np.setdiff1d(np.arange(1, lines + 1, dtype=np.int64), kept)
         slow = sorted(slow + blank.tolist())
     return lines, slow
+
+
+def read_ranger_file(
+    con: duckdb.DuckDBPyConnection, path: Path, rel: str, tz: ZoneInfo
+) -> BulkRead | None:
+    """Ranger audit lines in bulk: bare JSON lines through DuckDB's JSON reader; when the
+    file's first line carries a log4j prefix before the JSON (the log4j destination, the
+    Kafka appender), the text reader with `ingest/ranger_log4j_rows`, which decodes the
+    JSON after the prefix. Either way the other lines are the line parser's."""
+    if not _log4j_first_line(path):
+        return read_json_file(con, path, rel, tz, name="ranger")
+    load_line_numbers(con, "ranger_line_numbers", np.zeros(0, dtype=np.int64))
+    return read_text_file(con, path, rel, tz, name="ranger", rows="ranger_log4j")
+
+
+def _log4j_first_line(path: Path) -> bool:
+    """Whether the first line that is not blank starts with a log4j prefix before JSON."""
+    try:
+        for block in blocks(path, compression_of(path), 1 << 16):
+            for start, end in zip(block.starts().tolist(), block.ends.tolist(), strict=True):
+                line = _decode(0, bytes(block.raw[start:end]))
+                if line.text is not None:
+                    return LOG4J_JSON.match(line.text) is not None
+                if line.problem != EMPTY_LINE:
+                    return False
+    except (OSError, EOFError, zlib.error):
+        return False
+    return False

@@ -36,17 +36,24 @@ _BLOCK = 1 << 26  # bytes of lines per block: DuckDB appends a few large inserts
 
 
 def read_text_file(
-    con: duckdb.DuckDBPyConnection, path: Path, rel: str, tz: ZoneInfo, *, name: str
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    rel: str,
+    tz: ZoneInfo,
+    *,
+    name: str,
+    rows: str | None = None,
 ) -> BulkRead | None:
     """Insert the events of `path`'s plain lines into `raw_events` with the queries
-    `ingest/<name>_*`; None (nothing inserted) when the file cannot be read whole (a gzip
-    stream cut short: the line parser reads what there is)."""
+    `ingest/<name>_*` (the rows by `ingest/<rows>_rows` when given); None (nothing
+    inserted) when the file cannot be read whole (a gzip stream cut short: the line parser
+    reads what there is)."""
     lines = 0
     slow: list[int] = []
     try:
         for block in blocks(path, compression_of(path), _BLOCK):
             con.register("bulk_lines", _lines_table(block))
-            queries.execute(con, f"ingest/{name}_rows")
+            queries.execute(con, f"ingest/{rows or name}_rows")
             load_offsets(con, f"ingest/{name}_minutes", f"{name}_offsets", tz)
             queries.execute(con, f"ingest/{name}_events", source_file=rel)
             slow += [n for (n,) in queries.relation(con, f"ingest/{name}_slow_lines").fetchall()]

@@ -61,8 +61,9 @@ _SYSLOG = (
     ),
     ("syslog priority", re.compile(r"^<\d{1,3}>(?=\S)")),
 )
-#: `<date> <LEVEL> ... - {` or `... : {`: the JSON message of a log4j line.
-_LOG4J_JSON = re.compile(
+#: `<date> <LEVEL> ... - {` or `... : {`: the JSON message of a log4j line (the Ranger bulk
+#: reader, queries/ingest/ranger_log4j_rows.sql, decodes the same prefix).
+LOG4J_JSON = re.compile(
     r"^(?:\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[,.]\d{3})?|\d{2}/\d{2}/\d{2} \d{2}:\d{2}:\d{2})"
     r"\s+(?:TRACE|DEBUG|INFO|WARN|ERROR|FATAL)\s.*?(?: - |: )(?=\{)"
 )
@@ -116,7 +117,7 @@ def peel(text: str, record_keys: frozenset[str] = frozenset()) -> tuple[str, str
         match = pattern.match(text)
         if match:
             return name, text[match.end() :]
-    match = _LOG4J_JSON.match(text)
+    match = LOG4J_JSON.match(text)
     if match:
         return "log4j prefix", text[match.end() :]
     return None

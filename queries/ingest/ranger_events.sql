@@ -3,7 +3,7 @@
 -- param: source_file text  the file, relative to the case
 INSERT INTO raw_events
 WITH numbered AS (
-    SELECT coalesce(n.line, r.rowid + 1) AS source_line, r.*
+    SELECT coalesce(r.line, n.line, r.rowid + 1) AS source_line, r.*
     FROM ranger_rows r LEFT JOIN ranger_line_numbers n ON n.idx = r.rowid
 ),
 hive AS (

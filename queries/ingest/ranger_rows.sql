@@ -4,7 +4,7 @@
 -- param: compression text  gzip or none (told by the file's first bytes, not its name)
 CREATE OR REPLACE TEMP TABLE ranger_rows AS
 WITH raw AS (
-    SELECT *
+    SELECT NULL::BIGINT AS line, *  -- rows map to lines through ranger_line_numbers
     FROM read_json(
         $path,
         format = 'newline_delimited',
@@ -20,7 +20,7 @@ WITH raw AS (
     )
 ),
 typed AS (
-    SELECT
+    SELECT line,
         -- integers: a JSON number of digits only; strings: a JSON string (or null/absent)
         CASE WHEN regexp_full_match(repoType::VARCHAR, '-?[0-9]{1,18}') THEN repoType::VARCHAR::BIGINT END AS repo_type,
         CASE WHEN regexp_full_match(result::VARCHAR, '-?[0-9]{1,18}') THEN result::VARCHAR::BIGINT END AS result,
