@@ -8,6 +8,9 @@ would. `<name>_minutes`, `<name>_events` and `<name>_slow_lines` then give the l
 minutes to convert, insert the events of the fast rows, and list the other lines. A file
 whose lines DuckDB does not give one row each is left to the line parser entirely.
 
+A Ranger file whose first line carries a log4j prefix before the JSON goes to the text
+reader instead (`read_ranger_file`), which decodes the JSON after the prefix.
+
 Known leniency of DuckDB's reader on lines that are not valid JSON: a trailing comma in an
 object or array is accepted, and of a repeated key the first value is kept (Python's
 reader refuses the first and keeps the last). Ranger's and Trino's writers produce neither.
