@@ -85,6 +85,7 @@ SPARK_QUERIES = (
     ("reconstruct/redactions_plain", "redactions_plain"),
     ("reconstruct/redactions", "redactions"),
     ("reconstruct/statement_texts", None),
+    ("reconstruct/access_details", "access_details"),
     ("reconstruct/access_rows", "access_rows"),
     *((f"evidence/{name}", None) for name in (
         "exposure_enabled_reads", "access_events", "objects", "principals", "derived_copies",

@@ -45,6 +45,11 @@ class Catalog:
     sensitivity: list[tuple[str, str, str]]  # (object, column, category)
     groups: dict[str, frozenset[str]]  # principal -> groups
     people: dict[str, tuple[str, str]] = field(default_factory=dict)  # principal -> (kind, org)
+    #: optional columns of tables.csv: `columns`, `partition_columns` (`;`-joined, in the
+    #: table's partition order) and `subject_column` (the column naming the data subject)
+    columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    partition_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    subject_columns: dict[str, str] = field(default_factory=dict)
 
     def principals(self) -> set[str]:
         """Every principal the directory knows."""
@@ -64,6 +69,7 @@ def load_catalog(case: Case) -> Catalog:
         sensitivity=sorted(set(_sensitivity_fast(case) or _sensitivity(case))),
         groups={p: frozenset(g) for p, g in (_groups_fast(case) or _groups(case)).items()},
         people=_people_fast(case) or _people(case),
+        **_table_details(case),
     )
 
 
@@ -77,6 +83,35 @@ def _objects(case: Case) -> dict[str, CatalogObject]:
         location = storage_path(row["location"]) if kind == "table" else None
         objects[obj] = CatalogObject(obj, kind, location or None)
     return objects
+
+
+TABLE_DETAILS = ("columns", "partition_columns", "subject_column")
+_COLUMN = re.compile(r"^[a-z0-9_$]{1,128}$")
+
+
+def _table_details(case: Case) -> dict[str, dict]:
+    """The optional columns of tables.csv (`columns`, `partition_columns`,
+    `subject_column`), by object; empty when the file has none of them."""
+    details: dict[str, dict] = {"columns": {}, "partition_columns": {}, "subject_columns": {}}
+    with open(case.tables, encoding="utf-8", errors="replace", newline="") as f:
+        header = next(csv.reader(f), [])
+    present = [c for c in TABLE_DETAILS if c in header]
+    if not present:
+        return details
+    for line, row in _rows(case, case.tables, ("object", *present)):
+        obj = _object(case, case.tables, line, row["object"])
+        for key in present:
+            names = [n.strip().strip("`").lower() for n in (row[key] or "").split(";")]
+            names = [n for n in names if n]
+            bad = [n for n in names if not _COLUMN.match(n)]
+            if bad:
+                raise _bad(case, case.tables, line, f"{key}: {bad[0][:60]!r} is not a column name")
+            if key == "subject_column" and len(names) > 1:
+                raise _bad(case, case.tables, line, "subject_column: name one column")
+            if names:
+                target = "subject_columns" if key == "subject_column" else key
+                details[target][obj] = names[0] if key == "subject_column" else tuple(names)
+    return details
 
 
 def _views(case: Case) -> dict[str, str]:

@@ -26,6 +26,7 @@ from forensics.ingest import ingest_into
 from forensics.ingest.sniff import accept, quarantined_sources
 from forensics.policy.posix import changes_from_rows
 from forensics.privacy import key_id, load_key
+from forensics.reads import table_schema
 from forensics.reconstruct import load_scope, reconstruct
 from forensics.scope import derive_scope
 
@@ -99,7 +100,9 @@ def investigate(settings: Settings, extra: Callable[[Path], None] | None = None)
             quarantined.fetchall(),
             {c.source_file: c.lines for c in files},
         )
-        duplicates = reconstruct(con, None, settings.keep_literals, settings.pseudonym_key)
+        duplicates = reconstruct(
+            con, None, settings.keep_literals, settings.pseudonym_key, table_schema(catalog)
+        )
         with staged_output(settings.out) as stage:
             outputs = write_evidence(con, stage) + [write_coverage(con, stage)]
             write_manifest(

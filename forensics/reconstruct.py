@@ -22,8 +22,10 @@ from forensics.errors import InputError
 from forensics.ingest import IngestResult
 from forensics.names import principal_short
 from forensics.privacy import pseudonym
+from forensics.reads import load_read_details
 from forensics.redact import redact
 from forensics.scope import Scope
+from forensics.sqlcolumns import TableSchema
 from forensics.sqlrefs import ViewCatalog, extract_objects
 
 MAX_GENERATIONS = 64
@@ -181,8 +183,12 @@ def reconstruct(
     ingested: IngestResult | None,
     keep_literals: bool = False,
     pseudonym_key: bytes | None = None,
+    schema: TableSchema | None = None,
 ) -> dict[str, int]:
     """Run every reconstruction step; returns duplicates dropped per input file.
+
+    `schema`: the catalog's columns, partition columns and views, for the columns and
+    partitions each read read (`forensics.reads`); without it, only what logs name.
 
     `ingested` None: the engine already holds `raw_events` and `quarantine`
     (`forensics.ingest.ingest_into`)."""
@@ -203,6 +209,7 @@ def reconstruct(
         pseudonymize(con, pseudonym_key)
     queries.execute(con, "reconstruct/object_categories")
     redact_texts(con, keep_literals)
+    load_read_details(con, schema or TableSchema({}, {}, {}))
     queries.execute(con, "reconstruct/access_rows")
     load_rows(con, "unparsed", _UNPARSED_SCHEMA, unparsed_statements(con))
     return duplicates

@@ -1,13 +1,26 @@
 -- name: exposure_enabled_reads
--- description: One row per (principal, object) with at least one exposure-enabled read.
-SELECT c.principal, c.target AS object,
-    strftime(min(c.time), '%Y-%m-%dT%H:%M:%S.%gZ') AS first_read,
-    strftime(max(c.time), '%Y-%m-%dT%H:%M:%S.%gZ') AS last_read,
-    sum(c.event_count) AS read_events,
-    string_agg(DISTINCT c.via, ';' ORDER BY c.via) AS via,
-    string_agg(DISTINCT c.engine, ';' ORDER BY c.engine) AS engines,
-    any_value(oc.sensitivity) AS sensitivity
-FROM classified c LEFT JOIN object_categories oc ON oc.object = c.target
-WHERE c.classification = 'exposure_enabled'
-GROUP BY c.principal, c.target
+-- description: One row per (principal, object) with at least one exposure-enabled read, with the columns its reads touched (`*` when one read's are unknown), their categories and the partitions read.
+WITH r AS (
+    SELECT c.*, d.columns, d.categories, d.partitions
+    FROM classified c
+    JOIN access_details d
+        ON d.event_id = c.event_id AND d.source_file = c.source_file
+        AND d.source_line = c.source_line AND d.target = c.target
+    WHERE c.classification = 'exposure_enabled'
+)
+SELECT r.principal, r.target AS object,
+    strftime(min(r.time), '%Y-%m-%dT%H:%M:%S.%gZ') AS first_read,
+    strftime(max(r.time), '%Y-%m-%dT%H:%M:%S.%gZ') AS last_read,
+    sum(r.event_count) AS read_events,
+    string_agg(DISTINCT r.via, ';' ORDER BY r.via) AS via,
+    string_agg(DISTINCT r.engine, ';' ORDER BY r.engine) AS engines,
+    any_value(oc.sensitivity) AS sensitivity,
+    CASE WHEN bool_or(r.columns = '*') THEN '*' ELSE array_to_string(list_sort(list_distinct(
+        flatten(list(string_split(r.columns, ';'))))), ';') END AS columns,
+    array_to_string(list_sort(list_distinct(
+        flatten(list(string_split(r.categories, ';'))))), ';') AS categories,
+    CASE WHEN bool_or(r.partitions = '*') THEN '*' ELSE array_to_string(list_sort(list_distinct(
+        flatten(list(string_split(r.partitions, ';'))))), ';') END AS partitions
+FROM r LEFT JOIN object_categories oc ON oc.object = r.target
+GROUP BY r.principal, r.target
 ORDER BY ALL

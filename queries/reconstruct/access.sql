@@ -24,7 +24,7 @@ WITH matched AS (
 )
 SELECT e.event_id, e.time, e.source_format, e.source_file, e.source_line, e.engine,
     e.principal, e.principal_raw, e.via_principal, e.op, e.action, e.object, e.result, e.client_ip,
-    e.query_id, e.query_text, e.event_count, e.target,
+    e.query_id, e.query_text, e.event_count, e.target, e.columns AS log_columns, e.path,
     CASE
         WHEN e.via_view IS NOT NULL THEN 'view:' || e.object
         WHEN e.engine = 'hdfs' THEN 'path'

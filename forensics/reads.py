@@ -1,0 +1,59 @@
+"""What each read read: the columns, the partitions and the categories of data.
+
+After classification, the statements behind the reads the findings count are read once
+each (`forensics.sqlcolumns`) and the files HDFS reads opened are placed in their
+partitions (`forensics.partitions`); the engine then joins both to every access
+(`queries/reconstruct/access_details.sql`), so the per-event work stays in the engine.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+
+from forensics import queries
+from forensics.catalog import Catalog
+from forensics.engine import load_rows
+from forensics.partitions import ALL, from_path
+from forensics.sqlcolumns import ColumnReader, TableSchema
+
+_STATEMENT_READS = [
+    ("query_text", pa.string()),
+    ("database", pa.string()),
+    ("engine", pa.string()),
+    ("object", pa.string()),
+    ("columns", pa.string()),
+    ("partitions", pa.string()),
+]
+_PATH_PARTITIONS = [("path", pa.string()), ("object", pa.string()), ("partition", pa.string())]
+_DIALECTS = {"trino": "trino"}
+
+
+def table_schema(catalog: Catalog) -> TableSchema:
+    """The catalog as the column reader needs it: columns, partition columns, views."""
+    return TableSchema(
+        columns=catalog.columns,
+        partition_columns=catalog.partition_columns,
+        views={
+            view: (view.split(".", 1)[0], text) for view, text in catalog.view_definitions.items()
+        },
+    )
+
+
+def load_read_details(con: duckdb.DuckDBPyConnection, schema: TableSchema) -> None:
+    """The `access_details` table: columns, partitions and categories of every access."""
+    reader = ColumnReader(schema)
+    rows = []
+    for text, database, engine in queries.relation(con, "reconstruct/read_statements").fetchall():
+        found = reader.read(text, database or "default", _DIALECTS.get(engine, "hive"))
+        for obj, read in sorted((found or {}).items()):
+            columns = None if read.columns is None else ";".join(read.columns)
+            rows.append((text, database, engine, obj, columns, ";".join(read.partitions)))
+    load_rows(con, "statement_reads", _STATEMENT_READS, rows)
+    paths = []
+    for path, obj, location in queries.relation(con, "reconstruct/read_paths").fetchall():
+        relative = path[len(location) :] if path.startswith(location + "/") else ""
+        spec = from_path(relative, schema.partition_columns.get(obj, ())) if relative else ALL
+        paths.append((path, obj, spec))
+    load_rows(con, "path_partitions", _PATH_PARTITIONS, paths)
+    queries.execute(con, "reconstruct/access_details")

@@ -1,0 +1,43 @@
+-- name: access_details
+-- description: Per classified access (event and object): the columns it read (`;`-joined, `*` when unknown), the partitions it could have read (`*`: all) and the sensitivity categories of those columns.
+-- Columns: what the log names (Ranger `@column`, Trino input columns) for a read of the
+-- object itself; else what its statement read of that object (`statement_reads`, filled
+-- by forensics/reads.py; a read through a view has only the view's columns in the log,
+-- so the statement says which of the table's); else `*`. Partitions: the folder of an HDFS
+-- file (`path_partitions`), else the statement's partition predicates, else `*`.
+-- Categories: a `*` row of the sensitivity list applies to every read of the object, a
+-- column's row to reads of that column (every read whose columns are unknown). An object
+-- with no rows of its own (a view, a derived copy) has the categories it inherits.
+CREATE OR REPLACE TABLE access_details AS
+WITH sens AS (
+    SELECT object, list({col: "column", category: category}) AS items
+    FROM sensitivity GROUP BY object
+),
+d AS (
+    SELECT c.event_id, c.source_file, c.source_line, c.target,
+        CASE
+            WHEN c.log_columns IS NOT NULL AND c.via_view IS NULL THEN c.log_columns
+            WHEN s.object IS NOT NULL THEN coalesce(s.columns, '*')
+            ELSE '*'
+        END AS columns,
+        CASE
+            WHEN c.engine = 'hdfs' THEN coalesce(pp.partition, '*')
+            ELSE coalesce(s.partitions, '*')
+        END AS partitions
+    FROM classified c
+    LEFT JOIN statement_reads s
+        ON s.query_text = c.query_text AND s.database = split_part(c.object, '.', 1)
+        AND s.engine = c.engine AND s.object = c.target
+    LEFT JOIN path_partitions pp ON pp.path = c.path AND pp.object = c.target
+)
+SELECT d.*,
+    CASE
+        WHEN se.object IS NULL THEN coalesce(oc.sensitivity, '')
+        ELSE array_to_string(list_sort(list_distinct(list_transform(
+            list_filter(se.items, lambda x: x.col = '*' OR d.columns = '*'
+                OR list_contains(string_split(d.columns, ';'), x.col)),
+            lambda x: x.category))), ';')
+    END AS categories
+FROM d
+LEFT JOIN sens se ON se.object = d.target
+LEFT JOIN object_categories oc ON oc.object = d.target
