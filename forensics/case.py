@@ -50,6 +50,7 @@ TOP_KEYS = frozenset(
         "logs",
         "on_behalf_services",
         "coverage",
+        "subjects",
     }
 )
 #: Event fields a `generic` log's `mapping:` may fill, and which of them it must.
@@ -128,6 +129,15 @@ class Coverage:
 
 
 @dataclass(frozen=True)
+class SubjectsSource:
+    """The `subjects:` entry: who is in the exposed data, from its owner, as per-partition
+    `counts` (object,partition,subjects,records) or an `index` (object,partition,subject_id)."""
+
+    kind: str  # counts | index
+    path: Path
+
+
+@dataclass(frozen=True)
 class Case:
     """A validated case: every path exists and every time is timezone-aware UTC."""
 
@@ -148,6 +158,7 @@ class Case:
     service_config: Path | None = None
     profile: str | None = None
     coverage: Coverage = Coverage()
+    subjects: SubjectsSource | None = None
 
     @property
     def root(self) -> Path:
@@ -162,6 +173,7 @@ class Case:
         """Every file the case reads, sorted by its path relative to the case folder."""
         files = [p for p in (self.groups, self.people, self.tables, self.views, self.sensitivity)]
         files += [self.roles, self.service_config]
+        files += [self.subjects.path] if self.subjects is not None else []
         files += [s.path for s in self.policies]
         files += [f for src in self.policy_history for f in src.files]
         files += [f for src in self.logs for f in src.files]
@@ -231,6 +243,7 @@ def _build_case(case_path: Path, raw: Mapping[str, Any]) -> Case:
         ),
         profile=_profile(raw.get("profile")),
         coverage=_coverage(raw.get("coverage"), tz),
+        subjects=_subjects(raw.get("subjects"), root),
     )
 
 
@@ -442,6 +455,18 @@ def _matched(pattern: Any, key: str, root: Path) -> tuple[Path, ...]:
     if not matched:
         raise CaseError(f"{key}: glob {_show(pattern)} matches no file; fix the path")
     return tuple(matched)
+
+
+def _subjects(value: Any, root: Path) -> SubjectsSource | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping) or len(value) != 1 or set(value) - {"counts", "index"}:
+        raise CaseError(
+            "subjects: must be {counts: FILE} (columns object,partition,subjects,records) "
+            "or {index: FILE} (columns object,partition,subject_id)"
+        )
+    ((kind, path),) = value.items()
+    return SubjectsSource(kind, _existing(path, f"subjects.{kind}", root))
 
 
 def _profile(value: Any) -> str | None:

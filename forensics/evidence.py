@@ -91,9 +91,15 @@ class Output:
     rows: int
 
 
-def write_evidence(con: duckdb.DuckDBPyConnection, stage: Path) -> list[Output]:
-    """Write every evidence CSV of the contract into `stage`, rows sorted, files private."""
-    return [_write_csv(con, stage, name) for name in EVIDENCE_FILES]
+def write_evidence(
+    con: duckdb.DuckDBPyConnection,
+    stage: Path,
+    names: Sequence[str] = EVIDENCE_FILES,
+    params: Mapping[str, object] | None = None,
+) -> list[Output]:
+    """Write every evidence CSV of the contract (or those `names`, whose queries take
+    `params`) into `stage`, rows sorted, files private."""
+    return [_write_csv(con, stage, name, params) for name in names]
 
 
 def write_coverage(con: duckdb.DuckDBPyConnection, stage: Path) -> Output:
@@ -101,9 +107,16 @@ def write_coverage(con: duckdb.DuckDBPyConnection, stage: Path) -> Output:
     return _write_csv(con, stage, COVERAGE)
 
 
-def _write_csv(con: duckdb.DuckDBPyConnection, stage: Path, name: str) -> Output:
+def _write_csv(
+    con: duckdb.DuckDBPyConnection,
+    stage: Path,
+    name: str,
+    params: Mapping[str, object] | None = None,
+) -> Output:
     path = stage / f"{name}.csv"
-    relation = queries.relation(con, f"evidence/{name}")
+    wanted = queries.load(f"evidence/{name}").params
+    values = {k: v for k, v in (params or {}).items() if k in wanted}
+    relation = queries.relation(con, f"evidence/{name}", **values)
     relation.write_csv(str(path), header=True, quotechar='"', na_rep="")
     os.chmod(path, 0o600)
     ((rows,),) = relation.aggregate("count(*)").fetchall()  # unsorted: no second sort

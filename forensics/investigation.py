@@ -29,6 +29,7 @@ from forensics.privacy import key_id, load_key
 from forensics.reads import table_schema
 from forensics.reconstruct import load_scope, reconstruct
 from forensics.scope import derive_scope
+from forensics.subjects import SUBJECT_FILES, load_subject_reach, load_subjects
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ def investigate(settings: Settings, extra: Callable[[Path], None] | None = None)
     started = datetime.now(timezone.utc)
     case = settings.case
     catalog = load_catalog(case)
+    subjects = load_subjects(case)
     con = engine.connect(memory_limit=settings.memory_limit)
     try:
         files = ingest_into(con, case)
@@ -103,8 +105,12 @@ def investigate(settings: Settings, extra: Callable[[Path], None] | None = None)
         duplicates = reconstruct(
             con, None, settings.keep_literals, settings.pseudonym_key, table_schema(catalog)
         )
+        if subjects is not None:
+            load_subject_reach(con, subjects, settings.pseudonym_key)
         with staged_output(settings.out) as stage:
             outputs = write_evidence(con, stage) + [write_coverage(con, stage)]
+            if subjects is not None:
+                outputs += write_evidence(con, stage, SUBJECT_FILES, {"exact": int(subjects.exact)})
             write_manifest(
                 stage,
                 case,

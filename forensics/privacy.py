@@ -35,6 +35,13 @@ def pseudonym(key: bytes, principal: str) -> str:
     return "p-" + hmac.new(key, principal.encode("utf-8"), hashlib.sha256).hexdigest()[:16]
 
 
+def subject_pseudonym(key: bytes, subject: str) -> str:
+    """`s-` and 16 hex digits of a keyed HMAC of a data subject's id, kept apart from the
+    principals' (a subject who is also a principal gets another pseudonym)."""
+    message = b"subject\x00" + subject.encode("utf-8")
+    return "s-" + hmac.new(key, message, hashlib.sha256).hexdigest()[:16]
+
+
 def key_id(key: bytes) -> str:
     """Names a key in the manifest without revealing it."""
     return hmac.new(key, b"forensics key id", hashlib.sha256).hexdigest()[:16]

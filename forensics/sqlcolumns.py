@@ -6,6 +6,9 @@ references (selected, filtered, joined, grouped, ordered), traced through subque
 and views down to the tables, with projections nobody uses pruned away (sqlglot's
 `qualify` and `pushdown_projections`). `SELECT *` expands to the catalog's columns when
 the catalog lists them; otherwise the table's columns are unknown (`None`, written `*`).
+A partition column counts when the statement names it, not through `*`: Hive's
+authorization (`ColumnAccessAnalyzer`, whose columns Ranger logs as `@column`) lists a
+scan's referenced columns and only the partition columns its predicates refer to.
 A column that cannot be placed on one table (an unqualified name in a join of tables the
 catalog does not describe) makes the candidate tables' columns unknown rather than
 guessed.
@@ -83,6 +86,7 @@ class ColumnReader:
         for query in queries:
             try:
                 query = _expand_views(query, database, self.schema, depth=0)
+                reads.named |= {c.name.lower() for c in query.find_all(exp.Column)}
                 query = qualify(
                     query,
                     db=database,
@@ -202,6 +206,7 @@ class _Reads:
         self.schema = schema
         self.columns: dict[str, set[str] | None] = {}
         self.partitions: dict[str, set[str]] = {}
+        self.named: set[str] = set()  # column names the statement itself writes
 
     def add_scope(self, scope: Scope) -> None:
         tables = {
@@ -258,6 +263,9 @@ class _Reads:
     def result(self) -> dict[str, TableRead]:
         out = {}
         for obj, cols in sorted(self.columns.items()):
+            if cols is not None:  # a partition column counts when named, not through `*`
+                hidden = set(self.schema.partition_columns.get(obj, ())) - self.named
+                cols = cols - hidden
             specs = self.partitions.get(obj, {ALL})
             out[obj] = TableRead(
                 obj,

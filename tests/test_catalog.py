@@ -25,6 +25,7 @@ def _row_read(case) -> cat.Catalog:
         sensitivity=sorted(set(cat._sensitivity(case))),
         groups={p: frozenset(g) for p, g in cat._groups(case).items()},
         people=cat._people(case),
+        **cat._table_details(case),  # optional columns of tables.csv: one reader only
     )
 
 

@@ -17,6 +17,7 @@ import pytest
 
 from forensics.cli import main
 from forensics.evidence import COVERAGE, EVIDENCE_FILES, MANIFEST
+from forensics.subjects import SUBJECT_FILES
 from tests.conftest import INCIDENT
 
 EXPECTED = INCIDENT / "expected"
@@ -73,7 +74,8 @@ def test_manifest_counts_reconcile(evidence: Path) -> None:
     for entry in logs.values():
         assert entry["parsed"] + entry["quarantined"] == entry["lines"]
     outputs = {o["path"]: o for o in manifest["outputs"]}
-    assert set(outputs) == {f"{n}.csv" for n in (*EVIDENCE_FILES, COVERAGE)}
+    # the bundled incident has a subjects: input, so the subject files are written too
+    assert set(outputs) == {f"{n}.csv" for n in (*EVIDENCE_FILES, COVERAGE, *SUBJECT_FILES)}
     for name, entry in outputs.items():
         assert entry["rows"] == len(_rows(evidence / name))
 
