@@ -169,6 +169,28 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--database", default="default", help="current database (with --sql)")
     p.set_defaults(run=_sql_objects)
 
+    subjects = sub.add_parser("subjects", parents=[common], help="data subjects in exposed data")
+    ssub = subjects.add_subparsers(dest="subjects_command", metavar="SUBCOMMAND", required=True)
+    p = ssub.add_parser(
+        "query",
+        parents=[common],
+        help="print one read-only HiveQL per exposed table, for its owner to run: distinct "
+        "data subjects and records per partition (the subjects: counts file)",
+        epilog="example: forensics subjects query fixtures/incident-small/case.yaml",
+    )
+    p.add_argument("case", help="the case file (YAML)")
+    p.add_argument(
+        "--index",
+        action="store_true",
+        help="one row per subject and partition instead (the subjects: index file)",
+    )
+    p.add_argument(
+        "--subject-column",
+        metavar="COLUMN",
+        help="the column naming the subject where the catalog lists no subject_column",
+    )
+    p.set_defaults(run=_subjects_query)
+
     policy = sub.add_parser("policy", parents=[common], help="Ranger policy evaluation")
     psub = policy.add_subparsers(dest="policy_command", metavar="SUBCOMMAND", required=True)
     p = psub.add_parser(
@@ -316,6 +338,16 @@ def _sql_objects(args: argparse.Namespace) -> int:
     with _open_text(args.file) as lines:
         for record in objects_jsonl(lines):
             print(json.dumps(record))
+    return 0
+
+
+def _subjects_query(args: argparse.Namespace) -> int:
+    from forensics.case import load_case
+    from forensics.subjects import owner_queries
+
+    for query in owner_queries(load_case(args.case), args.index, args.subject_column):
+        print(query)
+        print()
     return 0
 
 

@@ -35,7 +35,7 @@ from sqlglot import exp
 
 from forensics import queries
 from forensics.case import Case
-from forensics.catalog import Catalog
+from forensics.catalog import Catalog, load_catalog
 from forensics.engine import load_rows
 from forensics.errors import InputError
 from forensics.names import is_object_name
@@ -164,6 +164,20 @@ def load_subject_reach(
     queries.execute(con, "reconstruct/subject_reach")
 
 
+def owner_queries(
+    case: Case, index: bool = False, subject_column: str | None = None
+) -> list[str]:
+    """The queries for the owner of the case's exposed tables (exposed by the policies
+    alone: the file layer's windows need the HDFS logs, and a table they open is named
+    by the investigation's objects.csv, whose objects can be given to `subject_queries`)."""
+    from forensics.scope import derive_scope
+
+    catalog = load_catalog(case)
+    scope = derive_scope(case, catalog, ())
+    tables = [o for o in scope.exposed if catalog.objects[o].type == "table"]
+    return subject_queries(catalog, tables, index, subject_column)
+
+
 def subject_queries(
     catalog: Catalog,
     objects: Iterable[str],
@@ -198,15 +212,20 @@ def _subject_query(obj: str, partition_columns: tuple[str, ...], column: str, in
     else:
         partition = exp.Literal.string("")
     subject = exp.column(column.lower(), quoted=True)
-    selects = [exp.Literal.string(obj).as_("object"), partition.as_("partition")]
+    selects = [_named(exp.Literal.string(obj), "object"), _named(partition, "partition")]
     if index:
-        selects += [subject.as_("subject_id"), exp.Count(this=exp.Star()).as_("records")]
+        selects += [_named(subject, "subject_id"), _named(exp.Count(this=exp.Star()), "records")]
         groups = [*keys, subject]
     else:
         distinct = exp.Count(this=exp.Distinct(expressions=[subject]))
-        selects += [distinct.as_("subjects"), exp.Count(this=exp.Star()).as_("records")]
+        selects += [_named(distinct, "subjects"), _named(exp.Count(this=exp.Star()), "records")]
         groups = list(keys)
     query = exp.select(*selects).from_(exp.table_(table, db=db, quoted=True))
     if groups:
         query = query.group_by(*groups)
     return query.sql(dialect="hive", pretty=True) + ";"
+
+
+def _named(expression: exp.Expression, name: str) -> exp.Expression:
+    """The expression under a quoted alias (`partition` is a reserved word in Hive)."""
+    return exp.alias_(expression, name, quoted=True)
