@@ -164,9 +164,7 @@ def load_subject_reach(
     queries.execute(con, "reconstruct/subject_reach")
 
 
-def owner_queries(
-    case: Case, index: bool = False, subject_column: str | None = None
-) -> list[str]:
+def owner_queries(case: Case, index: bool = False, subject_column: str | None = None) -> list[str]:
     """The queries for the owner of the case's exposed tables (exposed by the policies
     alone: the file layer's windows need the HDFS logs, and a table they open is named
     by the investigation's objects.csv, whose objects can be given to `subject_queries`)."""
