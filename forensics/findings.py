@@ -550,3 +550,93 @@ def _hours_inside(runs: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) ->
         if hi > lo:
             total += (hi - lo).total_seconds() / 3600
     return total
+
+
+# --- data subjects and what each read read (columns, partitions) ------------------------
+
+#: The subject files `forensics investigate` writes when the case has a `subjects:` input.
+SUBJECT_FILES = ("subjects_concerned", "subject_partitions", "affected_subjects")
+_SUBJECT_NUMBERS = (
+    "subjects_lower",
+    "subjects_upper",
+    "records_lower",
+    "records_upper",
+    "subjects",
+    "records",
+    "readers",
+)
+
+
+def subject_file(ev: Evidence, name: str) -> pd.DataFrame | None:
+    """One subject evidence file as a DataFrame (numbers as numbers, times as UTC), or
+    None when the case had no `subjects:` input."""
+    if name not in SUBJECT_FILES:
+        raise EvidenceError(f"{name}: not a subject evidence file; use {', '.join(SUBJECT_FILES)}")
+    path = ev.folder / f"{name}.csv"
+    if not path.is_file():
+        return None
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    for column in frame.columns:
+        if column in _SUBJECT_NUMBERS:
+            frame[column] = pd.to_numeric(frame[column].replace("", None))
+        elif column in _TIME_COLUMNS:
+            frame[column] = pd.to_datetime(frame[column].replace("", None), utc=True)
+    return frame
+
+
+def subjects_concerned(ev: Evidence) -> pd.DataFrame | None:
+    """The numbers a breach notification states, per category and for all reads: data
+    subjects and records concerned, lower and upper bound (None without `subjects:`)."""
+    table = subject_file(ev, "subjects_concerned")
+    if table is None:
+        return None
+    table = table.assign(reads=table["event_ids"].map(lambda v: len(v.split(";")) if v else 0))
+    return table.drop(columns=["event_ids"])
+
+
+def subjects_html(ev: Evidence, link_prefix: str = "") -> str:
+    """The subjects and records concerned as an HTML table linked to its evidence file, or
+    a sentence saying they are not known and why."""
+    table = subjects_concerned(ev)
+    if table is None:
+        return (
+            "<p>The case has no <code>subjects:</code> input, so the data subjects and "
+            "records concerned are not known; <code>forensics subjects query CASE</code> "
+            "prints the queries their owner can run to give them.</p>"
+        )
+    link = html.escape(link_prefix + "subjects_concerned.csv", quote=True)
+    basis = ", ".join(sorted(set(table["basis"])))
+    note = (
+        f'<p>From <a href="{link}">subjects_concerned.csv</a> (basis: {html.escape(basis)}). '
+        "Lower bound: the partitions the exposure-enabled reads could have read; upper bound: "
+        "the whole objects they read. <code>(all)</code> counts every read, including reads "
+        "of no sensitive column.</p>"
+    )
+    body = table[
+        ["category", "subjects_lower", "subjects_upper", "records_lower", "records_upper", "reads"]
+    ]
+    return note + body.to_html(index=False, escape=True, na_rep="not given")
+
+
+def object_columns(ev: Evidence, obj: str) -> pd.DataFrame:
+    """What each principal read of one object: the columns (`*`: unknown), their
+    categories and the partitions (`*`: all), per classification and access path."""
+    check_object(ev, obj)
+    events = ev.access_events[ev.access_events["object"] == obj]
+    if "columns" not in events:
+        return pd.DataFrame(columns=["principal", "classification", "via", "columns"])
+
+    def joined(values: pd.Series) -> str:
+        parts = {p for v in values for p in str(v).split(";") if p}
+        return "*" if "*" in parts else ";".join(sorted(parts))
+
+    table = (
+        events.groupby(["principal", "classification", "via"])
+        .agg(
+            columns=("columns", joined),
+            categories=("categories", joined),
+            partitions=("partitions", joined),
+        )
+        .reset_index()
+    )
+    return table.sort_values(["classification", "principal", "via"]).reset_index(drop=True)

@@ -27,7 +27,7 @@ from forensics.pushdown import investigate_where_kept
 NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 MAIN_NOTEBOOK = NOTEBOOKS_DIR / "investigation.ipynb"
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
-SUITE = ("00_scope", "10_who_read_what", "40_copies", "90_findings")
+SUITE = ("00_scope", "10_who_read_what", "40_copies", "50_subjects", "90_findings")
 PRINCIPAL_NOTEBOOK = "20_principal"
 OBJECT_NOTEBOOK = "30_object"
 REPORT_DIR = "report"

@@ -86,13 +86,14 @@ def test_index_links_every_page_in_reading_order(report: Path) -> None:
     index = (report / "index.html").read_text()
     links = [part.split('"', 1)[0] for part in index.split('href="')[1:]]
     assert links[0] == "report.html"
-    assert links[1:5] == [
+    assert links[1:6] == [
         "report/00_scope.html",
         "report/10_who_read_what.html",
         "report/40_copies.html",
+        "report/50_subjects.html",
         "report/90_findings.html",
     ]
-    assert links[5:] == [
+    assert links[6:] == [
         "report/20_reader-01.html",
         "report/20_reader-02.html",
         "report/30_object-01.html",

@@ -252,3 +252,39 @@ def test_cli_prints_the_owner_queries(capsys) -> None:
     assert main(["subjects", "query", str(INCIDENT / "case.yaml")]) == 0
     out = capsys.readouterr().out
     assert out.count("SELECT") == 5 and "FROM `mci`.`keystrokes`" in out
+
+
+def test_subjects_page_and_findings_section_show_the_bounds(report: Path) -> None:
+    rows = _rows(report / "subjects_concerned.csv")
+    for stem in ("50_subjects", "90_findings"):
+        page = (report / "report" / f"{stem}.html").read_text()
+        assert "subjects_concerned.csv" in page
+        for row in rows:
+            assert f"<td>{row['category']}</td>" in page, stem
+            assert f"<td>{row['subjects_upper']}</td>" in page, stem
+    assert (
+        'href="../subjects_concerned.csv"' in (report / "report" / "90_findings.html").read_text()
+    )
+
+
+def test_object_page_shows_columns_and_partitions_read(report: Path) -> None:
+    page = (report / "report" / "30_object-01.html").read_text()
+    assert "Columns and partitions read" in page
+    events = _rows(report / "access_events.csv")
+    obj = next(o for o in ("mci.keystrokes", "mci.private_conversations") if o in page)
+    columns = {c for e in events if e["object"] == obj for c in e["columns"].split(";")}
+    assert columns - {"*"} and all(c in page for c in columns - {"*"})
+
+
+def test_findings_without_subjects_say_they_are_not_known(tmp_path: Path) -> None:
+    from forensics import findings
+
+    shutil.copytree(INCIDENT, tmp_path / "case")
+    path = tmp_path / "case" / "case.yaml"
+    path.write_text(path.read_text().replace("subjects: {counts: catalog/subjects.csv}\n", ""))
+    out = _run(path, tmp_path / "ev")
+    assert not (out / "subjects_concerned.csv").exists()
+    ev = findings.load_evidence(out)
+    assert findings.subjects_concerned(ev) is None
+    assert "not known" in findings.subjects_html(ev)
+    assert findings.object_columns(ev, "mci.keystrokes")["columns"].str.len().min() > 0
