@@ -16,6 +16,7 @@ import pandas as pd
 from forensics.errors import EvidenceError
 from forensics.evidence import COVERAGE, EVIDENCE_FILES, MANIFEST
 from forensics.names import is_object_name
+from forensics.subjects import SUBJECT_FILES
 
 _PRINCIPAL = re.compile(r"^(?:p-[0-9a-f]{16}|[a-z0-9_][a-z0-9_.$-]{0,127})$")
 _TIME_COLUMNS = (
@@ -554,8 +555,6 @@ def _hours_inside(runs: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) ->
 
 # --- data subjects and what each read read (columns, partitions) ------------------------
 
-#: The subject files `forensics investigate` writes when the case has a `subjects:` input.
-SUBJECT_FILES = ("subjects_concerned", "subject_partitions", "affected_subjects")
 _SUBJECT_NUMBERS = (
     "subjects_lower",
     "subjects_upper",

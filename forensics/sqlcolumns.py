@@ -34,6 +34,7 @@ from sqlglot.optimizer.scope import Scope, traverse_scope
 from sqlglot.schema import MappingSchema
 
 from forensics.partitions import ALL, Condition, spec_of
+from forensics.sqlcolumns_scan import scan
 
 _EXPLAIN = re.compile(r"^\s*explain(\s+(extended|formatted|dependency|vectorization))*\s+", re.I)
 _COMPARE = {exp.EQ: "=", exp.GTE: ">=", exp.GT: ">", exp.LTE: "<=", exp.LT: "<"}
@@ -75,8 +76,18 @@ class ColumnReader:
         the statement cannot be read (the caller then knows only what its log names)."""
         key = (text, database.lower(), dialect)
         if key not in self._cache:
-            self._cache[key] = self._analyze(text, database.lower(), dialect)
+            self._cache[key] = self._scanned(text, database.lower()) or self._analyze(
+                text, database.lower(), dialect
+            )
         return self._cache[key]
+
+    def _scanned(self, text: str, database: str) -> dict[str, TableRead] | None:
+        """The scanner's answer for a plain one-table statement (not over a view)."""
+        found = scan(text, database, self.schema.columns, self.schema.partition_columns)
+        if found is None or found[0] in self.schema.views:
+            return None
+        obj, columns, specs = found
+        return {obj: TableRead(obj, columns, specs)}
 
     def _analyze(self, text: str, database: str, dialect: str) -> dict[str, TableRead] | None:
         queries = _queries(text, dialect)
@@ -194,7 +205,7 @@ def _mapping_schema(schema: TableSchema) -> MappingSchema:
     for obj, cols in schema.columns.items():
         db, table = obj.split(".", 1)
         every = list(cols) + [c for c in schema.partition_columns.get(obj, ()) if c not in cols]
-        if every:
+        if cols:  # partition columns alone are not the table's columns
             nested.setdefault(db, {})[table] = {c: "string" for c in every}
     return MappingSchema(nested, dialect="hive", normalize=True)
 
@@ -252,7 +263,7 @@ class _Reads:
             known = list(self.schema.columns.get(obj, ())) + list(
                 self.schema.partition_columns.get(obj, ())
             )
-            if not known or column in known:
+            if not self.schema.columns.get(obj) or column in known:
                 out.append(source)
         return out
 
@@ -309,6 +320,8 @@ def _conditions(
     found: dict[str, list[Condition]] = {}
     for conjunct in where.this.flatten() if isinstance(where.this, exp.And) else [where.this]:
         for alias, condition in _condition(conjunct):
+            if not alias and len(scope.sources) == 1:
+                alias = next(iter(tables), "")  # the scope's only table
             source = tables.get(alias)
             if source is None or condition.column not in partition_columns.get(
                 object_of(source), ()
