@@ -29,7 +29,7 @@ from forensics.privacy import key_id, load_key
 from forensics.reads import table_schema
 from forensics.reconstruct import load_scope, reconstruct
 from forensics.scope import derive_scope
-from forensics.subjects import SUBJECT_FILES, load_subject_reach, load_subjects
+from forensics.subjects import load_subjects, write_subject_evidence
 
 
 @dataclass(frozen=True)
@@ -105,12 +105,10 @@ def investigate(settings: Settings, extra: Callable[[Path], None] | None = None)
         duplicates = reconstruct(
             con, None, settings.keep_literals, settings.pseudonym_key, table_schema(catalog)
         )
-        if subjects is not None:
-            load_subject_reach(con, subjects, settings.pseudonym_key)
         with staged_output(settings.out) as stage:
             outputs = write_evidence(con, stage) + [write_coverage(con, stage)]
             if subjects is not None:
-                outputs += write_evidence(con, stage, SUBJECT_FILES, {"exact": int(subjects.exact)})
+                outputs += write_subject_evidence(con, stage, subjects, settings.pseudonym_key)
             write_manifest(
                 stage,
                 case,

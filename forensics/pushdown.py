@@ -37,9 +37,11 @@ from forensics.evidence import (
 from forensics.ingest import IngestResult
 from forensics.investigation import Settings, investigate
 from forensics.policy.posix import changes_from_rows
+from forensics.reads import table_schema
 from forensics.reconstruct import MAX_GENERATIONS, load_scope, reconstruct, view_bases
 from forensics.schema import EVENT_SCHEMA, QUARANTINE_SCHEMA
 from forensics.scope import Scope, derive_scope
+from forensics.subjects import load_subjects, write_subject_evidence
 
 #: A regular expression that matches nothing, in Java's, RE2's and Trino's syntax alike.
 NOTHING = r"\z."
@@ -96,6 +98,7 @@ def investigate_in_warehouse(
     started = datetime.now(timezone.utc)
     case = settings.case
     catalog = load_catalog(case)
+    subjects = load_subjects(case)
     principals = [r["principal"] for r in warehouse.run(wh, "warehouse/principals").to_pylist()]
     changes = changes_from_rows(warehouse.run(wh, "warehouse/permission_changes").to_pylist())
     scope = derive_scope(case, catalog, principals, changes)
@@ -109,6 +112,8 @@ def investigate_in_warehouse(
         found = reconstruct_from_warehouse(con, wh, catalog, scope, quarantine, settings)
         with staged_output(settings.out) as stage:
             outputs = write_evidence(con, stage)
+            if subjects is not None:
+                outputs += write_subject_evidence(con, stage, subjects, settings.pseudonym_key)
             write_manifest(
                 stage, case, (), {}, outputs, settings.options(), started, scope.history_files
             )
@@ -137,6 +142,7 @@ def reconstruct_from_warehouse(
     what was not asked for before is fetched again.
     """
     bases = view_bases(catalog)
+    schema = table_schema(catalog)
     wanted = set(scope.exposed)
     asked_objects: set[str] = set()
     asked_locations: set[str] = set()
@@ -150,7 +156,7 @@ def reconstruct_from_warehouse(
         asked_locations |= locations
         events = as_schema(pa.Table.from_pylist(list(rows.values())), EVENT_SCHEMA, "events")
         events = events.sort_by(_ORDER)
-        reconstruct(con, IngestResult(events, quarantine, ()), settings.keep_literals)
+        reconstruct(con, IngestResult(events, quarantine, ()), settings.keep_literals, None, schema)
         copies = set(con.table("copy_edges").to_arrow_table().column("derived_object").to_pylist())
         if copies <= wanted:
             if settings.pseudonym_key is not None:  # applied once, on the final slice
@@ -159,6 +165,7 @@ def reconstruct_from_warehouse(
                     IngestResult(events, quarantine, ()),
                     settings.keep_literals,
                     settings.pseudonym_key,
+                    schema,
                 )
             return Slice(
                 events, tuple(sorted(asked_objects)), tuple(sorted(asked_locations)), round_no

@@ -27,6 +27,7 @@ import csv
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import unquote
 
 import duckdb
@@ -38,6 +39,7 @@ from forensics.case import Case
 from forensics.catalog import Catalog, load_catalog
 from forensics.engine import load_rows
 from forensics.errors import InputError
+from forensics.evidence import Output, write_evidence
 from forensics.names import is_object_name
 from forensics.partitions import any_matches, escape
 from forensics.privacy import subject_pseudonym
@@ -162,6 +164,14 @@ def load_subject_reach(
     s = pa.string()
     load_rows(con, "read_partitions", [("object", s), ("partitions", s), ("partition", s)], matched)
     queries.execute(con, "reconstruct/subject_reach")
+
+
+def write_subject_evidence(
+    con: duckdb.DuckDBPyConnection, stage: Path, subjects: Subjects, key: bytes | None
+) -> list[Output]:
+    """Reach the owner's list from the reads and write the subject files into `stage`."""
+    load_subject_reach(con, subjects, key)
+    return write_evidence(con, stage, SUBJECT_FILES, {"exact": int(subjects.exact)})
 
 
 def owner_queries(case: Case, index: bool = False, subject_column: str | None = None) -> list[str]:
