@@ -113,7 +113,9 @@ def test_investigate_finds_exactly_the_planted_exposure_enabled_reads(
     found = _csv(out / "exposure_enabled_reads.csv")
     key = ("principal", "object", "first_read", "last_read", "read_events")
     assert [tuple(r[k] for k in key) for r in found] == [tuple(r[k] for k in key) for r in planted]
-    assert found == planted  # via, engines and sensitivity too
+    # via, engines and sensitivity too (the generator plants no columns or partitions:
+    # the columns those reads read are checked in tests/test_subjects.py)
+    assert [{k: r[k] for k in planted[0]} for r in found] == planted
     manifest = json.loads((out / "manifest.json").read_text())
     duplicates = sum(i.get("duplicates", 0) for i in manifest["inputs"])
     summary = json.loads((root / "expected" / "summary.json").read_text())
