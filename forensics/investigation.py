@@ -82,7 +82,7 @@ def investigate(settings: Settings, extra: Callable[[Path], None] | None = None)
     started = datetime.now(timezone.utc)
     case = settings.case
     catalog = load_catalog(case)
-    subjects = load_subjects(case)
+    subjects = load_subjects(case, catalog)
     con = engine.connect(memory_limit=settings.memory_limit)
     try:
         files = ingest_into(con, case)

@@ -98,7 +98,7 @@ def investigate_in_warehouse(
     started = datetime.now(timezone.utc)
     case = settings.case
     catalog = load_catalog(case)
-    subjects = load_subjects(case)
+    subjects = load_subjects(case, catalog)
     principals = [r["principal"] for r in warehouse.run(wh, "warehouse/principals").to_pylist()]
     changes = changes_from_rows(warehouse.run(wh, "warehouse/permission_changes").to_pylist())
     scope = derive_scope(case, catalog, principals, changes)

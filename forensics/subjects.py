@@ -74,8 +74,10 @@ class Subjects:
         return self.kind == "index"
 
 
-def load_subjects(case: Case) -> Subjects | None:
-    """The case's `subjects:` file, checked row by row; None without one."""
+def load_subjects(case: Case, catalog: Catalog | None = None) -> Subjects | None:
+    """The case's `subjects:` file, checked row by row; None without one. With the
+    catalog, each object must be one of its tables and each partition name the table's
+    partition columns (a typo would otherwise match no read, or every one)."""
     if case.subjects is None:
         return None
     kind, path = case.subjects.kind, case.subjects.path
@@ -92,7 +94,10 @@ def load_subjects(case: Case) -> Subjects | None:
                     f"{','.join(COLUMNS[kind])}"
                 )
             for row in reader:
-                rows.append(_row(kind, row, rel, reader.line_num, "records" in header))
+                found = _row(kind, row, rel, reader.line_num, "records" in header)
+                if catalog is not None:
+                    _in_catalog(catalog, found[0], found[1], rel, reader.line_num)
+                rows.append(found)
     except UnicodeDecodeError:
         raise InputError(f"{rel}: not UTF-8; re-save the file as UTF-8") from None
     return Subjects(kind, tuple(sorted(set(rows), key=lambda r: tuple(map(str, r)))))
@@ -113,6 +118,19 @@ def _row(kind: str, row: Mapping, rel: str, line: int, has_records: bool) -> tup
         raise InputError(f"{rel} line {line}: subject_id is empty")
     records = _count(row["records"], "records", rel, line) if has_records else None
     return (obj, partition, subject, 1, records)
+
+
+def _in_catalog(catalog: Catalog, obj: str, partition: str, rel: str, line: int) -> None:
+    known = catalog.objects.get(obj)
+    if known is None or known.type != "table":
+        raise InputError(f"{rel} line {line}: {obj} is not a table of the catalog's tables.csv")
+    keys = tuple(p.split("=", 1)[0] for p in partition.split("/")) if partition else ()
+    listed = catalog.partition_columns.get(obj, ())
+    if listed and keys != listed:
+        raise InputError(
+            f"{rel} line {line}: the partition of {obj} must name {'/'.join(listed)} "
+            f"(the catalog's partition_columns), not {'/'.join(keys) or 'none'}"
+        )
 
 
 def partition_name(text: str, rel: str = "?", line: int = 0) -> str:

@@ -212,13 +212,17 @@ def test_case_subjects_key_errors(tmp_path: Path, entry: str, message: str) -> N
         ("object,partition,subjects,records\nkeystrokes,ds=1,1,2\n", "line 2: object"),
         ("object,partition,subjects,records\nmci.keystrokes,2026-06-01,1,2\n", "not a partition"),
         ("object,partition,subjects,records\nmci.keystrokes,ds=1,1\n", "wrong number"),
+        ("object,partition,subjects,records\nmci.nokeys,ds=1,1,2\n", "not a table of the"),
+        ("object,partition,subjects,records\nmci.keystrokes,day=1,1,2\n", "must name ds"),
+        ("object,partition,subjects,records\nmci.keystrokes,,1,2\n", "not none"),
     ],
 )
 def test_a_bad_subjects_file_is_refused_with_its_line(tmp_path: Path, text, message) -> None:
     shutil.copytree(INCIDENT, tmp_path / "case")
     (tmp_path / "case" / "catalog" / "subjects.csv").write_text(text)
+    case = load_case(tmp_path / "case" / "case.yaml")
     with pytest.raises(InputError, match=re.escape(message)):
-        load_subjects(load_case(tmp_path / "case" / "case.yaml"))
+        load_subjects(case, load_catalog(case))
     assert (
         main(["investigate", str(tmp_path / "case" / "case.yaml"), "--out", str(tmp_path / "ev")])
         == 2
