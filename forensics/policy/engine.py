@@ -69,6 +69,9 @@ class Decision:
     allowed: bool
     policy_id: int | None
     reason: str
+    #: Why the answer rests on something the request does not decide (a custom condition);
+    #: empty when it is decided.
+    undecidable: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
