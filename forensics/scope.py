@@ -42,6 +42,7 @@ from forensics.policy import (
     load_roles,
     load_service_def,
 )
+from forensics.policy.engine import in_force
 from forensics.policy.history import (
     AppliedChange,
     HistoryFile,
@@ -51,12 +52,15 @@ from forensics.policy.history import (
     load_history,
 )
 from forensics.policy.posix import PermissionChange, readers
+from forensics.policy.schedule import TICK
 
 #: Stands for any principal outside the directory: member of no group but `public`.
 ANYONE = "*"
 #: Where a window comes from (the `source` column of exposure_windows.csv).
 SNAPSHOTS, HISTORY, DECLARED = "policy_snapshots", "policy_history", "case_window"
 HDFS_AUDIT = "hdfs_audit"
+#: More schedule changes than this in one policy state is a case window too wide to model.
+MAX_SCHEDULE_STATES = 20_000
 #: What a window opened (the `layer` column): Ranger's decision, or the files beneath it.
 POLICY_LAYER, FILE_LAYER = "policy", "file"
 #: Service config keys of super users and groups: the service's own (Ranger Admin's
@@ -216,11 +220,26 @@ def derive_scope(
     objects = sorted(catalog.objects)
     authority = load_authority(case)
     history = read_history(case)
+    engines: dict[int, PolicyEngine] = {}
+
+    def engine_of(state: PolicyState) -> PolicyEngine:
+        found = engines.get(id(state.policies))
+        if found is None:
+            found = engines[id(state.policies)] = authority.engine(state.policies)
+        return found
+
     states = policy_states(case, history)
-    sets = [
-        allowed_sets(authority.engine(state.policies), objects, members, state.at)
-        for state in states
-    ]
+    if states:
+        until = case.window[1] if case.window is not None else states[-1].at
+        states = scheduled_states(states, until, engine_of)
+    computed: dict[tuple, AllowedSets] = {}
+    sets = []
+    for state in states:
+        engine = engine_of(state)
+        key = (id(state.policies), in_schedule(engine, state.at))
+        if key not in computed:
+            computed[key] = allowed_sets(engine, objects, members, state.at)
+        sets.append(computed[key])
     baseline = Baseline(sets[0] if sets else None)
     if len(states) >= 2:
         source = HISTORY if case.policy_history else SNAPSHOTS
@@ -238,6 +257,56 @@ def derive_scope(
         universe=universe,
         history_files=history.files if history is not None else (),
     )
+
+
+def in_schedule(engine: PolicyEngine, at: datetime) -> frozenset[int]:
+    """The ids of the engine's policies with validity schedules that are in force at `at`
+    (two instants with the same answer are decided alike)."""
+    every = engine.policies + [p for _, ps in engine.zones.values() for p in ps]
+    return frozenset(p.id for p in every if p.schedules and in_force(p, at))
+
+
+def scheduled_states(
+    states: list[PolicyState],
+    until: datetime,
+    engine_of: Callable[[PolicyState], PolicyEngine],
+) -> list[PolicyState]:
+    """The states with one more at every instant a validity schedule puts a policy in
+    force or takes it out (up to the next state; for the last, up to `until`, and for a
+    schedule's own start and end at any time): a schedule opens and closes windows by
+    itself, and evidence names it as the cause."""
+    expanded: list[PolicyState] = []
+    for i, state in enumerate(states):
+        expanded.append(state)
+        nxt = states[i + 1].at if i + 1 < len(states) else None
+        engine = engine_of(state)
+        every = engine.policies + [p for _, ps in engine.zones.values() for p in ps]
+        flips: dict[datetime, list[str]] = {}
+        for policy in every:
+            for schedule in policy.schedules:
+                if nxt is not None:
+                    bound = nxt
+                elif schedule.recurrences:
+                    bound = until
+                else:  # a one-time schedule's start and end count whenever they come
+                    bound = max(until, schedule.start or until, (schedule.end or until) + TICK)
+                for at in schedule.flips(state.at, bound, policy.host_zone):
+                    now = in_force(policy, at)
+                    if (nxt is not None and at >= nxt) or now == in_force(policy, at - TICK):
+                        continue
+                    verb = "starts" if now else "ends"
+                    flips.setdefault(at, []).append(
+                        f"validity schedule of policy {policy.id} {verb} ({schedule.text})"
+                    )
+        if len(flips) > MAX_SCHEDULE_STATES:
+            raise PolicyError(
+                f"validity schedules change {len(flips)} times after {_iso(state.at)}; "
+                "narrow the case window so fewer recurrences fall inside it"
+            )
+        for at in sorted(flips):
+            label = ";".join(sorted(set(flips[at])))
+            expanded.append(PolicyState(at, state.policies, label))
+    return expanded
 
 
 def file_windows(
@@ -466,17 +535,22 @@ def _windows(
 
     Objects that every state puts in the same classes get the same windows, so they are
     worked out once per distinct combination of classes (a few hundred for a warehouse),
-    by bitsets: a state opens an object when it lets in a principal the baseline does not."""
+    by bitsets: a state opens an object when it lets in a principal the baseline does not.
+    States that share one `AllowedSets` (a validity schedule turning the same policies on
+    and off) share its column."""
     if not objects:
         return []
-    matrix = np.stack([s.object_class for s in sets], axis=1)
+    distinct: dict[int, int] = {}  # id of an AllowedSets -> its column
+    column = [distinct.setdefault(id(s), len(distinct)) for s in sets]
+    unique = list({id(s): s for s in sets}.values())
+    matrix = np.stack([s.object_class for s in unique], axis=1)
     combos, inverse = np.unique(matrix, axis=0, return_inverse=True)
     inverse = inverse.ravel()  # the combination of each object (numpy may keep a column)
     versions = [state.versions() for state in states]
     everyone = sets[0].bit(ANYONE)
     found: list[list[Window]] = []
     for combo in combos:
-        base = sets[0].class_bits(combo[0])
+        base = sets[0].class_bits(combo[column[0]])
         if base & everyone:
             found.append([])  # open to everyone already: nobody is let in by a change
             continue
@@ -484,8 +558,9 @@ def _windows(
         opened: int | None = None
         granting: set[tuple[int, int | None]] = set()
         for i in range(1, len(states)):
-            grants = sets[i].classes[combo[i]]
-            extra = sets[i].class_bits(combo[i]) & ~base
+            k = combo[column[i]]
+            grants = sets[i].classes[k]
+            extra = sets[i].class_bits(k) & ~base
             if extra:
                 if opened is None:
                     opened, granting = i, set()
@@ -575,13 +650,13 @@ def who_can(case: Case, catalog: Catalog, obj: str, at: datetime) -> list[Grant]
     force (snapshots or history, with roles and super users), each with the policy that
     allows it (the scope notebook and CLI use this)."""
     states = policy_states(case)
-    in_force = [s for s in states if s.at <= at]
-    if not in_force:
+    in_effect = [s for s in states if s.at <= at]
+    if not in_effect:
         raise PolicyError(
             f"no policy state is in force at {at.isoformat()}; the first is from "
             f"{states[0].at.isoformat() if states else 'nowhere'}"
         )
-    state = in_force[-1]
+    state = in_effect[-1]
     engine = load_authority(case).engine(state.policies)
     versions = state.versions()
     database, table = obj.split(".", 1)

@@ -28,6 +28,8 @@ from forensics.policy.servicedef import service_def_from_dict
 
 DATA = Path(__file__).resolve().parent / "data" / "ranger"
 KNOWN = DATA / "disagreements.txt"
+#: Ranger's TestPolicyEngine runs with the JVM's default time zone set to PST.
+RANGER_TEST_ZONE = "America/Los_Angeles"
 
 
 def _split(text: str | None) -> set[str]:
@@ -51,6 +53,7 @@ def _engine(data: dict, policies: list[dict], zones: dict | None) -> PolicyEngin
         super_users=supers,
         super_groups=groups,
         zones=zones,
+        schedule_zone=RANGER_TEST_ZONE,
     )
 
 

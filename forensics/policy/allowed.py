@@ -35,9 +35,9 @@ from forensics.policy.engine import (
     USER_MACRO,
     AccessRequest,
     PolicyEngine,
-    _in_schedule,
     _Item,
     _Policy,
+    in_force,
 )
 from forensics.policy.matchers import ResourceMatcher
 from forensics.policy.servicedef import ResourceDef
@@ -170,8 +170,8 @@ def allowed_sets(
     steps_of: dict[tuple, Callable[[], list[tuple[_Policy, int, int]]]] = {}
     per_principal: set[str] = set()
     for repo, (policies, members) in repos.items():
-        in_force = [p for p in policies if _in_schedule(p, at)]
-        matched = _Matched(engine, in_force, [names[i] for i in members], access, people)
+        current = [p for p in policies if in_force(p, at)]
+        matched = _Matched(engine, current, [names[i] for i in members], access, people)
         for local, index in enumerate(members):
             obj = names[index]
             owner = people.index.get((owners or {}).get(obj, "")) if owners else None

@@ -32,12 +32,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from forensics.errors import PolicyError
 from forensics.policy.matchers import ResourceMatcher, resource_matcher
+from forensics.policy.schedule import ValiditySchedule, parse_schedule, zone_named
 from forensics.policy.servicedef import ServiceDef
 
 PUBLIC_GROUP = "public"
@@ -119,8 +120,9 @@ class _Policy:
     allow_exceptions: list[_Item]
     deny: list[_Item]
     deny_exceptions: list[_Item]
-    schedules: list[tuple[datetime | None, datetime | None]] = field(default_factory=list)
+    schedules: tuple[ValiditySchedule, ...] = ()
     eval_order: int = 0
+    host_zone: ZoneInfo | None = None  # the clock recurrences are matched on
 
     @property
     def has_deny(self) -> bool:
@@ -138,7 +140,9 @@ class PolicyEngine:
 
     `zones` is Ranger's `securityZones` mapping (zone name -> `{"resources": [...],
     "policies": [...]}`): a request on a resource inside a zone is decided by that zone's
-    policies only, as Ranger does.
+    policies only, as Ranger does. `schedule_zone` is the time zone of the plugin's host,
+    on whose clock Ranger matches validity-schedule recurrences (default: each schedule's
+    own `timeZone`).
     """
 
     def __init__(
@@ -149,8 +153,10 @@ class PolicyEngine:
         super_users: Iterable[str] = (),
         super_groups: Iterable[str] = (),
         zones: Mapping[str, Mapping] | None = None,
+        schedule_zone: str | None = None,
     ) -> None:
         self.service_def = service_def
+        self.schedule_zone = zone_named(schedule_zone, "schedule zone") if schedule_zone else None
         self.hierarchies = service_def.hierarchies()
         self.super_users = frozenset(super_users)
         self.super_groups = frozenset(super_groups)
@@ -166,7 +172,7 @@ class PolicyEngine:
         """Enabled access policies of this service, in Ranger's evaluation order."""
         compiled = (_compile(p, self.service_def) for p in policies if _is_access_policy(p))
         return sorted(
-            (p for p in compiled if p is not None),
+            (replace(p, host_zone=self.schedule_zone) for p in compiled if p is not None),
             key=lambda p: (-p.priority, not p.has_deny, p.eval_order, p.name, p.id),
         )
 
@@ -274,7 +280,7 @@ class PolicyEngine:
                 policy.priority < allowed_by.priority or not policy.has_deny
             ):
                 break
-            if not _in_schedule(policy, request.time) or self.match_type(policy, request) != SELF:
+            if not in_force(policy, request.time) or self.match_type(policy, request) != SELF:
                 continue
             verdict = self._verdict(policy, request.access_type, request, roles)
             if verdict is False:
@@ -295,7 +301,7 @@ class PolicyEngine:
         for policy in policies:
             if current is not None and current[0] and current[1].priority > policy.priority:
                 break
-            if not _in_schedule(policy, request.time) or not policy.has_items:
+            if not in_force(policy, request.time) or not policy.has_items:
                 continue
             match = self.match_type(policy, request)
             if match is None:
@@ -441,7 +447,10 @@ def _compile(raw: dict, service_def: ServiceDef) -> _Policy | None:
         allow_exceptions=_items(raw.get("allowExceptions"), service_def),
         deny=_items(raw.get("denyPolicyItems"), service_def),
         deny_exceptions=_items(raw.get("denyExceptions"), service_def),
-        schedules=[_schedule(s) for s in raw.get("validitySchedules") or []],
+        schedules=tuple(
+            parse_schedule(s, f"policy {raw.get('id')} validity schedule")
+            for s in raw.get("validitySchedules") or []
+        ),
         eval_order=_eval_order(raw, service_def),
     )
 
@@ -514,34 +523,9 @@ def _items(raw: list | None, service_def: ServiceDef) -> list[_Item]:
     ]
 
 
-def _schedule(raw: dict) -> tuple[datetime | None, datetime | None]:
-    """A validity schedule's start and end as aware datetimes (Ranger's `yyyy/MM/dd HH:mm:ss`)."""
-    try:
-        zone = ZoneInfo(raw.get("timeZone") or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        raise PolicyError(f"validity schedule: unknown time zone {raw.get('timeZone')!r}") from None
-    if raw.get("recurrences"):
-        raise PolicyError("validity schedules with recurrences are not supported yet")
-
-    def moment(text: str | None) -> datetime | None:
-        if not text:
-            return None
-        try:
-            return datetime.strptime(text, "%Y/%m/%d %H:%M:%S").replace(tzinfo=zone)
-        except ValueError:
-            raise PolicyError(
-                f"validity schedule: time {text!r} is not yyyy/MM/dd HH:mm:ss"
-            ) from None
-
-    return moment(raw.get("startTime")), moment(raw.get("endTime"))
-
-
-def _in_schedule(policy: _Policy, when: datetime | None) -> bool:
+def in_force(policy: _Policy, when: datetime | None) -> bool:
     """A policy with validity schedules applies only inside one of them."""
     if not policy.schedules:
         return True
     when = when or datetime.now(timezone.utc)
-    return any(
-        (start is None or start <= when) and (end is None or when <= end)
-        for start, end in policy.schedules
-    )
+    return any(s.applies(when, policy.host_zone) for s in policy.schedules)
