@@ -18,6 +18,8 @@ from forensics.errors import PolicyError
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 BUNDLED = ("hive", "hdfs")
+#: Ranger's marker access types (`ServiceDefUtil.ACCESS_TYPE_MARKERS`), in its order.
+MARKERS = ("_CREATE", "_READ", "_UPDATE", "_DELETE", "_MANAGE", "_ALL")
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,7 @@ def service_def_from_dict(raw: Any, where: str = "service definition") -> Servic
         names.append(access["name"])
         if access.get("impliedGrants"):
             implied[access["name"]] = frozenset(access["impliedGrants"])
+    implied.update(marker_grants(raw))
     return ServiceDef(
         name=str(raw.get("name", "")),
         resources=resources,
@@ -110,6 +113,32 @@ def service_def_from_dict(raw: Any, where: str = "service definition") -> Servic
         access_types=frozenset(names),
         access_order=tuple(names),
     )
+
+
+def marker_grants(raw: Mapping[str, Any]) -> dict[str, frozenset[str]]:
+    """Ranger 2.5's marker access types (`_CREATE`, `_READ`, `_UPDATE`, `_DELETE`,
+    `_MANAGE`, `_ALL`) and what each grants: the service definition's own
+    `markerAccessTypes` when it carries them (Ranger Admin sends them to plugins), else
+    built as `ServiceDefUtil.getMarkerAccessTypes` does: every access type with its
+    implied grants under `_ALL`, and under `_<CATEGORY>` those of that category."""
+    given = raw.get("markerAccessTypes")
+    if isinstance(given, list) and given:
+        return {
+            str(m["name"]): frozenset(m.get("impliedGrants") or ())
+            for m in given
+            if isinstance(m, Mapping) and m.get("name") in MARKERS
+        }
+    grants: dict[str, set[str]] = {marker: set() for marker in MARKERS}
+    for access in raw.get("accessTypes") or []:
+        name = access.get("name")
+        if not name or name in MARKERS:
+            continue
+        given_too = {name, *(access.get("impliedGrants") or ())}
+        grants["_ALL"] |= given_too
+        category = str(access.get("category") or "").upper()
+        if f"_{category}" in grants and category != "ALL":
+            grants[f"_{category}"] |= given_too
+    return {marker: frozenset(found) for marker, found in grants.items()}
 
 
 def _flag(value: object) -> bool:
