@@ -93,7 +93,7 @@ items = st.lists(
     st.fixed_dictionaries(
         {
             "accesses": st.lists(
-                st.sampled_from(["select", "update", "all"]).map(
+                st.sampled_from(["select", "update", "all", "_READ", "_UPDATE"]).map(
                     lambda a: {"type": a, "isAllowed": True}
                 ),
                 min_size=1,
@@ -139,6 +139,19 @@ SCHEDULES = [
     [{"startTime": _stamp(AT - timedelta(days=1)), "endTime": _stamp(AT + timedelta(days=1))}],
     [{"startTime": _stamp(AT + timedelta(days=1)), "endTime": ""}],
     [{"startTime": "", "endTime": _stamp(AT - timedelta(hours=1)), "timeZone": "UTC"}],
+] + [
+    [  # recurring: in force at AT's hour on every day, or never at AT
+        {
+            "timeZone": "UTC",
+            "recurrences": [
+                {
+                    "schedule": {"minute": "0", "hour": str(h), "dayOfMonth": "*"},
+                    "interval": {"minutes": 30},
+                }
+            ],
+        }
+    ]
+    for h in (AT.hour, (AT.hour + 2) % 24)
 ]
 
 
@@ -159,6 +172,9 @@ def policies(draw, first_id: int = 1) -> list[dict]:
             "allowExceptions": draw(items),
             "denyExceptions": draw(items),
             "validitySchedules": draw(st.sampled_from(SCHEDULES)),
+            "additionalResources": draw(st.lists(resources(), max_size=2))
+            if draw(st.integers(0, 3)) == 0
+            else [],
         }
         for n in range(count)
     ]

@@ -360,31 +360,44 @@ class _Matched:
             by_db[db_pos[db]].append(i)
             by_table[table_pos[table]].append(i)
         self.applicable: list[list[int]] = [[] for _ in objects]
-        self.user_levels: dict[int, list[str]] = {}
+        #: (policy, resource set) -> its levels with `{USER}` values, matched per principal
+        self.user_levels: dict[tuple[int, int], list[str]] = {}
+        #: (object, policy) -> the resource sets matching it, for policies with `{USER}`
+        self.sets_of: dict[tuple[int, int], list[int]] = {}
         self.per_principal: set[str] = set()
         chain = _chain(engine)
         for p, policy in enumerate(policies):
-            if not policy.has_items or not _covers_tables(policy, chain):
+            if not policy.has_items:
                 continue
-            levels = [lv for lv in LEVELS if _user_dependent(policy.matchers[lv])]
-            if levels:
-                self.user_levels[p] = levels
-                self.per_principal.add(str(policy.id))
-            dbm, tbm = policy.matchers["database"], policy.matchers["table"]
-            in_dbs = None if "database" in levels else _included(dbs, dbm)
-            candidates = (
-                range(len(objects))
-                if in_dbs is None
-                else [i for d in sorted(in_dbs) for i in by_db[d]]
-            )
-            if "table" in levels:
-                chosen = list(candidates)
-            else:
-                chosen = _tables(tables, tbm, by_table, candidates, self.split, len(objects))
-            for i in chosen:
+            chosen_any: set[int] = set()
+            for k, matchers in enumerate(policy.resource_sets):  # additionalResources too
+                if not _covers_tables(matchers, chain):
+                    continue
+                levels = [lv for lv in LEVELS if _user_dependent(matchers[lv])]
+                if levels:
+                    self.user_levels[(p, k)] = levels
+                    self.per_principal.add(str(policy.id))
+                in_dbs = None if "database" in levels else _included(dbs, matchers["database"])
+                candidates = (
+                    range(len(objects))
+                    if in_dbs is None
+                    else [i for d in sorted(in_dbs) for i in by_db[d]]
+                )
+                if "table" in levels:
+                    chosen = list(candidates)
+                else:
+                    tbm = matchers["table"]
+                    chosen = _tables(tables, tbm, by_table, candidates, self.split, len(objects))
+                chosen_any.update(chosen)
+                for i in chosen:
+                    self.sets_of.setdefault((i, p), []).append(k)
+            for i in sorted(chosen_any):
                 self.applicable[i].append(p)
+            if not any(key[0] == p for key in self.user_levels):
+                for i in chosen_any:
+                    del self.sets_of[(i, p)]
         self._verdicts: dict[int, tuple[int, int]] = {}
-        self._masks: dict[tuple[int, str, str], int] = {}
+        self._masks: dict[tuple[int, int, str, str], int] = {}
         self._plain: dict[tuple[int, ...], tuple[tuple, Callable]] = {}
 
     def class_of(
@@ -405,9 +418,13 @@ class _Matched:
         db, table = self.split[i]
         parts: list[tuple[int, int]] = []
         for p in self.applicable[i]:
-            mask = -1
-            for level in self.user_levels.get(p, ()):
-                mask &= self._mask(p, level, db if level == "database" else table)
+            sets = self.sets_of.get((i, p))
+            mask = -1 if sets is None else 0
+            for k in sets or ():  # any matching resource set lets the policy apply
+                one = -1
+                for level in self.user_levels.get((p, k), ()):
+                    one &= self._mask(p, k, level, db if level == "database" else table)
+                mask |= one
             if mask:
                 parts.append((p, mask))
         uses_owner = owner is not None and any(_names_owner(self.policies[p]) for p, _ in parts)
@@ -431,12 +448,13 @@ class _Matched:
             found = self._verdicts[p] = self.people.verdict(self.policies[p], self.access, None)
         return found
 
-    def _mask(self, p: int, level: str, name: str) -> int:
-        """Principals for whom a `{USER}` value of policy `p` matches `name`."""
-        key = (p, level, name)
+    def _mask(self, p: int, k: int, level: str, name: str) -> int:
+        """Principals for whom a `{USER}` value of policy `p`'s resource set `k` matches
+        `name`."""
+        key = (p, k, level, name)
         found = self._masks.get(key)
         if found is None:
-            matcher = self.policies[p].matchers[level]
+            matcher = self.policies[p].resource_sets[k][level]
             hits: set[int] = set()
             for value in matcher.values:
                 one = ResourceMatcher(matcher.resource, (value,), False, matcher.recursive)
@@ -499,15 +517,15 @@ def _chain(engine: PolicyEngine) -> tuple[str, ...]:
     return chain
 
 
-def _covers_tables(policy: _Policy, chain: tuple[str, ...]) -> bool:
-    """Whether the policy can apply to a table request at all: it names database and
-    table, nothing outside the chain, and below the table only `*` (a policy naming
-    some columns counts for "any access" only, as `match_type` says)."""
-    if not policy.matchers or not set(policy.matchers) <= set(chain):
+def _covers_tables(matchers: Mapping[str, ResourceMatcher], chain: tuple[str, ...]) -> bool:
+    """Whether a policy's resource set can apply to a table request at all: it names
+    database and table, nothing outside the chain, and below the table only `*` (a
+    policy naming some columns counts for "any access" only, as `match_type` says)."""
+    if not matchers or not set(matchers) <= set(chain):
         return False
-    if any(level not in policy.matchers for level in LEVELS):
+    if any(level not in matchers for level in LEVELS):
         return False
-    return all(m.matches_all for level, m in policy.matchers.items() if level not in LEVELS)
+    return all(m.matches_all for level, m in matchers.items() if level not in LEVELS)
 
 
 def _names_owner(policy: _Policy) -> bool:

@@ -123,6 +123,13 @@ class _Policy:
     schedules: tuple[ValiditySchedule, ...] = ()
     eval_order: int = 0
     host_zone: ZoneInfo | None = None  # the clock recurrences are matched on
+    #: `additionalResources`: further resource sets the policy applies to (Ranger 2.5)
+    more_matchers: tuple[dict[str, ResourceMatcher], ...] = ()
+
+    @property
+    def resource_sets(self) -> tuple[dict[str, ResourceMatcher], ...]:
+        """Every resource set of the policy: `resources`, then `additionalResources`."""
+        return (self.matchers, *self.more_matchers)
 
     @property
     def has_deny(self) -> bool:
@@ -340,8 +347,17 @@ class PolicyEngine:
     ) -> str | None:
         """How the policy's resources relate to the request: SELF (covers it, or everything
         below it), DESCENDANT (names something below it: counts for "any access" only),
-        or None (does not apply; a policy naming only an ancestor never applies)."""
-        matchers = policy.matchers if isinstance(policy, _Policy) else policy
+        or None (does not apply; a policy naming only an ancestor never applies). With
+        `additionalResources` the closest of its resource sets counts."""
+        if not isinstance(policy, _Policy):
+            return self._set_match(policy, request)
+        found = [self._set_match(m, request) for m in policy.resource_sets]
+        return SELF if SELF in found else DESCENDANT if DESCENDANT in found else None
+
+    def _set_match(
+        self, matchers: Mapping[str, ResourceMatcher], request: AccessRequest
+    ) -> str | None:
+        """`match_type` for one resource set."""
         keys = [k for k, v in request.resource.items() if v not in (None, "", [])]
         if not keys:  # e.g. SHOW DATABASES: every policy names something below it
             return DESCENDANT if not request.access_type and matchers else None
@@ -431,12 +447,10 @@ def _is_access_policy(raw: dict) -> bool:
 
 def _compile(raw: dict, service_def: ServiceDef) -> _Policy | None:
     """A `_Policy` from a Ranger policy; None when its resources are not this service's."""
-    matchers = {}
-    for name, spec in (raw.get("resources") or {}).items():
-        resource = service_def.resources.get(name)
-        if resource is None:
-            return None
-        matchers[name] = resource_matcher(resource, spec or {})
+    matchers = _resource_set(raw.get("resources") or {}, service_def)
+    if matchers is None:
+        return None
+    more = [_resource_set(r, service_def) for r in raw.get("additionalResources") or []]
     return _Policy(
         id=int(raw.get("id", NO_POLICY)),
         name=str(raw.get("name", "")),
@@ -452,7 +466,22 @@ def _compile(raw: dict, service_def: ServiceDef) -> _Policy | None:
             for s in raw.get("validitySchedules") or []
         ),
         eval_order=_eval_order(raw, service_def),
+        more_matchers=tuple(m for m in more if m),
     )
+
+
+def _resource_set(
+    resources: Mapping[str, Mapping], service_def: ServiceDef
+) -> dict[str, ResourceMatcher] | None:
+    """Matchers for one resource set of a policy; None when a resource is not the
+    service's (the set cannot match any request of this service)."""
+    matchers = {}
+    for name, spec in resources.items():
+        resource = service_def.resources.get(name)
+        if resource is None:
+            return None
+        matchers[name] = resource_matcher(resource, spec or {})
+    return matchers
 
 
 def _eval_order(raw: dict, service_def: ServiceDef) -> int:
