@@ -39,6 +39,8 @@ TABLE_VALUES = [
     "u?",
     "home_{USER}",
     "{USER}_HOME",
+    "home_{OWNER}",
+    "{OWNER}_home",
 ]
 
 

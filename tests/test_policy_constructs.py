@@ -117,3 +117,156 @@ def test_markers_reach_allowed_sets(marker: str) -> None:
     assert sets.policy_for("db.t", "ann") == 1
     assert not sets.allowed("db.t", "bob")
     assert not sets.allowed("x.t", "ann")
+
+
+# -- additional resources ----------------------------------------------------------------
+
+
+def test_additional_resources_extend_a_policy_to_other_resource_sets() -> None:
+    policy = _hive_policy(2, "default", "test*", policyItems=[_item(["select"], ["ann"])])
+    policy["additionalResources"] = [
+        {
+            "database": {"values": ["db1"]},
+            "table": {"values": ["tbl*"]},
+            "column": {"values": ["*"]},
+        }
+    ]
+    engine = PolicyEngine([policy], HIVE)
+    assert _ask(engine, "ann", "select", "default", "test1").policy_id == 2
+    assert _ask(engine, "ann", "select", "db1", "tbl9").policy_id == 2
+    assert not _ask(engine, "ann", "select", "db1", "other").allowed
+    assert not _ask(engine, "ann", "select", "default", "tbl9").allowed  # sets do not mix
+    assert _ask(engine, "ann", "", "db1", None).allowed  # USE db1: below a set
+
+
+def test_a_deny_in_additional_resources_denies_there_only() -> None:
+    allow = _hive_policy(1, "*", policyItems=[_item(["select"], ["ann"])])
+    deny = _hive_policy(3, "default", "test2", denyPolicyItems=[_item(["select"], ["ann"])])
+    deny["additionalResources"] = [
+        {
+            "database": {"values": ["db1"]},
+            "table": {"values": ["tbl2"]},
+            "column": {"values": ["*"]},
+        }
+    ]
+    engine = PolicyEngine([allow, deny], HIVE)
+    assert _ask(engine, "ann", "select", "db1", "tbl2").policy_id == 3
+    assert not _ask(engine, "ann", "select", "db1", "tbl2").allowed
+    assert _ask(engine, "ann", "select", "db1", "tbl3").allowed
+
+
+# -- matcher options ------------------------------------------------------------------------
+
+
+def _service(**options) -> object:
+    return service_def_from_dict(
+        {
+            "resources": [
+                {"name": "database", "parent": "", "matcherOptions": options},
+                {"name": "table", "parent": "database", "matcherOptions": options},
+            ],
+            "accessTypes": [{"name": "select", "category": "READ"}],
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("options", "value", "name", "expected"),
+    [
+        ({}, "Sales*", "sales_2026", True),  # Ranger's defaults: wildcards, ignore case
+        ({"ignoreCase": "false"}, "Sales*", "sales_2026", False),
+        ({"wildCard": "false"}, "sales*", "sales_2026", False),
+        ({"wildCard": "false"}, "sales*", "sales*", True),
+        ({}, "home_{USER}", "home_ann", True),
+        ({}, "home_{USER}", "home_bob", False),
+        ({}, "{OWNER}_db", "olga_db", True),
+        ({}, "home_\\{USER}", "home_{USER}", True),  # escaped: a literal brace
+        ({"replaceTokens": "false"}, "home_{USER}", "home_ann", False),
+        ({"tokenDelimiterStart": "%", "tokenDelimiterEnd": "%"}, "home_%USER%", "home_ann", True),
+        ({"tokenDelimiterPrefix": "rgr:"}, "home_{rgr:USER}", "home_ann", True),
+        ({"tokenDelimiterPrefix": "rgr:"}, "home_{USER}", "home_ann", False),
+        ({}, "home_{GROUP}", "home_x", False),  # a token with no value stays as written
+    ],
+)
+def test_matcher_options_and_tokens(options, value, name, expected) -> None:
+    service = _service(**options)
+    policy = {
+        "id": 1,
+        "name": "p",
+        "resources": {"database": {"values": [value]}, "table": {"values": ["t"]}},
+        "policyItems": [_item(["select"], ["ann"])],
+    }
+    engine = PolicyEngine([policy], service)
+    request = AccessRequest({"database": name, "table": "t"}, "select", "ann", owner="olga")
+    assert engine.evaluate(request).allowed is expected
+
+
+def test_without_wildcards_a_star_is_a_name() -> None:
+    service = _service(wildCard="false")
+    policy = {
+        "id": 1,
+        "name": "p",
+        "resources": {"database": {"values": ["*"]}, "table": {"values": ["*"]}},
+        "policyItems": [_item(["select"], ["ann"])],
+    }
+    engine = PolicyEngine([policy], service)
+
+    def ask(db: str, table: str) -> bool:
+        return engine.evaluate(
+            AccessRequest({"database": db, "table": table}, "select", "ann")
+        ).allowed
+
+    assert ask("*", "*")
+    assert not ask("sales", "t")
+
+
+def test_path_separator_and_recursion() -> None:
+    service = service_def_from_dict(
+        {
+            "resources": [
+                {
+                    "name": "key",
+                    "parent": "",
+                    "type": "path",
+                    "matcherOptions": {"pathSeparatorChar": ":", "wildCard": "true"},
+                }
+            ],
+            "accessTypes": [{"name": "read"}],
+        }
+    )
+
+    def policy(recursive: bool) -> dict:
+        return {
+            "id": 1,
+            "name": "p",
+            "resources": {"key": {"values": ["app:logs"], "isRecursive": recursive}},
+            "policyItems": [_item(["read"], ["ann"])],
+        }
+
+    def ask(engine, key: str) -> bool:
+        return engine.evaluate(AccessRequest({"key": key}, "read", "ann")).allowed
+
+    recursive = PolicyEngine([policy(True)], service)
+    assert ask(recursive, "app:logs") and ask(recursive, "app:logs:2026:06")
+    assert not ask(recursive, "app:logsX") and not ask(recursive, "app")
+    flat = PolicyEngine([policy(False)], service)
+    assert ask(flat, "app:logs") and not ask(flat, "app:logs:2026")
+
+
+def test_owner_token_in_resources_reaches_allowed_sets() -> None:
+    from datetime import datetime, timezone
+
+    from forensics.policy import allowed_sets
+
+    policy = _hive_policy(1, "{OWNER}_db", policyItems=[_item(["select"], ["ann"])])
+    engine = PolicyEngine([policy], HIVE)
+    sets = allowed_sets(
+        engine,
+        ["olga_db.t", "olga_db.u", "bob_db.t"],
+        {"ann": [], "olga": [], "bob": []},
+        datetime(2026, 1, 1, tzinfo=timezone.utc),
+        owners={"olga_db.t": "olga", "olga_db.u": "bob", "bob_db.t": "bob"},
+    )
+    assert sets.policy_for("olga_db.t", "ann") == 1
+    assert not sets.allowed("olga_db.u", "ann")  # owned by bob: the value reads bob_db
+    assert sets.policy_for("bob_db.t", "ann") == 1

@@ -39,7 +39,7 @@ from forensics.policy.engine import (
     _Policy,
     in_force,
 )
-from forensics.policy.matchers import ResourceMatcher
+from forensics.policy.matchers import OWNER_TOKEN, USER_TOKEN, ResourceMatcher
 from forensics.policy.servicedef import ResourceDef
 
 LEVELS = ("database", "table")
@@ -171,7 +171,14 @@ def allowed_sets(
     per_principal: set[str] = set()
     for repo, (policies, members) in repos.items():
         current = [p for p in policies if in_force(p, at)]
-        matched = _Matched(engine, current, [names[i] for i in members], access, people)
+        matched = _Matched(
+            engine,
+            current,
+            [names[i] for i in members],
+            access,
+            people,
+            [(owners or {}).get(names[i]) for i in members],
+        )
         for local, index in enumerate(members):
             obj = names[index]
             owner = people.index.get((owners or {}).get(obj, "")) if owners else None
@@ -247,9 +254,10 @@ class _People:
         them, or for a value like `home_{USER}` (no wildcard besides the macro) only those
         whose name is what the value leaves of `name`, plus names Ranger would not read
         literally (wildcards, non-ASCII). The caller checks each with the matcher."""
-        parts = value.split(USER_MACRO)
+        parts = value.split(f"{res.token_start}{res.token_prefix}{USER_TOKEN}{res.token_end}")
         plain = res.ignore_case and not res.is_path and name.isascii() and value.isascii()
-        if len(parts) != 2 or not plain or any(c in value for c in "*?"):
+        other = any(res.token_start in p or res.token_escape in p for p in parts)
+        if len(parts) != 2 or not plain or other or any(c in value for c in "*?"):
             return range(len(self.names))
         if self._plain is None:
             self._plain, self._odd = {}, []
@@ -332,7 +340,7 @@ class _Names:
 
 
 def _user_dependent(matcher: ResourceMatcher) -> bool:
-    return any(USER_MACRO in v for v in matcher.values)
+    return matcher.has_token(USER_TOKEN)
 
 
 class _Matched:
@@ -345,9 +353,11 @@ class _Matched:
         objects: list[str],
         access: str,
         people: _People,
+        owners: list[str | None],
     ) -> None:
         self.people = people
         self.access = access
+        self.owners = owners  # each object's owner, for `{OWNER}` in resource values
         self.split = [_split(obj) for obj in objects]
         self.policies = policies
         dbs = _Names(sorted({db for db, _ in self.split}))
@@ -377,16 +387,23 @@ class _Matched:
                 if levels:
                     self.user_levels[(p, k)] = levels
                     self.per_principal.add(str(policy.id))
-                in_dbs = None if "database" in levels else _included(dbs, matchers["database"])
+                dbm, tbm = matchers["database"], matchers["table"]
+                by_owner = "database" not in levels and dbm.has_token(OWNER_TOKEN)
+                in_dbs = None if "database" in levels or by_owner else _included(dbs, dbm)
                 candidates = (
                     range(len(objects))
                     if in_dbs is None
                     else [i for d in sorted(in_dbs) for i in by_db[d]]
                 )
+                if by_owner:  # `{OWNER}`: each object's own owner decides
+                    candidates = [
+                        i for i in candidates if dbm.matches(self.split[i][0], "", owners[i])
+                    ]
                 if "table" in levels:
                     chosen = list(candidates)
+                elif tbm.has_token(OWNER_TOKEN):
+                    chosen = [i for i in candidates if tbm.matches(self.split[i][1], "", owners[i])]
                 else:
-                    tbm = matchers["table"]
                     chosen = _tables(tables, tbm, by_table, candidates, self.split, len(objects))
                 chosen_any.update(chosen)
                 for i in chosen:
@@ -397,7 +414,7 @@ class _Matched:
                 for i in chosen_any:
                     del self.sets_of[(i, p)]
         self._verdicts: dict[int, tuple[int, int]] = {}
-        self._masks: dict[tuple[int, int, str, str], int] = {}
+        self._masks: dict[tuple[int, int, str, str, str | None], int] = {}
         self._plain: dict[tuple[int, ...], tuple[tuple, Callable]] = {}
 
     def class_of(
@@ -423,7 +440,8 @@ class _Matched:
             for k in sets or ():  # any matching resource set lets the policy apply
                 one = -1
                 for level in self.user_levels.get((p, k), ()):
-                    one &= self._mask(p, k, level, db if level == "database" else table)
+                    name = db if level == "database" else table
+                    one &= self._mask(p, k, level, name, self.owners[i])
                 mask |= one
             if mask:
                 parts.append((p, mask))
@@ -448,23 +466,24 @@ class _Matched:
             found = self._verdicts[p] = self.people.verdict(self.policies[p], self.access, None)
         return found
 
-    def _mask(self, p: int, k: int, level: str, name: str) -> int:
+    def _mask(self, p: int, k: int, level: str, name: str, owner: str | None) -> int:
         """Principals for whom a `{USER}` value of policy `p`'s resource set `k` matches
-        `name`."""
-        key = (p, k, level, name)
+        `name` (of an object owned by `owner`)."""
+        key = (p, k, level, name, owner)
         found = self._masks.get(key)
         if found is None:
             matcher = self.policies[p].resource_sets[k][level]
             hits: set[int] = set()
             for value in matcher.values:
                 one = ResourceMatcher(matcher.resource, (value,), False, matcher.recursive)
-                if USER_MACRO not in value:
-                    hits.update(range(len(self.people.names)) if one.matches(name) else ())
+                if not one.has_token(USER_TOKEN):
+                    every = range(len(self.people.names))
+                    hits.update(every if one.matches(name, "", owner) else ())
                     continue
                 hits.update(
                     i
                     for i in self.people.named_by(value, name, one.resource)
-                    if one.matches(name, self.people.names[i])
+                    if one.matches(name, self.people.names[i], owner)
                 )
             bits = _bitset(sorted(hits), len(self.people.names))
             found = self._masks[key] = self.people.everyone & ~bits if matcher.excludes else bits

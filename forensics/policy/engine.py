@@ -253,7 +253,7 @@ class PolicyEngine:
                     return False
                 continue
             names = requested if isinstance(requested, list) else [requested]
-            if not all(matcher.matches(str(n), request.user) for n in names):
+            if not all(matcher.matches(str(n), request.user, request.owner) for n in names):
                 return False
         return True
 
@@ -379,7 +379,7 @@ class PolicyEngine:
             if matcher is None:
                 return None  # the policy stops above the request: an ancestor
             names = requested if isinstance(requested, list) else [requested]
-            if not all(matcher.matches(str(n), request.user) for n in names):
+            if not all(matcher.matches(str(n), request.user, request.owner) for n in names):
                 return None
         if result == DESCENDANT and request.access_type:
             return None

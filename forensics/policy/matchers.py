@@ -3,7 +3,9 @@
 Ranger's rules, as its default and path resource matchers apply them: `*` matches any run
 of characters and `?` one character (when the service enables wildcards); Hive names are
 compared case-insensitively; `isExcludes` inverts the match; a recursive path covers
-itself and everything under it; `{USER}` in a value stands for the requesting user.
+itself and everything under it; `{USER}` and `{OWNER}` in a value stand for the requesting
+user and the resource's owner (the service definition may change the token delimiters,
+escape character and prefix, or turn token replacement off).
 Patterns are compiled once per policy, because scope evaluation runs them for every
 object and principal.
 """
@@ -18,6 +20,8 @@ from functools import lru_cache
 from forensics.policy.servicedef import ResourceDef
 
 USER_MACRO = "{USER}"
+#: Tokens a resource value may name (`RangerAccessRequestUtil.KEY_USER`, `KEY_OWNER`).
+USER_TOKEN, OWNER_TOKEN = "USER", "OWNER"
 
 
 @lru_cache(maxsize=65536)
@@ -50,22 +54,73 @@ class ResourceMatcher:
 
     @property
     def matches_all(self) -> bool:
-        """True when every name of this resource is covered (a plain `*`, not excluded)."""
-        return not self.excludes and any(v == "*" for v in self.values)
+        """True when every name of this resource is covered (a plain `*` where wildcards
+        are on, not excluded)."""
+        return not self.excludes and self.resource.wildcard and any(v == "*" for v in self.values)
 
-    def matches(self, name: str, user: str = "") -> bool:
-        """Whether `name` is covered by the policy values (after `isExcludes`)."""
-        found = any(self._one(value, name, user) for value in self.values)
+    def matches(self, name: str, user: str = "", owner: str | None = None) -> bool:
+        """Whether `name` is covered by the policy values (after `isExcludes`), with the
+        `{USER}` and `{OWNER}` tokens standing for `user` and `owner`."""
+        found = any(self._one(value, name, user, owner) for value in self.values)
         return not found if self.excludes else found
 
-    def _one(self, value: str, name: str, user: str) -> bool:
-        if USER_MACRO in value:
-            value = value.replace(USER_MACRO, user)
+    def has_token(self, token: str) -> bool:
+        """Whether a value names `token` (e.g. USER), so that it matches per request."""
+        res = self.resource
+        if not res.replace_tokens:
+            return False
+        mark = f"{res.token_start}{res.token_prefix}{token}{res.token_end}"
+        return any(mark in v for v in self.values)
+
+    def _one(self, value: str, name: str, user: str, owner: str | None) -> bool:
+        res = self.resource
+        if res.replace_tokens and res.token_start in value:
+            tokens = {USER_TOKEN: user} if owner is None else {USER_TOKEN: user, OWNER_TOKEN: owner}
+            value = replace_tokens(value, tokens, res)
         if value == "*" and self.resource.wildcard:
             return True
         sep = self.resource.separator if (self.resource.is_path and self.recursive) else None
         pattern = _pattern(value, self.resource.wildcard, self.resource.ignore_case, sep)
         return pattern.match(name) is not None
+
+
+def replace_tokens(value: str, tokens: dict[str, str], res: ResourceDef) -> str:
+    """`value` with each `{TOKEN}` it names replaced (Ranger's `StringTokenReplacer`): the
+    escape character keeps a delimiter literal, a token without a value or without the
+    service's token prefix stays as written."""
+    start, end, escape, prefix = res.token_start, res.token_end, res.token_escape, res.token_prefix
+    out: list[str] = []
+    token: list[str] | None = None
+    i = 0
+    while i < len(value):
+        c = value[i]
+        if c == escape:
+            i += 1
+            into = out if token is None else token
+            if i < len(value):
+                c = value[i]
+                if c not in (escape, start if token is None else end):
+                    into.append(escape)
+                into.append(c)
+            else:
+                into.append(escape)
+        elif token is None:
+            if c == start:
+                token = []
+            else:
+                out.append(c)
+        elif c == end:
+            raw = "".join(token)
+            name = raw[len(prefix) :] if raw.startswith(prefix) else None
+            found = tokens.get(name) if name is not None else None
+            out.append(found if found is not None else f"{start}{raw}{end}")
+            token = None
+        else:
+            token.append(c)
+        i += 1
+    if token is not None:
+        out.append(start + "".join(token))
+    return "".join(out)
 
 
 def resource_matcher(resource: ResourceDef, spec: dict) -> ResourceMatcher:

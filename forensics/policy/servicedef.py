@@ -32,6 +32,11 @@ class ResourceDef:
     ignore_case: bool = True
     is_path: bool = False
     separator: str = "/"
+    replace_tokens: bool = True  # `{USER}`/`{OWNER}` in values stand for the request's
+    token_start: str = "{"
+    token_end: str = "}"
+    token_escape: str = "\\"
+    token_prefix: str = ""
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,11 @@ def service_def_from_dict(raw: Any, where: str = "service definition") -> Servic
                 or any(k in str(item.get("matcher", "")) for k in ("Path", "URL"))
             ),
             separator=str(options.get("pathSeparatorChar", "/")) or "/",
+            replace_tokens=_flag(options.get("replaceTokens", True)),
+            token_start=_char(options.get("tokenDelimiterStart"), "{"),
+            token_end=_char(options.get("tokenDelimiterEnd"), "}"),
+            token_escape=_char(options.get("tokenDelimiterEscape"), "\\"),
+            token_prefix=str(options.get("tokenDelimiterPrefix") or ""),
         )
     implied = {}
     names: list[str] = []
@@ -139,6 +149,11 @@ def marker_grants(raw: Mapping[str, Any]) -> dict[str, frozenset[str]]:
         if f"_{category}" in grants and category != "ALL":
             grants[f"_{category}"] |= given_too
     return {marker: frozenset(found) for marker, found in grants.items()}
+
+
+def _char(value: object, default: str) -> str:
+    """A one-character matcher option (Ranger takes the first character)."""
+    return str(value)[0] if value not in (None, "") else default
 
 
 def _flag(value: object) -> bool:
