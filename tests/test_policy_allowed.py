@@ -174,7 +174,7 @@ def policies(draw, first_id: int = 1) -> list[dict]:
             "allowExceptions": draw(items),
             "denyExceptions": draw(items),
             "validitySchedules": draw(st.sampled_from(SCHEDULES)),
-            "additionalResources": draw(st.lists(resources(), max_size=2))
+            "additionalResources": draw(st.lists(resources(), min_size=1, max_size=1))
             if draw(st.integers(0, 3)) == 0
             else [],
         }
