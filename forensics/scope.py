@@ -42,6 +42,7 @@ from forensics.policy import (
     load_roles,
     load_service_def,
 )
+from forensics.policy.audit import AuditGap, audit_gaps
 from forensics.policy.engine import in_force
 from forensics.policy.history import (
     AppliedChange,
@@ -675,6 +676,13 @@ def who_can(case: Case, catalog: Catalog, obj: str, at: datetime) -> list[Grant]
             version = versions.get(decision.policy_id) if decision.policy_id else None
             grants.append(Grant(principal, decision.policy_id, state.label, version))
     return grants
+
+
+def audit_gaps_by_state(case: Case) -> list[tuple[datetime, str, tuple[AuditGap, ...]]]:
+    """Per policy state (its time and label, baseline first), the enabled access policies
+    with auditing off and the resources they cover (`policy.audit`): where a read they
+    allow may have left no Ranger audit record."""
+    return [(s.at, s.label, audit_gaps(s.policies)) for s in policy_states(case)]
 
 
 def _iso(moment: datetime) -> str:

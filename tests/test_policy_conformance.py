@@ -6,7 +6,8 @@ resource-access-info checks are not access decisions and are only counted) is ru
 `PolicyEngine` and classed as:
 
 - agree: the same `isAllowed` as Ranger (and the same deciding policy when the file names
-  one, unless only the id differs in the way RANGER-2354 stopped asserting);
+  one, unless only the id differs in the way RANGER-2354 stopped asserting), and the same
+  `isAudited` where it rests on the policies' `isAuditEnabled` alone;
 - undecidable: the engine itself reports that the decision rests on a condition it cannot
   decide from the request (custom Java condition classes Ranger runs at request time);
 - disagree: anything else.
@@ -123,9 +124,22 @@ def _id_dispute(data: dict, policies: list[dict], test: dict, got: Decision) -> 
     return decision.allowed == got.allowed and decision.policy_id == want
 
 
+def _audit_plain(data: dict) -> bool:
+    """Whether Ranger's `isAudited` in a file is the policies' `isAuditEnabled` alone
+    (no audit mode, audit filters, excluded users or tag policies in play)."""
+    config = data.get("serviceConfig") or {}
+    return not (
+        data.get("auditMode")
+        or data.get("tagPolicyInfo")
+        or any(k.startswith("auditExcluded") for k in data)
+        or any("audit" in k for k in config)
+    )
+
+
 def run_file(path: Path) -> tuple[list[tuple[str, str, str]], int]:
     """((case, outcome, detail) for every access check of one file, other checks)."""
     data = json.loads(path.read_text())
+    audit_checked = _audit_plain(data)
     results: list[tuple[str, str, str]] = []
     others = 0
     for label, policies, zones, tests in _suites(data):
@@ -148,6 +162,15 @@ def run_file(path: Path) -> tuple[list[tuple[str, str, str]], int]:
                 continue
             want_id = expected.get("policyId")
             same = decision.allowed == expected["isAllowed"]
+            if same and audit_checked and decision.audited != expected.get("isAudited", True):
+                results.append(
+                    (
+                        name,
+                        "disagree",
+                        f"isAudited: Ranger {expected.get('isAudited')}, we {decision.audited}",
+                    )
+                )
+                continue
             if same and (want_id is None or decision.policy_id == want_id):
                 results.append((name, "agree", ""))
             elif same and _id_dispute(data, policies, test, decision):

@@ -270,3 +270,47 @@ def test_owner_token_in_resources_reaches_allowed_sets() -> None:
     assert sets.policy_for("olga_db.t", "ann") == 1
     assert not sets.allowed("olga_db.u", "ann")  # owned by bob: the value reads bob_db
     assert sets.policy_for("bob_db.t", "ann") == 1
+
+
+# -- isAuditEnabled -------------------------------------------------------------------------
+
+
+def test_a_read_only_an_audit_off_policy_covers_is_not_audited() -> None:
+    silent = _hive_policy(1, "hr", policyItems=[_item(["select"], ["ann"])], isAuditEnabled=False)
+    loud = _hive_policy(2, "ops", policyItems=[_item(["select"], ["ann"])])
+    engine = PolicyEngine([silent, loud], HIVE)
+    decision = _ask(engine, "ann", "select", "hr")
+    assert (decision.allowed, decision.policy_id, decision.audited) == (True, 1, False)
+    assert _ask(engine, "ann", "select", "ops").audited
+    assert not _ask(engine, "bob", "select", "hr").audited  # denied, and still unaudited
+    assert not _ask(engine, "ann", "select", "elsewhere").audited  # no policy at all
+    # an audit-on policy that also covers the table audits the read, whoever decides
+    audited = PolicyEngine([silent, loud, _hive_policy(3, "h*")], HIVE)
+    assert _ask(audited, "ann", "select", "hr").audited
+
+
+def test_audit_gaps_list_audit_off_policies_with_resources_and_items(incident) -> None:
+    import json
+
+    from forensics.case import load_case
+    from forensics.policy.audit import audit_gaps
+    from forensics.scope import audit_gaps_by_state
+
+    silent = _hive_policy(7, "hr", policyItems=[_item(["select"], [], ["hr"])])
+    silent.update(isAuditEnabled=False, denyPolicyItems=[_item(["update"], ["eve"])])
+    silent["additionalResources"] = [{"database": {"values": ["pay"]}}]
+    off = dict(silent, id=8, isEnabled=False)
+    (gap,) = audit_gaps([silent, off, _hive_policy(9, "x")])
+    assert (gap.policy_id, gap.allows) == (7, True)
+    assert [set(r) for r in gap.resources] == [{"database", "table", "column"}, {"database"}]
+    assert [(i.kind, i.accesses, i.groups, i.users) for i in gap.items] == [
+        ("allow", ("select",), ("hr",), ()),
+        ("deny", ("update",), (), ("eve",)),
+    ]
+    export = incident.parent / "policies" / "change-1.json"
+    raw = json.loads(export.read_text())
+    raw["policies"][0]["isAuditEnabled"] = False
+    export.write_text(json.dumps(raw))
+    states = audit_gaps_by_state(load_case(incident))
+    assert [len(gaps) for _, _, gaps in states] == [0, 1, 0]
+    assert states[1][2][0].policy_id == raw["policies"][0]["id"]

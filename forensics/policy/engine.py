@@ -73,6 +73,10 @@ class Decision:
     #: Why the answer rests on something the request does not decide (a custom condition);
     #: empty when it is decided.
     undecidable: tuple[str, ...] = ()
+    #: Whether Ranger writes an audit record of it: some applicable policy of the
+    #: repository that decided has `isAuditEnabled` (Ranger's `isAudited`, before audit
+    #: filters and excluded users). False for a read only audit-off policies cover.
+    audited: bool = True
 
 
 @dataclass(frozen=True)
@@ -125,6 +129,7 @@ class _Policy:
     host_zone: ZoneInfo | None = None  # the clock recurrences are matched on
     #: `additionalResources`: further resource sets the policy applies to (Ranger 2.5)
     more_matchers: tuple[dict[str, ResourceMatcher], ...] = ()
+    audit: bool = True  # `isAuditEnabled`
 
     @property
     def resource_sets(self) -> tuple[dict[str, ResourceMatcher], ...]:
@@ -193,10 +198,11 @@ class PolicyEngine:
 
     def evaluate(self, request: AccessRequest) -> Decision:
         """Ranger's decision for `request`."""
-        if request.user in self.super_users or request.groups & self.super_groups:
-            return Decision(True, NO_POLICY, "super user")
-        roles = self.roles_of(request)
         zones = self._zones_of(request)
+        if request.user in self.super_users or request.groups & self.super_groups:
+            repo = self.zones[zones[0]][1] if len(zones) == 1 else self.policies
+            return Decision(True, NO_POLICY, "super user", audited=self._audited(repo, request))
+        roles = self.roles_of(request)
         if not zones or (len(zones) > 1 and request.access_type):
             decision = self._decide(self.policies, request, roles)
         else:
@@ -270,11 +276,21 @@ class PolicyEngine:
             found = self._decide_one(policies, request, roles)
         else:
             found = self._decide_any(policies, request, roles)
+        audited = self._audited(policies, request)
         if found is None:
-            return Decision(False, NO_POLICY, f"no policy{where} allows it")
+            return Decision(False, NO_POLICY, f"no policy{where} allows it", audited=audited)
         allowed, policy = found
         verb = "allowed" if allowed else "denied"
-        return Decision(allowed, policy.id, f"{verb} by policy {policy.id}{where}")
+        return Decision(allowed, policy.id, f"{verb} by policy {policy.id}{where}", audited=audited)
+
+    def _audited(self, policies: list[_Policy], request: AccessRequest) -> bool:
+        """Ranger's `isAudited`: an audit-enabled policy in force applies to the request
+        (its resources cover it; for any access, also something below it)."""
+        wanted = (SELF,) if request.access_type else (SELF, DESCENDANT)
+        return any(
+            p.audit and in_force(p, request.time) and self.match_type(p, request) in wanted
+            for p in policies
+        )
 
     def _decide_one(
         self, policies: list[_Policy], request: AccessRequest, roles: frozenset[str]
@@ -467,6 +483,7 @@ def _compile(raw: dict, service_def: ServiceDef) -> _Policy | None:
         ),
         eval_order=_eval_order(raw, service_def),
         more_matchers=tuple(m for m in more if m),
+        audit=raw.get("isAuditEnabled", True) is not False,
     )
 
 
