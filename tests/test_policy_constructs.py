@@ -314,3 +314,173 @@ def test_audit_gaps_list_audit_off_policies_with_resources_and_items(incident) -
     states = audit_gaps_by_state(load_case(incident))
     assert [len(gaps) for _, _, gaps in states] == [0, 1, 0]
     assert states[1][2][0].policy_id == raw["policies"][0]["id"]
+
+
+# -- conditions ----------------------------------------------------------------------------
+
+
+def _conditioned(condition: dict, kind: str = "policyItems", **extra) -> PolicyEngine:
+    item = _item(["select"], ["ann"], conditions=[condition])
+    policies = [_hive_policy(1, "db", **{kind: [item]}, **extra)]
+    return PolicyEngine(policies, HIVE)
+
+
+@pytest.mark.parametrize(
+    ("values", "ip", "allowed"),
+    [
+        (["10.1.2.3"], "10.1.2.3", True),
+        (["10.1.2.3"], "10.1.2.4", False),
+        (["10.1.*"], "10.1.200.9", True),
+        (["10.1.*.*"], "10.10.0.1", False),
+        (["*"], "192.0.2.1", True),
+        (["fe80:*"], "FE80::1", True),
+        (["10.1.2.3"], "", True),  # Ranger: a request without an address matches
+    ],
+)
+def test_ip_range_conditions_are_decided_from_the_client_address(values, ip, allowed) -> None:
+    engine = _conditioned({"type": "ip-range", "values": values})
+    decision = engine.evaluate(
+        AccessRequest({"database": "db", "table": "t"}, "select", "ann", client_ip=ip)
+    )
+    assert (decision.allowed, decision.undecidable) == (allowed, ())
+
+
+def test_an_unknown_client_address_makes_the_decision_undecidable() -> None:
+    engine = _conditioned({"type": "ip-range", "values": ["10.1.*"]})
+    decision = engine.evaluate(AccessRequest({"database": "db", "table": "t"}, "select", "ann"))
+    assert not decision.allowed
+    assert decision.undecidable and "client address is not known" in decision.undecidable[0]
+    # someone the item does not name is decided: the condition cannot matter for bob
+    other = engine.evaluate(AccessRequest({"database": "db", "table": "t"}, "select", "bob"))
+    assert (other.allowed, other.undecidable) == (False, ())
+
+
+def test_a_condition_that_cannot_change_the_answer_leaves_it_decided() -> None:
+    conditioned = _item(["select"], ["ann"], conditions=[{"type": "custom", "values": ["x"]}])
+    policies = [
+        _hive_policy(1, "db", denyPolicyItems=[_item(["select"], ["ann"])]),
+        _hive_policy(2, "db", policyItems=[conditioned]),
+    ]
+    decision = _ask(PolicyEngine(policies, HIVE), "ann", "select")
+    assert (decision.allowed, decision.policy_id, decision.undecidable) == (False, 1, ())
+
+
+def test_a_custom_condition_class_is_undecidable_never_guessed() -> None:
+    raw = {
+        "resources": [{"name": "database"}, {"name": "table", "parent": "database"}],
+        "accessTypes": [{"name": "select"}],
+        "policyConditions": [
+            {"name": "country", "evaluator": "com.example.CountryMatcher"},
+            {
+                "name": "office-hours",
+                "evaluator": "org.apache.ranger.plugin.conditionevaluator.RangerTimeOfDayMatcher",
+            },
+        ],
+    }
+    service = service_def_from_dict(raw)
+
+    def engine(condition: dict) -> PolicyEngine:
+        policy = {
+            "id": 1,
+            "name": "p",
+            "resources": {"database": {"values": ["db"]}, "table": {"values": ["*"]}},
+            "policyItems": [_item(["select"], ["ann"], conditions=[condition])],
+        }
+        return PolicyEngine([policy], service)
+
+    from datetime import datetime, timezone
+
+    request = AccessRequest({"database": "db", "table": "t"}, "select", "ann")
+    country = engine({"type": "country", "values": ["US"]}).evaluate(request)
+    assert country.undecidable and "runs code at request time" in country.undecidable[0]
+    hours = engine({"type": "office-hours", "values": ["9am-5pm"]})
+    at = datetime(2026, 6, 18, 10, 30, tzinfo=timezone.utc)
+    assert hours.evaluate(AccessRequest(request.resource, "select", "ann", time=at)).allowed
+    late = at.replace(hour=19)
+    assert not hours.evaluate(AccessRequest(request.resource, "select", "ann", time=late)).allowed
+
+
+@pytest.mark.parametrize(
+    ("expression", "roles", "groups", "allowed"),
+    [
+        ("IS_IN_ROLE('fin') && IS_IN_ROLE('hr')", {"fin", "hr"}, set(), True),
+        ("IS_IN_ROLE('fin') && IS_IN_ROLE('hr') ", {"fin"}, set(), False),
+        ("IS_IN_GROUP('ops') || IS_IN_ROLE('hr')", set(), {"ops"}, True),
+        ("!IS_IN_ANY_GROUP()", set(), {"ops"}, False),
+        ("if ( IS_IN_GROUP('ops') ) ctx.result = true;", set(), {"ops"}, True),
+        ("ctx.result = IS_IN_GROUP('ops');", set(), set(), False),
+    ],
+)
+def test_simple_expressions_are_decided(expression, roles, groups, allowed) -> None:
+    item = _item(["select"], ["ann"], conditions=[{"type": "_expression", "values": [expression]}])
+    roster = {role: ["ann"] for role in roles}
+    engine = PolicyEngine([_hive_policy(1, "db", policyItems=[item])], HIVE, roles=roster)
+    decision = _ask(engine, "ann", "select", groups=frozenset(groups))
+    assert (decision.allowed, decision.undecidable) == (allowed, ())
+
+
+def test_an_expression_beyond_the_simple_forms_is_undecidable() -> None:
+    script = "var c = ctx.getRequestContextAttribute('GEO'); ctx.result = c == 'US';"
+    engine = _conditioned({"type": "_expression", "values": [script]})
+    decision = _ask(engine, "ann", "select")
+    assert decision.undecidable and "beyond the simple forms" in decision.undecidable[0]
+
+
+@pytest.mark.parametrize(
+    ("evaluator", "values", "tags", "allowed"),
+    [
+        ("RangerAnyOfExpectedTagsPresentConditionEvaluator", ["PII", "PCI"], ("PCI",), True),
+        ("RangerAnyOfExpectedTagsPresentConditionEvaluator", ["PII"], ("PCI",), False),
+        ("RangerTagsAllPresentConditionEvaluator", ["PII", "PCI"], ("PCI", "PII", "X"), True),
+        ("RangerTagsAllPresentConditionEvaluator", ["PII", "PCI"], ("PCI",), False),
+        ("RangerNoneOfExpectedTagsPresentConditionEvaluator", ["PII"], ("PCI",), True),
+        ("RangerNoneOfExpectedTagsPresentConditionEvaluator", ["PII"], ("PII",), False),
+    ],
+)
+def test_tag_conditions(evaluator, values, tags, allowed) -> None:
+    from forensics.policy.conditions import ResourceTag
+
+    raw = {
+        "resources": [{"name": "database"}, {"name": "table", "parent": "database"}],
+        "accessTypes": [{"name": "select"}],
+        "policyConditions": [
+            {
+                "name": "tags",
+                "evaluator": f"org.apache.ranger.plugin.conditionevaluator.{evaluator}",
+            }
+        ],
+    }
+    policy = {
+        "id": 1,
+        "name": "p",
+        "resources": {"database": {"values": ["db"]}, "table": {"values": ["*"]}},
+        "policyItems": [
+            _item(["select"], ["ann"], conditions=[{"type": "tags", "values": values}])
+        ],
+    }
+    engine = PolicyEngine([policy], service_def_from_dict(raw))
+    resource = {"database": "db", "table": "t"}
+    known = tuple(ResourceTag(t) for t in tags)
+    decision = engine.evaluate(AccessRequest(resource, "select", "ann", tags=known))
+    assert (decision.allowed, decision.undecidable) == (allowed, ())
+    unknown = engine.evaluate(AccessRequest(resource, "select", "ann"))
+    assert unknown.undecidable and "tags are not known" in unknown.undecidable[0]
+
+
+def test_policy_level_conditions_gate_the_whole_policy() -> None:
+    engine = PolicyEngine(
+        [
+            _hive_policy(
+                1,
+                "db",
+                policyItems=[_item(["select"], ["ann"])],
+                conditions=[{"type": "ip-range", "values": ["10.*"]}],
+            )
+        ],
+        HIVE,
+    )
+    inside = AccessRequest({"database": "db", "table": "t"}, "select", "ann", client_ip="10.0.0.1")
+    outside = AccessRequest({"database": "db", "table": "t"}, "select", "ann", client_ip="11.0.0.1")
+    assert engine.evaluate(inside).allowed
+    assert not engine.evaluate(outside).allowed
+    assert not engine.evaluate(outside).audited  # Ranger checks them before auditing

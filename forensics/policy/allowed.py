@@ -377,7 +377,7 @@ class _Matched:
         self.per_principal: set[str] = set()
         chain = _chain(engine)
         for p, policy in enumerate(policies):
-            if not policy.has_items:
+            if not policy.has_items or policy.conditions:
                 continue
             chosen_any: set[int] = set()
             for k, matchers in enumerate(policy.resource_sets):  # additionalResources too
@@ -656,12 +656,19 @@ def _item_notes(engine: PolicyEngine, access: str, owners_known: bool) -> list[s
     """What the decisions assume about items the logs cannot decide."""
     every = engine.policies + [p for _, ps in engine.zones.values() for p in ps]
     conditional = {str(p.id) for p in every for i in _all_items(p) if i.conditional}
+    gated = {str(p.id) for p in every if p.conditions}
     owner = {str(p.id) for p in every if _names_owner(p)}
     notes = []
     if conditional:
         notes.append(
-            f"policies {_ids(conditional)}: items with conditions match no one "
-            "(as PolicyEngine: the logs cannot decide them)"
+            f"policies {_ids(conditional)}: items with conditions match no one here "
+            "(conditions are decided per request; PolicyEngine reports those it cannot "
+            "decide as undecidable)"
+        )
+    if gated:
+        notes.append(
+            f"policies {_ids(gated)}: policy conditions are decided per request; here the "
+            "policies apply to no one"
         )
     if owner:
         whom = "each object's given owner" if owners_known else "no one (owners not given)"

@@ -31,12 +31,21 @@ logs we read; an item with conditions never matches, and the decision says so.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from itertools import product
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from forensics.errors import PolicyError
+from forensics.policy.conditions import (
+    Condition,
+    Facts,
+    ResourceTag,
+    compile_condition,
+)
+from forensics.policy.conditions import evaluate as evaluate_condition
 from forensics.policy.matchers import ResourceMatcher, resource_matcher
 from forensics.policy.schedule import ValiditySchedule, parse_schedule, zone_named
 from forensics.policy.servicedef import ServiceDef
@@ -48,6 +57,9 @@ NO_POLICY = -1
 SELF = "self"
 ITEM_KEYS = ("policyItems", "denyPolicyItems", "allowExceptions", "denyExceptions")
 DESCENDANT = "descendant"
+#: At most this many undecidable conditions are tried both ways before giving up.
+MAX_UNDECIDED = 8
+Judge = Callable[[tuple[Condition, ...]], bool]
 
 
 @dataclass(frozen=True)
@@ -61,6 +73,11 @@ class AccessRequest:
     time: datetime | None = None
     owner: str | None = None
     roles: frozenset[str] = frozenset()
+    client_ip: str | None = None  # None: not known; "": the request carried none
+    context: Mapping[str, Any] = field(default_factory=dict)  # Ranger's request context
+    tags: tuple[ResourceTag, ...] | None = None  # None: the resource's tags are unknown
+    cluster_name: str | None = None
+    cluster_type: str | None = None
 
 
 @dataclass(frozen=True)
@@ -88,18 +105,26 @@ class _Item:
     groups: frozenset[str]
     roles: frozenset[str]
     conditional: bool
+    conditions: tuple[Condition, ...] = ()
 
     def applies_to(
         self,
         request: AccessRequest,
         access: str,
         roles: frozenset[str],
+        judge: Judge | None = None,
     ) -> bool:
         """Whether the item names the requester and covers `access` (directly or by an
-        implied grant such as Hive's `all`). Items with custom conditions never apply:
-        the logs we read cannot decide them."""
-        if self.conditional or access not in self.accesses:
+        implied grant such as Hive's `all`), and its conditions hold (`judge` decides
+        them; without one, an item with conditions never applies)."""
+        if access not in self.accesses or not self.names(request, roles):
             return False
+        if not self.conditional:
+            return True
+        return judge is not None and judge(self.conditions)
+
+    def names(self, request: AccessRequest, roles: frozenset[str]) -> bool:
+        """Whether the item names the requester (user, group, role, macro)."""
         return (
             request.user in self.users
             or USER_MACRO in self.users
@@ -130,6 +155,7 @@ class _Policy:
     #: `additionalResources`: further resource sets the policy applies to (Ranger 2.5)
     more_matchers: tuple[dict[str, ResourceMatcher], ...] = ()
     audit: bool = True  # `isAuditEnabled`
+    conditions: tuple[Condition, ...] = ()  # policy-level conditions
 
     @property
     def resource_sets(self) -> tuple[dict[str, ResourceMatcher], ...]:
@@ -169,6 +195,9 @@ class PolicyEngine:
     ) -> None:
         self.service_def = service_def
         self.schedule_zone = zone_named(schedule_zone, "schedule zone") if schedule_zone else None
+        self._assume: dict[int, bool] = {}
+        self._unknown: dict[int, str] = {}
+        self._facts: Facts | None = None
         self.hierarchies = service_def.hierarchies()
         self.super_users = frozenset(super_users)
         self.super_groups = frozenset(super_groups)
@@ -197,7 +226,68 @@ class PolicyEngine:
         return frozenset(found)
 
     def evaluate(self, request: AccessRequest) -> Decision:
-        """Ranger's decision for `request`."""
+        """Ranger's decision for `request`. Conditions the request cannot decide are
+        tried both ways (up to MAX_UNDECIDED of them): when the answer is the same either
+        way it stands, otherwise the decision carries their reasons in `undecidable`
+        (its `allowed` is the answer with them all false)."""
+        first = self._evaluate_assuming(request, {})
+        unknown = dict(self._unknown)
+        if not unknown:
+            return first
+        keys = list(unknown)
+        outcomes: set[tuple[bool, int | None]] = set()
+        while len(keys) <= MAX_UNDECIDED:
+            outcomes, grew = set(), False
+            for values in product((False, True), repeat=len(keys)):
+                found = self._evaluate_assuming(request, dict(zip(keys, values, strict=True)))
+                outcomes.add((found.allowed, found.policy_id))
+                extra = {k: v for k, v in self._unknown.items() if k not in unknown}
+                if extra:  # another path met conditions of its own: try those too
+                    unknown.update(extra)
+                    keys += list(extra)
+                    grew = True
+                    break
+            if not grew:
+                break
+        if len(keys) <= MAX_UNDECIDED and len(outcomes) == 1:
+            return first
+        return replace(first, undecidable=tuple(sorted(set(unknown.values()))))
+
+    def _evaluate_assuming(self, request: AccessRequest, assume: dict[int, bool]) -> Decision:
+        """The decision with undecidable conditions taken as `assume` says (False when it
+        does not say); `self._unknown` collects those met."""
+        self._assume, self._unknown = assume, {}
+        self._facts = Facts(
+            user=request.user,
+            groups=request.groups,
+            roles=self.roles_of(request),
+            time=request.time,
+            client_ip=request.client_ip,
+            context=request.context,
+            tags=request.tags,
+            cluster_name=request.cluster_name,
+            cluster_type=request.cluster_type,
+            zone=self.schedule_zone,
+        )
+        return self._evaluate(request)
+
+    def _judge(self, conditions: tuple[Condition, ...]) -> bool:
+        """Whether all `conditions` hold for the request being evaluated."""
+        for condition in conditions:
+            held, why = evaluate_condition(condition, self._facts)
+            if held is None:
+                self._unknown[id(condition)] = why
+                held = self._assume.get(id(condition), False)
+            if not held:
+                return False
+        return True
+
+    def _holds(self, policy: _Policy) -> bool:
+        """A policy's own conditions (Ranger: checked before its items and its audit)."""
+        return not policy.conditions or self._judge(policy.conditions)
+
+    def _evaluate(self, request: AccessRequest) -> Decision:
+        """Ranger's decision for `request`, conditions judged by `_judge`."""
         zones = self._zones_of(request)
         if request.user in self.super_users or request.groups & self.super_groups:
             repo = self.zones[zones[0]][1] if len(zones) == 1 else self.policies
@@ -288,7 +378,10 @@ class PolicyEngine:
         (its resources cover it; for any access, also something below it)."""
         wanted = (SELF,) if request.access_type else (SELF, DESCENDANT)
         return any(
-            p.audit and in_force(p, request.time) and self.match_type(p, request) in wanted
+            p.audit
+            and in_force(p, request.time)
+            and self.match_type(p, request) in wanted
+            and self._holds(p)
             for p in policies
         )
 
@@ -304,6 +397,8 @@ class PolicyEngine:
             ):
                 break
             if not in_force(policy, request.time) or self.match_type(policy, request) != SELF:
+                continue
+            if not self._holds(policy):
                 continue
             verdict = self._verdict(policy, request.access_type, request, roles)
             if verdict is False:
@@ -327,7 +422,7 @@ class PolicyEngine:
             if not in_force(policy, request.time) or not policy.has_items:
                 continue
             match = self.match_type(policy, request)
-            if match is None:
+            if match is None or not self._holds(policy):
                 continue
             for access in self.access_types:
                 verdict = self._verdict(policy, access, request, roles)
@@ -348,12 +443,13 @@ class PolicyEngine:
     ) -> bool | None:
         """False: a deny item (not excepted) or deny-all-else; True: an allow item (not
         excepted); None: this policy says nothing about `access` for this requester."""
-        if any(i.applies_to(request, access, roles) for i in policy.deny) and not any(
-            i.applies_to(request, access, roles) for i in policy.deny_exceptions
+        judge = self._judge
+        if any(i.applies_to(request, access, roles, judge) for i in policy.deny) and not any(
+            i.applies_to(request, access, roles, judge) for i in policy.deny_exceptions
         ):
             return False
-        if any(i.applies_to(request, access, roles) for i in policy.allow) and not any(
-            i.applies_to(request, access, roles) for i in policy.allow_exceptions
+        if any(i.applies_to(request, access, roles, judge) for i in policy.allow) and not any(
+            i.applies_to(request, access, roles, judge) for i in policy.allow_exceptions
         ):
             return True
         return False if policy.deny_all_else else None
@@ -467,16 +563,21 @@ def _compile(raw: dict, service_def: ServiceDef) -> _Policy | None:
     if matchers is None:
         return None
     more = [_resource_set(r, service_def) for r in raw.get("additionalResources") or []]
+    pid = raw.get("id")
     return _Policy(
         id=int(raw.get("id", NO_POLICY)),
         name=str(raw.get("name", "")),
         priority=int(raw.get("policyPriority") or 0),
         deny_all_else=bool(raw.get("isDenyAllElse", False)),
         matchers=matchers,
-        allow=_items(raw.get("policyItems"), service_def),
-        allow_exceptions=_items(raw.get("allowExceptions"), service_def),
-        deny=_items(raw.get("denyPolicyItems"), service_def),
-        deny_exceptions=_items(raw.get("denyExceptions"), service_def),
+        allow=_items(raw.get("policyItems"), service_def, f"policy {pid} allow"),
+        allow_exceptions=_items(
+            raw.get("allowExceptions"), service_def, f"policy {pid} allow exception"
+        ),
+        deny=_items(raw.get("denyPolicyItems"), service_def, f"policy {pid} deny"),
+        deny_exceptions=_items(
+            raw.get("denyExceptions"), service_def, f"policy {pid} deny exception"
+        ),
         schedules=tuple(
             parse_schedule(s, f"policy {raw.get('id')} validity schedule")
             for s in raw.get("validitySchedules") or []
@@ -484,6 +585,10 @@ def _compile(raw: dict, service_def: ServiceDef) -> _Policy | None:
         eval_order=_eval_order(raw, service_def),
         more_matchers=tuple(m for m in more if m),
         audit=raw.get("isAuditEnabled", True) is not False,
+        conditions=tuple(
+            compile_condition(c, service_def.conditions, f"policy {raw.get('id')}")
+            for c in raw.get("conditions") or []
+        ),
     )
 
 
@@ -549,7 +654,7 @@ def _eval_order(raw: dict, service_def: ServiceDef) -> int:
     return order
 
 
-def _items(raw: list | None, service_def: ServiceDef) -> list[_Item]:
+def _items(raw: list | None, service_def: ServiceDef, where: str = "") -> list[_Item]:
     """Policy items with their accesses expanded by implied grants (`all` -> every access)."""
     return [
         _Item(
@@ -564,8 +669,12 @@ def _items(raw: list | None, service_def: ServiceDef) -> list[_Item]:
             groups=frozenset(item.get("groups") or []),
             roles=frozenset(item.get("roles") or []),
             conditional=bool(item.get("conditions")),
+            conditions=tuple(
+                compile_condition(c, service_def.conditions, f"{where} item {n}")
+                for c in item.get("conditions") or []
+            ),
         )
-        for item in raw or []
+        for n, item in enumerate(raw or [], start=1)
     ]
 
 

@@ -48,6 +48,8 @@ class ServiceDef:
     implied: Mapping[str, frozenset[str]] = field(default_factory=dict)
     access_types: frozenset[str] = frozenset()
     access_order: tuple[str, ...] = ()
+    #: condition type -> (evaluator class's simple name, evaluator options)
+    conditions: Mapping[str, tuple[str, Mapping[str, str]]] = field(default_factory=dict)
 
     def hierarchies(self) -> list[tuple[str, ...]]:
         """Every chain of resources from a root to a leaf, e.g. (database, table, column)."""
@@ -116,12 +118,21 @@ def service_def_from_dict(raw: Any, where: str = "service definition") -> Servic
         if access.get("impliedGrants"):
             implied[access["name"]] = frozenset(access["impliedGrants"])
     implied.update(marker_grants(raw))
+    conditions = {
+        str(c["name"]): (
+            str(c.get("evaluator") or "").rsplit(".", 1)[-1],
+            dict(c.get("evaluatorOptions") or {}),
+        )
+        for c in raw.get("policyConditions") or []
+        if isinstance(c, Mapping) and c.get("name")
+    }
     return ServiceDef(
         name=str(raw.get("name", "")),
         resources=resources,
         implied=implied,
         access_types=frozenset(names),
         access_order=tuple(names),
+        conditions=conditions,
     )
 
 
