@@ -24,8 +24,11 @@ from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
+import yaml
+
 from forensics.policy import AccessRequest, Decision, PolicyEngine, apply_policy_deltas
 from forensics.policy.servicedef import service_def_from_dict
+from forensics.policy.tags import service_tags_from_dict, tags_for_eval
 
 DATA = Path(__file__).resolve().parent / "data" / "ranger"
 KNOWN = DATA / "disagreements.txt"
@@ -47,15 +50,30 @@ def _engine(data: dict, policies: list[dict], zones: dict | None) -> PolicyEngin
         for member, names in (data.get(key) or {}).items():
             for name in names:
                 roles.setdefault(name, set()).add(member)
+    service_def = service_def_from_dict(data["serviceDef"])
+    tag_info = data.get("tagPolicyInfo") or {}
     return PolicyEngine(
         policies,
-        service_def_from_dict(data["serviceDef"]),
+        service_def,
         roles=roles,
         super_users=supers,
         super_groups=groups,
         zones=zones,
         schedule_zone=RANGER_TEST_ZONE,
+        tag_policies=tag_info.get("tagPolicies") if tag_info else None,
+        tag_service=tag_info.get("serviceDef"),
+        service_tags=_service_tags(tag_info.get("serviceDef") or {}, service_def),
     )
+
+
+def _service_tags(tag_service: dict, service_def):
+    """The ServiceTags file the tag service's file-based tag retriever names, if any."""
+    for enricher in tag_service.get("contextEnrichers") or []:
+        name = (enricher.get("enricherOptions") or {}).get("serviceTagsFileName")
+        if name:
+            path = DATA / Path(name).name
+            return service_tags_from_dict(json.loads(path.read_text()), service_def, path.name)
+    return None
 
 
 def access_time(value) -> datetime | None:
@@ -72,9 +90,19 @@ def access_time(value) -> datetime | None:
         return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
+def _lenient(text: str):
+    """JSON as Gson reads it leniently (the TAGS of some files use single quotes)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return yaml.safe_load(text.replace("':'", "': '"))
+
+
 def _request(test: dict) -> AccessRequest:
     request = test["request"]
     resource = request["resource"]
+    context = request.get("context") or {}
+    tags = tags_for_eval(_lenient(context["TAGS"])) if context.get("TAGS") else None
     return AccessRequest(
         resource=dict(resource.get("elements") or {}),
         access_type=request.get("accessType") or "",
@@ -82,6 +110,9 @@ def _request(test: dict) -> AccessRequest:
         groups=frozenset(request.get("userGroups") or []),
         owner=resource.get("ownerUser"),
         time=access_time(request.get("accessTime")),
+        client_ip=request.get("clientIPAddress") or request.get("remoteIPAddress") or "",
+        context={k: v for k, v in context.items() if k != "TAGS"},
+        tags=tags,
     )
 
 

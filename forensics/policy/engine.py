@@ -39,16 +39,21 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from forensics.errors import PolicyError
-from forensics.policy.conditions import (
-    Condition,
-    Facts,
-    ResourceTag,
-    compile_condition,
-)
+from forensics.policy.conditions import Condition, Facts, compile_condition
 from forensics.policy.conditions import evaluate as evaluate_condition
 from forensics.policy.matchers import ResourceMatcher, resource_matcher
 from forensics.policy.schedule import ValiditySchedule, parse_schedule, zone_named
 from forensics.policy.servicedef import ServiceDef
+from forensics.policy.tags import (
+    DESCENDANT as TAG_DESCENDANT,
+)
+from forensics.policy.tags import (
+    TAG_RESOURCE,
+    ServiceTags,
+    TagForEval,
+    component_policies,
+    tag_service_def,
+)
 
 PUBLIC_GROUP = "public"
 USER_MACRO = "{USER}"
@@ -75,7 +80,7 @@ class AccessRequest:
     roles: frozenset[str] = frozenset()
     client_ip: str | None = None  # None: not known; "": the request carried none
     context: Mapping[str, Any] = field(default_factory=dict)  # Ranger's request context
-    tags: tuple[ResourceTag, ...] | None = None  # None: the resource's tags are unknown
+    tags: tuple[TagForEval, ...] | None = None  # None: from the engine's ServiceTags
     cluster_name: str | None = None
     cluster_type: str | None = None
 
@@ -156,6 +161,7 @@ class _Policy:
     more_matchers: tuple[dict[str, ResourceMatcher], ...] = ()
     audit: bool = True  # `isAuditEnabled`
     conditions: tuple[Condition, ...] = ()  # policy-level conditions
+    zone: str | None = None  # `zoneName` (tag policies are per security zone)
 
     @property
     def resource_sets(self) -> tuple[dict[str, ResourceMatcher], ...]:
@@ -192,12 +198,26 @@ class PolicyEngine:
         super_groups: Iterable[str] = (),
         zones: Mapping[str, Mapping] | None = None,
         schedule_zone: str | None = None,
+        tag_policies: list[dict] | None = None,
+        tag_service: Mapping | None = None,
+        service_tags: ServiceTags | None = None,
     ) -> None:
         self.service_def = service_def
         self.schedule_zone = zone_named(schedule_zone, "schedule zone") if schedule_zone else None
-        self._assume: dict[int, bool] = {}
-        self._unknown: dict[int, str] = {}
+        self._assume: dict[tuple, bool] = {}
+        self._unknown: dict[tuple, str] = {}
         self._facts: Facts | None = None
+        self.service_tags = service_tags
+        self.tag_engine: PolicyEngine | None = None
+        if tag_policies is not None:
+            self.tag_engine = PolicyEngine(
+                component_policies(tag_policies, service_def.name),
+                tag_service_def(tag_service, service_def),
+                roles=roles,
+                schedule_zone=schedule_zone,
+            )
+        self._tags: tuple[TagForEval, ...] = ()
+        self._tag_audited = False
         self.hierarchies = service_def.hierarchies()
         self.super_users = frozenset(super_users)
         self.super_groups = frozenset(super_groups)
@@ -253,18 +273,23 @@ class PolicyEngine:
             return first
         return replace(first, undecidable=tuple(sorted(set(unknown.values()))))
 
-    def _evaluate_assuming(self, request: AccessRequest, assume: dict[int, bool]) -> Decision:
+    def _evaluate_assuming(self, request: AccessRequest, assume: dict[tuple, bool]) -> Decision:
         """The decision with undecidable conditions taken as `assume` says (False when it
         does not say); `self._unknown` collects those met."""
         self._assume, self._unknown = assume, {}
+        tags = request.tags
+        if tags is None and self.service_tags is not None:
+            tags = self.service_tags.tags_of(request.resource)
+        given = (t if isinstance(t, TagForEval) else TagForEval(t) for t in tags or ())
+        self._tags = tuple(t for t in given if t.applies(request.time))
         self._facts = Facts(
             user=request.user,
             groups=request.groups,
             roles=self.roles_of(request),
-            time=request.time,
+            time=request.time or datetime.now(timezone.utc),  # Ranger: no time is now
             client_ip=request.client_ip,
             context=request.context,
-            tags=request.tags,
+            tags=None if tags is None else tuple(t.tag for t in self._tags),
             cluster_name=request.cluster_name,
             cluster_type=request.cluster_type,
             zone=self.schedule_zone,
@@ -273,11 +298,14 @@ class PolicyEngine:
 
     def _judge(self, conditions: tuple[Condition, ...]) -> bool:
         """Whether all `conditions` hold for the request being evaluated."""
+        assert self._facts is not None  # set by _evaluate_assuming
         for condition in conditions:
             held, why = evaluate_condition(condition, self._facts)
             if held is None:
-                self._unknown[id(condition)] = why
-                held = self._assume.get(id(condition), False)
+                tag = self._facts.tag
+                key = (id(condition), tag and (tag.type, tuple(sorted(tag.attributes.items()))))
+                self._unknown[key] = why
+                held = self._assume.get(key, False)
             if not held:
                 return False
         return True
@@ -362,16 +390,85 @@ class PolicyEngine:
     ) -> Decision:
         """The decision of one policy repository (the service's, or a zone's)."""
         where = f" in zone {zone}" if zone else ""
+        tagged = self._decide_tags(request, roles, zone)
         if request.access_type:
-            found = self._decide_one(policies, request, roles)
+            found = self._after_tags(policies, request, roles, tagged)
         else:
             found = self._decide_any(policies, request, roles)
-        audited = self._audited(policies, request)
+        audited = self._tag_audited or self._audited(policies, request)
         if found is None:
             return Decision(False, NO_POLICY, f"no policy{where} allows it", audited=audited)
         allowed, policy = found
         verb = "allowed" if allowed else "denied"
+        if tagged is not None and policy is tagged[1]:
+            tag = tagged[2].tag.type
+            return Decision(
+                allowed,
+                policy.id,
+                f"{verb} by tag policy {policy.id} (tag {tag}){where}",
+                audited=audited,
+            )
         return Decision(allowed, policy.id, f"{verb} by policy {policy.id}{where}", audited=audited)
+
+    def _after_tags(
+        self,
+        policies: list[_Policy],
+        request: AccessRequest,
+        roles: frozenset[str],
+        tagged: tuple[bool, _Policy, TagForEval] | None,
+    ) -> tuple[bool, _Policy] | None:
+        """Resource policies after the tag policies' answer: a tag deny stands unless a
+        resource policy of higher priority decides; a tag allow stands unless one of the
+        same or higher priority decides (a deny there wins)."""
+        if tagged is None:
+            return self._decide_one(policies, request, roles)
+        allowed, policy, _ = tagged
+        above = [
+            p
+            for p in policies
+            if p.priority > policy.priority or (allowed and p.priority == policy.priority)
+        ]
+        return self._decide_one(above, request, roles) or (allowed, policy)
+
+    def _decide_tags(
+        self, request: AccessRequest, roles: frozenset[str], zone: str | None
+    ) -> tuple[bool, _Policy, TagForEval] | None:
+        """The tag policies' answer for the request's tags (Ranger's
+        `evaluateTagPolicies`): a deny ends it, else the first allow."""
+        self._tag_audited = False
+        tagger = self.tag_engine
+        if tagger is None or not request.access_type or not self._tags:
+            return None
+        zoned = [p for p in tagger.policies if p.zone == zone]
+        pool = zoned if zone is not None and zoned else [p for p in tagger.policies if not p.zone]
+        pairs = [
+            (p, t)
+            for t in self._tags
+            if t.match != TAG_DESCENDANT
+            for p in pool
+            if in_force(p, request.time)
+            and any(
+                m.get(TAG_RESOURCE) is not None and m[TAG_RESOURCE].matches(t.tag.type)
+                for m in p.resource_sets
+            )
+        ]
+        pairs.sort(key=lambda pt: (-pt[0].priority, not pt[0].has_deny, pt[0].eval_order))
+        tagger._assume, tagger._unknown = self._assume, self._unknown
+        result: tuple[bool, _Policy, TagForEval] | None = None
+        for policy, tag in pairs:
+            assert self._facts is not None
+            tagger._facts = replace(self._facts, tag=tag.tag)
+            if not tagger._holds(policy):
+                continue
+            self._tag_audited = self._tag_audited or policy.audit
+            verdict = tagger._verdict(policy, request.access_type, request, roles)
+            if verdict is False:
+                return False, policy, tag
+            if verdict and result is None:
+                result = (True, policy, tag)
+            if verdict and not policy.has_deny:
+                break
+        return result
 
     def _audited(self, policies: list[_Policy], request: AccessRequest) -> bool:
         """Ranger's `isAudited`: an audit-enabled policy in force applies to the request
@@ -589,6 +686,7 @@ def _compile(raw: dict, service_def: ServiceDef) -> _Policy | None:
             compile_condition(c, service_def.conditions, f"policy {raw.get('id')}")
             for c in raw.get("conditions") or []
         ),
+        zone=raw.get("zoneName") or None,
     )
 
 

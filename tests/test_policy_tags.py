@@ -1,0 +1,155 @@
+"""Tag-based policies, from Ranger's documented semantics: tags found on the resource or
+above it, tag policies evaluated first (a tag deny wins), resource policies overriding by
+priority, component access types, tag attributes and validity periods."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from forensics.errors import PolicyError
+from forensics.policy import AccessRequest, PolicyEngine, load_service_def
+from forensics.policy.tags import service_tags_from_dict
+
+HIVE = load_service_def("hive")
+UTC = timezone.utc
+
+
+def _item(accesses, users=(), groups=(), **extra) -> dict:
+    return {"accesses": [{"type": a} for a in accesses], "users": list(users),
+            "groups": list(groups), **extra}  # fmt: skip
+
+
+def _tag_policy(pid: int, tag: str, **extra) -> dict:
+    return {"id": pid, "name": f"t{pid}", "resources": {"tag": {"values": [tag]}}, **extra}
+
+
+def _policy(pid: int, db: str = "*", **extra) -> dict:
+    return {
+        "id": pid,
+        "name": f"p{pid}",
+        "resources": {
+            "database": {"values": [db]},
+            "table": {"values": ["*"]},
+            "column": {"values": ["*"]},
+        },
+        **extra,
+    }
+
+
+SERVICE_TAGS = {
+    "serviceResources": [
+        {"id": 1, "resourceElements": {"database": {"values": ["hr"]}}},
+        {
+            "id": 2,
+            "resourceElements": {
+                "database": {"values": ["sales"]},
+                "table": {"values": ["customers"]},
+                "column": {"values": ["ssn"]},
+            },
+        },
+        {
+            "id": 3,
+            "resourceElements": {"database": {"values": ["ops"]}, "table": {"values": ["t*"]}},
+        },
+    ],
+    "tags": {
+        "10": {"type": "PII", "attributes": {"level": "high"}},
+        "11": {"type": "PII", "attributes": {"level": "low"}},
+        "12": {
+            "type": "EMBARGO",
+            "validityPeriods": [
+                {"startTime": "2026/06/01 00:00:00", "endTime": "2026/06/30 00:00:00"}
+            ],
+        },
+    },
+    "resourceToTagIds": {"1": [10], "2": [10], "3": [11, 12]},
+}
+
+
+def _engine(policies, tag_policies, **extra) -> PolicyEngine:
+    return PolicyEngine(
+        policies,
+        HIVE,
+        tag_policies=tag_policies,
+        service_tags=service_tags_from_dict(SERVICE_TAGS, HIVE, "tags"),
+        **extra,
+    )
+
+
+def _ask(engine, user, db, table, access="select", when=None):
+    when = when or datetime(2026, 6, 15, tzinfo=UTC)
+    return engine.evaluate(AccessRequest({"database": db, "table": table}, access, user, time=when))
+
+
+def test_a_tag_on_the_database_reaches_its_tables_and_a_tag_deny_wins() -> None:
+    everyone = _policy(1, policyItems=[_item(["select"], groups=["public"])])
+    deny_pii = _tag_policy(50, "PII", denyPolicyItems=[_item(["hive:select"], ["ann"])])
+    engine = _engine([everyone], [deny_pii])
+    decision = _ask(engine, "ann", "hr", "salaries")
+    assert (decision.allowed, decision.policy_id) == (False, 50)
+    assert "tag policy 50 (tag PII)" in decision.reason
+    assert _ask(engine, "bob", "hr", "salaries").policy_id == 1
+    assert _ask(engine, "ann", "finance", "x").policy_id == 1  # untagged
+
+
+def test_a_column_tag_does_not_decide_a_table_request() -> None:
+    deny_pii = _tag_policy(50, "PII", denyPolicyItems=[_item(["hive:select"], ["ann"])])
+    engine = _engine([_policy(1, policyItems=[_item(["select"], ["ann"])])], [deny_pii])
+    assert _ask(engine, "ann", "sales", "customers").allowed
+    column = AccessRequest(
+        {"database": "sales", "table": "customers", "column": "ssn"},
+        "select",
+        "ann",
+        time=datetime(2026, 6, 15, tzinfo=UTC),
+    )
+    assert engine.evaluate(column).policy_id == 50
+
+
+def test_a_tag_policy_alone_grants_access() -> None:
+    engine = _engine([], [_tag_policy(51, "PII", policyItems=[_item(["hive:select"], ["ann"])])])
+    assert _ask(engine, "ann", "hr", "t").policy_id == 51
+    assert not _ask(engine, "ann", "hr", "t", access="update").allowed
+
+
+def test_only_the_components_accesses_count() -> None:
+    engine = _engine(
+        [], [_tag_policy(52, "PII", policyItems=[_item(["hdfs:read", "hive:update"], ["ann"])])]
+    )
+    assert not _ask(engine, "ann", "hr", "t").allowed
+    assert _ask(engine, "ann", "hr", "t", access="update").policy_id == 52
+
+
+def test_resource_policies_override_by_priority() -> None:
+    tag_allow = _tag_policy(53, "PII", policyItems=[_item(["hive:select"], ["ann"])])
+    same_deny = _policy(2, "hr", denyPolicyItems=[_item(["select"], ["ann"])])
+    assert _ask(_engine([same_deny], [tag_allow]), "ann", "hr", "t").policy_id == 2
+    tag_deny = _tag_policy(54, "PII", denyPolicyItems=[_item(["hive:select"], ["ann"])])
+    override = _policy(3, "hr", policyItems=[_item(["select"], ["ann"])], policyPriority=1)
+    assert _ask(_engine([override], [tag_deny]), "ann", "hr", "t").policy_id == 3
+    normal = _policy(4, "hr", policyItems=[_item(["select"], ["ann"])])
+    assert _ask(_engine([normal], [tag_deny]), "ann", "hr", "t").policy_id == 54
+
+
+def test_conditions_read_the_tags_attributes() -> None:
+    high = {"type": "expression", "values": ["TAG.level == 'high'"]}
+    deny = _tag_policy(
+        55, "PII", denyPolicyItems=[_item(["hive:select"], ["ann"], conditions=[high])]
+    )
+    engine = _engine([_policy(1, policyItems=[_item(["select"], ["ann"])])], [deny])
+    assert not _ask(engine, "ann", "hr", "t").allowed  # PII level high
+    assert _ask(engine, "ann", "ops", "t1").allowed  # PII level low
+
+
+def test_a_tag_outside_its_validity_period_is_ignored() -> None:
+    deny = _tag_policy(56, "EMBARGO", denyPolicyItems=[_item(["hive:select"], ["ann"])])
+    engine = _engine([_policy(1, policyItems=[_item(["select"], ["ann"])])], [deny])
+    assert not _ask(engine, "ann", "ops", "t1", when=datetime(2026, 6, 15, tzinfo=UTC)).allowed
+    assert _ask(engine, "ann", "ops", "t1", when=datetime(2026, 7, 15, tzinfo=UTC)).allowed
+
+
+def test_a_service_tags_export_that_names_a_missing_tag_is_refused() -> None:
+    broken = dict(SERVICE_TAGS, resourceToTagIds={"1": [99]})
+    with pytest.raises(PolicyError, match="names tag 99"):
+        service_tags_from_dict(broken, HIVE, "tags.json")
