@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from forensics.errors import PolicyError
 from forensics.policy import AccessRequest, PolicyEngine, load_policies, load_service_def
 from forensics.policy.allowed import AllowedSets, allowed_sets
+from forensics.policy.tags import service_tags_from_dict
 from tests.conftest import INCIDENT
 
 HIVE = load_service_def("hive")
@@ -182,6 +183,38 @@ def policies(draw, first_id: int = 1) -> list[dict]:
     ]
 
 
+TAG_TYPES = ["PII", "PCI"]
+
+
+@st.composite
+def service_tag_exports(draw) -> dict:
+    """A ServiceTags export tagging some databases and tables."""
+    resources = draw(
+        st.lists(
+            st.sampled_from(
+                [
+                    {"database": {"values": ["hr"]}},
+                    {"database": {"values": ["sales"]}, "table": {"values": ["emp_*"]}},
+                    {"database": {"values": ["*"]}, "table": {"values": ["salary"]}},
+                    {"database": {"values": ["hr"]}, "table": {"values": ["*"]},
+                     "column": {"values": ["ssn"]}},
+                ]
+            ),
+            max_size=3,
+        )
+    )  # fmt: skip
+    return {
+        "serviceResources": [
+            {"id": i, "resourceElements": r} for i, r in enumerate(resources, start=1)
+        ],
+        "tags": {"1": {"type": "PII"}, "2": {"type": "PCI"}},
+        "resourceToTagIds": {
+            str(i): draw(st.lists(st.sampled_from([1, 2]), min_size=1, max_size=2, unique=True))
+            for i in range(1, len(resources) + 1)
+        },
+    }
+
+
 @st.composite
 def worlds(draw) -> tuple[PolicyEngine, list[str], dict[str, frozenset[str]], dict | None]:
     objects = draw(
@@ -206,6 +239,20 @@ def worlds(draw) -> tuple[PolicyEngine, list[str], dict[str, frozenset[str]], di
                 "policies": draw(policies(200)),
             },
         }
+    tag_policies, service_tags = None, None
+    if draw(st.integers(0, 2)) == 0:  # tag policies on tags of databases and tables
+        tag_policies = [
+            dict(p, resources={"tag": {"values": [draw(st.sampled_from(TAG_TYPES))]}})
+            for p in draw(policies(300))
+        ]
+        for p in tag_policies:
+            for key in ("policyItems", "denyPolicyItems", "allowExceptions", "denyExceptions"):
+                for item in p[key]:
+                    item["accesses"] = [
+                        {**a, "type": draw(st.sampled_from(["hive:", "hdfs:", ""])) + a["type"]}
+                        for a in item["accesses"]
+                    ]
+        service_tags = service_tags_from_dict(draw(service_tag_exports()), HIVE, "tags")
     engine = PolicyEngine(
         draw(policies()),
         HIVE,
@@ -213,6 +260,8 @@ def worlds(draw) -> tuple[PolicyEngine, list[str], dict[str, frozenset[str]], di
         super_users=draw(st.lists(st.sampled_from(USERS), max_size=1)),
         super_groups=draw(st.lists(st.sampled_from(GROUPS), max_size=1)),
         zones=zones,
+        tag_policies=tag_policies,
+        service_tags=service_tags,
     )
     owners = None
     if draw(st.booleans()):

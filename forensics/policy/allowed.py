@@ -167,6 +167,7 @@ def allowed_sets(
     repos, macro_zone = _repositories(engine, names)
     notes = _item_notes(engine, access, owners is not None)
     keys: list[tuple] = [()] * len(names)
+    tagged = _Tagged(engine, people, at, access)
     steps_of: dict[tuple, Callable[[], list[tuple[_Policy, int, int]]]] = {}
     per_principal: set[str] = set()
     for repo, (policies, members) in repos.items():
@@ -183,7 +184,7 @@ def allowed_sets(
             obj = names[index]
             owner = people.index.get((owners or {}).get(obj, "")) if owners else None
             key, steps = matched.class_of(local, owner)
-            keys[index] = (repo, *key)
+            keys[index] = (repo, tagged.key_of(obj), *key)
             steps_of.setdefault(keys[index], steps)
         per_principal |= matched.per_principal
     if per_principal:
@@ -204,11 +205,16 @@ def allowed_sets(
         if k is None:
             if index in macro_zone:
                 decided = _per_request(engine, obj, people, at, access, owners)
+            elif key[1]:
+                steps = steps_of[key]()
+                tag_steps = tagged.steps(key[1], key[0])
+                decided = _decide_tagged(steps, tag_steps, people.everyone, people.super)
             else:
                 decided = _decide(steps_of[key](), people.everyone, people.super)
             k = classes[key] = len(grants)
             grants.append(tuple((pid, shared.setdefault(bits, bits)) for pid, bits in decided))
         object_class[index] = k
+    notes += tagged.notes()
     if macro_zone:
         notes.append(
             f"{len(macro_zone)} objects evaluated per request: a security zone names "
@@ -224,6 +230,72 @@ def allowed_sets(
         _objects={obj: i for i, obj in enumerate(names)},
         _principals=people.index,
     )
+
+
+class _Tagged:
+    """The tag policies for `allowed_sets`: each object's tags (from the engine's
+    ServiceTags, valid at `at`, on the table or above it) as a class key, and the tag
+    policies' steps for a set of tags, as `PolicyEngine._decide_tags` orders them."""
+
+    def __init__(self, engine: PolicyEngine, people: _People, at: datetime, access: str):
+        self.engine, self.people, self.at, self.access = engine, people, at, access
+        self.active = engine.tag_engine is not None and engine.service_tags is not None
+        self._steps: dict[tuple, list[tuple[_Policy, int, int]]] = {}
+        self._conditional: set[str] = set()
+
+    def key_of(self, obj: str) -> tuple:
+        """The object's tags that a table request sees (type and attributes), sorted."""
+        if not self.active:
+            return ()
+        assert self.engine.service_tags is not None
+        db, table = _split(obj)
+        found = self.engine.service_tags.tags_of({"database": db, "table": table})
+        return tuple(
+            sorted(
+                {
+                    (t.tag.type, tuple(sorted(t.tag.attributes.items())))
+                    for t in found
+                    if t.match != "DESCENDANT" and t.applies(self.at)
+                }
+            )
+        )
+
+    def steps(self, key: tuple, zone: str | None) -> list[tuple[_Policy, int, int]]:
+        """(tag policy, allowed, denied) per (tag, policy on its type), in order."""
+        found = self._steps.get((key, zone))
+        if found is not None:
+            return found
+        tagger = self.engine.tag_engine
+        assert tagger is not None
+        zoned = [p for p in tagger.policies if p.zone == zone]
+        pool = zoned if zone is not None and zoned else [p for p in tagger.policies if not p.zone]
+        pairs = []
+        for kind, _ in key:
+            for policy in pool:
+                if not in_force(policy, self.at) or not any(
+                    m.get("tag") is not None and m["tag"].matches(kind)
+                    for m in policy.resource_sets
+                ):
+                    continue
+                if policy.conditions or any(i.conditional for i in _all_items(policy)):
+                    self._conditional.add(str(policy.id))
+                if policy.conditions:
+                    continue
+                pairs.append(policy)
+        pairs.sort(key=lambda p: (-p.priority, not p.has_deny, p.eval_order))
+        found = self._steps[(key, zone)] = [
+            (p, *self.people.verdict(p, self.access, None)) for p in pairs
+        ]
+        return found
+
+    def notes(self) -> list[str]:
+        """What the tag policies' sets assume."""
+        if not self._conditional:
+            return []
+        return [
+            f"tag policies {_ids(self._conditional)}: conditions are decided per request; "
+            "here conditional items match no one"
+        ]
 
 
 class _People:
@@ -558,8 +630,17 @@ def _decide(
     """Apply the policies of one class in the engine's order to everyone at once: the
     first deny ends a principal's evaluation, the first allow names the policy, and
     deny-capable policies of the allowing policy's priority may still deny."""
-    decided: dict[int, int] = {NO_POLICY: supers} if supers else {}
-    undecided = everyone & ~supers
+    decided, _ = _apply(steps, everyone & ~supers)
+    if supers:
+        decided[NO_POLICY] = decided.get(NO_POLICY, 0) | supers
+    return sorted((pid, bits) for pid, bits in decided.items() if bits)
+
+
+def _apply(steps: list[tuple[_Policy, int, int]], everyone: int) -> tuple[dict[int, int], int]:
+    """(policy id -> the principals it allows, principals no policy decided) for the
+    principals `everyone`, by `_decide`'s rules."""
+    decided: dict[int, int] = {}
+    undecided = everyone
     active: list[tuple[_Policy, int]] = []
     for policy, allow, deny in steps:
         still = []
@@ -578,6 +659,58 @@ def _decide(
             break
     for by, bits in active:
         decided[by.id] = decided.get(by.id, 0) | bits
+    return decided, undecided
+
+
+def _tag_outcomes(
+    tag_steps: list[tuple[_Policy, int, int]], everyone: int
+) -> tuple[list[tuple[_Policy, int]], list[tuple[_Policy, int]], int]:
+    """The tag policies' answers for everyone at once (`PolicyEngine._decide_tags`):
+    (denying policy, principals), (allowing policy, principals), and the principals
+    the tag policies leave to the resource policies."""
+    denied: list[tuple[_Policy, int]] = []
+    allowed: list[tuple[_Policy, int]] = []
+    open_ = everyone  # neither denied nor finally allowed yet
+    pending = 0  # allowed by a deny-capable policy: a later deny still wins
+    for policy, allow, deny in tag_steps:
+        hit = open_ & deny
+        if hit:
+            denied.append((policy, hit))
+            allowed = [(p, bits & ~hit) for p, bits in allowed]
+            open_ &= ~hit
+            pending &= ~hit
+        first = open_ & allow & ~pending
+        if first:
+            allowed.append((policy, first))
+            pending |= first
+        if not policy.has_deny:
+            open_ &= ~(allow & pending)
+    return denied, [(p, b) for p, b in allowed if b], open_ & ~pending
+
+
+def _decide_tagged(
+    steps: list[tuple[_Policy, int, int]],
+    tag_steps: list[tuple[_Policy, int, int]],
+    everyone: int,
+    supers: int,
+) -> list[tuple[int, int]]:
+    """`_decide` after the tag policies (`PolicyEngine._after_tags`): a tag deny stands
+    unless a resource policy of higher priority decides; a tag allow stands unless one of
+    the same or higher priority decides."""
+    denied, allowed, rest = _tag_outcomes(tag_steps, everyone & ~supers)
+    decided, _ = _apply(steps, rest)
+    for policy, bits in denied:
+        above = [st for st in steps if st[0].priority > policy.priority]
+        for pid, got in _apply(above, bits)[0].items():
+            decided[pid] = decided.get(pid, 0) | got
+    for policy, bits in allowed:
+        above = [st for st in steps if st[0].priority >= policy.priority]
+        got, undecided = _apply(above, bits)
+        for pid, more in got.items():
+            decided[pid] = decided.get(pid, 0) | more
+        decided[policy.id] = decided.get(policy.id, 0) | undecided
+    if supers:
+        decided[NO_POLICY] = decided.get(NO_POLICY, 0) | supers
     return sorted((pid, bits) for pid, bits in decided.items() if bits)
 
 
