@@ -20,6 +20,8 @@ import yaml
 
 from forensics.errors import CaseError
 
+#: The `at` of an export in force throughout the case (a `tag_policies:` path).
+ALWAYS = datetime(1, 1, 2, tzinfo=timezone.utc)
 CASE_NAME = re.compile(r"^[a-z0-9._-]{1,128}$")
 
 #: Log formats this version parses; the contract names more for later stages.
@@ -51,6 +53,8 @@ TOP_KEYS = frozenset(
         "on_behalf_services",
         "coverage",
         "subjects",
+        "tags",
+        "tag_policies",
     }
 )
 #: Event fields a `generic` log's `mapping:` may fill, and which of them it must.
@@ -159,6 +163,10 @@ class Case:
     profile: str | None = None
     coverage: Coverage = Coverage()
     subjects: SubjectsSource | None = None
+    #: ServiceTags exports (the resources' tags) over time, oldest first
+    tags: tuple[PolicySnapshot, ...] = ()
+    #: the tag service's policy exports over time (one path: in force throughout)
+    tag_policies: tuple[PolicySnapshot, ...] = ()
 
     @property
     def root(self) -> Path:
@@ -244,6 +252,8 @@ def _build_case(case_path: Path, raw: Mapping[str, Any]) -> Case:
         profile=_profile(raw.get("profile")),
         coverage=_coverage(raw.get("coverage"), tz),
         subjects=_subjects(raw.get("subjects"), root),
+        tags=_policies(raw.get("tags"), root, tz, "tags"),
+        tag_policies=_policies(raw.get("tag_policies"), root, tz, "tag_policies"),
     )
 
 
@@ -295,14 +305,18 @@ def _window(value: Any, tz: ZoneInfo) -> tuple[datetime, datetime] | None:
     return start, end
 
 
-def _policies(value: Any, root: Path, tz: ZoneInfo) -> tuple[PolicySnapshot, ...]:
+def _policies(
+    value: Any, root: Path, tz: ZoneInfo, name: str = "policies"
+) -> tuple[PolicySnapshot, ...]:
     if value is None:
         return ()
+    if name == "tag_policies" and isinstance(value, str):  # one export, in force throughout
+        return (PolicySnapshot(at=ALWAYS, path=_existing(value, name, root)),)
     if not isinstance(value, list) or not value:
-        raise CaseError("policies: must be a list of {at, path}, oldest (the baseline) first")
+        raise CaseError(f"{name}: must be a list of {{at, path}}, oldest (the baseline) first")
     snapshots = []
     for i, item in enumerate(value):
-        key = f"policies[{i}]"
+        key = f"{name}[{i}]"
         if not isinstance(item, Mapping) or set(item) != {"at", "path"}:
             raise CaseError(f"{key}: must have exactly the keys at and path")
         at = parse_instant(item["at"], f"{key}.at", tz)

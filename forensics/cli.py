@@ -204,6 +204,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("requests", nargs="?", help="JSON lines of requests")
     p.add_argument("--service-def", default=None, help="service definition JSON (default: hive)")
     p.add_argument("--roles", default=None, help="Ranger roles export (JSON)")
+    p.add_argument("--tag-policies", default=None, help="the tag service's policy export")
+    p.add_argument("--tags", default=None, help="ServiceTags export (the resources' tags)")
     p.add_argument("--user")
     p.add_argument("--groups", default="", help="comma-separated groups")
     p.add_argument("--access", default="select")
@@ -235,7 +237,7 @@ def _who_can(args: argparse.Namespace) -> int:
     case = load_case(args.case)
     at = parse_instant(args.at, "--at", case.timezone)
     for grant in who_can(case, load_catalog(case), args.object.lower(), at):
-        print(f"{grant.principal}\tpolicy {grant.policy_id}\t{grant.snapshot}")
+        print(f"{grant.principal}\t{grant.construct}\t{grant.snapshot}")
     return 0
 
 
@@ -358,7 +360,9 @@ def _policy_check(args: argparse.Namespace) -> int:
 
     source = _open_text(args.requests) if args.requests else nullcontext([_one_request(args)])
     with source as lines:
-        for result in check_requests(args.policies, lines, args.service_def, args.roles):
+        for result in check_requests(
+            args.policies, lines, args.service_def, args.roles, args.tag_policies, args.tags
+        ):
             print(json.dumps(result))
     return 0
 

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from forensics.case import Case
+from forensics.case import Case, PolicySnapshot
 from forensics.catalog import Catalog
 from forensics.errors import PolicyError
 from forensics.policy import (
@@ -54,6 +54,7 @@ from forensics.policy.history import (
 )
 from forensics.policy.posix import PermissionChange, readers
 from forensics.policy.schedule import TICK
+from forensics.policy.tags import ServiceTags, load_service_tags
 
 #: Stands for any principal outside the directory: member of no group but `public`.
 ANYONE = "*"
@@ -181,6 +182,8 @@ class PolicyState:
     policies: tuple[dict, ...]
     label: str
     changes: tuple[AppliedChange, ...] = ()
+    tags: Path | None = None  # the ServiceTags export in force
+    tag_policies: Path | None = None  # the tag service's policy export in force
 
     def versions(self) -> dict[int, int | None]:
         """Policy id -> the version in force (None when the export does not say)."""
@@ -195,15 +198,31 @@ class Authority:
     super_users: frozenset[str]
     super_groups: frozenset[str]
 
-    def engine(self, policies: Iterable[dict]) -> PolicyEngine:
-        """Ranger's policy engine for these policies, with the roles and super users."""
+    def engine(
+        self,
+        policies: Iterable[dict],
+        tags: ServiceTags | None = None,
+        tag_policies: list[dict] | None = None,
+    ) -> PolicyEngine:
+        """Ranger's policy engine for these policies, with the roles and super users, and
+        the tag policies on the resources' tags when the case gives them."""
         return PolicyEngine(
             list(policies),
             load_service_def("hive"),
             roles=self.roles,
             super_users=self.super_users,
             super_groups=self.super_groups,
+            tag_policies=tag_policies,
+            service_tags=tags if tag_policies is not None else None,
         )
+
+    def state_engine(self, case: Case, state: PolicyState) -> PolicyEngine:
+        """The engine of a policy state, with the tags and tag policies in force."""
+        tags = _service_tags(case, state.tags) if state.tags is not None else ServiceTags()
+        tag_policies = (
+            list(_policies(case, state.tag_policies)) if state.tag_policies is not None else None
+        )
+        return self.engine(state.policies, tags, tag_policies)
 
 
 def derive_scope(
@@ -221,12 +240,13 @@ def derive_scope(
     objects = sorted(catalog.objects)
     authority = load_authority(case)
     history = read_history(case)
-    engines: dict[int, PolicyEngine] = {}
+    engines: dict[tuple, PolicyEngine] = {}
 
     def engine_of(state: PolicyState) -> PolicyEngine:
-        found = engines.get(id(state.policies))
+        key = (id(state.policies), state.tags, state.tag_policies)
+        found = engines.get(key)
         if found is None:
-            found = engines[id(state.policies)] = authority.engine(state.policies)
+            found = engines[key] = authority.state_engine(case, state)
         return found
 
     states = policy_states(case, history)
@@ -237,7 +257,7 @@ def derive_scope(
     sets = []
     for state in states:
         engine = engine_of(state)
-        key = (id(state.policies), in_schedule(engine, state.at))
+        key = (id(state.policies), state.tags, state.tag_policies, in_schedule(engine, state.at))
         if key not in computed:
             computed[key] = allowed_sets(engine, objects, members, state.at)
         sets.append(computed[key])
@@ -306,7 +326,7 @@ def scheduled_states(
             )
         for at in sorted(flips):
             label = ";".join(sorted(set(flips[at])))
-            expanded.append(PolicyState(at, state.policies, label))
+            expanded.append(replace(state, at=at, label=label, changes=()))
     return expanded
 
 
@@ -391,10 +411,47 @@ def policy_states(case: Case, history: PolicyHistory | None = None) -> list[Poli
         for s in case.policies
     ]
     if not case.policy_history:
-        return snapshots
+        return _with_tags(case, snapshots)
     history = history or read_history(case)
     assert history is not None  # the case names history files
-    return _replayed(case, snapshots, history.changes)
+    return _with_tags(case, _replayed(case, snapshots, history.changes))
+
+
+def _with_tags(case: Case, states: list[PolicyState]) -> list[PolicyState]:
+    """The states with the case's tags and tag policies in force, and one more state at
+    every instant a tags or tag policies export takes over: a tag change opens and closes
+    windows as a policy change does, and is named by its export."""
+    if not states or not (case.tags or case.tag_policies):
+        return states
+    base = states[0].at
+    later = [s for s in (*case.tags, *case.tag_policies) if s.at > base]
+    result = []
+    for at in sorted({s.at for s in states} | {s.at for s in later}):
+        state = [s for s in states if s.at <= at][-1]
+        causes = [case.relpath(s.path) for s in later if s.at == at]
+        label = ";".join(([state.label] if state.at == at else []) + causes)
+        result.append(
+            replace(
+                state,
+                at=at,
+                label=label,
+                changes=state.changes if state.at == at else (),
+                tags=_in_force(case.tags, at),
+                tag_policies=_in_force(case.tag_policies, at),
+            )
+        )
+    return result
+
+
+def _in_force(snapshots: Sequence[PolicySnapshot], at: datetime) -> Path | None:
+    """The export of the last snapshot taken at or before `at`."""
+    found = [s.path for s in snapshots if s.at <= at]
+    return found[-1] if found else None
+
+
+@functools.lru_cache(maxsize=32)
+def _service_tags(case: Case, path: Path) -> ServiceTags:
+    return load_service_tags(path, load_service_def("hive"), case.relpath(path))
 
 
 def _replayed(
@@ -644,6 +701,9 @@ class Grant:
     policy_id: int | None
     snapshot: str  # the export in force, or "policy history <time of the last change>"
     version: int | None = None  # the deciding policy's version, when known
+    #: what decided: `policy 6`, `tag policy 900 (tag PII)`, `policy 9 in zone z`,
+    #: `policy 6 (validity schedule)`, `super user`
+    construct: str = ""
 
 
 def who_can(case: Case, catalog: Catalog, obj: str, at: datetime) -> list[Grant]:
@@ -658,8 +718,10 @@ def who_can(case: Case, catalog: Catalog, obj: str, at: datetime) -> list[Grant]
             f"{states[0].at.isoformat() if states else 'nowhere'}"
         )
     state = in_effect[-1]
-    engine = load_authority(case).engine(state.policies)
+    engine = load_authority(case).state_engine(case, state)
     versions = state.versions()
+    every = engine.policies + [p for _, ps in engine.zones.values() for p in ps]
+    scheduled = {p.id for p in every if p.schedules}
     database, table = obj.split(".", 1)
     grants = []
     for principal in sorted(catalog.principals()):
@@ -674,7 +736,10 @@ def who_can(case: Case, catalog: Catalog, obj: str, at: datetime) -> list[Grant]
         )
         if decision.allowed:
             version = versions.get(decision.policy_id) if decision.policy_id else None
-            grants.append(Grant(principal, decision.policy_id, state.label, version))
+            construct = decision.reason.removeprefix("allowed by ")
+            if decision.policy_id in scheduled:
+                construct += " (validity schedule)"
+            grants.append(Grant(principal, decision.policy_id, state.label, version, construct))
     return grants
 
 

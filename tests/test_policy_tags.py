@@ -153,3 +153,138 @@ def test_a_service_tags_export_that_names_a_missing_tag_is_refused() -> None:
     broken = dict(SERVICE_TAGS, resourceToTagIds={"1": [99]})
     with pytest.raises(PolicyError, match="names tag 99"):
         service_tags_from_dict(broken, HIVE, "tags.json")
+
+
+def _tagged_case(case_file, tag_snapshots, tag_policies) -> None:
+    """The bundled incident with tags and tag policies added to its case file."""
+    import json
+
+    import yaml
+
+    root = case_file.parent
+    case = yaml.safe_load(case_file.read_text())
+    for key, snapshots in (("tags", tag_snapshots), ("tag_policies", tag_policies)):
+        listed = []
+        for n, (at, content) in enumerate(snapshots):
+            path = root / f"{key}-{n}.json"
+            path.write_text(json.dumps(content))
+            listed.append({"at": at, "path": path.name})
+        if listed:
+            case[key] = listed
+    case_file.write_text(yaml.safe_dump(case))
+
+
+HR_PII = {
+    "serviceResources": [{"id": 1, "resourceElements": {"database": {"values": ["hr"]}}}],
+    "tags": {"1": {"type": "PII"}},
+    "resourceToTagIds": {"1": [1]},
+}
+PUBLIC_PII = {
+    "policies": [_tag_policy(900, "PII", policyItems=[_item(["hive:select"], groups=["public"])])]
+}
+
+
+def test_a_tag_snapshot_opens_a_window_and_names_it(incident) -> None:
+    """hr is tagged PII from 11:00 to 12:00 while a tag policy opens PII to everyone:
+    hr's tables are exposed then, by tag policy 900, and the windows name the exports."""
+    import yaml
+
+    from forensics.case import load_case
+    from forensics.catalog import load_catalog
+    from forensics.scope import derive_scope
+
+    raw = yaml.safe_load(incident.read_text())
+    raw["policies"] = raw["policies"][:1]
+    raw["window"] = {"start": "2026-06-18T00:00:00Z", "end": "2026-06-19T00:00:00Z"}
+    incident.write_text(yaml.safe_dump(raw))
+    untagged = {"serviceResources": [], "tags": {}, "resourceToTagIds": {}}
+    _tagged_case(
+        incident,
+        [
+            ("2026-06-01T00:00:00Z", untagged),
+            ("2026-06-18T11:00:00Z", HR_PII),
+            ("2026-06-18T12:00:00Z", untagged),
+        ],
+        [("2026-06-01T00:00:00Z", PUBLIC_PII)],
+    )
+    case = load_case(incident)
+    scope = derive_scope(case, load_catalog(case), [])
+    assert scope.windows and {w.object.split(".")[0] for w in scope.windows} == {"hr"}
+    for window in scope.windows:
+        assert (window.start.hour, window.end.hour) == (11, 12)
+        assert (window.opened_by, window.closed_by) == ("tags-1.json", "tags-2.json")
+        assert window.policy_ids == (900,)
+
+
+def test_who_can_names_the_tag_policy(incident, capsys) -> None:
+    from forensics.cli import main
+
+    _tagged_case(
+        incident, [("2026-06-01T00:00:00Z", HR_PII)], [("2026-06-01T00:00:00Z", PUBLIC_PII)]
+    )
+    args = ["policy", "who-can", str(incident), "--object", "hr.salaries", "--at"]
+    assert main([*args, "2026-06-10T00:00:00Z"]) == 0
+    lines = dict(line.split("\t", 1) for line in capsys.readouterr().out.splitlines())
+    assert lines["carl"] == "tag policy 900 (tag PII)\tpolicies/baseline.json"
+    assert sum("tag policy 900" in v for v in lines.values()) > 20
+    assert not any("tag policy" in v for p, v in lines.items() if p == "svc_crawler")
+
+
+def test_policy_check_takes_tags_tag_policies_and_conditions(tmp_path, capsys) -> None:
+    import json
+
+    from forensics.cli import main
+
+    ip_only = _policy(
+        1,
+        "hr",
+        policyItems=[
+            _item(["select"], ["bob"], conditions=[{"type": "ip-range", "values": ["10.*"]}])
+        ],
+    )
+    (tmp_path / "policies.json").write_text(json.dumps({"policies": [ip_only]}))
+    (tmp_path / "tag-policies.json").write_text(json.dumps(PUBLIC_PII))
+    (tmp_path / "tags.json").write_text(json.dumps(HR_PII))
+    requests = tmp_path / "requests.jsonl"
+    hr_t = {"database": "hr", "table": "t"}
+    lines = [
+        {"id": "tagged", "user": "ann", "access": "select", "resource": hr_t},
+        {"id": "ip", "user": "bob", "access": "select", "resource": hr_t, "client_ip": "10.0.0.7"},
+        {
+            "id": "other-ip",
+            "user": "bob",
+            "access": "select",
+            "resource": hr_t,
+            "client_ip": "11.1.1.1",
+        },
+    ]
+    requests.write_text("\n".join(json.dumps(line) for line in lines))
+    args = ["policy", "check", str(tmp_path / "policies.json"), str(requests)]
+    tagged = [*args, "--tag-policies", str(tmp_path / "tag-policies.json")]
+    assert main([*tagged, "--tags", str(tmp_path / "tags.json")]) == 0
+    out = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert out[0]["policy_id"] == 900 and "tag policy 900" in out[0]["reason"]
+    assert (out[1]["policy_id"], out[2]["policy_id"]) == (1, 900)  # 11.x: only the tag
+    assert not any("undecidable" in o for o in out)
+    assert main(args) == 0
+    plain = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert not plain[0]["allowed"]
+
+
+def test_policy_check_reports_an_undecidable_condition(tmp_path, capsys) -> None:
+    import json
+
+    from forensics.cli import main
+
+    policy = _policy(
+        1,
+        "hr",
+        policyItems=[
+            _item(["select"], ["bob"], conditions=[{"type": "ip-range", "values": ["10.*"]}])
+        ],
+    )
+    (tmp_path / "p.json").write_text(json.dumps([policy]))
+    base = ["policy", "check", str(tmp_path / "p.json"), "--user", "bob", "--resource", "hr/t"]
+    assert main(base) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["allowed"] is False and "client address is not known" in out["undecidable"][0]

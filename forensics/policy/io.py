@@ -9,7 +9,9 @@ from typing import Any
 
 from forensics.errors import PolicyError
 from forensics.policy.engine import AccessRequest, PolicyEngine
+from forensics.policy.history import instant
 from forensics.policy.servicedef import load_service_def
+from forensics.policy.tags import load_service_tags
 
 SERVICES = ("hive", "hdfs")
 
@@ -57,10 +59,15 @@ def check_requests(
     lines: Iterable[str],
     service_def_path: str | None = None,
     roles_path: str | None = None,
+    tag_policies_path: str | None = None,
+    tags_path: str | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """One decision per request line, in input order (the `policy check` command)."""
+    """One decision per request line, in input order (the `policy check` command); with
+    the tag service's policies and a ServiceTags export, tag policies decide too. A
+    decision resting on a condition the request cannot decide lists it in `undecidable`."""
     policies = load_policies(policies_path)
     roles = load_roles(roles_path) if roles_path else None
+    tag_policies = load_policies(tag_policies_path) if tag_policies_path else None
     engines: dict[str, PolicyEngine] = {}
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -68,18 +75,27 @@ def check_requests(
         request_id, service, request = parse_request(line, number)
         if service not in engines:
             service_def = load_service_def(service_def_path or service)
-            engines[service] = PolicyEngine(policies, service_def, roles=roles)
+            tags = load_service_tags(Path(tags_path), service_def, tags_path) if tags_path else None
+            engines[service] = PolicyEngine(
+                policies, service_def, roles=roles, tag_policies=tag_policies, service_tags=tags
+            )
         decision = engines[service].evaluate(request)
-        yield {
+        result = {
             "id": request_id,
             "allowed": decision.allowed,
             "policy_id": decision.policy_id,
             "reason": decision.reason,
         }
+        if decision.undecidable:
+            result["undecidable"] = list(decision.undecidable)
+        if not decision.audited:
+            result["audited"] = False
+        yield result
 
 
 def parse_request(line: str, number: int) -> tuple[Any, str, AccessRequest]:
-    """One request line: `{"id", "service", "user", "groups", "access", "resource", "owner"}`."""
+    """One request line: `{"id", "service", "user", "groups", "access", "resource", "owner",
+    "time", "client_ip"}` (time ISO-8601 or epoch ms; client_ip as the audit's cliIP)."""
     try:
         raw = json.loads(line)
     except json.JSONDecodeError as exc:
@@ -98,12 +114,20 @@ def parse_request(line: str, number: int) -> tuple[Any, str, AccessRequest]:
     groups = raw.get("groups") or []
     if not isinstance(groups, list):
         raise PolicyError(f"request line {number}: groups must be a list")
+    when = None
+    if raw.get("time") is not None:
+        when = instant(raw["time"], f"request line {number} time")
+    ip = raw.get("client_ip")
+    if ip is not None and not isinstance(ip, str):
+        raise PolicyError(f"request line {number}: client_ip must be text")
     request = AccessRequest(
         resource=resource,
         access_type=str(raw.get("access", "")),
         user=str(raw["user"]),
         groups=frozenset(str(g) for g in groups),
         owner=raw.get("owner"),
+        time=when,
+        client_ip=ip,
     )
     return raw["id"], service, request
 
