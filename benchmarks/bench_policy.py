@@ -4,7 +4,8 @@ A seeded warehouse (300,000 tables in 2,000 databases; 50,000 principals in 2,00
 2,000 Ranger policies of the kinds real services carry: database-wide grants, table
 wildcards such as `emp_*`, excludes, deny policies with exceptions, a few public grants,
 higher-priority overrides, deny-all-else, column-only and disabled policies, roles and
-super users) is generated in a fresh subprocess, which then times
+super users; tag policies on PII/PCI/EXPIRES_ON tags of about 7% of the databases, one
+of them opening PII to everyone) is generated in a fresh subprocess, which then times
 `forensics.policy.allowed_sets` for the 45,000 exposed objects x 50,000 principals and
 reports its peak RSS (`ru_maxrss`).
 
@@ -203,15 +204,79 @@ def _policy(
     }
 
 
-def _engine(policies: list[dict], roles: dict, supers: tuple):
-    from forensics.policy import PolicyEngine, load_service_def
+def tagging(params: Params, directory: dict) -> tuple[list[dict], dict]:
+    """(tag policies, ServiceTags export): PII on 5% of the databases, PCI on the `txn_`
+    and `cust_` tables of 2% more, EXPIRES_ON with a date attribute on a few; tag
+    policies allowing groups, denying some with exceptions, one opening PII to `public`
+    at a lower priority than the resource overrides, the same for the same parameters."""
+    rng = random.Random(params.seed + 7)
+    dbs = [f"{DOMAINS[i % len(DOMAINS)]}_{i:04d}" for i in range(params.databases)]
+    groups = sorted({g for gs in directory.values() for g in gs})
+    resources, links = [], {}
+    for db in rng.sample(dbs, len(dbs) // 20):
+        resources.append(
+            {"id": len(resources) + 1, "resourceElements": {"database": {"values": [db]}}}
+        )
+        links[str(len(resources))] = [1]
+    for db in rng.sample(dbs, len(dbs) // 50):
+        resources.append(
+            {
+                "id": len(resources) + 1,
+                "resourceElements": {
+                    "database": {"values": [db]},
+                    "table": {"values": ["txn_*", "cust_*"]},
+                },
+            }
+        )
+        links[str(len(resources))] = [2] + ([3] if rng.random() < 0.3 else [])
+    tags = {
+        "1": {"type": "PII"},
+        "2": {"type": "PCI"},
+        "3": {"type": "EXPIRES_ON", "attributes": {"expiry_date": "2026/05/01"}},
+    }
 
+    def item(kind: str, chosen: list[str]) -> dict:
+        return {"accesses": [{"type": f"hive:{kind}"}], "groups": chosen, "users": []}
+
+    tag_policies = []
+    for pid in range(100):
+        kind = ("PII", "PCI", "EXPIRES_ON")[pid % 3]
+        policy = {
+            "id": 100_000 + pid,
+            "name": f"tag {kind} {pid}",
+            "resources": {"tag": {"values": [kind]}},
+            "policyItems": [item("select", rng.sample(groups, 3))],
+        }
+        if pid % 4 == 0:
+            policy["denyPolicyItems"] = [item("select", rng.sample(groups, 2))]
+            policy["denyExceptions"] = [item("select", rng.sample(groups, 1))]
+        tag_policies.append(policy)
+    tag_policies.append(
+        {
+            "id": 100_100,
+            "name": "PII readable by all (the mis-set one)",
+            "resources": {"tag": {"values": ["PII"]}},
+            "policyItems": [item("select", ["public"])],
+        }
+    )
+    export = {"serviceResources": resources, "tags": tags, "resourceToTagIds": links}
+    return tag_policies, export
+
+
+def _engine(policies: list[dict], roles: dict, supers: tuple, tagged: tuple | None = None):
+    from forensics.policy import PolicyEngine, load_service_def
+    from forensics.policy.tags import service_tags_from_dict
+
+    hive = load_service_def("hive")
+    tag_policies, export = tagged if tagged is not None else (None, None)
     return PolicyEngine(
         policies,
-        load_service_def("hive"),
+        hive,
         roles=roles,
         super_users=supers[0],
         super_groups=supers[1],
+        tag_policies=tag_policies,
+        service_tags=service_tags_from_dict(export, hive, "tags") if export else None,
     )
 
 
@@ -226,9 +291,10 @@ def child_baseline(params: Params) -> dict:
     started = time.perf_counter()
     _, exposed, directory, policies, roles, supers = warehouse(params)
     generated = time.perf_counter() - started
+    tagged = tagging(params, directory)
     rss_before = _rss_mb()
     started = time.perf_counter()
-    engine = _engine(policies, roles, supers)
+    engine = _engine(policies, roles, supers, tagged)
     compiled = time.perf_counter() - started
     started = time.perf_counter()
     sets = allowed_sets(engine, exposed, directory, AT)
@@ -258,7 +324,7 @@ def child_agreement(params: Params) -> dict:
     from forensics.policy import AccessRequest, allowed_sets
 
     _, exposed, directory, policies, roles, supers = warehouse(params)
-    engine = _engine(policies, roles, supers)
+    engine = _engine(policies, roles, supers, tagging(params, directory))
     rng = random.Random(params.seed + 1)
     users = sorted(directory)
     chosen = sorted(rng.sample(exposed, params.requests // 100))

@@ -419,8 +419,15 @@ def test_simple_expressions_are_decided(expression, roles, groups, allowed) -> N
     assert (decision.allowed, decision.undecidable) == (allowed, ())
 
 
-def test_an_expression_beyond_the_simple_forms_is_undecidable() -> None:
+def test_a_script_reading_enriched_context_is_undecidable() -> None:
     script = "var c = ctx.getRequestContextAttribute('GEO'); ctx.result = c == 'US';"
+    engine = _conditioned({"type": "_expression", "values": [script]})
+    decision = _ask(engine, "ann", "select")
+    assert decision.undecidable and "context enrichers" in decision.undecidable[0]
+
+
+def test_an_expression_beyond_the_simple_forms_is_undecidable() -> None:
+    script = "var c = ctx.getUser(); ctx.result = c == 'ann';"
     engine = _conditioned({"type": "_expression", "values": [script]})
     decision = _ask(engine, "ann", "select")
     assert decision.undecidable and "beyond the simple forms" in decision.undecidable[0]

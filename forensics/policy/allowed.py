@@ -170,6 +170,7 @@ def allowed_sets(
     tagged = _Tagged(engine, people, at, access)
     steps_of: dict[tuple, Callable[[], list[tuple[_Policy, int, int]]]] = {}
     per_principal: set[str] = set()
+    tag_keys = tagged.keys(names)
     for repo, (policies, members) in repos.items():
         current = [p for p in policies if in_force(p, at)]
         matched = _Matched(
@@ -184,7 +185,7 @@ def allowed_sets(
             obj = names[index]
             owner = people.index.get((owners or {}).get(obj, "")) if owners else None
             key, steps = matched.class_of(local, owner)
-            keys[index] = (repo, tagged.key_of(obj), *key)
+            keys[index] = (repo, tag_keys[index], *key)
             steps_of.setdefault(keys[index], steps)
         per_principal |= matched.per_principal
     if per_principal:
@@ -243,22 +244,40 @@ class _Tagged:
         self._steps: dict[tuple, list[tuple[_Policy, int, int]]] = {}
         self._conditional: set[str] = set()
 
-    def key_of(self, obj: str) -> tuple:
-        """The object's tags that a table request sees (type and attributes), sorted."""
+    def keys(self, objects: Sequence[str]) -> list[tuple]:
+        """Each object's tags that a table request sees (type and attributes), sorted:
+        tags on its database (inherited) or on the table itself, matched in bulk as
+        policies are (`ServiceTags.tags_of` per object gives the same)."""
         if not self.active:
-            return ()
+            return [()] * len(objects)
         assert self.engine.service_tags is not None
-        db, table = _split(obj)
-        found = self.engine.service_tags.tags_of({"database": db, "table": table})
-        return tuple(
-            sorted(
-                {
-                    (t.tag.type, tuple(sorted(t.tag.attributes.items())))
-                    for t in found
-                    if t.match != "DESCENDANT" and t.applies(self.at)
-                }
-            )
-        )
+        split = [_split(obj) for obj in objects]
+        dbs = _Names(sorted({db for db, _ in split}))
+        tables = _Names(sorted({t for _, t in split}))
+        db_pos = {name: i for i, name in enumerate(dbs.names)}
+        table_pos = {name: i for i, name in enumerate(tables.names)}
+        by_db: list[list[int]] = [[] for _ in dbs.names]
+        for i, (db, _) in enumerate(split):
+            by_db[db_pos[db]].append(i)
+        found: list[set[tuple]] = [set() for _ in objects]
+        for tagged in self.engine.service_tags.resources:
+            levels = set(tagged.matchers)
+            if not levels or not levels <= set(LEVELS) or "database" not in levels:
+                continue  # other resources, or a column: not seen by a table request
+            tags = {
+                (t.tag.type, tuple(sorted(t.tag.attributes.items())))
+                for t in tagged.tags
+                if t.applies(self.at)
+            }
+            if not tags:
+                continue
+            in_dbs = _included(dbs, tagged.matchers["database"])
+            in_tables = _included(tables, tagged.matchers["table"]) if "table" in levels else None
+            pool = range(len(split)) if in_dbs is None else [i for d in in_dbs for i in by_db[d]]
+            for i in pool:
+                if in_tables is None or table_pos[split[i][1]] in in_tables:
+                    found[i] |= tags
+        return [tuple(sorted(f)) for f in found]
 
     def steps(self, key: tuple, zone: str | None) -> list[tuple[_Policy, int, int]]:
         """(tag policy, allowed, denied) per (tag, policy on its type), in order."""

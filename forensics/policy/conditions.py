@@ -199,8 +199,19 @@ def _expression(condition: Condition, facts: Facts) -> bool:
     return all(_script(v, facts) for v in condition.values if v.strip())
 
 
+def _together(condition: Condition, facts: Facts) -> bool:
+    """`RangerHiveResourcesAccessedTogetherCondition` and its negation: they compare the
+    other resources of the same Hive query, which an audit event does not carry."""
+    raise Undecidable(
+        "it needs every resource the Hive query accessed together (REQUESTED_RESOURCES), "
+        "which an audit event does not carry"
+    )
+
+
 EVALUATORS = {
     "RangerIpMatcher": _ip,
+    "RangerHiveResourcesAccessedTogetherCondition": _together,
+    "RangerHiveResourcesNotAccessedTogetherCondition": _together,
     "RangerTimeOfDayMatcher": _time_of_day,
     "RangerAnyOfExpectedTagsPresentConditionEvaluator": _any_tag,
     "RangerTagsAllPresentConditionEvaluator": _all_tags,
@@ -232,6 +243,11 @@ _TOKEN = re.compile(
 
 def _script(text: str, facts: Facts) -> bool:
     """A script in one of the simple forms, decided; anything else is undecidable."""
+    if "getRequestContextAttribute" in text:
+        raise Undecidable(
+            "the script reads request context attributes that Ranger's context enrichers "
+            "add at request time (e.g. a geolocation of the client address)"
+        )
     tokens = _tokens(text)
     parser = _Parser(tokens, facts, text)
     return parser.program()

@@ -217,6 +217,7 @@ class PolicyEngine:
                 schedule_zone=schedule_zone,
             )
         self._tags: tuple[TagForEval, ...] = ()
+        self._matches: dict[int, str | None] = {}
         self._tag_audited = False
         self.hierarchies = service_def.hierarchies()
         self.super_users = frozenset(super_users)
@@ -276,7 +277,7 @@ class PolicyEngine:
     def _evaluate_assuming(self, request: AccessRequest, assume: dict[tuple, bool]) -> Decision:
         """The decision with undecidable conditions taken as `assume` says (False when it
         does not say); `self._unknown` collects those met."""
-        self._assume, self._unknown = assume, {}
+        self._assume, self._unknown, self._matches = assume, {}, {}
         tags = request.tags
         if tags is None and self.service_tags is not None:
             tags = self.service_tags.tags_of(request.resource)
@@ -395,7 +396,12 @@ class PolicyEngine:
             found = self._after_tags(policies, request, roles, tagged)
         else:
             found = self._decide_any(policies, request, roles)
-        audited = self._tag_audited or self._audited(policies, request)
+        decided_by = found[1] if found is not None else None
+        audited = (
+            self._tag_audited
+            or (decided_by is not None and decided_by.audit and decided_by in policies)
+            or self._audited(policies, request)
+        )
         if found is None:
             return Decision(False, NO_POLICY, f"no policy{where} allows it", audited=audited)
         allowed, policy = found
@@ -470,6 +476,13 @@ class PolicyEngine:
                 break
         return result
 
+    def _match(self, policy: _Policy, request: AccessRequest) -> str | None:
+        """`match_type`, remembered for the request being evaluated."""
+        key = id(policy)
+        if key not in self._matches:
+            self._matches[key] = self.match_type(policy, request)
+        return self._matches[key]
+
     def _audited(self, policies: list[_Policy], request: AccessRequest) -> bool:
         """Ranger's `isAudited`: an audit-enabled policy in force applies to the request
         (its resources cover it; for any access, also something below it)."""
@@ -477,7 +490,7 @@ class PolicyEngine:
         return any(
             p.audit
             and in_force(p, request.time)
-            and self.match_type(p, request) in wanted
+            and self._match(p, request) in wanted
             and self._holds(p)
             for p in policies
         )
@@ -493,7 +506,7 @@ class PolicyEngine:
                 policy.priority < allowed_by.priority or not policy.has_deny
             ):
                 break
-            if not in_force(policy, request.time) or self.match_type(policy, request) != SELF:
+            if not in_force(policy, request.time) or self._match(policy, request) != SELF:
                 continue
             if not self._holds(policy):
                 continue
@@ -518,7 +531,7 @@ class PolicyEngine:
                 break
             if not in_force(policy, request.time) or not policy.has_items:
                 continue
-            match = self.match_type(policy, request)
+            match = self._match(policy, request)
             if match is None or not self._holds(policy):
                 continue
             for access in self.access_types:
