@@ -23,9 +23,13 @@ The order is Ranger's (`RangerPolicyEngineImpl`, `RangerDefaultPolicyEvaluator`)
    below the request is ignored.
 6. A resource inside a security zone is decided by that zone's policies only.
 7. No policy deciding means denied, policy id -1 (HDFS may then fall back to POSIX).
+8. Tag policies (`policy.tags`) are evaluated first on the resource's tags; resource
+   policies then override them by priority, as `RangerPolicyEngineImpl` does.
 
-Item conditions (client address and other custom conditions) cannot be decided from the
-logs we read; an item with conditions never matches, and the decision says so.
+Policy and item conditions are decided where the request tells (`policy.conditions`); one
+it cannot decide is tried both ways, and when the answer depends on it the decision lists
+it in `undecidable` instead of guessing. Marker access types, `additionalResources`,
+validity-schedule recurrences and `isAuditEnabled` (`Decision.audited`) are Ranger's.
 """
 
 from __future__ import annotations
