@@ -155,6 +155,26 @@ def _id_dispute(data: dict, policies: list[dict], test: dict, got: Decision) -> 
     return _decide(_engine(data, alone, None), test)
 
 
+def _stale_id(data: dict, policies: list[dict], test: dict, got: Decision) -> bool:
+    """The file's policy id cannot be a deciding policy (it is -1, or that policy alone
+    decides nothing), while the policy we name decides the same way alone: an id from an
+    older Ranger that its suite no longer checks (RANGER-2354)."""
+    want = test["result"].get("policyId")
+    if want is None or got.policy_id in (None, -1):
+        return False
+    if want != -1:
+        theirs = _decide(_engine(data, [p for p in policies if p.get("id") == want], None), test)
+        if theirs.policy_id != -1 or theirs.undecidable:
+            return False
+    ours = _decide(_engine(data, [p for p in policies if p.get("id") == got.policy_id], None), test)
+    tag_policies = (data.get("tagPolicyInfo") or {}).get("tagPolicies") or []
+    if not ours.policy_id == got.policy_id and any(
+        p.get("id") == got.policy_id for p in tag_policies
+    ):
+        ours = _decide(_engine(data, [], None), test)  # a tag policy: decided with the tags
+    return (ours.allowed, ours.policy_id) == (got.allowed, got.policy_id) and not ours.undecidable
+
+
 def _audit_plain(data: dict) -> bool:
     """Whether Ranger's `isAudited` in a file is the policies' `isAuditEnabled` alone
     (no audit mode, audit filters, excluded users or tag policies in play)."""
@@ -210,12 +230,17 @@ def run_file(path: Path) -> tuple[list[tuple[str, str, str]], int]:
             elif (
                 same
                 and (alone := _id_dispute(data, policies, test, decision)) is not None
-                and (alone.undecidable or (alone.allowed, alone.policy_id) == (same, want_id))
+                and (
+                    alone.undecidable
+                    or (alone.allowed, alone.policy_id) == (decision.allowed, want_id)
+                )
             ):
                 if alone.undecidable:
                     results.append((name, "undecidable", "; ".join(alone.undecidable)))
                 else:
                     results.append((name, "agree", f"policy id {want_id} vs {decision.policy_id}"))
+            elif same and _stale_id(data, policies, test, decision):
+                results.append((name, "agree", f"stale id {want_id}, we {decision.policy_id}"))
             else:
                 results.append(
                     (

@@ -399,7 +399,7 @@ class PolicyEngine:
         if request.access_type:
             found = self._after_tags(policies, request, roles, tagged)
         else:
-            found = self._decide_any(policies, request, roles)
+            found = self._decide_any(policies, request, roles, zone)
         decided_by = found[1] if found is not None else None
         audited = (
             self._tag_audited
@@ -446,28 +446,12 @@ class PolicyEngine:
         """The tag policies' answer for the request's tags (Ranger's
         `evaluateTagPolicies`): a deny ends it, else the first allow."""
         self._tag_audited = False
-        tagger = self.tag_engine
-        if tagger is None or not request.access_type or not self._tags:
+        if self.tag_engine is None or not request.access_type:
             return None
-        zoned = [p for p in tagger.policies if p.zone == zone]
-        pool = zoned if zone is not None and zoned else [p for p in tagger.policies if not p.zone]
-        pairs = [
-            (p, t)
-            for t in self._tags
-            if t.match != TAG_DESCENDANT
-            for p in pool
-            if in_force(p, request.time)
-            and any(
-                m.get(TAG_RESOURCE) is not None and m[TAG_RESOURCE].matches(t.tag.type)
-                for m in p.resource_sets
-            )
-        ]
-        pairs.sort(key=lambda pt: (-pt[0].priority, not pt[0].has_deny, pt[0].eval_order))
-        tagger._assume, tagger._unknown = self._assume, self._unknown
+        pairs = self._tag_pairs(request, zone, False)
         result: tuple[bool, _Policy, TagForEval] | None = None
         for policy, tag in pairs:
-            assert self._facts is not None
-            tagger._facts = replace(self._facts, tag=tag.tag)
+            tagger = self._tagger_for(tag)
             if not tagger._holds(policy):
                 continue
             self._tag_audited = self._tag_audited or policy.audit
@@ -522,24 +506,53 @@ class PolicyEngine:
         return (True, allowed_by) if allowed_by is not None else None
 
     def _decide_any(
-        self, policies: list[_Policy], request: AccessRequest, roles: frozenset[str]
+        self,
+        policies: list[_Policy],
+        request: AccessRequest,
+        roles: frozenset[str],
+        zone: str | None = None,
     ) -> tuple[bool, _Policy] | None:
         """ "Any access" (Hive's USE/SHOW): Ranger asks every access type of the service and
         keeps one result per type across policies; the request is allowed when some type
         is, denied when every type is denied. A deny from a policy that only names
-        something below the requested resource is ignored."""
+        something below the requested resource is ignored. Tag policies come first (a tag
+        below the resource counts here), and resource policies override them by priority
+        as for one access type."""
+        tagged = self._any_steps(self._tag_pairs(request, zone, True), request, roles)
+        if tagged is not None:
+            allowed, by = tagged
+            policies = [
+                p
+                for p in policies
+                if p.priority > by.priority or (allowed and p.priority == by.priority)
+            ]
+        steps = [(p, None) for p in policies]
+        return self._any_steps(steps, request, roles) or tagged
+
+    def _any_steps(
+        self,
+        steps: list[tuple[_Policy, TagForEval | None]],
+        request: AccessRequest,
+        roles: frozenset[str],
+    ) -> tuple[bool, _Policy] | None:
+        """`_decide_any` over (policy, tag) steps: resource policies (tag None), or tag
+        policies evaluated for one tag of the resource."""
         per_access: dict[str, tuple[bool, _Policy]] = {}
         current: tuple[bool, _Policy] | None = None
-        for policy in policies:
+        for policy, tag in steps:
             if current is not None and current[0] and current[1].priority > policy.priority:
                 break
             if not in_force(policy, request.time) or not policy.has_items:
                 continue
-            match = self._match(policy, request)
-            if match is None or not self._holds(policy):
+            judge = self if tag is None else self._tagger_for(tag)
+            if tag is None:
+                match = self._match(policy, request)
+            else:
+                match = DESCENDANT if tag.match == TAG_DESCENDANT else SELF
+            if match is None or not judge._holds(policy):
                 continue
             for access in self.access_types:
-                verdict = self._verdict(policy, access, request, roles)
+                verdict = judge._verdict(policy, access, request, roles)
                 if verdict is False and match == DESCENDANT:
                     verdict = None
                 if verdict is None:
@@ -551,6 +564,38 @@ class PolicyEngine:
             if current is not None and (not current[0] or not policy.has_deny):
                 break
         return current
+
+    def _tagger_for(self, tag: TagForEval) -> PolicyEngine:
+        """The tag engine, judging conditions with `tag` as the current tag."""
+        tagger = self.tag_engine
+        assert tagger is not None and self._facts is not None
+        tagger._assume, tagger._unknown = self._assume, self._unknown
+        tagger._facts = replace(self._facts, tag=tag.tag)
+        return tagger
+
+    def _tag_pairs(
+        self, request: AccessRequest, zone: str | None, descendants: bool
+    ) -> list[tuple[_Policy, TagForEval]]:
+        """(tag policy, tag) for every tag of the resource and tag policy on its type, in
+        Ranger's evaluation order; tags below the resource only with `descendants`."""
+        tagger = self.tag_engine
+        if tagger is None or not self._tags:
+            return []
+        zoned = [p for p in tagger.policies if p.zone == zone]
+        pool = zoned if zone is not None and zoned else [p for p in tagger.policies if not p.zone]
+        pairs = [
+            (p, t)
+            for t in self._tags
+            if descendants or t.match != TAG_DESCENDANT
+            for p in pool
+            if in_force(p, request.time)
+            and any(
+                m.get(TAG_RESOURCE) is not None and m[TAG_RESOURCE].matches(t.tag.type)
+                for m in p.resource_sets
+            )
+        ]
+        pairs.sort(key=lambda pt: (-pt[0].priority, not pt[0].has_deny, pt[0].eval_order))
+        return pairs
 
     def _verdict(
         self, policy: _Policy, access: str, request: AccessRequest, roles: frozenset[str]
