@@ -75,11 +75,45 @@ class ServiceTags:
 
     resources: list[_TaggedResource] = field(default_factory=list)
     hierarchies: list[tuple[str, ...]] = field(default_factory=list)
+    _index: dict[str, dict[str, list[_TaggedResource]]] | None = None
+    _rest: list[_TaggedResource] = field(default_factory=list)
+
+    def _candidates(self, resource: Mapping[str, Any]) -> list[_TaggedResource]:
+        """The tagged resources that may match: those whose first level names the
+        requested value literally (looked up), and all others (tested)."""
+        if self._index is None:
+            self._index, self._rest = {}, []
+            for tagged in self.resources:
+                level = next(iter(tagged.matchers), "")
+                matcher = tagged.matchers.get(level)
+                plain = (
+                    matcher is not None
+                    and not matcher.excludes
+                    and not matcher.resource.is_path
+                    and matcher.resource.ignore_case
+                    and not any(c in v for v in matcher.values for c in "*?{$\\")
+                    and all(v.isascii() for v in matcher.values)
+                )
+                if not plain:
+                    self._rest.append(tagged)
+                    continue
+                for value in matcher.values:
+                    self._index.setdefault(level, {}).setdefault(value.lower(), []).append(tagged)
+        found = list(self._rest)
+        for level, by_value in self._index.items():
+            value = resource.get(level)
+            if isinstance(value, str) and value.isascii():
+                found += by_value.get(value.lower(), [])
+            elif value not in (None, "", []):  # lists, non-ASCII: test them all
+                found += [t for ts in by_value.values() for t in ts]
+            else:  # the request stops above: tags below it (descendants)
+                found += [t for ts in by_value.values() for t in ts]
+        return found
 
     def tags_of(self, resource: Mapping[str, Any]) -> tuple[TagForEval, ...]:
         """The tags a requested resource carries, with how each relates to it."""
         found: dict[tuple, TagForEval] = {}
-        for tagged in self.resources:
+        for tagged in self._candidates(resource):
             match = self._match(tagged.matchers, resource)
             if match is None:
                 continue
