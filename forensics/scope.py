@@ -54,7 +54,7 @@ from forensics.policy.history import (
 )
 from forensics.policy.posix import PermissionChange, readers
 from forensics.policy.schedule import TICK
-from forensics.policy.tags import ServiceTags, load_service_tags
+from forensics.policy.tags import ServiceTags, TagForEval, load_service_tags
 
 #: Stands for any principal outside the directory: member of no group but `public`.
 ANYONE = "*"
@@ -280,11 +280,24 @@ def derive_scope(
     )
 
 
-def in_schedule(engine: PolicyEngine, at: datetime) -> frozenset[int]:
-    """The ids of the engine's policies with validity schedules that are in force at `at`
-    (two instants with the same answer are decided alike)."""
+def _timed(engine: PolicyEngine) -> list:
+    """The engine's policies (the service's, its zones', its tag policies)."""
     every = engine.policies + [p for _, ps in engine.zones.values() for p in ps]
-    return frozenset(p.id for p in every if p.schedules and in_force(p, at))
+    return every + (engine.tag_engine.policies if engine.tag_engine is not None else [])
+
+
+def _timed_tags(engine: PolicyEngine) -> list[TagForEval]:
+    """The tags of the engine's ServiceTags that have validity periods."""
+    if engine.service_tags is None or engine.tag_engine is None:
+        return []
+    return [t for r in engine.service_tags.resources for t in r.tags if t.periods]
+
+
+def in_schedule(engine: PolicyEngine, at: datetime) -> tuple:
+    """What of the engine's validity schedules and tag validity periods holds at `at`
+    (two instants with the same answer are decided alike)."""
+    policies = frozenset(p.id for p in _timed(engine) if p.schedules and in_force(p, at))
+    return policies, tuple(t.applies(at) for t in _timed_tags(engine))
 
 
 def scheduled_states(
@@ -301,9 +314,18 @@ def scheduled_states(
         expanded.append(state)
         nxt = states[i + 1].at if i + 1 < len(states) else None
         engine = engine_of(state)
-        every = engine.policies + [p for _, ps in engine.zones.values() for p in ps]
         flips: dict[datetime, list[str]] = {}
-        for policy in every:
+        for tag in _timed_tags(engine):
+            for period in tag.periods:
+                bound = nxt or max(until, (period.end or until) + TICK)
+                for at in period.flips(state.at, bound):
+                    if (nxt is not None and at >= nxt) or tag.applies(at) == tag.applies(at - TICK):
+                        continue
+                    verb = "starts" if tag.applies(at) else "ends"
+                    flips.setdefault(at, []).append(
+                        f"validity period of tag {tag.tag.type} {verb} ({period.text})"
+                    )
+        for policy in _timed(engine):
             for schedule in policy.schedules:
                 if nxt is not None:
                     bound = nxt

@@ -288,3 +288,30 @@ def test_policy_check_reports_an_undecidable_condition(tmp_path, capsys) -> None
     assert main(base) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["allowed"] is False and "client address is not known" in out["undecidable"][0]
+
+
+def test_a_tags_validity_period_opens_and_closes_a_window(incident) -> None:
+    import yaml
+
+    from forensics.case import load_case
+    from forensics.catalog import load_catalog
+    from forensics.policy.schedule import TICK
+    from forensics.scope import derive_scope
+
+    raw = yaml.safe_load(incident.read_text())
+    raw["policies"] = raw["policies"][:1]
+    raw["window"] = {"start": "2026-06-18T00:00:00Z", "end": "2026-06-19T00:00:00Z"}
+    incident.write_text(yaml.safe_dump(raw))
+    period = {"startTime": "2026/06/18 10:00:00", "endTime": "2026/06/18 11:00:00"}
+    timed = dict(HR_PII, tags={"1": {"type": "PII", "validityPeriods": [period]}})
+    _tagged_case(
+        incident, [("2026-06-01T00:00:00Z", timed)], [("2026-06-01T00:00:00Z", PUBLIC_PII)]
+    )
+    case = load_case(incident)
+    windows = derive_scope(case, load_catalog(case), []).windows
+    assert windows and {w.object.split(".")[0] for w in windows} == {"hr"}
+    for window in windows:
+        assert window.start == datetime(2026, 6, 18, 10, tzinfo=UTC)
+        assert window.end == datetime(2026, 6, 18, 11, tzinfo=UTC) + TICK
+        assert window.opened_by.startswith("validity period of tag PII starts")
+        assert window.closed_by.startswith("validity period of tag PII ends")
