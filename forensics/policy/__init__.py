@@ -1,7 +1,10 @@
 """Ranger policy evaluation: Ranger's decision for a request, from a policy export.
 
 `servicedef` describes a service's resources and access types, `matchers` compares
-resource values, `engine` decides, `io` reads exports and request lines.
+resource values, `schedule` says when validity schedules hold, `conditions` decides policy
+conditions (or says why it cannot), `tags` finds a resource's tags and prepares the tag
+service's policies, `engine` decides, `allowed` decides for a whole directory at once,
+`audit` lists what is decided without an audit record, `io` reads exports and requests.
 """
 
 from forensics.policy.allowed import AllowedSets as AllowedSets
@@ -15,6 +18,7 @@ from forensics.policy.io import (
     parse_request,
 )
 from forensics.policy.servicedef import ServiceDef, load_service_def, service_def_from_dict
+from forensics.policy.tags import ServiceTags, load_service_tags, service_tags_from_dict
 
 __all__ = [
     "AccessRequest",
@@ -22,6 +26,9 @@ __all__ = [
     "PolicyEngine",
     "apply_policy_deltas",
     "ServiceDef",
+    "ServiceTags",
+    "load_service_tags",
+    "service_tags_from_dict",
     "check_requests",
     "load_policies",
     "load_roles",
