@@ -315,3 +315,21 @@ def test_a_tags_validity_period_opens_and_closes_a_window(incident) -> None:
         assert window.end == datetime(2026, 6, 18, 11, tzinfo=UTC) + TICK
         assert window.opened_by.startswith("validity period of tag PII starts")
         assert window.closed_by.startswith("validity period of tag PII ends")
+
+
+def test_case_file_tags_keys_say_what_to_fix(incident) -> None:
+    import yaml
+
+    from forensics.case import ALWAYS, load_case
+    from forensics.errors import CaseError
+
+    raw = yaml.safe_load(incident.read_text())
+    (incident.parent / "tp.json").write_text('{"policies": []}')
+    raw["tags"] = "tags.json"
+    incident.write_text(yaml.safe_dump(raw))
+    with pytest.raises(CaseError, match=r"tags: must be a list of \{at, path\}"):
+        load_case(incident)
+    raw.pop("tags")
+    raw["tag_policies"] = "tp.json"  # one export: in force throughout
+    incident.write_text(yaml.safe_dump(raw))
+    assert load_case(incident).tag_policies[0].at == ALWAYS
