@@ -413,7 +413,8 @@ def table(params: Params, base: dict, agree: dict) -> str:
         "# Baseline authorization at scale (`make bench-policy`)",
         "",
         f"{params.tables:,} tables in {params.databases:,} databases, {params.principals:,} "
-        f"principals in {params.groups:,} groups, {params.policies:,} policies; the baseline "
+        f"principals in {params.groups:,} groups, {params.policies:,} policies and 101 tag "
+        "policies on the PII/PCI/EXPIRES_ON tags of about 7% of the databases; the baseline "
         f"of {params.exposed:,} exposed objects x {params.principals:,} principals "
         f"({total:,} decisions).",
         "",
