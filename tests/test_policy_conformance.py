@@ -113,6 +113,7 @@ def _request(test: dict) -> AccessRequest:
         client_ip=request.get("clientIPAddress") or request.get("remoteIPAddress") or "",
         context={k: v for k, v in context.items() if k != "TAGS"},
         tags=tags,
+        scope=request.get("resourceMatchingScope") or "SELF",
     )
 
 

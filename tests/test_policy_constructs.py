@@ -491,3 +491,16 @@ def test_policy_level_conditions_gate_the_whole_policy() -> None:
     assert engine.evaluate(inside).allowed
     assert not engine.evaluate(outside).allowed
     assert not engine.evaluate(outside).audited  # Ranger checks them before auditing
+
+
+def test_self_or_descendants_scope_counts_policies_below_the_resource() -> None:
+    engine = PolicyEngine(
+        [_hive_policy(1, "db", "t1", policyItems=[_item(["select"], ["ann"])])], HIVE
+    )
+    plain = AccessRequest({"database": "db"}, "select", "ann")
+    below = AccessRequest({"database": "db"}, "select", "ann", scope="SELF_OR_DESCENDANTS")
+    assert not engine.evaluate(plain).allowed
+    assert engine.evaluate(below).policy_id == 1
+    assert not engine.evaluate(
+        AccessRequest({"database": "db"}, "update", "ann", scope="SELF_OR_DESCENDANTS")
+    ).allowed

@@ -68,6 +68,8 @@ ITEM_KEYS = ("policyItems", "denyPolicyItems", "allowExceptions", "denyException
 DESCENDANT = "descendant"
 #: At most this many undecidable conditions are tried both ways before giving up.
 MAX_UNDECIDED = 8
+#: `resourceMatchingScope` asking about the resource or anything below it.
+DESCENDANTS_SCOPE = "SELF_OR_DESCENDANTS"
 Judge = Callable[[tuple[Condition, ...]], bool]
 
 
@@ -87,6 +89,9 @@ class AccessRequest:
     tags: tuple[TagForEval, ...] | None = None  # None: from the engine's ServiceTags
     cluster_name: str | None = None
     cluster_type: str | None = None
+    #: Ranger's `resourceMatchingScope`: SELF, or SELF_OR_DESCENDANTS ("may the user
+    #: access this resource or something below it")
+    scope: str = "SELF"
 
 
 @dataclass(frozen=True)
@@ -396,7 +401,7 @@ class PolicyEngine:
         """The decision of one policy repository (the service's, or a zone's)."""
         where = f" in zone {zone}" if zone else ""
         tagged = self._decide_tags(request, roles, zone)
-        if request.access_type:
+        if request.access_type and request.scope != DESCENDANTS_SCOPE:
             found = self._after_tags(policies, request, roles, tagged)
         else:
             found = self._decide_any(policies, request, roles, zone)
@@ -518,7 +523,8 @@ class PolicyEngine:
         something below the requested resource is ignored. Tag policies come first (a tag
         below the resource counts here), and resource policies override them by priority
         as for one access type."""
-        tagged = self._any_steps(self._tag_pairs(request, zone, True), request, roles)
+        pairs = self._tag_pairs(request, zone, True)
+        tagged = self._any_steps(pairs, request, roles)
         if tagged is not None:
             allowed, by = tagged
             policies = [
@@ -539,6 +545,7 @@ class PolicyEngine:
         policies evaluated for one tag of the resource."""
         per_access: dict[str, tuple[bool, _Policy]] = {}
         current: tuple[bool, _Policy] | None = None
+        accesses = (request.access_type,) if request.access_type else self.access_types
         for policy, tag in steps:
             if current is not None and current[0] and current[1].priority > policy.priority:
                 break
@@ -551,7 +558,7 @@ class PolicyEngine:
                 match = DESCENDANT if tag.match == TAG_DESCENDANT else SELF
             if match is None or not judge._holds(policy):
                 continue
-            for access in self.access_types:
+            for access in accesses:
                 verdict = judge._verdict(policy, access, request, roles)
                 if verdict is False and match == DESCENDANT:
                     verdict = None
@@ -560,7 +567,7 @@ class PolicyEngine:
                 _merge(per_access, access, verdict, policy)
                 if verdict:
                     break
-            current = _composite(per_access, self.access_types) or current
+            current = _composite(per_access, accesses) or current
             if current is not None and (not current[0] or not policy.has_deny):
                 break
         return current
@@ -652,7 +659,7 @@ class PolicyEngine:
             names = requested if isinstance(requested, list) else [requested]
             if not all(matcher.matches(str(n), request.user, request.owner) for n in names):
                 return None
-        if result == DESCENDANT and request.access_type:
+        if result == DESCENDANT and request.access_type and request.scope != DESCENDANTS_SCOPE:
             return None
         return result
 
