@@ -114,6 +114,7 @@ def _request(test: dict) -> AccessRequest:
         context={k: v for k, v in context.items() if k != "TAGS"},
         tags=tags,
         scope=request.get("resourceMatchingScope") or "SELF",
+        user_attributes=(test.get("userAttributes") or {}).get(request.get("user") or "", {}),
     )
 
 

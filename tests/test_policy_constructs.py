@@ -504,3 +504,28 @@ def test_self_or_descendants_scope_counts_policies_below_the_resource() -> None:
     assert not engine.evaluate(
         AccessRequest({"database": "db"}, "update", "ann", scope="SELF_OR_DESCENDANTS")
     ).allowed
+
+
+def test_request_expressions_in_resource_values() -> None:
+    from datetime import datetime, timezone
+
+    from forensics.policy import allowed_sets
+
+    home = _hive_policy(1, "home_${{USER._name}}", policyItems=[_item(["select"], ["public"])])
+    home["policyItems"][0]["groups"] = ["public"]
+    attr = _hive_policy(2, "dept_${{USER.dept}}", policyItems=[_item(["select"], [], ["public"])])
+    engine = PolicyEngine([home, attr], HIVE)
+    assert _ask(engine, "ann", "select", "home_ann").policy_id == 1
+    assert not _ask(engine, "bob", "select", "home_ann").allowed
+    given = _ask(engine, "ann", "select", "dept_fin", user_attributes={"dept": "fin"})
+    assert given.policy_id == 2
+    unknown = _ask(engine, "ann", "select", "dept_fin")
+    assert unknown.undecidable and "request attributes" in unknown.undecidable[0]
+    assert _ask(engine, "ann", "select", "sales").undecidable == ()  # cannot match anyway
+    sets = allowed_sets(
+        engine, ["home_ann.t", "dept_fin.t"], {"ann": [], "bob": []},
+        datetime(2026, 1, 1, tzinfo=timezone.utc),
+    )  # fmt: skip
+    assert sets.principals_of("home_ann.t") == {"ann": 1}
+    assert sets.principals_of("dept_fin.t") == {}
+    assert any("user attributes not given" in n for n in sets.notes)

@@ -28,6 +28,7 @@ from datetime import datetime
 import numpy as np
 
 from forensics.errors import PolicyError
+from forensics.policy.conditions import Undecidable
 from forensics.policy.engine import (
     NO_POLICY,
     OWNER_MACRO,
@@ -170,6 +171,7 @@ def allowed_sets(
     tagged = _Tagged(engine, people, at, access)
     steps_of: dict[tuple, Callable[[], list[tuple[_Policy, int, int]]]] = {}
     per_principal: set[str] = set()
+    unresolved: set[str] = set()
     tag_keys = tagged.keys(names)
     for repo, (policies, members) in repos.items():
         current = [p for p in policies if in_force(p, at)]
@@ -188,6 +190,7 @@ def allowed_sets(
             keys[index] = (repo, tag_keys[index], *key)
             steps_of.setdefault(keys[index], steps)
         per_principal |= matched.per_principal
+        unresolved |= matched.unresolved
     if per_principal:
         notes.append(
             f"policies {_ids(per_principal)}: {USER_MACRO} in their resources is matched "
@@ -216,6 +219,11 @@ def allowed_sets(
             grants.append(tuple((pid, shared.setdefault(bits, bits)) for pid, bits in decided))
         object_class[index] = k
     notes += tagged.notes()
+    if unresolved:
+        notes.append(
+            f"resource values {', '.join(sorted(unresolved))}: their request expressions read "
+            "user attributes not given; here they match no one"
+        )
     if macro_zone:
         notes.append(
             f"{len(macro_zone)} objects evaluated per request: a security zone names "
@@ -504,6 +512,7 @@ class _Matched:
             if not any(key[0] == p for key in self.user_levels):
                 for i in chosen_any:
                     del self.sets_of[(i, p)]
+        self.unresolved: set[str] = set()  # resource values with unresolvable expressions
         self._verdicts: dict[int, tuple[int, int]] = {}
         self._masks: dict[tuple[int, int, str, str, str | None], int] = {}
         self._plain: dict[tuple[int, ...], tuple[tuple, Callable]] = {}
@@ -574,11 +583,23 @@ class _Matched:
                 hits.update(
                     i
                     for i in self.people.named_by(value, name, one.resource)
-                    if one.matches(name, self.people.names[i], owner)
+                    if _matches_or_not(one, name, self.people.names[i], owner, self.unresolved)
                 )
             bits = _bitset(sorted(hits), len(self.people.names))
             found = self._masks[key] = self.people.everyone & ~bits if matcher.excludes else bits
         return found
+
+
+def _matches_or_not(
+    matcher: ResourceMatcher, name: str, user: str, owner: str | None, unresolved: set[str]
+) -> bool:
+    """`matcher.matches`; a request expression the directory cannot resolve (a user
+    attribute) matches no one here, and `unresolved` keeps the value for the notes."""
+    try:
+        return matcher.matches(name, user, owner)
+    except Undecidable:
+        unresolved.update(matcher.values)
+        return False
 
 
 def _included(names: _Names, matcher: ResourceMatcher) -> set[int] | None:

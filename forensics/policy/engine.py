@@ -43,7 +43,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from forensics.errors import PolicyError
-from forensics.policy.conditions import Condition, Facts, compile_condition
+from forensics.policy.conditions import Condition, Facts, Undecidable, compile_condition
 from forensics.policy.conditions import evaluate as evaluate_condition
 from forensics.policy.matchers import ResourceMatcher, resource_matcher
 from forensics.policy.schedule import ValiditySchedule, parse_schedule, zone_named
@@ -92,6 +92,7 @@ class AccessRequest:
     #: Ranger's `resourceMatchingScope`: SELF, or SELF_OR_DESCENDANTS ("may the user
     #: access this resource or something below it")
     scope: str = "SELF"
+    user_attributes: Mapping[str, str] = field(default_factory=dict)  # user-store attributes
 
 
 @dataclass(frozen=True)
@@ -476,6 +477,22 @@ class PolicyEngine:
             self._matches[key] = self.match_type(policy, request)
         return self._matches[key]
 
+    def _resource_matches(
+        self, matcher: ResourceMatcher, names: list, request: AccessRequest
+    ) -> bool:
+        """Whether the matcher covers every requested name; a value the request cannot
+        resolve (a request expression reading attributes it does not carry) is an unknown
+        like an undecidable condition, tried both ways by `evaluate`."""
+        try:
+            return all(
+                matcher.matches(str(n), request.user, request.owner, request.user_attributes)
+                for n in names
+            )
+        except Undecidable as exc:
+            key = ("resource", id(matcher))
+            self._unknown[key] = str(exc)
+            return self._assume.get(key, False)
+
     def _audited(self, policies: list[_Policy], request: AccessRequest) -> bool:
         """Ranger's `isAudited`: an audit-enabled policy in force applies to the request
         (its resources cover it; for any access, also something below it)."""
@@ -657,7 +674,7 @@ class PolicyEngine:
             if matcher is None:
                 return None  # the policy stops above the request: an ancestor
             names = requested if isinstance(requested, list) else [requested]
-            if not all(matcher.matches(str(n), request.user, request.owner) for n in names):
+            if not self._resource_matches(matcher, names, request):
                 return None
         if result == DESCENDANT and request.access_type and request.scope != DESCENDANTS_SCOPE:
             return None

@@ -13,10 +13,11 @@ object and principal.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from forensics.policy.conditions import Undecidable
 from forensics.policy.servicedef import ResourceDef
 
 USER_MACRO = "{USER}"
@@ -58,22 +59,49 @@ class ResourceMatcher:
         are on, not excluded)."""
         return not self.excludes and self.resource.wildcard and any(v == "*" for v in self.values)
 
-    def matches(self, name: str, user: str = "", owner: str | None = None) -> bool:
+    def matches(
+        self,
+        name: str,
+        user: str = "",
+        owner: str | None = None,
+        attributes: Mapping[str, str] | None = None,
+    ) -> bool:
         """Whether `name` is covered by the policy values (after `isExcludes`), with the
-        `{USER}` and `{OWNER}` tokens standing for `user` and `owner`."""
-        found = any(self._one(value, name, user, owner) for value in self.values)
+        `{USER}` and `{OWNER}` tokens standing for `user` and `owner`, and request
+        expressions reading the user's `attributes` (user-store attributes)."""
+        found = any(self._one(value, name, user, owner, attributes) for value in self.values)
         return not found if self.excludes else found
 
     def has_token(self, token: str) -> bool:
-        """Whether a value names `token` (e.g. USER), so that it matches per request."""
+        """Whether a value names `token` (e.g. USER), so that it matches per request; a
+        request expression `${{..}}` counts as naming the user."""
         res = self.resource
+        if token == USER_TOKEN and res.replace_expressions:
+            if any("${{" in v for v in self.values):
+                return True
         if not res.replace_tokens:
             return False
         mark = f"{res.token_start}{res.token_prefix}{token}{res.token_end}"
         return any(mark in v for v in self.values)
 
-    def _one(self, value: str, name: str, user: str, owner: str | None) -> bool:
+    def _one(
+        self,
+        value: str,
+        name: str,
+        user: str,
+        owner: str | None,
+        attributes: Mapping[str, str] | None = None,
+    ) -> bool:
         res = self.resource
+        if res.replace_expressions and "${{" in value:
+            try:
+                value = resolve_expressions(value, user, attributes or {})
+            except Undecidable:
+                anything = _EXPRESSION.sub("*", value)  # can it match at all?
+                sep = res.separator if (res.is_path and self.recursive) else None
+                if _pattern(anything, True, res.ignore_case, sep).match(name) is None:
+                    return False
+                raise
         if res.replace_tokens and res.token_start in value:
             tokens = {USER_TOKEN: user} if owner is None else {USER_TOKEN: user, OWNER_TOKEN: owner}
             value = replace_tokens(value, tokens, res)
@@ -82,6 +110,29 @@ class ResourceMatcher:
         sep = self.resource.separator if (self.resource.is_path and self.recursive) else None
         pattern = _pattern(value, self.resource.wildcard, self.resource.ignore_case, sep)
         return pattern.match(name) is not None
+
+
+_EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}")
+
+
+def resolve_expressions(value: str, user: str, attributes: Mapping[str, str]) -> str:
+    """A resource value's request expressions (`RangerRequestExprResolver`) resolved:
+    `${{USER._name}}` is the requesting user, `${{USER.attr}}` one of the user's
+    attributes when given; any other needs what the request does not carry: `Undecidable`."""
+
+    def one(match: re.Match) -> str:
+        expression = match.group(1).strip()
+        if expression in ("USER._name", "USER"):
+            return user
+        field = expression.removeprefix("USER.")
+        if field != expression and field in attributes:
+            return str(attributes[field])
+        raise Undecidable(
+            f"resource value {value!r}: expression {expression!r} reads request attributes "
+            "the request does not carry"
+        )
+
+    return _EXPRESSION.sub(one, value)
 
 
 def replace_tokens(value: str, tokens: dict[str, str], res: ResourceDef) -> str:

@@ -37,6 +37,7 @@ class ResourceDef:
     token_end: str = "}"
     token_escape: str = "\\"
     token_prefix: str = ""
+    replace_expressions: bool = True  # `${{USER._name}}` in values stands for the user
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,7 @@ def service_def_from_dict(raw: Any, where: str = "service definition") -> Servic
             ),
             separator=str(options.get("pathSeparatorChar", "/")) or "/",
             replace_tokens=_flag(options.get("replaceTokens", True)),
+            replace_expressions=_flag(options.get("replaceReqExpressions", True)),
             token_start=_char(options.get("tokenDelimiterStart"), "{"),
             token_end=_char(options.get("tokenDelimiterEnd"), "}"),
             token_escape=_char(options.get("tokenDelimiterEscape"), "\\"),
