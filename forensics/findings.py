@@ -222,6 +222,7 @@ def principal_events(ev: Evidence, principal: str) -> pd.DataFrame:
         "query_redacted",
         "source_file",
         "source_line",
+        "event_id",
     ]
     return events.sort_values(["time", "object", "event_id"])[columns].reset_index(drop=True)
 

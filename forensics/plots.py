@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
@@ -10,47 +11,130 @@ from matplotlib.ticker import MaxNLocator
 from forensics import findings
 from forensics.findings import Evidence
 
+#: Every classification of access_events.csv: (plain label, colour, marker), most telling first.
+CLASSES = {
+    "exposure_enabled": ("read only the exposure allowed", "#c0392b", "o"),
+    "secondary": ("read of a copy", "#8e44ad", "D"),
+    "outside_window": ("read outside the windows", "#e67e22", "X"),
+    "denied": ("denied attempt", "#7f8c8d", "x"),
+    "baseline": ("read allowed anyway (baseline)", "#2471a3", "s"),
+    "write": ("write (a copy made)", "#117864", "^"),
+    "metadata": ("metadata call", "#95a5a6", "."),
+    "on_behalf": ("file read by a service for a user", "#b7950b", "+"),
+}
+#: Rows (objects) a plot draws before it summarizes the rest as one row.
+TOP_ROWS = 60
 
-def timeline(ev: Evidence, ax: plt.Axes | None = None) -> plt.Axes:
-    """Exposure-enabled reads over time, one row per object, windows shaded."""
-    events = ev.access_events[ev.access_events["classification"] == "exposure_enabled"]
-    objects = sorted(set(ev.objects["object"]))
-    if ax is None:
-        _, ax = plt.subplots(figsize=(11, _rows_height(len(objects))))
-    rows = {obj: i for i, obj in enumerate(objects)}
-    for _, row in ev.objects.iterrows():
-        for window in str(row["windows"]).split(";"):
-            start, _, end = window.partition("/")
-            if start:
-                y = rows[row["object"]]
-                ax.fill_between(
-                    [pd.Timestamp(start), pd.Timestamp(end) if end else events["time"].max()],
-                    y - 0.4,
-                    y + 0.4,
-                    color="#f4c7c3",
-                    linewidth=0,
-                    label="exposure window" if y == 0 else None,
-                )
-    _shade_coverage(ax, ev, rows)
-    if len(events):
-        sns.scatterplot(
-            x=events["time"],
-            y=events["object"].map(rows),
-            hue=events["engine"],
-            ax=ax,
-            s=40,
-            zorder=3,
-        )
-    ax.set_yticks(range(len(objects)), objects, fontsize=_label_size(len(objects)))
-    ax.set_ylim(-0.6, len(objects) - 0.4)
-    ax.set_xlabel("time (UTC)")
-    ax.set_ylabel("")
-    ax.set_title(
-        "Exposure-enabled reads by object (shaded: exposure windows; hatched: gaps in the logs)"
+
+def _top_rows(names: pd.Series, weight: pd.Series, keep: int) -> tuple[list[str], int]:
+    """The `keep` names with the most weight (ties by name), and how many others there are."""
+    ranked = (
+        pd.DataFrame({"name": names, "weight": weight})
+        .groupby("name")["weight"]
+        .sum()
+        .reset_index()
+        .sort_values(["weight", "name"], ascending=[False, True])
     )
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    if len(ranked) <= keep:
+        return sorted(ranked["name"]), 0
+    return sorted(ranked["name"].head(keep - 1)), len(ranked) - (keep - 1)
+
+
+def timeline(
+    ev: Evidence,
+    ax: plt.Axes | None = None,
+    rows: int = TOP_ROWS,
+) -> plt.Axes:
+    """Every access to an exposed table (or a copy) over time: one row per table, one lane
+    per classification (colour and marker), same-second events stacked, exposure windows
+    shaded per row, gaps in the logs (coverage.csv) hatched across all rows and unaudited
+    stretches on their row.
+
+    Beyond `rows` tables, the ones with fewest reads only the exposure allowed share one
+    last row, "N other tables"."""
+    events = ev.access_events[ev.access_events["time"].notna()]
+    exposed = ev.objects["object"]
+    # rank tables by reads only the exposure allowed (then by any access); every exposed
+    # table counts once so one without events still gets a row when there is room
+    names = pd.concat([events["object"], exposed], ignore_index=True)
+    weight = pd.concat(
+        [
+            (events["classification"] == "exposure_enabled").map({True: 1000, False: 1}),
+            pd.Series(1, index=exposed.index),
+        ],
+        ignore_index=True,
+    )
+    kept, others = _top_rows(names, weight, rows)
+    labels = kept + ([f"{others:,} other tables"] if others else [])
+    row_of = {name: i for i, name in enumerate(kept)}
+    y = events["object"].map(row_of).fillna(len(kept) if others else -1)
+    present = [c for c in CLASSES if (events["classification"] == c).any()]
+    present += sorted(set(events["classification"]) - set(CLASSES))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(12, 1.6 + 0.45 * max(1, len(labels))))
+    end_of_data = events["time"].max() if len(events) else None
+    for _, w in findings.windows(ev).iterrows():
+        if w["object"] in row_of:
+            r = row_of[w["object"]]
+            end = w["end"] if pd.notna(w["end"]) else end_of_data or w["start"]
+            ax.fill_between(
+                [w["start"], end],
+                r - 0.45,
+                r + 0.45,
+                color="#fadbd8",
+                linewidth=0,
+                label="exposure window" if r == min(row_of.values()) else None,
+            )
+    _shade_coverage(ax, ev, row_of)
+    lane = 0.8 / max(1, len(present))
+    for k, cls in enumerate(present):
+        chosen = (events["classification"] == cls) & (y >= 0)
+        if not chosen.any():
+            continue
+        mine = events[chosen]
+        stack = mine.groupby([mine["object"], mine["time"].dt.floor("min")]).cumcount()
+        offset = (k - (len(present) - 1) / 2) * lane + (stack % 4) * lane / 5
+        label, colour, marker = CLASSES.get(cls, (cls, "#000000", "o"))
+        ax.scatter(
+            mine["time"],
+            y[chosen] + offset,
+            s=28,
+            color=colour,
+            marker=marker,
+            label=f"{label} ({int(chosen.sum()):,})",
+            zorder=3,
+            linewidths=1.2,
+        )
+        if cls == "exposure_enabled" and chosen.sum() <= 40:
+            for t, yy, who in zip(mine["time"], y[chosen] + offset, mine["principal"], strict=True):
+                ax.annotate(
+                    who,
+                    (t, yy),
+                    xytext=(4, 2),
+                    textcoords="offset points",
+                    fontsize=7,
+                    color=colour,
+                )
+    ax.set_yticks(range(len(labels)), labels, fontsize=_label_size(len(labels)))
+    ax.set_ylim(len(labels) - 0.5, -0.5)
+    _date_axis(ax)
+    ax.set_ylabel("")
+    ax.set_title("Every access to the exposed tables and their copies, by classification")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8)
     ax.figure.tight_layout()
     return ax
+
+
+def _date_axis(ax: plt.Axes) -> None:
+    """Times on the x axis with day and month (UTC), never bare hours."""
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=9, tz="UTC")
+    ax.xaxis.set_major_locator(locator)
+    formatter = mdates.ConciseDateFormatter(locator, tz="UTC", show_offset=True)
+    formatter.formats = ["%Y", "%b %Y", "%d %b", "%d %b %H:%M", "%d %b %H:%M", "%H:%M:%S"]
+    formatter.zero_formats = ["", "%Y", "%b %Y", "%d %b", "%d %b %H:%M", "%d %b %H:%M"]
+    formatter.offset_formats = ["", "%Y", "%b %Y", "%d %b %Y", "%d %b %Y", "%d %b %Y %H:%M"]
+    ax.xaxis.set_major_formatter(formatter)
+    ax.set_xlabel("time (UTC)")
 
 
 def _shade_coverage(ax: plt.Axes, ev: Evidence, rows: dict[str, int]) -> None:
@@ -94,22 +178,25 @@ def _rows_height(n: int) -> float:
     return 1.4 + 0.28 * max(1, n)
 
 
-def windows_gantt(ev: Evidence, ax: plt.Axes | None = None) -> plt.Axes:
-    """Exposure windows per object as horizontal bars (UTC); open windows drawn to the end."""
+def windows_gantt(ev: Evidence, ax: plt.Axes | None = None, rows: int = TOP_ROWS) -> plt.Axes:
+    """Exposure windows per object as horizontal bars (UTC); open windows drawn to the end;
+    beyond `rows` tables the rest share one row."""
     table = findings.windows(ev)
-    objects = sorted(set(table["object"]))
+    reads = ev.objects.set_index("object")["exposure_enabled_events"]
+    kept, others = _top_rows(table["object"], table["object"].map(reads).fillna(0) + 1, rows)
+    labels = kept + ([f"{others:,} other tables (windows drawn together)"] if others else [])
     if ax is None:
-        _, ax = plt.subplots(figsize=(11, _rows_height(len(objects))))
-    rows = {obj: i for i, obj in enumerate(objects)}
+        _, ax = plt.subplots(figsize=(11, _rows_height(len(labels))))
+    row_of = {obj: i for i, obj in enumerate(kept)}
     last = table["end"].max() if table["end"].notna().any() else table["start"].max()
     for _, w in table.iterrows():
         end = w["end"] if pd.notna(w["end"]) else last
-        ax.barh(rows[w["object"]], end - w["start"], left=w["start"], height=0.6, color="#d9534f")
-    ax.set_yticks(range(len(objects)), objects, fontsize=_label_size(len(objects)))
-    ax.invert_yaxis()
-    ax.set_xlabel("time (UTC)")
-    ax.set_title("Exposure windows per object (from the policy history)")
-    ax.figure.autofmt_xdate()
+        r = row_of.get(w["object"], len(kept))
+        ax.barh(r, end - w["start"], left=w["start"], height=0.6, color="#d9534f")
+    ax.set_yticks(range(len(labels)), labels, fontsize=_label_size(len(labels)))
+    ax.set_ylim(len(labels) - 0.5, -0.5)
+    _date_axis(ax)
+    ax.set_title("Exposure windows per table (from the policy history)")
     ax.figure.tight_layout()
     return ax
 
@@ -119,27 +206,50 @@ def reader_heatmap(ev: Evidence, n: int = 30, ax: plt.Axes | None = None) -> plt
     matrix = findings.reader_matrix(ev, n)
     if matrix.empty:
         return None
+    matrix = _with_others(ev, matrix)
     if ax is None:
         _, ax = plt.subplots(
-            figsize=(2.5 + 0.35 * matrix.shape[1], 2.5 + 0.3 * matrix.shape[0]), squeeze=True
+            figsize=(max(6.5, 2.5 + 0.35 * matrix.shape[1]), 2.5 + 0.3 * matrix.shape[0]),
+            squeeze=True,
         )
     sns.heatmap(
         matrix,
         annot=matrix.shape[0] * matrix.shape[1] <= 400,
         fmt="d",
         cmap="Reds",
-        cbar_kws={"label": "read events"},
+        cbar_kws={"label": "read events", "ticks": MaxNLocator(integer=True)},
         linewidths=0.5,
         ax=ax,
     )
     size = _label_size(max(matrix.shape))
     ax.set_xticks(ax.get_xticks(), matrix.columns, rotation=90, fontsize=size)
     ax.set_yticks(ax.get_yticks(), matrix.index, rotation=0, fontsize=size)
-    ax.set_xlabel("object")
-    ax.set_ylabel("principal")
-    ax.set_title(f"Exposure-enabled read events (top {n} principals and objects)")
+    ax.set_xlabel("table")
+    ax.set_ylabel("reader")
+    ax.set_title(f"Reads only the exposure allowed: top {n} readers x tables")
     ax.figure.tight_layout()
     return ax
+
+
+def _with_others(ev: Evidence, matrix: pd.DataFrame) -> pd.DataFrame:
+    """`matrix` with a last row and column summing the readers and tables left out."""
+    reads = ev.exposure_enabled_reads
+    inside_p = reads["principal"].isin(matrix.index)
+    inside_o = reads["object"].isin(matrix.columns)
+    out = matrix.astype(int)
+    rest_p = reads.loc[~inside_p, "principal"].nunique()
+    rest_o = reads.loc[~inside_o, "object"].nunique()
+    if rest_p:
+        row = reads[~inside_p & inside_o].groupby("object")["read_events"].sum()
+        out.loc[f"{rest_p:,} other readers"] = row.reindex(out.columns).fillna(0).astype(int)
+    if rest_o:
+        column = reads[~inside_o].groupby("principal")["read_events"].sum()
+        out[f"{rest_o:,} other tables"] = column.reindex(out.index).fillna(0).astype(int)
+        if rest_p:
+            out.loc[out.index[-1], out.columns[-1]] = int(
+                reads.loc[~inside_p & ~inside_o, "read_events"].sum()
+            )
+    return out
 
 
 def category_bars(ev: Evidence, ax: plt.Axes | None = None) -> plt.Axes:

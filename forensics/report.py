@@ -9,7 +9,7 @@ folder, so a failing notebook leaves neither a half-written report nor new evide
 
 from __future__ import annotations
 
-import html
+import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,8 +21,11 @@ from nbconvert import HTMLExporter
 
 from forensics import findings
 from forensics.errors import ReportError
+from forensics.evidence import MANIFEST
+from forensics.frontpage import Link, index_html
 from forensics.investigation import Settings
 from forensics.pushdown import investigate_where_kept
+from forensics.webpage import PAGES_FILE, SCRIPT, STYLE, unique_slugs
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 MAIN_NOTEBOOK = NOTEBOOKS_DIR / "investigation.ipynb"
@@ -32,14 +35,22 @@ PRINCIPAL_NOTEBOOK = "20_principal"
 OBJECT_NOTEBOOK = "30_object"
 REPORT_DIR = "report"
 DEFAULT_TOP_READERS = 5
+SUITE_TITLES = {
+    "00_scope": "Scope: what was exposed, when, and who could read it anyway",
+    "10_who_read_what": "Who read what only because of the exposure",
+    "40_copies": "Copies made from exposed data",
+    "90_findings": "Findings: the summary to quote",
+}
 
 
 @dataclass(frozen=True)
 class Page:
-    """One rendered notebook: its file (relative to the evidence folder) and its title."""
+    """One rendered notebook: its file (relative to the evidence folder), its title and the
+    group the index lists it under."""
 
     path: str
     title: str
+    group: str = "pages"
 
 
 def run_report(
@@ -48,6 +59,7 @@ def run_report(
     profile: str | None = None,
     profiles: str | os.PathLike[str] | None = None,
     progress: Callable[[str], None] | None = None,
+    on_page: Callable[[int, int, str], None] | None = None,
 ) -> tuple[Path, Path]:
     """Investigate the case, then execute and render the notebooks into the same folder.
 
@@ -57,46 +69,97 @@ def run_report(
     if not isinstance(top_readers, int) or not 0 <= top_readers <= 1000:
         raise ReportError(f"top readers must be a whole number from 0 to 1000, not {top_readers}")
     folder = investigate_where_kept(
-        settings, profile, profiles, progress, extra=lambda stage: render_suite(stage, top_readers)
+        settings,
+        profile,
+        profiles,
+        progress,
+        extra=lambda stage: render_suite(stage, top_readers, on_page),
     )
     return folder, folder / "index.html"
 
 
-def render_suite(folder: Path, top_readers: int = DEFAULT_TOP_READERS) -> list[Page]:
-    """Every notebook of the report for the evidence in `folder`, and `index.html`."""
-    pages = [
-        render_notebook(MAIN_NOTEBOOK, folder, {"evidence_dir": str(folder)}, "report"),
-    ]
+def render_suite(
+    folder: Path,
+    top_readers: int = DEFAULT_TOP_READERS,
+    on_page: Callable[[int, int, str], None] | None = None,
+) -> list[Page]:
+    """Every notebook of the report for the evidence in `folder`, and `index.html`.
+
+    Reader and object pages are named after whom they show (a file-name-safe slug);
+    `report/pages.json` lists them so every page can link a name to its page."""
+    ev = findings.load_evidence(folder)
+    readers = list(findings.top_principals(ev, top_readers)["principal"])
+    objects = list(findings.top_objects(ev, top_readers)["object"])
+    files = {
+        "principal": {n: f"20_reader-{s}.html" for n, s in unique_slugs(readers).items()},
+        "object": {n: f"30_object-{s}.html" for n, s in unique_slugs(objects).items()},
+    }
     sub = folder / REPORT_DIR
     sub.mkdir(mode=0o700)
+    _write_private(sub / PAGES_FILE, json.dumps(files, indent=1, sort_keys=True) + "\n")
     params = {"evidence_dir": str(folder)}
+    jobs: list[tuple[Path, Path, dict[str, object], str, str, str]] = [
+        (MAIN_NOTEBOOK, folder, params, "report", "Exposure investigation, on one page", "pages")
+    ]
     for name in SUITE:
         extra = {"link_prefix": "../"} if name == "90_findings" else {}
-        pages.append(_suite_page(name, sub, {**params, **extra}, name))
-    ev = findings.load_evidence(folder)
-    for i, principal in enumerate(findings.top_principals(ev, top_readers)["principal"]):
-        page = _suite_page(
-            PRINCIPAL_NOTEBOOK, sub, {**params, "principal": principal}, f"20_reader-{i + 1:02d}"
+        jobs.append(
+            (
+                NOTEBOOKS_DIR / f"{name}.ipynb",
+                sub,
+                {**params, **extra},
+                name,
+                SUITE_TITLES[name],
+                "pages",
+            )
         )
-        pages.append(page)
-    for i, obj in enumerate(findings.top_objects(ev, top_readers)["object"]):
-        page = _suite_page(
-            OBJECT_NOTEBOOK, sub, {**params, "object": obj}, f"30_object-{i + 1:02d}"
+    for principal, file in files["principal"].items():
+        jobs.append(
+            (
+                NOTEBOOKS_DIR / f"{PRINCIPAL_NOTEBOOK}.ipynb",
+                sub,
+                {**params, "principal": principal},
+                file[:-5],
+                f"Reader {principal}: every logged access, in order",
+                "readers with a page",
+            )
         )
-        pages.append(page)
-    write_index(folder, pages)
+    for obj, file in files["object"].items():
+        jobs.append(
+            (
+                NOTEBOOKS_DIR / f"{OBJECT_NOTEBOOK}.ipynb",
+                sub,
+                {**params, "object": obj},
+                file[:-5],
+                f"Table {obj}: who read it, when and how",
+                "tables with a page",
+            )
+        )
+    pages = []
+    for i, (notebook, where, parameters, stem, title, group) in enumerate(jobs, start=1):
+        if on_page is not None:
+            on_page(i, len(jobs), title)
+        page = render_notebook(notebook, where, parameters, stem, title)
+        path = page.path if where == folder else f"{REPORT_DIR}/{page.path}"
+        pages.append(Page(path, page.title, group))
+    write_index(folder, pages, top_readers, files)
     return pages
 
 
-def _suite_page(name: str, sub: Path, parameters: dict[str, object], stem: str) -> Page:
-    page = render_notebook(NOTEBOOKS_DIR / f"{name}.ipynb", sub, parameters, stem)
-    return Page(f"{REPORT_DIR}/{page.path}", page.title)
+def _write_private(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+    os.chmod(path, 0o600)
 
 
 def render_notebook(
-    notebook: Path, folder: Path, parameters: dict[str, object], stem: str = "report"
+    notebook: Path,
+    folder: Path,
+    parameters: dict[str, object],
+    stem: str = "report",
+    title: str | None = None,
 ) -> Page:
-    """Execute `notebook` with `parameters` into `folder/<stem>.ipynb` and render its HTML."""
+    """Execute `notebook` with `parameters` into `folder/<stem>.ipynb` and render its HTML,
+    titled `title` (default: the notebook's first heading), with a link back to the index."""
     declared = papermill.inspect_notebook(str(notebook))
     unknown = sorted(set(parameters) - set(declared))
     if unknown:
@@ -122,45 +185,50 @@ def render_notebook(
             f"{notebook.name}: cell {exc.exec_count} failed with {exc.ename}: {exc.evalue}"
         ) from None
     node = nbformat.read(executed, as_version=4)
+    title = title or _title(node, notebook.stem)
     out = folder / f"{stem}.html"
+    index_href = "index.html" if (folder / MANIFEST).is_file() else "../index.html"
     body, _ = HTMLExporter(
         template_name="offline",
         extra_template_basedirs=[str(TEMPLATES_DIR)],
         exclude_input=True,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
-    ).from_notebook_node(node)
+    ).from_notebook_node(
+        node,
+        resources={
+            "metadata": {"name": title},
+            "index_href": index_href,
+            "report_style": STYLE,
+            "report_script": SCRIPT,
+        },
+    )
     out.write_text(body, encoding="utf-8")
     for path in (executed, out):
         os.chmod(path, 0o600)
-    return Page(out.name, _title(node, notebook.stem, parameters))
+    return Page(out.name, title)
 
 
-def write_index(folder: Path, pages: list[Page]) -> Path:
-    """`index.html`: a plain list of the report's pages, in reading order."""
-    items = "\n".join(
-        f'<li><a href="{html.escape(p.path, quote=True)}">{html.escape(p.title)}</a></li>'
-        for p in pages
-    )
+def write_index(
+    folder: Path,
+    pages: list[Page],
+    top_readers: int = DEFAULT_TOP_READERS,
+    files: dict[str, dict[str, str]] | None = None,
+) -> Path:
+    """`index.html`: the answer first (see `frontpage`), then every page of the report."""
+    links = {
+        kind: {name: f"{REPORT_DIR}/{file}" for name, file in names.items()}
+        for kind, names in (files or {}).items()
+    }
+    links_list = [Link(p.path, p.title, p.group) for p in pages]
     index = folder / "index.html"
-    index.write_text(
-        '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>Exposure investigation'
-        "</title>\n<style>body{font-family:sans-serif;max-width:48em;margin:2em auto}"
-        "li{margin:.4em 0}</style></head>\n<body><h1>Exposure investigation</h1>\n"
-        "<p>Each page reads the evidence files in this folder; times are UTC.</p>\n"
-        f"<ol>\n{items}\n</ol>\n</body></html>\n",
-        encoding="utf-8",
-    )
-    os.chmod(index, 0o600)
+    _write_private(index, index_html(folder, links_list, top_readers, links))
     return index
 
 
-def _title(node: nbformat.NotebookNode, fallback: str, parameters: dict[str, object]) -> str:
-    """The notebook's first heading, with the principal or object it was run for."""
-    title = fallback
+def _title(node: nbformat.NotebookNode, fallback: str) -> str:
+    """The notebook's first heading."""
     for cell in node.cells:
         if cell.cell_type == "markdown" and cell.source.startswith("# "):
-            title = cell.source.splitlines()[0][2:].strip()
-            break
-    subject = parameters.get("principal") or parameters.get("object")
-    return f"{title}: {subject}" if subject else title
+            return cell.source.splitlines()[0][2:].strip()
+    return fallback

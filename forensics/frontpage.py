@@ -1,0 +1,334 @@
+"""The report's first page (`index.html`) and the findings summary, as HTML.
+
+Both open with the answer: the case, when and with what the evidence was produced, one
+paragraph in plain words, headline figures that each link to the table listing exactly
+the rows they count, then the details. Built from `narrative` (the words) and `webpage`
+(the tables); every value is escaped.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from forensics import findings, narrative
+from forensics.findings import Evidence
+from forensics.narrative import Figure, RunInfo
+from forensics.webpage import foot, head, table_html
+
+#: Above this many rows a front-page table shows the first rows and names the file with all.
+ROW_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class Link:
+    """One page of the report as the index lists it."""
+
+    path: str
+    title: str
+    group: str = "pages"
+
+
+def meta_html(info: RunInfo) -> str:
+    """The line that says which evidence this is: case, run, tool, manifest fingerprint."""
+    extras = []
+    if info.pseudonymized:
+        extras.append("principals pseudonymized")
+    extras.append("query literals kept" if info.literals_kept else "query literals redacted")
+    return (
+        '<p class="meta">'
+        f"Case <strong>{html.escape(info.case)}</strong> · evidence produced "
+        f"{html.escape(info.started)} · forensics {html.escape(info.tool_version)} · "
+        f"manifest.json sha256 <code>{html.escape(info.manifest_sha256)}</code> · "
+        f"{html.escape('; '.join(extras))}. All times are UTC.</p>"
+    )
+
+
+def figures_html(figures: Sequence[Figure], href_of: Mapping[str, str]) -> str:
+    """The headline numbers as cards; each links to the rows it counts."""
+    cards = []
+    for fig in figures:
+        href = href_of.get(fig.key, f"#{fig.anchor}")
+        cards.append(
+            f'<div class="figure" data-figure="{html.escape(fig.key, quote=True)}">'
+            f'<a href="{html.escape(href, quote=True)}"><span class="value">{fig.value:,}'
+            f"</span> {html.escape(fig.label)}</a>"
+            f'<div class="meta">{html.escape(fig.source)}</div></div>'
+        )
+    return f'<div class="figures">{"".join(cards)}</div>'
+
+
+def _section(
+    anchor: str,
+    title: str,
+    intro: str,
+    frame: pd.DataFrame,
+    empty: str,
+    source: str,
+    links: Mapping[str, Mapping[str, str]],
+    prefix: str,
+) -> str:
+    """One table behind a figure, cut at `ROW_LIMIT` rows with a sentence saying so."""
+    note = ""
+    if len(frame) > ROW_LIMIT:
+        note = (
+            f'<p class="meta">The first {ROW_LIMIT:,} of {len(frame):,} rows; all are in '
+            f'<a href="{html.escape(prefix + source, quote=True)}">{html.escape(source)}</a>.</p>'
+        )
+        frame = frame.head(ROW_LIMIT)
+    return (
+        f'<section id="{anchor}"><h2>{html.escape(title)}</h2><p>{html.escape(intro)} '
+        f'From <a href="{html.escape(prefix + source, quote=True)}">{html.escape(source)}</a>.'
+        f"</p>{note}{table_html(frame, empty, links=links, table_id=anchor + '-table')}</section>"
+    )
+
+
+def sections_html(
+    ev: Evidence, links: Mapping[str, Mapping[str, str]], prefix: str = ""
+) -> tuple[str, dict[str, str]]:
+    """The tables behind the headline figures, and where a figure must link instead of its
+    table (the evidence file) when the table is too long to show whole."""
+    names = {"principal": links.get("principal", {}), "copy": links.get("object", {})}
+    objects = narrative.exposed_objects(ev)
+    parts = [
+        (
+            "objects",
+            "Exposed tables and views",
+            "Every table or view that was exposed, its windows and how many read it.",
+            objects,
+            "No table or view was exposed.",
+            "objects.csv",
+            {"object": links.get("object", {})},
+        ),
+        (
+            "exposure-readers",
+            "Who read exposed data only because of the exposure",
+            "Every reader (not only those with their own page), most reads first.",
+            narrative.exposure_readers(ev),
+            "No one read an exposed table only because of the exposure.",
+            "principals.csv",
+            names,
+        ),
+        (
+            "categories",
+            "Kinds of data read only because of the exposure",
+            "Readers and reads per sensitivity category.",
+            findings.by_category(ev),
+            "No sensitive data was read only because of the exposure.",
+            "exposure_enabled_reads.csv",
+            {},
+        ),
+        (
+            "copies",
+            "Copies made from exposed data",
+            "Tables and directories written from exposed data (or from a copy of it).",
+            narrative.copies(ev),
+            "No copy of exposed data was made.",
+            "derived_copies.csv",
+            {"made_by": links.get("principal", {})},
+        ),
+        (
+            "copy-readers",
+            "Who read only copies",
+            "Readers of copies who did not read the exposed tables themselves.",
+            narrative.copy_readers(ev),
+            "No one else read a copy.",
+            "principals.csv",
+            names,
+        ),
+        (
+            "denied",
+            "Denied attempts",
+            "Attempts the policy refused (no data returned).",
+            narrative.events_of(ev, "denied"),
+            "No attempt was denied.",
+            "access_events.csv",
+            names,
+        ),
+        (
+            "outside",
+            "Reads outside the windows",
+            "Allowed reads by someone the baseline does not allow, outside every window.",
+            ev.unexplained_reads[["time", "principal", "object", "engine", "via", "event_id"]],
+            "No read fell outside the windows.",
+            "unexplained_reads.csv",
+            names,
+        ),
+        (
+            "quarantine",
+            "Log lines that could not be read",
+            "Each with its file, line and reason.",
+            ev.quarantine,
+            "Every log line was read.",
+            "quarantine.csv",
+            {},
+        ),
+        (
+            "unparsed",
+            "Statements that could not be analysed",
+            "Copies they made, if any, are not followed.",
+            ev.unparsed_statements.drop(columns=["query_redacted"], errors="ignore"),
+            "Every statement in scope was analysed.",
+            "unparsed_statements.csv",
+            names,
+        ),
+    ]
+    html_parts, figure_href = [], {}
+    for anchor, title, intro, frame, empty, source, cell_links in parts:
+        html_parts.append(_section(anchor, title, intro, frame, empty, source, cell_links, prefix))
+        if len(frame) > ROW_LIMIT:
+            figure_href[anchor] = prefix + source
+    return "\n".join(html_parts), figure_href
+
+
+def _figure_links(figures: Sequence[Figure], long_tables: Mapping[str, str]) -> dict[str, str]:
+    return {f.key: long_tables[f.anchor] for f in figures if f.anchor in long_tables}
+
+
+def coverage_html(table: pd.DataFrame | None) -> str:
+    """The coverage section: the coverage analysis's table, or why there is none."""
+    body = (
+        '<p class="none">No coverage.csv in this evidence folder: the time span each log '
+        "covers has not been checked for gaps.</p>"
+        if table is None
+        else table_html(table, "coverage.csv has no rows.", table_id="coverage-table")
+    )
+    return f'<section id="coverage"><h2>Coverage of the logs</h2>{body}</section>'
+
+
+def limits_html(sentences: Sequence[str]) -> str:
+    """What the logs could not show."""
+    items = "".join(f"<li>{html.escape(s)}</li>" for s in sentences)
+    return f'<section id="limits"><h2>What the logs could not show</h2><ul>{items}</ul></section>'
+
+
+def glossary_html() -> str:
+    """The words the report uses, defined."""
+    items = "".join(
+        f"<p><strong>{html.escape(term)}</strong>: {html.escape(text)}</p>"
+        for term, text in narrative.GLOSSARY.items()
+    )
+    return f'<section id="glossary" class="glossary"><h2>Glossary</h2>{items}</section>'
+
+
+def timeline_png(ev: Evidence) -> str:
+    """The timeline plot as an inline PNG `<img>` (the page must load nothing)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from forensics import plots
+
+    ax = plots.timeline(ev)
+    buffer = io.BytesIO()
+    ax.figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    plt.close(ax.figure)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return (
+        f'<img src="data:image/png;base64,{data}" alt="Timeline of every access to the '
+        'exposed tables, by classification, with the exposure windows shaded">'
+    )
+
+
+def summary_html(ev: Evidence) -> str:
+    """The plain-words paragraph."""
+    return f'<p class="summary">{html.escape(narrative.summary(ev))}</p>'
+
+
+def opening_html(
+    ev: Evidence,
+    links: Mapping[str, Mapping[str, str]],
+    prefix: str = "",
+    figure_page: str = "",
+) -> str:
+    """Meta line, paragraph and figures; figures link to `figure_page#anchor` (the page
+    holding the tables behind them), or to the evidence file when a table is cut."""
+    figures = narrative.figures(ev)
+    _, long_tables = sections_html(ev, links, prefix)
+    href_of = {f.key: f"{figure_page}#{f.anchor}" for f in figures}
+    href_of.update(_figure_links(figures, long_tables))
+    return (
+        meta_html(narrative.run_info(ev.folder)) + summary_html(ev) + figures_html(figures, href_of)
+    )
+
+
+def answer_html(
+    ev: Evidence, links: Mapping[str, Mapping[str, str]], prefix: str = ""
+) -> tuple[str, str]:
+    """(the opening: meta, paragraph, figures; the tables behind the figures)."""
+    sections, _ = sections_html(ev, links, prefix)
+    return opening_html(ev, links, prefix), sections
+
+
+def findings_html(folder: str | Path, link_prefix: str = "../", page_prefix: str = "") -> str:
+    """The findings page's content: the answer, numbered quotable findings, the tables
+    behind the figures, the limits and the glossary."""
+    from forensics.webpage import page_links
+
+    ev = findings.load_evidence(folder)
+    links = page_links(folder, page_prefix)
+    opening, sections = answer_html(ev, links, link_prefix)
+    sentences = narrative.findings_sentences(ev)
+    numbered = (
+        "<ol>" + "".join(f"<li>{html.escape(s)}</li>" for s in sentences) + "</ol>"
+        if sentences
+        else '<p class="none">The evidence records no read that only the exposure allowed '
+        "and no copy of exposed data.</p>"
+    )
+    info = narrative.run_info(folder)
+    return (
+        opening
+        + f"<h2>Findings</h2>{numbered}"
+        + sections
+        + limits_html(narrative.limits(ev, info, narrative.coverage(folder)))
+        + coverage_html(narrative.coverage(folder))
+        + glossary_html()
+    )
+
+
+def index_html(
+    folder: Path, pages: Sequence[Link], top: int, links: Mapping[str, Mapping[str, str]]
+) -> str:
+    """The whole `index.html`: the answer first, the timeline, the pages, the details."""
+    ev = findings.load_evidence(folder)
+    info = narrative.run_info(folder)
+    opening, sections = answer_html(ev, links)
+    groups: dict[str, list[Link]] = {}
+    for page in pages:
+        groups.setdefault(page.group, []).append(page)
+    lists = []
+    for group, members in groups.items():
+        items = "".join(
+            f'<li><a href="{html.escape(p.path, quote=True)}">{html.escape(p.title)}</a></li>'
+            for p in members
+        )
+        lists.append(f"<h3>{html.escape(group)}</h3><ol>{items}</ol>")
+    readers = len(narrative.exposure_readers(ev))
+    note = (
+        f"Readers with a page of their own: the {min(top, readers)} with the most reads only "
+        f"the exposure allowed (forensics report --top {top}); all {readers} are listed in "
+        'the table "Who read exposed data only because of the exposure" below, with their '
+        "rows in access_events.csv."
+    )
+    title = f"{info.case}: who read the exposed data"
+    return (
+        head(title)
+        + f"<body><h1>{html.escape(title)}</h1>"
+        + opening
+        + f'<section id="timeline"><h2>Timeline</h2>{timeline_png(ev)}</section>'
+        + f'<section id="pages"><h2>Pages of this report</h2><p>{html.escape(note)}</p>'
+        + "".join(lists)
+        + "</section>"
+        + sections
+        + limits_html(narrative.limits(ev, info, narrative.coverage(folder)))
+        + coverage_html(narrative.coverage(folder))
+        + glossary_html()
+        + foot()
+    )
