@@ -518,3 +518,9 @@ def object_heading(ev: Evidence, obj: str) -> str:
         f"<h1>Table {html.escape(obj)}</h1>"
         f"<p>{html.escape(obj)} is {html.escape(what)}. All times are UTC.</p>"
     )
+
+
+def top_objects(ev: Evidence, n: int) -> pd.DataFrame:
+    """`findings.top_objects` with its windows in the report's time format."""
+    table = findings.top_objects(ev, n)
+    return table.assign(windows=table["windows"].map(windows_text))

@@ -206,7 +206,7 @@ def reader_heatmap(ev: Evidence, n: int = 30, ax: plt.Axes | None = None) -> plt
     matrix = findings.reader_matrix(ev, n)
     if matrix.empty:
         return None
-    matrix = _with_others(ev, matrix)
+    matrix = _with_others(ev, matrix, n)
     if ax is None:
         _, ax = plt.subplots(
             figsize=(max(6.5, 2.5 + 0.35 * matrix.shape[1]), 2.5 + 0.3 * matrix.shape[0]),
@@ -231,9 +231,16 @@ def reader_heatmap(ev: Evidence, n: int = 30, ax: plt.Axes | None = None) -> plt
     return ax
 
 
-def _with_others(ev: Evidence, matrix: pd.DataFrame) -> pd.DataFrame:
-    """`matrix` with a last row and column summing the readers and tables left out."""
+def _with_others(ev: Evidence, matrix: pd.DataFrame, n: int) -> pd.DataFrame:
+    """`matrix` with every top-`n` reader and table (0 where none of the other top ones
+    met), and a last row and column summing the readers and tables left out."""
     reads = ev.exposure_enabled_reads
+    top_o = reads.groupby("object")["read_events"].sum().sort_values(ascending=False).head(n)
+    matrix = matrix.reindex(
+        index=sorted(findings.top_principals(ev, n)["principal"]),
+        columns=sorted(top_o.index),
+        fill_value=0,
+    )
     inside_p = reads["principal"].isin(matrix.index)
     inside_o = reads["object"].isin(matrix.columns)
     out = matrix.astype(int)

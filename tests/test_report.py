@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 
 from forensics.errors import ReportError
 from forensics.report import MAIN_NOTEBOOK, NOTEBOOKS_DIR, render_notebook
+from tests.pages import parse_page
 
 
 def _outputs(notebook: nbformat.NotebookNode) -> str:
@@ -21,7 +23,7 @@ def _outputs(notebook: nbformat.NotebookNode) -> str:
             data = output.get("data", {})
             texts.append(data.get("text/plain", "") + data.get("text/html", ""))
             texts.append(output.get("text", ""))
-    return "\n".join(texts)
+    return "\n".join(texts).replace("<wbr>", "")  # optional line breaks are not text
 
 
 def test_report_notebook_shows_the_evidence_numbers(report: Path) -> None:
@@ -30,8 +32,8 @@ def test_report_notebook_shows_the_evidence_numbers(report: Path) -> None:
     with open(report / "exposure_enabled_reads.csv", newline="") as f:
         reads = list(csv.DictReader(f))
     principals = {r["principal"] for r in reads}
-    assert "exposed objects" in text
-    assert "principals with exposure-enabled reads" in text
+    assert "tables and views were exposed" in text
+    assert "only because of the exposure" in text
     for principal in principals:
         assert principal in text, principal
     images = [
@@ -42,7 +44,7 @@ def test_report_notebook_shows_the_evidence_numbers(report: Path) -> None:
 
 def test_report_html_hides_code(report: Path) -> None:
     html = (report / "report.html").read_text()
-    assert "Exposure investigation" in html
+    assert "<title>Exposure investigation, on one page</title>" in html
     assert "load_evidence" not in html
 
 
@@ -82,9 +84,32 @@ def _executed(report: Path, stem: str) -> tuple[str, int]:
     return _outputs(node), images
 
 
+def _top_readers(report: Path, n: int) -> list[str]:
+    totals: dict[str, int] = {}
+    for row in _csv(report / "exposure_enabled_reads.csv"):
+        totals[row["principal"]] = totals.get(row["principal"], 0) + int(row["read_events"])
+    return sorted(totals, key=lambda p: (-totals[p], p))[:n]
+
+
+def _top_objects(report: Path, n: int) -> list[str]:
+    rows = sorted(
+        _csv(report / "objects.csv"),
+        key=lambda r: (
+            -int(r["exposure_enabled_principals"]),
+            -int(r["exposure_enabled_events"]),
+            r["object"],
+        ),
+    )
+    return [r["object"] for r in rows[:n]]
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9_-]+", "-", name.lower()).strip("-")
+
+
 def test_index_links_every_page_in_reading_order(report: Path) -> None:
-    index = (report / "index.html").read_text()
-    links = [part.split('"', 1)[0] for part in index.split('href="')[1:]]
+    index = parse_page(report / "index.html")
+    links = [href for href in index.links_in("pages") if not href.startswith("#")]
     assert links[0] == "report.html"
     assert links[1:6] == [
         "report/00_scope.html",
@@ -93,11 +118,8 @@ def test_index_links_every_page_in_reading_order(report: Path) -> None:
         "report/50_subjects.html",
         "report/90_findings.html",
     ]
-    assert links[6:] == [
-        "report/20_reader-01.html",
-        "report/20_reader-02.html",
-        "report/30_object-01.html",
-        "report/30_object-02.html",
+    assert links[6:] == [f"report/20_reader-{_slug(p)}.html" for p in _top_readers(report, 2)] + [
+        f"report/30_object-{_slug(o)}.html" for o in _top_objects(report, 2)
     ]
     for link in links:
         page = (report / link).read_text()
@@ -124,19 +146,16 @@ def test_who_read_what_page_has_every_reader_and_its_plots(report: Path) -> None
 
 
 def test_reader_pages_follow_the_top_readers(report: Path) -> None:
-    reads = _csv(report / "exposure_enabled_reads.csv")
-    totals: dict[str, int] = {}
-    for row in reads:
-        totals[row["principal"]] = totals.get(row["principal"], 0) + int(row["read_events"])
-    top = sorted(totals, key=lambda p: (-totals[p], p))[:2]
+    totals = {r["principal"] for r in _csv(report / "exposure_enabled_reads.csv")}
     events = _csv(report / "access_events.csv")
-    for i, principal in enumerate(top, start=1):
-        text, _ = _executed(report, f"20_reader-{i:02d}")
-        assert principal in text
+    for principal in _top_readers(report, 2):
+        text, _ = _executed(report, f"20_reader-{_slug(principal)}")
+        assert f"Reader {principal}</h1>" in text
         for row in events:
             if row["principal"] == principal:
                 assert row["object"] in text and row["source_file"] in text
-        others = set(totals) - {principal}
+                assert f"forensics trace . {row['event_id']}" in text
+        others = totals - {principal}
         assert not any(f" {other} " in text for other in others)
 
 
@@ -155,11 +174,11 @@ def test_copies_page_draws_the_lineage_and_names_secondary_readers(report: Path)
 
 def test_findings_page_links_each_number_to_its_evidence_file(report: Path) -> None:
     page = (report / "report" / "90_findings.html").read_text()
-    for name in ("objects.csv", "exposure_enabled_reads.csv", "derived_copies.csv"):
+    for name in ("objects.csv", "principals.csv", "derived_copies.csv", "quarantine.csv"):
         assert f'href="../{name}"' in page
-    text, _ = _executed(report, "90_findings")
-    objects = _csv(report / "objects.csv")
-    assert f"exposed objects</td>\n      <td>{len(objects)}<" in text
+    findings_page = parse_page(report / "report" / "90_findings.html")
+    assert findings_page.figures["objects"] == len(_csv(report / "objects.csv"))
+    assert "Glossary" in findings_page.text.split("Findings")[-1]
 
 
 @pytest.mark.parametrize("principal", ["'; DROP TABLE x; --", "../../etc/passwd", "nobody"])
@@ -174,23 +193,16 @@ def test_principal_page_refuses_a_bad_principal(report: Path, tmp_path: Path, pr
 
 
 def test_object_pages_follow_the_top_objects(report: Path) -> None:
-    objects = sorted(
-        _csv(report / "objects.csv"),
-        key=lambda r: (
-            -int(r["exposure_enabled_principals"]),
-            -int(r["exposure_enabled_events"]),
-            r["object"],
-        ),
-    )[:2]
     events = _csv(report / "access_events.csv")
-    for i, row in enumerate(objects, start=1):
-        text, _ = _executed(report, f"30_object-{i:02d}")
-        assert row["object"] in text
-        readers = {e["principal"] for e in events if e["object"] == row["object"]}
+    for obj in _top_objects(report, 2):
+        text, _ = _executed(report, f"30_object-{_slug(obj)}")
+        assert f"Table {obj}</h1>" in text
+        readers = {e["principal"] for e in events if e["object"] == obj}
         assert readers and all(p in text for p in readers)
 
 
-def test_plot_labels_do_not_overlap_at_sixty_objects(report: Path) -> None:
+@pytest.mark.parametrize("count", [40, 90])
+def test_plot_labels_do_not_overlap_and_the_rest_is_summarized(report: Path, count: int) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -203,20 +215,63 @@ def test_plot_labels_do_not_overlap_at_sixty_objects(report: Path) -> None:
     many = pd.DataFrame(
         [
             {**base.to_dict(), "object": f"db{i // 10}.table_with_a_long_name_{i:02d}"}
-            for i in range(60)
+            for i in range(count)
         ]
     )
     big = findings.Evidence(**{**ev.__dict__, "objects": many})
-    for draw in (plots.timeline, plots.windows_gantt):
+    rows_with_events = len(set(ev.access_events["object"]))
+    for draw, tables in ((plots.timeline, count + rows_with_events), (plots.windows_gantt, count)):
         ax = draw(big)
         ax.figure.canvas.draw()
-        boxes = [t.get_window_extent() for t in ax.get_yticklabels() if t.get_text()]
-        assert len(boxes) == 60
-        boxes.sort(key=lambda b: b.y0)
+        labels = [t for t in ax.get_yticklabels() if t.get_text()]
+        assert len(labels) == min(tables, plots.TOP_ROWS), draw.__name__
+        if tables > plots.TOP_ROWS:
+            hidden = tables - plots.TOP_ROWS + 1
+            assert labels[-1].get_text().startswith(f"{hidden:,} other tables"), draw.__name__
+        boxes = sorted((t.get_window_extent() for t in labels), key=lambda b: b.y0)
         for low, high in zip(boxes, boxes[1:], strict=False):
             assert low.y1 <= high.y0 + 0.5, draw.__name__
         assert "UTC" in ax.get_xlabel()
+        months = {t.get_text() for t in ax.get_xticklabels()} | {
+            ax.xaxis.get_offset_text().get_text()
+        }
+        assert any("Jun" in m for m in months), (draw.__name__, months)
         matplotlib.pyplot.close(ax.figure)
+
+
+def test_timeline_shows_every_classification(report: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from forensics import findings, plots
+
+    ev = findings.load_evidence(report)
+    ax = plots.timeline(ev)
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    counts: dict[str, int] = {}
+    for row in _csv(report / "access_events.csv"):
+        counts[row["classification"]] = counts.get(row["classification"], 0) + 1
+    for cls, n in counts.items():
+        assert f"{plots.CLASSES[cls][0]} ({n})" in legend, cls
+    markers = {plots.CLASSES[c][2] for c in counts}
+    assert len(markers) == len(counts)  # a marker of its own per class
+    matplotlib.pyplot.close(ax.figure)
+
+
+def test_heatmap_colour_bar_has_whole_numbers_only(report: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from forensics import findings, plots
+
+    ax = plots.reader_heatmap(findings.load_evidence(report), 2)
+    ax.figure.canvas.draw()
+    ticks = ax.collections[0].colorbar.get_ticks()
+    assert len(ticks) >= 2 and all(float(t).is_integer() for t in ticks)
+    rows = [t.get_text() for t in ax.get_yticklabels()]
+    readers = {r["principal"] for r in _csv(report / "exposure_enabled_reads.csv")}
+    assert rows[-1] == f"{len(readers) - 2} other readers"
+    matplotlib.pyplot.close(ax.figure)
 
 
 def test_scope_page_lists_baseline_readers(report: Path) -> None:
@@ -242,13 +297,109 @@ def test_failing_notebook_leaves_previous_evidence_and_no_partial_report(
     real = report_module.render_notebook
     calls = []
 
-    def failing_second(notebook, folder, parameters, stem="report"):
+    def failing_second(notebook, folder, parameters, stem="report", title=None):
         calls.append(stem)
         if len(calls) == 2:
             raise ReportError(f"{notebook.name}: cell 3 failed with ValueError: boom")
-        return real(notebook, folder, parameters, stem)
+        return real(notebook, folder, parameters, stem, title)
 
     monkeypatch.setattr(report_module, "render_notebook", failing_second)
     assert main(["report", str(INCIDENT / "case.yaml"), "--out", str(out), "--top", "1"]) == 1
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert [p.name for p in tmp_path.iterdir()] == ["evidence"]
+
+
+def _expected_figures(report: Path) -> dict[str, int]:
+    """The headline figures counted straight from the evidence CSVs (not by the toolkit)."""
+    people = _csv(report / "principals.csv")
+    reads = _csv(report / "exposure_enabled_reads.csv")
+    events = _csv(report / "access_events.csv")
+    categories = {c for r in reads for c in (r["sensitivity"] or "(none)").split(";")}
+    return {
+        "objects": len(_csv(report / "objects.csv")),
+        "readers": sum(int(p["exposure_enabled_events"]) > 0 for p in people),
+        "reads": sum(int(r["read_events"]) for r in reads),
+        "categories": len(categories),
+        "copies": len({c["derived_object"] for c in _csv(report / "derived_copies.csv")}),
+        "copy_readers": sum(
+            int(p["exposure_enabled_events"]) == 0 and int(p["secondary_events"]) > 0
+            for p in people
+        ),
+        "denied": sum(e["classification"] == "denied" for e in events),
+        "outside": len(_csv(report / "unexplained_reads.csv")),
+        "quarantined": len(_csv(report / "quarantine.csv")),
+        "unparsed": len(_csv(report / "unparsed_statements.csv")),
+    }
+
+
+@pytest.mark.parametrize("page", ["index.html", "report/90_findings.html"])
+def test_headline_figures_equal_the_evidence_and_the_rows_they_link_to(
+    report: Path, page: str
+) -> None:
+    parsed = parse_page(report / page)
+    expected = _expected_figures(report)
+    assert parsed.figures == expected
+    assert expected["readers"] < len(_csv(report / "principals.csv"))  # copy readers apart
+    for key, value in expected.items():
+        anchor = parsed.figure_links[key]
+        assert anchor.startswith("#"), (key, anchor)
+        section = anchor[1:]
+        if value == 0:
+            assert f"{section}-table" not in parsed.ids, key
+            continue
+        table = parsed.table(f"{section}-table")
+        if key == "reads":
+            assert sum(int(v) for v in table.column("reads")) == value
+        else:
+            assert len(table.rows) == value, key
+
+
+def test_index_lists_every_reader_and_says_who_has_a_page(report: Path) -> None:
+    index = parse_page(report / "index.html")
+    listed = index.table("exposure-readers-table").column("principal")
+    listed += index.table("copy-readers-table").column("principal")
+    assert sorted(listed) == sorted(p["principal"] for p in _csv(report / "principals.csv"))
+    assert "--top 2" in index.text and "all 7 are listed" in index.text
+    readers = index.links_in("exposure-readers")
+    for principal in _top_readers(report, 2):
+        assert f"report/20_reader-{_slug(principal)}.html" in readers
+
+
+def _pages(report: Path) -> list[Path]:
+    return [report / "index.html", report / "report.html", *sorted(report.glob("report/*.html"))]
+
+
+def test_every_page_is_titled_links_back_and_every_link_resolves(report: Path) -> None:
+    titles = set()
+    for path in _pages(report):
+        page = parse_page(path)
+        assert page.title and page.title != "Notebook", path.name
+        titles.add(page.title)
+        if path.name != "index.html":
+            assert page.links[0][1] in ("index.html", "../index.html"), path.name
+        for _, href in page.links:
+            assert "://" not in href, (path.name, href)  # nothing from the network
+            target, _, anchor = href.partition("#")
+            file = (path.parent / target).resolve() if target else path
+            assert file.is_file(), (path.name, href)
+            if anchor:
+                assert anchor in parse_page(file).ids, (path.name, href)
+    assert len(titles) == len(_pages(report))
+
+
+def test_pages_show_one_time_format_no_nat_and_no_index_column(report: Path) -> None:
+    iso = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d")
+    for path in _pages(report):
+        page = parse_page(path)
+        assert "NaT" not in page.text, path.name
+        assert "+00:00" not in page.text, path.name
+        assert not iso.search(page.text), (path.name, iso.search(page.text))
+        for table in page.tables:
+            assert table.header and all(table.header), (path.name, table.ident, table.header)
+
+
+def test_empty_results_are_sentences(report: Path) -> None:
+    index = parse_page(report / "index.html")
+    assert "Every statement in scope was analysed." in index.text  # unparsed_statements: none
+    reader = parse_page(report / "report" / f"20_reader-{_slug(_top_readers(report, 1)[0])}.html")
+    assert "made no copy of exposed data" in reader.text
