@@ -13,11 +13,13 @@ LINTED    := forensics tests fixtures $(wildcard benchmarks)
 setup: $(STAMP) $(BROWSER)
 
 # System packages the tests use, from Debian, installed once when absent: Chromium (the
-# report is checked in a real browser) and a Java runtime (Spark's Thrift Server).
-$(BROWSER):
+# report is checked in a real browser), poppler-utils (pdftotext reads the report printed
+# to PDF) and a Java runtime (Spark's Thrift Server).
+$(BROWSER): Makefile
 	@SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v java >/dev/null || missing="$$missing openjdk-17-jre-headless"; \
+	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing$$missing (Debian packages)"; \
 	  $$SUDO apt-get install -y -q $$missing >/dev/null 2>&1 || \

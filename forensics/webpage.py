@@ -36,7 +36,15 @@ table.evidence th[aria-sort=descending]::after{content:" \\25BC"}
 table.evidence td.num{text-align:right;font-variant-numeric:tabular-nums}
 table.evidence code,td.code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.92em}
 input.table-filter{margin:.2em 0;padding:.2em .4em;width:min(24em,100%)}
+table.evidence td.code{overflow-wrap:anywhere}
 p.none{font-style:italic;color:#444}
+@media screen and (max-width:900px){
+  body{padding:0 .5em 2em}
+  table.evidence{font-size:.78em}
+  table.evidence th,table.evidence td{padding:.2em .25em}
+  .jp-Cell{padding:0!important}
+  .jp-OutputArea-output{padding:0!important}
+}
 .figures{display:grid;grid-template-columns:repeat(auto-fill,minmax(14em,1fr));gap:.6em;
   margin:1em 0}
 .figure{border:1px solid #d0d0d0;border-radius:4px;padding:.5em .7em}
