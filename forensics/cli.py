@@ -155,6 +155,27 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--case", help="the case file, if it moved since the run")
     p.set_defaults(run=_trace)
 
+    export = sub.add_parser("export", parents=[common], help="the evidence for other tools")
+    esub = export.add_subparsers(dest="export_command", metavar="SUBCOMMAND", required=True)
+    p = esub.add_parser(
+        "timesketch",
+        parents=[common],
+        help="every access event as Timesketch JSON lines (message, datetime, timestamp_desc)",
+        epilog="example: forensics export timesketch out/ev --out out/ev-timesketch.jsonl",
+    )
+    p.add_argument("folder", help="the evidence folder")
+    p.add_argument("--out", required=True, help="the JSON lines file to write")
+    p.set_defaults(run=_export_timesketch)
+    p = esub.add_parser(
+        "notification",
+        parents=[common],
+        help="every reader with org, kind, tables, categories, first/last read, event ids",
+        epilog="example: forensics export notification out/ev --out out/notification.csv",
+    )
+    p.add_argument("folder", help="the evidence folder")
+    p.add_argument("--out", required=True, help="the CSV file to write")
+    p.set_defaults(run=_export_notification)
+
     sql = sub.add_parser("sql", parents=[common], help="statement analysis").add_subparsers(
         dest="sql_command", metavar="SUBCOMMAND", required=True
     )
@@ -325,6 +346,26 @@ def _trace(args: argparse.Namespace) -> int:
 
     for hit in trace(Path(args.folder), args.event_id, Path(args.case) if args.case else None):
         print(f"{hit.source_file}:{hit.source_line}: {hit.text}")
+    return 0
+
+
+def _export_timesketch(args: argparse.Namespace) -> int:
+    from forensics.evidence import read_manifest
+    from forensics.export import write_timesketch
+    from forensics.findings import load_evidence
+
+    case = str(read_manifest(Path(args.folder)).get("case", ""))
+    count = write_timesketch(load_evidence(args.folder), case, Path(args.out))
+    print(f"timesketch: {count} events in {args.out}")
+    return 0
+
+
+def _export_notification(args: argparse.Namespace) -> int:
+    from forensics.export import write_notification
+    from forensics.findings import load_evidence
+
+    count = write_notification(load_evidence(args.folder), Path(args.out))
+    print(f"notification: {count} readers in {args.out}")
     return 0
 
 
