@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+RUNTIME := $(VENV)/.runtime-installed
 BROWSER := $(VENV)/.system-packages
 DEMO_CASE := fixtures/incident-small/case.yaml
 DEMO_OUT  := out/incident-small
@@ -27,16 +28,21 @@ $(BROWSER): Makefile
 	fi
 	mkdir -p $(VENV) && touch $(BROWSER)
 
-# Re-installs only when the project's dependency declaration changes.
-$(STAMP): pyproject.toml
+# Re-installs only when the project's dependency declaration changes. The runtime (what the
+# demo and the notebooks need) and the dev extras (tests, lint, PySpark: ~0.5 GB) apart.
+$(RUNTIME): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e .
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(RUNTIME)
+
+$(STAMP): $(RUNTIME)
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# The demo needs only the Python environment (no browser, no Java).
-demo: $(STAMP)
+# The demo needs only the runtime (no dev extras, no browser, no Java).
+demo: $(RUNTIME)
 	$(BIN)/forensics report $(DEMO_CASE) --out $(DEMO_OUT)
 
 test: setup
@@ -53,9 +59,10 @@ bench-sql: $(STAMP)
 	$(BIN)/python benchmarks/bench_sql.py
 
 # JupyterLab on the notebooks; their default parameters point at the demo's evidence.
-lab: setup
+# Jupyter refuses to run as root unless told: --allow-root only then.
+lab: $(RUNTIME)
 	test -f $(DEMO_OUT)/manifest.json || $(BIN)/forensics investigate $(DEMO_CASE) --out $(DEMO_OUT)
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab notebooks/ $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache

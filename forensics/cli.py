@@ -268,6 +268,7 @@ def _investigate(args: argparse.Namespace) -> int:
     out = investigate_where_kept(_settings(args), args.profile, args.profiles, _progress())
     _print_warnings(out)
     print(f"evidence: {out}")
+    _closing_summary(out)
     return 0
 
 
@@ -293,11 +294,32 @@ def _warehouse_progress(message: str) -> None:
 def _report(args: argparse.Namespace) -> int:
     from forensics.report import run_report
 
-    out, index = run_report(_settings(args), args.top, args.profile, args.profiles, _progress())
+    on_page = _page_progress if _progress() is not None else None
+    out, index = run_report(
+        _settings(args), args.top, args.profile, args.profiles, _progress(), on_page
+    )
+    if on_page is not None:
+        print(file=sys.stderr)  # end the progress line
     _print_warnings(out)
     print(f"evidence: {out}")
     print(f"report:   {index}")
+    _closing_summary(out)
     return 0
+
+
+def _page_progress(done: int, total: int, title: str) -> None:
+    print(f"\r\033[Kreport page {done}/{total}: {title[:60]}", end="", file=sys.stderr, flush=True)
+
+
+def _closing_summary(folder: Path) -> None:
+    """The headline figures, on a terminal only (quiet under CI, papermill and pipes)."""
+    if _progress() is None:
+        return
+    from forensics.findings import load_evidence
+    from forensics.narrative import figures
+
+    for figure in figures(load_evidence(folder)):
+        print(f"  {figure.value:>8,}  {figure.label}")
 
 
 def _settings(args: argparse.Namespace):

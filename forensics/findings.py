@@ -49,7 +49,11 @@ def load_evidence(folder: str | Path) -> Evidence:
     """Read an evidence folder written by `forensics investigate`."""
     folder = Path(folder)
     if not (folder / MANIFEST).is_file():
-        raise EvidenceError(f"{folder}: no {MANIFEST}; run forensics investigate first")
+        where = "" if folder.is_absolute() else f" (relative to {Path.cwd()})"
+        raise EvidenceError(
+            f"{folder}{where}: no {MANIFEST}; run forensics investigate first, or give the "
+            'evidence folder\'s absolute path (papermill: -p evidence_dir "$PWD/out/...")'
+        )
     frames = {}
     for name in EVIDENCE_FILES:
         frame = pd.read_csv(folder / f"{name}.csv", dtype=str, keep_default_na=False)

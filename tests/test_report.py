@@ -403,3 +403,69 @@ def test_empty_results_are_sentences(report: Path) -> None:
     assert "Every statement in scope was analysed." in index.text  # unparsed_statements: none
     reader = parse_page(report / "report" / f"20_reader-{_slug(_top_readers(report, 1)[0])}.html")
     assert "made no copy of exposed data" in reader.text
+
+
+def _fake_pages(monkeypatch) -> list[str]:
+    """render_notebook replaced by a stand-in (the CLI's progress is what is tested)."""
+    from forensics import report as report_module
+
+    done: list[str] = []
+
+    def fake(notebook, folder, parameters, stem="report", title=None):
+        done.append(stem)
+        (folder / f"{stem}.html").write_text("<title>x</title>")
+        return report_module.Page(f"{stem}.html", title or stem)
+
+    monkeypatch.setattr(report_module, "render_notebook", fake)
+    return done
+
+
+@pytest.mark.parametrize("terminal", ["1", "0"])
+def test_report_shows_progress_and_a_closing_summary_only_on_a_terminal(
+    tmp_path: Path, monkeypatch, capsys, terminal: str
+) -> None:
+    from forensics.cli import main
+    from tests.conftest import INCIDENT
+
+    monkeypatch.setenv("FORENSICS_PROGRESS", terminal)
+    done = _fake_pages(monkeypatch)
+    out = tmp_path / "ev"
+    assert main(["report", str(INCIDENT / "case.yaml"), "--out", str(out), "--top", "1"]) == 0
+    captured = capsys.readouterr()
+    readers = sum(int(p["exposure_enabled_events"]) > 0 for p in _csv(out / "principals.csv"))
+    summary = f"{readers:>8,}  people or accounts read them only because of the exposure"
+    if terminal == "1":
+        assert f"report page {len(done)}/{len(done)}: " in captured.err
+        assert summary in captured.out
+    else:
+        assert "report page" not in captured.err and summary not in captured.out
+        assert captured.out.splitlines()[0].startswith("evidence: ")
+
+
+def _readme_papermill() -> str:
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    return next(li for li in readme.splitlines() if li.startswith(".venv/bin/papermill "))
+
+
+def test_readme_papermill_command_works_from_the_repository_root(
+    report: Path, tmp_path: Path
+) -> None:
+    from tests.conftest import ROOT
+
+    command = _readme_papermill()
+    assert '"$PWD/out/incident-small"' in command
+    command = command.replace('"$PWD/out/incident-small"', f'"{report}"')
+    command = command.replace("out/carl.ipynb", str(tmp_path / "carl.ipynb"))
+    subprocess.run(command, shell=True, cwd=ROOT, check=True, capture_output=True, timeout=300)
+    assert "Reader carl</h1>" in _outputs(nbformat.read(tmp_path / "carl.ipynb", as_version=4))
+
+
+def test_a_wrong_relative_evidence_dir_says_where_it_looked(tmp_path: Path, monkeypatch) -> None:
+    from forensics import findings
+    from forensics.errors import EvidenceError
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(EvidenceError, match=f"relative to {tmp_path}.*absolute path"):
+        findings.load_evidence("../out/incident-small")
