@@ -55,6 +55,7 @@ TOP_KEYS = frozenset(
         "subjects",
         "tags",
         "tag_policies",
+        "annotations",
     }
 )
 #: Event fields a `generic` log's `mapping:` may fill, and which of them it must.
@@ -167,6 +168,7 @@ class Case:
     tags: tuple[PolicySnapshot, ...] = ()
     #: the tag service's policy exports over time (one path: in force throughout)
     tag_policies: tuple[PolicySnapshot, ...] = ()
+    annotations: Path | None = None  # reviewers' notes (shown in the report, never evidence)
 
     @property
     def root(self) -> Path:
@@ -182,6 +184,7 @@ class Case:
         files = [p for p in (self.groups, self.people, self.tables, self.views, self.sensitivity)]
         files += [self.roles, self.service_config]
         files += [self.subjects.path] if self.subjects is not None else []
+        files += [self.annotations]
         files += [s.path for s in self.policies]
         files += [f for src in self.policy_history for f in src.files]
         files += [f for src in self.logs for f in src.files]
@@ -254,6 +257,11 @@ def _build_case(case_path: Path, raw: Mapping[str, Any]) -> Case:
         subjects=_subjects(raw.get("subjects"), root),
         tags=_policies(raw.get("tags"), root, tz, "tags"),
         tag_policies=_policies(raw.get("tag_policies"), root, tz, "tag_policies"),
+        annotations=(
+            None
+            if raw.get("annotations") is None
+            else _existing(raw["annotations"], "annotations", root)
+        ),
     )
 
 

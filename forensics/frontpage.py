@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from forensics import findings, narrative
+from forensics import annotations, findings, narrative
 from forensics.findings import Evidence
 from forensics.narrative import Figure, RunInfo
 from forensics.webpage import foot, head, table_html
@@ -202,6 +202,22 @@ def coverage_html(table: pd.DataFrame | None) -> str:
     return f'<section id="coverage"><h2>Coverage of the logs</h2>{body}</section>'
 
 
+def annotations_html(folder: str | Path, links: Mapping[str, Mapping[str, str]]) -> str:
+    """Every reviewer's annotation of the case, or a sentence saying there are none."""
+    table = annotations.report_annotations(folder)
+    body = table_html(
+        table,
+        "The case has no annotations.csv: no reviewer's notes are shown.",
+        links={"principal": links.get("principal", {}), "object": links.get("object", {})},
+        table_id="annotations-table",
+    )
+    return (
+        '<section id="annotations"><h2>Reviewers\' annotations</h2><p>Notes from the '
+        "case's annotations file (hashed in the manifest as an input); they never change "
+        f"an evidence row.</p>{body}</section>"
+    )
+
+
 def limits_html(sentences: Sequence[str]) -> str:
     """What the logs could not show."""
     items = "".join(f"<li>{html.escape(s)}</li>" for s in sentences)
@@ -327,6 +343,7 @@ def index_html(
         + "".join(lists)
         + "</section>"
         + sections
+        + annotations_html(folder, links)
         + limits_html(narrative.limits(ev, info, narrative.coverage(folder)))
         + coverage_html(narrative.coverage(folder))
         + glossary_html()

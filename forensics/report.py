@@ -19,7 +19,7 @@ import nbformat
 import papermill
 from nbconvert import HTMLExporter
 
-from forensics import findings
+from forensics import annotations, findings
 from forensics.errors import ReportError
 from forensics.evidence import MANIFEST
 from forensics.frontpage import Link, index_html
@@ -73,7 +73,7 @@ def run_report(
         profile,
         profiles,
         progress,
-        extra=lambda stage: render_suite(stage, top_readers, on_page),
+        extra=lambda stage: render_suite(stage, top_readers, on_page, settings.case.annotations),
     )
     return folder, folder / "index.html"
 
@@ -82,8 +82,12 @@ def render_suite(
     folder: Path,
     top_readers: int = DEFAULT_TOP_READERS,
     on_page: Callable[[int, int, str], None] | None = None,
+    annotations_file: Path | None = None,
 ) -> list[Page]:
     """Every notebook of the report for the evidence in `folder`, and `index.html`.
+
+    The case's annotations (if any) are validated and copied beside the pages, which show
+    them; the evidence files are not touched.
 
     Reader and object pages are named after whom they show (a file-name-safe slug);
     `report/pages.json` lists them so every page can link a name to its page."""
@@ -96,6 +100,7 @@ def render_suite(
     }
     sub = folder / REPORT_DIR
     sub.mkdir(mode=0o700)
+    annotations.stage_copy(annotations_file, sub)
     _write_private(sub / PAGES_FILE, json.dumps(files, indent=1, sort_keys=True) + "\n")
     params = {"evidence_dir": str(folder)}
     jobs: list[tuple[Path, Path, dict[str, object], str, str, str]] = [
