@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
+#: Rows a page shows of one table before it says how many more the evidence holds.
+ROW_LIMIT = 2000
 #: Where the report's pages are listed for the notebooks: {"principal": {name: file}, ...}.
 PAGES_FILE = "pages.json"
 
@@ -174,13 +176,22 @@ def table_html(
     code: tuple[str, ...] = ("query_redacted", "trace"),
     caption: str | None = None,
     table_id: str | None = None,
+    limit: int = ROW_LIMIT,
 ) -> str:
     """`frame` as a sortable evidence table, or the sentence `empty` when it has no rows.
 
     `links` maps a column to {cell value: href}: such cells become links (names to their
-    pages). Columns named in `code` are shown in a fixed-width font."""
+    pages). Columns named in `code` are shown in a fixed-width font. Beyond `limit` rows
+    the first are shown and a sentence says how many the evidence file holds."""
     if frame is None or frame.empty:
         return f'<p class="none">{html.escape(empty)}</p>'
+    cut = ""
+    if len(frame) > limit:
+        cut = (
+            f'<p class="meta">The first {limit:,} of {len(frame):,} rows; the evidence '
+            "files hold them all.</p>"
+        )
+        frame = frame.head(limit)
     links = links or {}
     ident = f' id="{html.escape(table_id, quote=True)}"' if table_id else ""
     head = "".join(f"<th>{html.escape(str(c).replace('_', ' '))}</th>" for c in frame.columns)
@@ -201,7 +212,7 @@ def table_html(
         rows.append("<tr>" + "".join(cells) + "</tr>")
     title = f"<caption>{html.escape(caption)}</caption>" if caption else ""
     return (
-        f'<table class="evidence"{ident}>{title}<thead><tr>{head}</tr></thead>'
+        f'{cut}<table class="evidence"{ident}>{title}<thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table>"
     )
 

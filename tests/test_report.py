@@ -469,3 +469,15 @@ def test_a_wrong_relative_evidence_dir_says_where_it_looked(tmp_path: Path, monk
     monkeypatch.chdir(tmp_path)
     with pytest.raises(EvidenceError, match=f"relative to {tmp_path}.*absolute path"):
         findings.load_evidence("../out/incident-small")
+
+
+def test_a_long_table_shows_its_first_rows_and_says_how_many_there_are() -> None:
+    import pandas as pd
+
+    from forensics.webpage import table_html
+
+    frame = pd.DataFrame({"principal": [f"user{i:04d}" for i in range(2500)]})
+    page = table_html(frame, "none", limit=2000)
+    assert page.count("<tr>") == 2001  # header + 2000 rows
+    assert "The first 2,000 of 2,500 rows" in page
+    assert table_html(frame.head(0), "No one.") == '<p class="none">No one.</p>'
