@@ -292,15 +292,17 @@ def by_engine_and_path(ev: Evidence) -> pd.DataFrame:
 
 def windows(ev: Evidence) -> pd.DataFrame:
     """One row per exposure window of each object: start, end and length in hours."""
-    rows = []
-    for _, row in ev.objects.iterrows():
-        for window in str(row["windows"]).split(";"):
-            start, _, end = window.partition("/")
-            if start:
-                begin = pd.Timestamp(start)
-                finish = pd.Timestamp(end) if end else pd.NaT
-                hours = (finish - begin).total_seconds() / 3600 if end else float("nan")
-                rows.append((row["object"], begin, finish, hours))
+    spans = ev.objects[["object", "windows"]].assign(
+        window=ev.objects["windows"].astype(str).str.split(";")
+    )
+    spans = spans.explode("window")
+    halves = spans["window"].fillna("").str.split("/", n=1)
+    spans = spans.assign(start=halves.str[0].fillna(""), end=halves.str[1].fillna(""))
+    spans = spans[spans["start"] != ""]
+    begin = pd.to_datetime(spans["start"], utc=True)
+    finish = pd.to_datetime(spans["end"].replace("", None), utc=True)
+    hours = (finish - begin).dt.total_seconds() / 3600
+    rows = list(zip(spans["object"], begin, finish, hours, strict=True))
     table = pd.DataFrame(rows, columns=["object", "start", "end", "hours"])
     return table.sort_values(["start", "object"]).reset_index(drop=True)
 

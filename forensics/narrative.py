@@ -325,10 +325,12 @@ def limits(ev: Evidence, info: RunInfo, coverage_table: pd.DataFrame | None) -> 
     return out
 
 
-def findings_sentences(ev: Evidence) -> list[str]:
-    """Numbered findings, each a sentence that can be quoted with the file it rests on."""
-    out = []
-    for row in exposure_readers(ev).itertuples():
+def findings_sentences(ev: Evidence, most: int = 100) -> list[str]:
+    """Numbered findings, each a sentence that can be quoted with the file it rests on;
+    beyond `most` of a kind, one sentence says how many more the tables list."""
+    out: list[str] = []
+    readers = exposure_readers(ev)
+    for row in readers.head(most).itertuples():
         org = f" ({row.org})" if row.org else ""
         out.append(
             f"{row.principal}{org}, a {row.kind} account, read {row.tables} "
@@ -341,17 +343,29 @@ def findings_sentences(ev: Evidence) -> list[str]:
                 else "."
             )
         )
-    for row in copies(ev).itertuples():
+    out += _more(len(readers), most, "reader", "Who read exposed data only because of the exposure")
+    made = copies(ev)
+    for row in made.head(most).itertuples():
         out.append(
             f"{row.made_by} copied {row.made_from} into {row.copy} at {when(row.time)} "
             f"(generation {int(row.generation)})."
         )
-    for row in copy_readers(ev).itertuples():
+    out += _more(len(made), most, "copy", "Copies made from exposed data", "copies")
+    later = copy_readers(ev)
+    for row in later.head(most).itertuples():
         out.append(
             f"{row.principal} read the copy {row.tables} "
             f"{_times(int(row.reads), row.first_read, row.last_read)}."
         )
+    out += _more(len(later), most, "reader of copies", "Who read only copies", "readers of copies")
     return out
+
+
+def _more(total: int, shown: int, one: str, table: str, many: str | None = None) -> list[str]:
+    """The sentence that stands for the rows a list leaves out, if any."""
+    if total <= shown:
+        return []
+    return [f'{_plural(total - shown, one, many)} more, listed in the table "{table}".']
 
 
 #: The words the report uses, each defined in one line.

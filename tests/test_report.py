@@ -481,3 +481,14 @@ def test_a_long_table_shows_its_first_rows_and_says_how_many_there_are() -> None
     assert page.count("<tr>") == 2001  # header + 2000 rows
     assert "The first 2,000 of 2,500 rows" in page
     assert table_html(frame.head(0), "No one.") == '<p class="none">No one.</p>'
+
+
+def test_findings_sentences_stop_at_a_limit_and_say_how_many_more(report: Path) -> None:
+    from forensics import findings, narrative
+
+    ev = findings.load_evidence(report)
+    every = narrative.findings_sentences(ev)
+    short = narrative.findings_sentences(ev, most=2)
+    readers = sum(int(p["exposure_enabled_events"]) > 0 for p in _csv(report / "principals.csv"))
+    assert len(every) > len(short)
+    assert f"{readers - 2} more readers, listed in the table" in " ".join(short)
