@@ -216,12 +216,20 @@ def reader_heatmap(ev: Evidence, n: int = 30, ax: plt.Axes | None = None) -> plt
             figsize=(max(6.5, 2.5 + 0.35 * matrix.shape[1]), 2.5 + 0.3 * matrix.shape[0]),
             squeeze=True,
         )
+    # the colours follow the named readers and tables; the sums of the others (far larger
+    # at scale) would otherwise wash every named cell out
+    core = matrix.loc[
+        matrix.index.isin(ev.exposure_enabled_reads["principal"]),
+        matrix.columns.isin(ev.exposure_enabled_reads["object"]),
+    ]
     sns.heatmap(
         matrix,
         annot=matrix.shape[0] * matrix.shape[1] <= 400,
         fmt="d",
         cmap="Reds",
-        cbar_kws={"label": "read events", "ticks": MaxNLocator(integer=True)},
+        vmin=0,
+        vmax=max(1, int(core.to_numpy().max())) if core.size else None,
+        cbar_kws={"label": "read events", "ticks": MaxNLocator(integer=True), "extend": "max"},
         linewidths=0.5,
         ax=ax,
     )
