@@ -33,6 +33,7 @@ class RunInfo:
     pseudonymized: bool
     literals_kept: bool
     log_files: dict[str, int]
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ def run_info(folder: str | Path) -> RunInfo:
         pseudonymized=bool(options.get("pseudonym_key_id")),
         literals_kept=bool(options.get("keep_literals")),
         log_files=dict(sorted(logs.items())),
+        warnings=tuple(str(w) for w in manifest.get("warnings", [])),
     )
 
 
@@ -228,7 +230,7 @@ def _times(n: int, first: object, last: object) -> str:
 
 
 def _plural(n: int, one: str, many: str | None = None) -> str:
-    return f"{n} {one if n == 1 else (many or one + 's')}"
+    return f"{n:,} {one if n == 1 else (many or one + 's')}"
 
 
 def summary(ev: Evidence) -> str:
@@ -305,6 +307,7 @@ def limits(ev: Evidence, info: RunInfo, coverage_table: pd.DataFrame | None) -> 
             f"The logs' coverage is listed in coverage.csv ({_plural(len(coverage_table), 'row')}"
             "), shown in the Coverage section."
         )
+    out += [f"The run recorded a warning: {warning}" for warning in info.warnings]
     q, u, o = len(ev.quarantine), len(ev.unparsed_statements), len(ev.unexplained_reads)
     out.append(
         f"{_plural(q, 'log line')} could not be read (quarantine.csv)."

@@ -101,7 +101,7 @@ def timeline(
             s=28,
             color=colour,
             marker=marker,
-            label=f"{label} ({int(chosen.sum()):,})",
+            label=f"{label} ({int(chosen.sum()):,} log events)",
             zorder=3,
             linewidths=1.2,
         )

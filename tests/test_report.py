@@ -252,7 +252,7 @@ def test_timeline_shows_every_classification(report: Path) -> None:
     for row in _csv(report / "access_events.csv"):
         counts[row["classification"]] = counts.get(row["classification"], 0) + 1
     for cls, n in counts.items():
-        assert f"{plots.CLASSES[cls][0]} ({n})" in legend, cls
+        assert f"{plots.CLASSES[cls][0]} ({n} log events)" in legend, cls
     markers = {plots.CLASSES[c][2] for c in counts}
     assert len(markers) == len(counts)  # a marker of its own per class
     matplotlib.pyplot.close(ax.figure)
