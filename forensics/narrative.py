@@ -368,7 +368,8 @@ def _more(total: int, shown: int, one: str, table: str, many: str | None = None)
     """The sentence that stands for the rows a list leaves out, if any."""
     if total <= shown:
         return []
-    return [f'{_plural(total - shown, one, many)} more, listed in the table "{table}".']
+    n = total - shown
+    return [f'{n:,} more {one if n == 1 else (many or one + "s")}, listed in the table "{table}".']
 
 
 #: The words the report uses, each defined in one line.
