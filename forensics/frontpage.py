@@ -191,15 +191,18 @@ def _figure_links(figures: Sequence[Figure], long_tables: Mapping[str, str]) -> 
     return {f.key: long_tables[f.anchor] for f in figures if f.anchor in long_tables}
 
 
-def coverage_html(table: pd.DataFrame | None) -> str:
-    """The coverage section: the coverage analysis's table, or why there is none."""
-    body = (
-        '<p class="none">No coverage.csv in this evidence folder: the time span each log '
-        "covers has not been checked for gaps.</p>"
-        if table is None
-        else table_html(table, "coverage.csv has no rows.", table_id="coverage-table")
+def coverage_html(ev: Evidence) -> str:
+    """The coverage section: what the logs covered of each window, and every gap."""
+    statement = html.escape(findings.coverage_statement(ev))
+    gaps = table_html(
+        findings.coverage_gaps(ev),
+        "No gap in the logs, expired range or unaudited object overlaps an exposure window.",
+        table_id="coverage-table",
     )
-    return f'<section id="coverage"><h2>Coverage of the logs</h2>{body}</section>'
+    return (
+        '<section id="coverage"><h2>Coverage of the logs</h2>'
+        f'<pre class="coverage-statement">{statement}</pre>{gaps}</section>'
+    )
 
 
 def annotations_html(folder: str | Path, links: Mapping[str, Mapping[str, str]]) -> str:
@@ -303,8 +306,8 @@ def findings_html(folder: str | Path, link_prefix: str = "../", page_prefix: str
         opening
         + f"<h2>Findings</h2>{numbered}"
         + sections
-        + limits_html(narrative.limits(ev, info, narrative.coverage(folder)))
-        + coverage_html(narrative.coverage(folder))
+        + limits_html(narrative.limits(ev, info))
+        + coverage_html(ev)
         + glossary_html()
     )
 
@@ -344,8 +347,8 @@ def index_html(
         + "</section>"
         + sections
         + annotations_html(folder, links)
-        + limits_html(narrative.limits(ev, info, narrative.coverage(folder)))
-        + coverage_html(narrative.coverage(folder))
+        + limits_html(narrative.limits(ev, info))
+        + coverage_html(ev)
         + glossary_html()
         + foot()
     )

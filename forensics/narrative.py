@@ -18,9 +18,6 @@ from forensics.evidence import MANIFEST, read_manifest, sha256_file
 from forensics.findings import Evidence, by_category
 from forensics.webpage import when
 
-#: Optional evidence added by coverage analysis: shown when present, never required.
-COVERAGE_FILE = "coverage.csv"
-
 
 @dataclass(frozen=True)
 class RunInfo:
@@ -70,14 +67,6 @@ def run_info(folder: str | Path) -> RunInfo:
         log_files=dict(sorted(logs.items())),
         warnings=tuple(str(w) for w in manifest.get("warnings", [])),
     )
-
-
-def coverage(folder: str | Path) -> pd.DataFrame | None:
-    """`coverage.csv` of the evidence folder when coverage analysis wrote one, else None."""
-    path = Path(folder) / COVERAGE_FILE
-    if not path.is_file():
-        return None
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
 def exposure_readers(ev: Evidence) -> pd.DataFrame:
@@ -287,7 +276,7 @@ def _window_span(ev: Evidence) -> str:
     return f" from {when(start)} to {end}"
 
 
-def limits(ev: Evidence, info: RunInfo, coverage_table: pd.DataFrame | None) -> list[str]:
+def limits(ev: Evidence, info: RunInfo) -> list[str]:
     """What the logs could not show, as sentences: the coverage every absence rests on."""
     logs = ", ".join(f"{n} {fmt}" for fmt, n in info.log_files.items()) or "no log files"
     out = [
@@ -297,16 +286,14 @@ def limits(ev: Evidence, info: RunInfo, coverage_table: pd.DataFrame | None) -> 
         "system whose logs were not provided, or after its logs expired, is not in the "
         "evidence.",
     ]
-    if coverage_table is None:
+    if ev.coverage.empty:
         out.append(
             "No coverage analysis (coverage.csv) is in this evidence folder: gaps in the "
             "logs' time span have not been checked."
         )
     else:
-        out.append(
-            f"The logs' coverage is listed in coverage.csv ({_plural(len(coverage_table), 'row')}"
-            "), shown in the Coverage section."
-        )
+        first = findings.coverage_statement(ev).splitlines()[0]
+        out.append(f"{first} (coverage.csv; details in the section Coverage of the logs.)")
     out += [f"The run recorded a warning: {warning}" for warning in info.warnings]
     q, u, o = len(ev.quarantine), len(ev.unparsed_statements), len(ev.unexplained_reads)
     out.append(

@@ -40,6 +40,7 @@ table.evidence code,td.code{font-family:ui-monospace,Menlo,Consolas,monospace;fo
 input.table-filter{margin:.2em 0;padding:.2em .4em;width:min(24em,100%)}
 table.evidence td.code{overflow-wrap:anywhere}
 p.none{font-style:italic;color:#444}
+pre.coverage-statement,.jp-OutputArea-output pre{white-space:pre-wrap;overflow-wrap:anywhere}
 @media screen and (max-width:900px){
   body{padding:0 .5em 2em}
   table.evidence{font-size:.78em}

@@ -24,6 +24,7 @@ class Table:
 class Page:
     title: str = ""
     text: str = ""
+    prose: str = ""  # the text outside <pre> blocks (printed statements keep their own form)
     links: list[tuple[str, str]] = field(default_factory=list)  # (section id, href)
     ids: set[str] = field(default_factory=set)
     figures: dict[str, int] = field(default_factory=dict)
@@ -50,6 +51,8 @@ class _Reader(HTMLParser):
         self.in_head = False
         self.skip = 0
         self.text: list[str] = []
+        self.prose: list[str] = []
+        self.in_pre = 0
         self.title: list[str] = []
         self.in_title = False
 
@@ -59,6 +62,8 @@ class _Reader(HTMLParser):
             self.page.ids.add(str(a["id"]))
         if tag in ("script", "style"):
             self.skip += 1
+        if tag == "pre":
+            self.in_pre += 1
         if tag == "title":
             self.in_title = True
         if tag == "section":
@@ -84,6 +89,8 @@ class _Reader(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag in ("script", "style"):
             self.skip -= 1
+        if tag == "pre":
+            self.in_pre -= 1
         if tag == "title":
             self.in_title = False
         if tag == "section" and self.sections:
@@ -114,6 +121,8 @@ class _Reader(HTMLParser):
         if self.skip:
             return
         self.text.append(data)
+        if not self.in_pre:
+            self.prose.append(data)
         if self.in_value:
             self.value.append(data)
         if self.cell is not None:
@@ -126,4 +135,5 @@ def parse_page(path: Path) -> Page:
     reader.feed(path.read_text(encoding="utf-8"))
     reader.page.title = "".join(reader.title).strip()
     reader.page.text = "".join(reader.text)
+    reader.page.prose = "".join(reader.prose)
     return reader.page
