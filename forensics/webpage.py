@@ -112,6 +112,7 @@ SCRIPT = """
 """
 
 _UNSAFE = re.compile(r"[^a-z0-9_-]+")
+_ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]00:?00)")
 
 
 def slug(name: str) -> str:
@@ -153,7 +154,8 @@ def _cell(value: object) -> tuple[str, str, bool]:
         number = float(value)
         text = str(int(number)) if number.is_integer() else f"{number:.2f}"
         return text, text, True
-    return str(value), str(value), False
+    text = _ISO_TIME.sub(lambda m: when(m.group(0)), str(value))  # e.g. "start/end" spans
+    return text, str(value), False
 
 
 _BREAK_AFTER = re.compile(r"([/_.:,;=-])(?=[^\s])")
