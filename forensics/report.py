@@ -39,6 +39,7 @@ SUITE_TITLES = {
     "00_scope": "Scope: what was exposed, when, and who could read it anyway",
     "10_who_read_what": "Who read what only because of the exposure",
     "40_copies": "Copies made from exposed data",
+    "50_subjects": "Data subjects concerned",
     "90_findings": "Findings: the summary to quote",
 }
 
@@ -107,7 +108,7 @@ def render_suite(
         (MAIN_NOTEBOOK, folder, params, "report", "Exposure investigation, on one page", "pages")
     ]
     for name in SUITE:
-        extra = {"link_prefix": "../"} if name == "90_findings" else {}
+        extra = {"link_prefix": "../"} if name in ("50_subjects", "90_findings") else {}
         jobs.append(
             (
                 NOTEBOOKS_DIR / f"{name}.ipynb",
