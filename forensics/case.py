@@ -6,6 +6,7 @@ anything is read or written (see the case file section of the evidence contract)
 
 from __future__ import annotations
 
+import difflib
 import glob
 import os
 import re
@@ -213,7 +214,10 @@ def _build_case(case_path: Path, raw: Mapping[str, Any]) -> Case:
     for key in raw:
         if key not in TOP_KEYS:
             allowed = ", ".join(sorted(TOP_KEYS))
-            raise CaseError(f"{key}: unknown key; the case file accepts {allowed}")
+            raise CaseError(
+                f"{_show_key(key)}: unknown key{did_you_mean(key, TOP_KEYS)}; "
+                f"the case file accepts {allowed}"
+            )
     root = case_path.parent
     name = _required(raw, "case")
     if not isinstance(name, str) or not CASE_NAME.match(name):
@@ -284,7 +288,9 @@ def _timezone(value: Any) -> ZoneInfo:
 
 
 def parse_instant(value: Any, key: str, tz: ZoneInfo) -> datetime:
-    """A case-file time as aware UTC; a time without offset is read in the case timezone."""
+    """A case-file time as aware UTC. A time without a UTC offset is refused: read in the
+    case timezone (the zone of the logs) it silently moves a window by hours, and an
+    investigation then answers for the wrong interval (`tz` names that zone in the error)."""
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, str):
@@ -296,8 +302,13 @@ def parse_instant(value: Any, key: str, tz: ZoneInfo) -> datetime:
             ) from None
     else:
         raise CaseError(f"{key}: expected an ISO-8601 time such as 2026-06-18T09:00:00Z")
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=tz)
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        as_case = moment.replace(tzinfo=tz).astimezone(timezone.utc)
+        raise CaseError(
+            f"{key}: {_show(str(value))} has no UTC offset; add Z or an offset such as "
+            f"+02:00 (in the case timezone {tz.key} it would be "
+            f"{as_case.strftime('%Y-%m-%dT%H:%M:%SZ')})"
+        )
     return moment.astimezone(timezone.utc)
 
 
@@ -305,7 +316,9 @@ def _window(value: Any, tz: ZoneInfo) -> tuple[datetime, datetime] | None:
     if value is None:
         return None
     if not isinstance(value, Mapping) or set(value) != {"start", "end"}:
-        raise CaseError("window: must have exactly the keys start and end")
+        raise CaseError(
+            f"window: must have exactly the keys start and end{_near(value, {'start', 'end'})}"
+        )
     start = parse_instant(value["start"], "window.start", tz)
     end = parse_instant(value["end"], "window.end", tz)
     if end <= start:
@@ -326,7 +339,9 @@ def _policies(
     for i, item in enumerate(value):
         key = f"{name}[{i}]"
         if not isinstance(item, Mapping) or set(item) != {"at", "path"}:
-            raise CaseError(f"{key}: must have exactly the keys at and path")
+            raise CaseError(
+                f"{key}: must have exactly the keys at and path{_near(item, {'at', 'path'})}"
+            )
         at = parse_instant(item["at"], f"{key}.at", tz)
         if snapshots and at <= snapshots[-1].at:
             raise CaseError(f"{key}.at: snapshots must be listed oldest first, each later")
@@ -340,7 +355,10 @@ def _section(raw: Mapping[str, Any], key: str, allowed: frozenset[str]) -> Mappi
         raise CaseError(f"{key}: must be a mapping with keys {', '.join(sorted(allowed))}")
     for sub in value:
         if sub not in allowed:
-            raise CaseError(f"{key}.{sub}: unknown key; use {', '.join(sorted(allowed))}")
+            raise CaseError(
+                f"{key}.{_show_key(sub)}: unknown key{did_you_mean(sub, allowed)}; "
+                f"use {', '.join(sorted(allowed))}"
+            )
     return value
 
 
@@ -390,9 +408,11 @@ def _logs(value: Any, root: Path) -> tuple[LogSource, ...]:
         fmt, pattern = item["format"], item["path"]
         extra = set(item) - {"format", "path"}
         if extra and (fmt != "generic" or not extra <= {"mapping", "time_format"}):
+            wrong = sorted(map(str, extra))[0]
             raise CaseError(
-                f"{key}: unknown key {sorted(extra)[0]}; a log entry has format and path "
-                "(and mapping, time_format for format generic)"
+                f"{key}: unknown key {_show_key(wrong)}"
+                f"{did_you_mean(wrong, {'format', 'path', 'mapping', 'time_format'})}; "
+                "a log entry has format and path (and mapping, time_format for format generic)"
             )
         if fmt in LATER_FORMATS:
             raise CaseError(f"{key}.format: {fmt} is not supported by this version yet")
@@ -418,7 +438,8 @@ def _generic(item: Mapping[str, Any], key: str) -> tuple[tuple[tuple[str, str], 
     for field, column in mapping.items():
         if field not in GENERIC_FIELDS:
             raise CaseError(
-                f"{key}.mapping.{_show(field)}: unknown event field; use "
+                f"{key}.mapping.{_show(field)}: unknown event field"
+                f"{did_you_mean(field, GENERIC_FIELDS)}; use "
                 f"{', '.join(sorted(GENERIC_FIELDS))}"
             )
         if not isinstance(column, str) or not column or len(column) > 256:
@@ -454,7 +475,10 @@ def _history(value: Any, root: Path) -> tuple[HistorySource, ...]:
     for i, item in enumerate(value):
         key = f"policy_history[{i}]"
         if not isinstance(item, Mapping) or set(item) != {"format", "path"}:
-            raise CaseError(f"{key}: must have exactly the keys format and path")
+            raise CaseError(
+                f"{key}: must have exactly the keys format and path"
+                f"{_near(item, {'format', 'path'})}"
+            )
         if item["format"] not in HISTORY_FORMATS:
             raise CaseError(
                 f"{key}.format: unknown format {_show(item['format'])}; "
@@ -555,6 +579,29 @@ def _on_behalf(value: Any) -> tuple[str, ...]:
     ):
         raise CaseError("on_behalf_services: must be a list of principal short names")
     return tuple(sorted({v.lower() for v in value}))
+
+
+def did_you_mean(given: Any, allowed: Any) -> str:
+    """`" (did you mean X?)"` when `given` is a near miss of one allowed key, else "": a
+    misspelt key is how a case quietly loses a setting."""
+    if not isinstance(given, str):
+        return ""
+    close = difflib.get_close_matches(given.lower(), sorted(allowed), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+def _near(value: Any, allowed: set[str]) -> str:
+    """The did-you-mean hint for the first key of mapping `value` that is not allowed."""
+    if not isinstance(value, Mapping):
+        return ""
+    extra = sorted(str(k) for k in value if k not in allowed)
+    return f"; {_show_key(extra[0])} is not one{did_you_mean(extra[0], allowed)}" if extra else ""
+
+
+def _show_key(key: Any) -> str:
+    """A key as an error message names it: bare when it is a plain name, else quoted."""
+    text = str(key)
+    return text if re.fullmatch(r"[A-Za-z0-9_.-]{1,60}", text) else _show(key)
 
 
 def _show(value: Any) -> str:

@@ -241,7 +241,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("case", help="the case file (YAML)")
     p.add_argument("--object", required=True, help="db.table")
-    p.add_argument("--at", required=True, help="ISO-8601 time (no offset: the case timezone)")
+    p.add_argument("--at", required=True, help="ISO-8601 time with Z or an offset")
     p.set_defaults(run=_who_can)
     return parser
 

@@ -30,9 +30,9 @@ from typing import Any
 
 import numpy as np
 
-from forensics.case import Case, PolicySnapshot
+from forensics.case import Case, PolicySnapshot, did_you_mean
 from forensics.catalog import Catalog
-from forensics.errors import PolicyError
+from forensics.errors import CaseError, PolicyError
 from forensics.policy import (
     AccessRequest,
     AllowedSets,
@@ -731,7 +731,15 @@ class Grant:
 def who_can(case: Case, catalog: Catalog, obj: str, at: datetime) -> list[Grant]:
     """The directory's principals allowed to SELECT `obj` at `at`, by the policies then in
     force (snapshots or history, with roles and super users), each with the policy that
-    allows it (the scope notebook and CLI use this)."""
+    allows it (the scope notebook and CLI use this).
+
+    An object the catalog does not hold is refused: policies decide a misspelt name as
+    they decide any name (a `*` policy lets everyone in), so the answer would look real."""
+    if obj not in catalog.objects:
+        raise CaseError(
+            f"object {obj[:80]!r} is not in the case's catalog ({case.relpath(case.tables)})"
+            f"{did_you_mean(obj, catalog.objects)}; give a db.table the catalog lists"
+        )
     states = policy_states(case)
     in_effect = [s for s in states if s.at <= at]
     if not in_effect:

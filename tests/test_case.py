@@ -38,11 +38,77 @@ def test_valid_case_loads_with_utc_times(tmp_path: Path) -> None:
     assert [case.relpath(f) for f in case.logs[0].files] == ["logs/a.log"]
 
 
-def test_time_without_offset_is_read_in_case_timezone(tmp_path: Path) -> None:
-    raw = dict(VALID, window={"start": "2026-06-18 11:00:00", "end": "2026-06-18 15:00:00"})
+def test_time_with_an_offset_is_stored_in_utc(tmp_path: Path) -> None:
+    raw = dict(
+        VALID, window={"start": "2026-06-18T11:00:00+02:00", "end": "2026-06-18 15:00:00+02:00"}
+    )
     case = load_case(_write_case(tmp_path, raw))
     assert case.window is not None
-    assert case.window[0].isoformat() == "2026-06-18T09:00:00+00:00"  # CEST = UTC+2
+    assert case.window[0].isoformat() == "2026-06-18T09:00:00+00:00"
+
+
+OFFSETLESS = [
+    ("window", {"start": "2026-06-18 11:00:00", "end": "2026-06-18T15:00:00Z"}, "window.start"),
+    ("window", {"start": "2026-06-18T11:00:00Z", "end": "2026-06-18T15:00:00"}, "window.end"),
+    ("policies", [{"at": "2026-06-18T11:00:00", "path": "logs/a.log"}], "policies[0].at"),
+]
+
+
+@pytest.mark.parametrize(("key", "value", "named"), OFFSETLESS)
+def test_time_without_offset_is_refused_naming_the_zone(
+    tmp_path: Path, key: str, value: object, named: str
+) -> None:
+    """Read in the case timezone, such a time silently moved the window by hours."""
+    with pytest.raises(CaseError) as info:
+        load_case(_write_case(tmp_path, dict(VALID, **{key: value})))
+    message = str(info.value)
+    assert message.startswith(f"{named}: ") and "add Z or an offset" in message
+    assert "Europe/Berlin" in message
+    assert "2026-06-18T09:00:00Z" in message or "2026-06-18T13:00:00Z" in message
+
+
+def test_unquoted_yaml_time_without_offset_is_refused(tmp_path: Path) -> None:
+    """YAML reads an unquoted time as a datetime of its own, naive when it has no offset."""
+    path = _write_case(tmp_path, VALID)
+    text = path.read_text().replace("'2026-06-18T09:00:00Z'", "2026-06-18 11:00:00")
+    assert "2026-06-18 11:00:00" in text
+    path.write_text(text)
+    with pytest.raises(CaseError, match=r"^window.start: .* add Z or an offset"):
+        load_case(path)
+    path.write_text(text.replace("2026-06-18 11:00:00", "2026-06-18 11:00:00+02:00"))
+    case = load_case(path)
+    assert case.window is not None and case.window[0].isoformat() == "2026-06-18T09:00:00+00:00"
+
+
+def test_who_can_at_without_offset_is_refused(capsys) -> None:
+    from tests.conftest import INCIDENT
+
+    args = ["policy", "who-can", str(INCIDENT / "case.yaml"), "--object", "mci.keystrokes"]
+    assert main([*args, "--at", "2026-06-18T10:00:00"]) == 2
+    err = capsys.readouterr().err
+    assert "--at: " in err and "add Z or an offset" in err and "America/Los_Angeles" in err
+
+
+MISSPELT = [
+    ({"polices": []}, "polices: unknown key (did you mean policies?)"),
+    ({"time_zone": "UTC"}, "time_zone: unknown key (did you mean timezone?)"),
+    ({"catalog": {"tables": "catalog/tables.csv", "view": "x.csv"}}, "(did you mean views?)"),
+    (
+        {"window": {"start": "2026-06-18T09:00:00Z", "ende": "2026-06-18T13:00:00Z"}},
+        "ende is not one (did you mean end?)",
+    ),
+    (
+        {"logs": [{"format": "ranger-audit", "path": "logs/*.log", "fromat": "x"}]},
+        "unknown key fromat (did you mean format?)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("change", "hint"), MISSPELT)
+def test_misspelt_keys_get_a_suggestion(tmp_path: Path, change: dict, hint: str) -> None:
+    with pytest.raises(CaseError) as info:
+        load_case(_write_case(tmp_path, {**VALID, **change}))
+    assert hint in str(info.value)
 
 
 BAD_CASES = [

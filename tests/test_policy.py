@@ -465,6 +465,21 @@ def test_who_can_follows_the_snapshot_in_force(capsys) -> None:
     assert main([*args[:3], "--object", "x; drop", "--at", "2026-06-18T10:00:00Z"]) == 2
 
 
+def test_who_can_refuses_an_object_the_catalog_does_not_know(capsys) -> None:
+    """Policies decide any name (a `*` policy lets everyone read it): a misspelt object
+    would list everyone as if that were the answer."""
+    from forensics.cli import main
+    from tests.conftest import INCIDENT
+
+    args = ["policy", "who-can", str(INCIDENT / "case.yaml"), "--at", "2026-06-18T10:00:00Z"]
+    assert main([*args, "--object", "mci.keystroke"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1
+    assert "'mci.keystroke' is not in the case's catalog" in captured.err
+    assert "did you mean mci.keystrokes?" in captured.err
+
+
 def test_policy_check_one_question(tmp_path: Path, capsys) -> None:
     from forensics.cli import main
     from tests.conftest import INCIDENT

@@ -70,6 +70,18 @@ def test_failing_cell_is_reported_with_its_number(tmp_path: Path) -> None:
         render_notebook(MAIN_NOTEBOOK, tmp_path, {"evidence_dir": str(tmp_path / "none")})
 
 
+def test_missing_evidence_names_the_folder_looked_at(tmp_path: Path) -> None:
+    """A relative evidence_dir is read from papermill's working directory, not from the
+    notebook's folder: the message names the absolute folder and that directory."""
+    run = tmp_path / "run"
+    run.mkdir()
+    with pytest.raises(ReportError) as info:
+        render_notebook(MAIN_NOTEBOOK, run, {"evidence_dir": "../out/nowhere"})
+    message = str(info.value)
+    assert f"../out/nowhere (relative to {run})" in message
+    assert "no manifest.json" in message and "\n" not in message
+
+
 def _csv(path: Path) -> list[dict[str, str]]:
     with open(path, newline="") as f:
         return list(csv.DictReader(f))
