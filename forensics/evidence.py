@@ -116,11 +116,34 @@ def _write_csv(
     path = stage / f"{name}.csv"
     wanted = queries.load(f"evidence/{name}").params
     values = {k: v for k, v in (params or {}).items() if k in wanted}
-    relation = queries.relation(con, f"evidence/{name}", **values)
+    queries.execute(con, "evidence/csv_cell")
+    relation = neutralized(queries.relation(con, f"evidence/{name}", **values))
     relation.write_csv(str(path), header=True, quotechar='"', na_rep="")
     os.chmod(path, 0o600)
     ((rows,),) = relation.aggregate("count(*)").fetchall()  # unsorted: no second sort
     return Output(path.name, sha256_file(path), rows)
+
+
+def neutralized(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
+    """`relation` with every text column passed through `csv_cell`: no cell a log wrote can
+    start a spreadsheet formula (queries/evidence/csv_cell.sql says how and why)."""
+    columns = [
+        duckdb.FunctionExpression("csv_cell", duckdb.ColumnExpression(name)).alias(name)
+        if str(kind) == "VARCHAR"
+        else duckdb.ColumnExpression(name)
+        for name, kind in zip(relation.columns, relation.types, strict=True)
+    ]
+    return relation.select(*columns)
+
+
+#: The regex of what `csv_value` drops, for readers that undo it column-wise (pandas).
+CSV_QUOTED = r"^'"
+
+
+def csv_value(cell: str) -> str:
+    """The value behind an evidence CSV cell: `csv_cell` undone (one leading quote dropped).
+    Readers of the evidence (trace, the notebooks) compare and show the logged value."""
+    return cell[1:] if cell.startswith("'") else cell
 
 
 def write_manifest(

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from forensics.case import inside
 from forensics.errors import EvidenceError
-from forensics.evidence import read_manifest, sha256_file
+from forensics.evidence import csv_value, read_manifest, sha256_file
 from forensics.ingest.reader import read_lines
 
 _EVENT_ID = re.compile(r"^[A-Za-z0-9_.:#@/-]{1,256}$")
@@ -63,4 +63,4 @@ def trace(folder: Path, event_id: str, case_file: Path | None = None) -> list[Tr
 
 def _rows(path: Path) -> list[dict[str, str]]:
     with open(path, encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
+        return [{k: csv_value(v) for k, v in row.items()} for row in csv.DictReader(f)]

@@ -4,6 +4,8 @@ Statement texts are the most sensitive thing the toolkit handles: `WHERE name = 
 or `LIKE '%salary%'` carry the very content that was exposed. Evidence therefore carries
 `query_redacted`, produced here from sqlparse's token stream (no grouping, so it is
 fast): string and numeric literals become `?` and comments are dropped (free text too).
+A literal whose quote never closes (a statement the log cut short) is `?` to the end, and
+a Hive `dfs` command keeps only its options (its paths are free text).
 
 Hive reads a double-quoted token as a string literal; Trino reads it as an identifier.
 A double-quoted token is kept only where it can only be a name (after `.`, before `.`,
@@ -21,14 +23,20 @@ from sqlparse import tokens as T
 
 _NAME_KEYWORDS = frozenset({"FROM", "JOIN", "INTO", "TABLE", "UPDATE", "VIEW", "EXISTS"})
 _SPACE = re.compile(r"\s+")
+_DFS = re.compile(r"^\s*dfs\s", re.IGNORECASE)
 
 
 @lru_cache(maxsize=65536)
 def redact(text: str) -> str:
     """The statement with literals replaced by `?` and comments removed."""
+    if _DFS.match(text):
+        return _redact_dfs(text)
     flat = list(lexer.tokenize(text)) if text.strip() else []
     out: list[str] = []
     for i, (ttype, value) in enumerate(flat):
+        if ttype is T.Error and value in ("'", '"'):
+            out.append("?")  # a quote never closed (a text cut short): the rest is its literal
+            break
         if ttype in T.Comment:
             out.append("\n" if ttype is T.Comment.Single and value.endswith("\n") else " ")
         elif ttype in T.Literal.String.Single or ttype in T.Literal.Number:
@@ -38,6 +46,14 @@ def redact(text: str) -> str:
         else:
             out.append(value)
     return "".join(out).strip()
+
+
+def _redact_dfs(text: str) -> str:
+    """A Hive `dfs` command with every argument but its options replaced by `?`: its paths
+    and file names are free text (a person's folder, a file named for what it holds) and
+    no SQL token says which of them is a literal."""
+    words = text.split()
+    return " ".join([words[0], *(w if w.startswith("-") else "?" for w in words[1:])])
 
 
 def fingerprint(text: str) -> str:

@@ -191,6 +191,8 @@ def render_notebook(
             f"{notebook.name}: cell {exc.exec_count} failed with {exc.ename}: {exc.evalue}"
         ) from None
     node = nbformat.read(executed, as_version=4)
+    node.cells = [c for c in node.cells if "parameters" not in c.metadata.get("tags", [])]
+    nbformat.write(node, executed)  # the notebook's defaults (demo names) are not this case's
     title = title or _title(node, notebook.stem)
     out = folder / f"{stem}.html"
     index_href = "index.html" if (folder / MANIFEST).is_file() else "../index.html"

@@ -28,6 +28,16 @@ CASES = [
         "SELECT `weird col` FROM `db`.`t1` WHERE c2 = ?",
     ),
     ("", ""),
+    # issue 19: what a red team tried (each kept the literal, or the path, before the fix
+    # where marked "fixed"; the others held)
+    ('SELECT * FROM t WHERE a = "it\\"s Dana"', "SELECT * FROM t WHERE a = ?"),
+    ("SELECT * FROM t WHERE a = 'it\\'s Dana'", "SELECT * FROM t WHERE a = ?"),
+    ("SELECT 1 -- 'Dana' \"Secret\"\nFROM t", "SELECT ? \nFROM t"),
+    ("SELECT /* WHERE n = 'Dana' */ a FROM t", "SELECT   a FROM t"),
+    ("SELECT * FROM t WHERE name = 'Dana Sec", "SELECT * FROM t WHERE name = ?"),  # fixed
+    ('SELECT * FROM t WHERE name = "Dana Sec', "SELECT * FROM t WHERE name = ?"),  # fixed
+    ("dfs -cat /user/dana/salary_2026.txt", "dfs -cat ?"),  # fixed
+    ("  DFS -put -f /tmp/export.csv /data/x", "DFS -put -f ? ?"),  # fixed
 ]
 
 
@@ -85,6 +95,7 @@ def test_engine_redacts_typical_log_statements_and_leaves_odd_ones() -> None:
             'select "x" from t',
             "select `a 1` from t",
             "select 'a\\'b' from t",
+            "dfs ls dana",  # a dfs command: only its options are kept, by redact.py
             None,
         ]
     )
@@ -95,7 +106,7 @@ def test_engine_redacts_typical_log_statements_and_leaves_odd_ones() -> None:
         "select a, b+? from t where x in (?,?, ?) and y <> ?"
     )
     odd = [t for t, r in plain.items() if r is None]
-    assert len(odd) == 6
+    assert len(odd) == 7
 
 
 def test_keep_literals_keeps_every_text() -> None:

@@ -7,7 +7,7 @@
 -- touching a letter or a dot (`1e5`, `1.5`, `2col`). For such a text sqlparse's lexer makes
 -- each string one String.Single token and each digit run not inside a name one Number
 -- token, which is what the two replacements below do; tests/test_redact.py checks that the
--- two agree on the corpus and on generated texts. chr(1) marks a string while checking.
+-- two agree on the corpus and on generated texts. A `dfs` command is never plain. chr(1) marks a string while checking.
 CREATE OR REPLACE TABLE redactions_plain AS
 WITH texts AS (
     SELECT DISTINCT query_text FROM classified WHERE query_text IS NOT NULL
@@ -16,6 +16,7 @@ marked AS (
     SELECT query_text, regexp_replace(query_text, '''[^'']*''', chr(1), 'g') AS masked
     FROM texts
     WHERE NOT contains(query_text, chr(1)) AND NOT contains(query_text, '\')
+        AND NOT regexp_matches(query_text, '^\s*[dD][fF][sS]\s')  -- a dfs command: redact.py
 )
 SELECT t.query_text,
     CASE WHEN $keep_literals = 1 THEN t.query_text
