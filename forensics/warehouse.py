@@ -77,6 +77,20 @@ _WRITES = (
 )
 
 
+#: A table name a query may read: a plain identifier (not a path, URL or file name).
+_TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
+#: Functions that read files, URLs, the environment or settings, or run code.
+_OUTSIDE = re.compile(
+    r"^(read_\w+|glob|getenv|current_setting|query|query_table|sniff_csv|\w+_scan|"
+    r"parquet_\w+|duckdb_\w+|pragma_\w+|reflect2?|java_method|in_file)$",
+    re.IGNORECASE,
+)
+#: Table functions that make rows up and read nothing.
+_GENERATORS = frozenset({"range", "generate_series", "unnest", "explode", "posexplode", "stack"})
+#: What a comment must not hold: a statement end, or a comment's start or end.
+_HIDING = re.compile(r";|/\*|\*/")
+
+
 @dataclass(frozen=True)
 class Profile:
     """How to reach one warehouse; holds no secret, only where to find it."""
@@ -187,7 +201,47 @@ def read_only(sql: str, dialect: str) -> exp.Expression:
     for node in tree.walk():
         if isinstance(node, _WRITES):
             raise QueryError(f"refused: the query contains {node.key.upper()}; queries only read")
+        _only_tables_and_plain_functions(node)
+        for comment in node.comments or ():
+            if _HIDING.search(comment):
+                raise QueryError(
+                    "refused: a comment holds ';', '/*' or '*/' (a server that reads comments "
+                    "otherwise would see another statement); remove the comment"
+                )
     return tree
+
+
+def _generator(node: exp.Expression) -> bool:
+    """`range(n)` and the like in FROM: rows made up, nothing read."""
+    return isinstance(node, (exp.GenerateSeries, exp.Unnest, exp.Explode)) or (
+        isinstance(node, exp.Anonymous) and node.name.lower() in _GENERATORS
+    )
+
+
+def _only_tables_and_plain_functions(node: exp.Expression) -> None:
+    """Refuse what reads outside the warehouse's tables although it is a SELECT: a table
+    function or a file path in FROM (DuckDB reads `FROM read_csv('/etc/passwd')` and
+    `FROM '/etc/passwd'` from the local disk), and functions that read files, the
+    environment or settings, or run code (Hive's `reflect`, `java_method`, `in_file`)."""
+    if isinstance(node, exp.Table) and not _generator(node.this):
+        name = node.this
+        if (
+            not isinstance(name, exp.Identifier)
+            or not _TABLE_NAME.match(name.name)
+            or _OUTSIDE.match(name.name)
+        ):
+            shown = node.sql()[:60]
+            raise QueryError(
+                f"refused: FROM {shown} is not a table name; queries read tables only, "
+                "never files or table functions"
+            )
+    if isinstance(node, (exp.ReadCSV, exp.ReadParquet)) or (
+        isinstance(node, exp.Func) and _OUTSIDE.match(node.name or node.sql_name())
+    ):
+        raise QueryError(
+            f"refused: the query calls {(node.name or node.sql_name()).lower()}, which reads "
+            "outside the warehouse's tables or runs code"
+        )
 
 
 class Warehouse(Protocol):
@@ -492,7 +546,7 @@ def transpile(sql: str, dialect: str) -> str:
     """HiveQL text as `dialect` writes it (comments dropped, `$name` parameters kept)."""
     if dialect == "hive":
         return _strip_comments(sql)
-    (out,) = sqlglot.transpile(sql, read="hive", write=DIALECTS[dialect])
+    (out,) = sqlglot.transpile(sql, read="hive", write=DIALECTS[dialect], comments=False)
     return out
 
 

@@ -46,6 +46,38 @@ REFUSED = [
     "TRUNCATE TABLE events",
     "",
     "SELECT FROM WHERE (",
+    # issue 19 (the red team's list; all but the comment, reflect and in_file lines held)
+    "FROM events INSERT OVERWRITE TABLE t SELECT *",
+    "FROM events INSERT INTO TABLE a SELECT principal INSERT INTO TABLE b SELECT object",
+    "WITH a AS (SELECT 1) INSERT OVERWRITE TABLE t SELECT * FROM a",
+    "SELECT 1 FROM events; SET hive.exec.dynamic.partition=true",
+    "SELECT 1 -- a comment\n; DROP TABLE events",
+    "SELECT 1 /* ; DROP TABLE events */ FROM events",  # fixed: a comment hiding a statement
+    "SELECT 1 /* /* */ DROP TABLE events */",  # fixed: nested, as Spark reads it, not Hive
+    "SELECT reflect('java.lang.Runtime', 'getRuntime')",  # fixed: runs Java on the server
+    "SELECT java_method('java.lang.System', 'exit', 1)",  # fixed
+    "SELECT in_file('x', '/etc/passwd')",  # fixed: reads a file on the server
+]
+
+#: SELECTs the embedded DuckDB engine would run against the local disk or its settings
+#: (all fixed: the guard passed every one of them), and what it refused already.
+REFUSED_DUCKDB = [
+    "SELECT * FROM read_csv('/etc/passwd')",
+    "SELECT * FROM read_text('/etc/passwd')",
+    "SELECT * FROM '/etc/passwd'",
+    "SELECT * FROM 'https://example.com/x.csv'",
+    "SELECT * FROM glob('/etc/*')",
+    "SELECT * FROM sqlite_scan('/tmp/x.db', 't')",
+    "SELECT * FROM query('DROP TABLE events')",
+    "SELECT * FROM duckdb_settings()",
+    "SELECT * FROM pragma_database_list",
+    "SELECT getenv('HOME')",
+    "SELECT current_setting('home_directory')",
+    "SELECT e.* FROM events e JOIN read_parquet('/tmp/x.parquet') p USING (event_id)",
+    "ATTACH '/tmp/other.db' AS other",  # held
+    "COPY (SELECT 1) TO '/tmp/x.csv'",  # held
+    "INSTALL httpfs",  # held
+    "LOAD httpfs",  # held
 ]
 
 
@@ -59,6 +91,19 @@ def test_queries_pass_the_read_only_guard(sql: str) -> None:
 def test_everything_else_is_refused_before_it_is_sent(sql: str) -> None:
     with pytest.raises(QueryError, match="refused"):
         warehouse.read_only(sql, "hive")
+
+
+@pytest.mark.parametrize("sql", REFUSED_DUCKDB)
+def test_the_embedded_engine_refuses_reads_outside_its_tables(sql: str, tmp_path: Path) -> None:
+    """Refused before anything runs: the file the statement names is never read or made."""
+    from forensics import engine
+
+    target = tmp_path / "x.csv"
+    wh = warehouse.DuckDBWarehouse(engine.connect())
+    with pytest.raises(QueryError, match="refused"):
+        wh.query(sql.replace("/tmp/x.csv", str(target)))
+    assert not target.exists()
+    wh.close()
 
 
 # --- Trino: no Trino server can be started here (it is on neither PyPI nor Debian), so
