@@ -10,6 +10,7 @@ import difflib
 import glob
 import os
 import re
+import reprlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -203,6 +204,11 @@ def load_case(path: str | os.PathLike[str]) -> Case:
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         where = getattr(exc, "problem_mark", None)
         line = f" line {where.line + 1}" if where is not None else ""
+        if isinstance(exc, yaml.constructor.ConstructorError):
+            raise CaseError(
+                f"case file {path}{line}: a YAML tag or key the case file cannot hold "
+                "(it is plain YAML: no !tags, no list as a key); remove it"
+            ) from None
         raise CaseError(f"case file {path}{line}: not valid YAML; fix the syntax") from None
     if not isinstance(raw, Mapping):
         raise CaseError(f"case file {path}: expected a mapping of keys (case, timezone, logs, ...)")
@@ -369,8 +375,9 @@ def _file(section: Mapping[str, Any], sub: str, key: str, root: Path) -> Path | 
 
 
 def inside(value: str, key: str) -> str:
-    """`value` if it is a relative path that stays inside the case folder (read lexically,
-    so a symlinked log folder is fine); otherwise a `CaseError` naming `key`."""
+    """`value` if it is a relative path that stays inside the case folder (read lexically;
+    each file it leads to is then checked for symbolic links leading outside); otherwise a
+    `CaseError` naming `key`."""
     if (
         not value
         or len(value) > 4096
@@ -390,9 +397,37 @@ def _existing(value: Any, key: str, root: Path) -> Path:
     if not isinstance(value, str) or not value:
         raise CaseError(f"{key}: must be a file path relative to the case file")
     path = root / inside(value, key)
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         raise CaseError(
             f"{key}: file {_show(value)} not found (paths are relative to the case file)"
+        )
+    return _regular_inside(path, key, root)
+
+
+def _folder_inside(path: Path, root: Path) -> bool:
+    """Whether `path` is a folder inside the case folder (a glob such as `logs/**` matches
+    folders too; they hold the files, they are not read)."""
+    real = path.resolve()
+    return real.is_dir() and (real == root.resolve() or root.resolve() in real.parents)
+
+
+def _regular_inside(path: Path, key: str, root: Path) -> Path:
+    """`path` if it is a regular file whose real location is inside the case folder.
+
+    A symbolic link that leads outside is refused: a case folder handed over by someone
+    else could otherwise make the toolkit read (and `trace` print) any file of the
+    investigator's. A FIFO or device is refused too: reading one blocks or never ends."""
+    shown = _show(os.path.relpath(path, root))
+    real = path.resolve()
+    if real != root.resolve() and root.resolve() not in real.parents:
+        raise CaseError(
+            f"{key}: {shown} is a symbolic link to a file outside the case folder; "
+            "copy the file into the case folder (or hard-link or bind-mount it there)"
+        )
+    if not real.is_file():
+        raise CaseError(
+            f"{key}: {shown} is not a regular file (a FIFO, device, socket, folder or "
+            "broken link); give the path of a log or export file"
         )
     return path
 
@@ -495,9 +530,8 @@ def _matched(pattern: Any, key: str, root: Path) -> tuple[Path, ...]:
     if not isinstance(pattern, str) or not pattern:
         raise CaseError(f"{key}: must be a glob relative to the case file")
     inside(pattern, key)
-    matched = sorted(
-        Path(p) for p in glob.glob(str(root / pattern), recursive=True) if Path(p).is_file()
-    )
+    found = [Path(p) for p in glob.glob(str(root / pattern), recursive=True)]
+    matched = sorted(_regular_inside(p, key, root) for p in found if not _folder_inside(p, root))
     if not matched:
         raise CaseError(f"{key}: glob {_show(pattern)} matches no file; fix the path")
     return tuple(matched)
@@ -604,7 +638,12 @@ def _show_key(key: Any) -> str:
     return text if re.fullmatch(r"[A-Za-z0-9_.-]{1,60}", text) else _show(key)
 
 
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = _SHORT.maxother = 64
+
+
 def _show(value: Any) -> str:
-    """A value as an error message quotes it: repr, cut to 60 characters."""
-    text = repr(value)
+    """A value as an error message quotes it: repr, cut to 60 characters. The repr itself is
+    bounded (a YAML alias bomb is a small file whose value has a billion elements)."""
+    text = _SHORT.repr(value) if not isinstance(value, str) else repr(value[:64])
     return text if len(text) <= 60 else text[:57] + "..."

@@ -267,3 +267,116 @@ def test_notebook_principal_and_object_parameters_are_checked(value, evidence_on
         assert accepted == value
         known = set(ev.access_events["principal"]) | set(ev.access_events["object"])
         assert accepted in known | set(ev.objects["object"])
+
+
+# --- hostile inputs in the case folder (issue 19) ----------------------------------------
+
+
+def _case_with(folder: Path, logs_path: str, fmt: str = "ranger-audit") -> Path:
+    raw = yaml.safe_load((folder / "case.yaml").read_text())
+    raw["logs"] = [{"format": fmt, "path": logs_path}]
+    case_file = folder / "probe.yaml"
+    case_file.write_text(yaml.safe_dump(raw))
+    return case_file
+
+
+def test_a_symlink_leading_outside_the_case_is_refused(tmp_path: Path) -> None:
+    """Fixed: a case folder handed over could make the toolkit read (and trace print) any
+    file of the investigator's through a link."""
+    case = tmp_path / "case"
+    shutil.copytree(INCIDENT, case)
+    secret = tmp_path / "id_rsa"
+    secret.write_text("-----BEGIN PRIVATE KEY-----\n")
+    (case / "logs" / "ranger" / "z.log").symlink_to(secret)
+    with pytest.raises(CaseError, match=r"^logs\[0\]\.path: 'logs/ranger/z.log' is a symbolic"):
+        load_case(_case_with(case, "logs/ranger/*.log"))
+    (case / "logs" / "ranger" / "z.log").unlink()
+    (case / "logs" / "outside").symlink_to(tmp_path, target_is_directory=True)
+    with pytest.raises(CaseError, match="outside the case folder"):
+        load_case(_case_with(case, "logs/outside/id_rsa"))
+    with pytest.raises(CaseError, match="outside the case folder"):
+        load_case(_case_with(case, "logs/**/id_rsa*"))
+    (case / "catalog" / "tables.csv").unlink()
+    (case / "catalog" / "tables.csv").symlink_to(secret)
+    with pytest.raises(CaseError, match=r"^catalog\.tables: .* symbolic link"):
+        load_case(case / "case.yaml")
+
+
+def test_a_symlink_inside_the_case_is_followed(tmp_path: Path) -> None:
+    case = tmp_path / "case"
+    shutil.copytree(INCIDENT, case)
+    (case / "logs" / "again").symlink_to(case / "logs" / "ranger", target_is_directory=True)
+    loaded = load_case(_case_with(case, "logs/again/*.log"))
+    assert [loaded.relpath(p) for p in loaded.logs[0].files] == [
+        "logs/again/hive_ranger_audit.20260618-08.log",
+        "logs/again/hive_ranger_audit.20260618-09.log",
+    ]
+
+
+def test_a_fifo_or_device_matched_by_a_glob_is_refused(tmp_path: Path) -> None:
+    """Fixed: a FIFO matched by a glob was skipped silently (and one named outright was
+    reported 'not found'); opened, it would block the run for ever."""
+    import os
+    import stat
+
+    case = tmp_path / "case"
+    shutil.copytree(INCIDENT, case)
+    os.mkfifo(case / "logs" / "ranger" / "pipe.log")
+    with pytest.raises(CaseError, match=r"'logs/ranger/pipe.log' is not a regular file"):
+        load_case(_case_with(case, "logs/ranger/*.log"))
+    with pytest.raises(CaseError, match="is not a regular file"):
+        load_case(_case_with(case, "logs/ranger/pipe.log"))
+    if os.geteuid() != 0:
+        pytest.skip("making a device node needs root")
+    os.mknod(case / "logs" / "zero.log", stat.S_IFCHR | 0o600, os.makedev(1, 5))  # /dev/zero
+    with pytest.raises(CaseError, match=r"'logs/zero.log' is not a regular file"):
+        load_case(_case_with(case, "logs/*.log"))
+
+
+def _alias_bomb(levels: int = 7) -> str:
+    """A `profile:` value (checked after every other key) whose anchors a0 .. a6 stand for
+    up to 10**levels strings (a 'billion laughs'), for the keys after it to refer to."""
+    anchors = ["&a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    for i in range(1, levels):
+        anchors.append(f"&a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]")
+    return "profile: [" + ", ".join(anchors) + "]"
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        # held at this size, but the message was the repr of the whole value cut short
+        # afterwards (10**9 strings would have needed ~7 GB); now the repr itself is bounded
+        ("logs", "[{format: *a6, path: x}]"),
+        ("policy_history", "[{format: *a6, path: x}]"),
+        ("logs", "*a6"),
+        ("window", "{start: *a6, end: *a6}"),
+        ("on_behalf_services", "*a6"),
+        ("timezone", "*a6"),
+    ],
+)
+def test_a_yaml_alias_bomb_gives_one_short_error(folder: Path, key: str, value: str) -> None:
+    raw = yaml.safe_load((folder / "case.yaml").read_text())
+    raw.pop(key, None)
+    case_file = folder / "bomb.yaml"
+    case_file.write_text(f"{yaml.safe_dump(raw)}{_alias_bomb()}\n{key}: {value}\n")
+    with pytest.raises(CaseError) as info:
+        load_case(case_file)
+    message = str(info.value)
+    assert message.startswith(key) and len(message) < 400 and "\n" not in message
+
+
+@pytest.mark.parametrize(
+    "tagged",
+    [
+        "case: !!python/object/apply:os.system ['touch pwned']",
+        "case: !!python/name:os.system",
+        "case: !custom x",
+    ],
+)
+def test_yaml_tags_are_refused_by_name(tmp_path: Path, tagged: str) -> None:
+    case_file = tmp_path / "tag.yaml"
+    case_file.write_text(tagged + "\n")
+    with pytest.raises(CaseError, match="line 1: a YAML tag"):
+        load_case(case_file)
+    assert not (tmp_path / "pwned").exists() and not Path("pwned").exists()

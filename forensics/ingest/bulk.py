@@ -29,7 +29,7 @@ import pyarrow as pa
 
 from forensics import queries
 from forensics.engine import load_rows
-from forensics.ingest.reader import _decode, is_gzip
+from forensics.ingest.reader import MAX_LINE_BYTES, _decode, is_gzip
 
 _CHUNK = 1 << 24
 _NEWLINE = 10
@@ -47,6 +47,11 @@ class BulkReader(Protocol):
     def __call__(
         self, con: duckdb.DuckDBPyConnection, path: Path, rel: str, tz: ZoneInfo
     ) -> BulkRead | None: ...
+
+
+class LineTooLong(OSError):
+    """A line longer than `reader.MAX_LINE_BYTES`: the bulk reader gives the file to the line
+    parser (an `OSError`, as a damaged stream is), which quarantines that line unread."""
 
 
 class Block(NamedTuple):
@@ -81,6 +86,8 @@ def blocks(path: Path, compression: str, size: int = _CHUNK) -> Iterator[Block]:
             if not raw:
                 return
             end = raw.rfind(b"\n") + 1 if block else len(raw)
+            if len(raw) - end > MAX_LINE_BYTES:
+                raise LineTooLong(f"{path.name}: a line longer than {MAX_LINE_BYTES} bytes")
             carry = bytes(raw[end:])
             del raw[end:]
             if raw:

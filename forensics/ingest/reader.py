@@ -13,7 +13,7 @@ import zlib
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import NamedTuple
+from typing import BinaryIO, NamedTuple
 from zoneinfo import ZoneInfo
 
 from forensics.errors import InputError
@@ -31,17 +31,38 @@ class Line(NamedTuple):
     problem: str | None
 
 
+#: The longest line read (bytes, uncompressed): a longer one is quarantined unread, so that
+#: a 200 MB line or a gzip bomb (a small file of a gigabyte without a newline) cannot take
+#: the memory of the machine. Real audit records (a long statement included) are far shorter.
+MAX_LINE_BYTES = 64 << 20
+TOO_LONG = f"line longer than {MAX_LINE_BYTES >> 20} MiB (not read)"
+#: The largest whole-file document read by `read_text` (uncompressed).
+MAX_DOCUMENT_BYTES = 1 << 30
+
+
 def read_lines(path: Path) -> Iterator[Line]:
     """Yield every line of `path` (gzip or plain); a broken line has `text=None`."""
     opener = gzip.open if is_gzip(path) else open
     number = 0
     with opener(path, "rb") as stream:
         try:
-            for raw in stream:
+            while raw := stream.readline(MAX_LINE_BYTES + 1):
                 number += 1
-                yield _decode(number, raw)
+                if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                    del raw
+                    _skip_line(stream)
+                    yield Line(number, None, TOO_LONG)
+                else:
+                    yield _decode(number, raw)
         except (EOFError, zlib.error, gzip.BadGzipFile, OSError) as exc:
             yield Line(number + 1, None, f"compressed stream ends early ({type(exc).__name__})")
+
+
+def _skip_line(stream: BinaryIO) -> None:
+    """Read past the rest of the current line, a bounded piece at a time."""
+    while piece := stream.readline(1 << 20):
+        if piece.endswith(b"\n"):
+            return
 
 
 def read_text(path: Path) -> str:
@@ -50,9 +71,14 @@ def read_text(path: Path) -> str:
     opener = gzip.open if is_gzip(path) else open
     try:
         with opener(path, "rb") as stream:
-            data = stream.read()
+            data = stream.read(MAX_DOCUMENT_BYTES + 1)
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise InputError(f"{path.name}: compressed file cut short ({type(exc).__name__})") from None
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise InputError(
+            f"{path.name}: larger than {MAX_DOCUMENT_BYTES >> 30} GiB uncompressed; "
+            "split the export into smaller files (a Solr export: page it with start and rows)"
+        )
     return data.decode("utf-8", errors="replace")
 
 
