@@ -12,6 +12,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -50,8 +51,9 @@ def connect(
 
     Beyond the memory limit DuckDB spills to disk; the spill files hold event data, so
     they go to a private (0700) folder of their own, removed at exit, never to the
-    working directory."""
-    spill = tempfile.mkdtemp(prefix="forensics-spill-")
+    working directory; the folders of runs that were killed are removed by the next."""
+    remove_stale_spills()
+    spill = tempfile.mkdtemp(prefix=f"{_SPILL}{os.getpid()}-")
     atexit.register(shutil.rmtree, spill, ignore_errors=True)
     con = duckdb.connect(
         ":memory:",
@@ -66,6 +68,25 @@ def connect(
     )
     con.sql("SET TimeZone = 'UTC'")
     return con
+
+
+_SPILL = "forensics-spill-"
+
+
+def remove_stale_spills() -> None:
+    """Remove the spill folders a killed run left in the temporary folder (`kill -9` runs
+    no exit handler): those of this user whose process no longer exists. Each is named
+    for its run's process id."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{_SPILL}*-*"):
+        pid = folder.name[len(_SPILL) :].split("-", 1)[0]
+        if not pid.isdigit() or folder.is_symlink() or folder.stat().st_uid != os.getuid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except PermissionError:
+            pass  # a live process of another user
 
 
 def load_arrow(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:

@@ -8,6 +8,8 @@ Folders are created 0700 and files 0600: the evidence describes access to sensit
 from __future__ import annotations
 
 import contextlib
+import errno
+import fcntl
 import hashlib
 import json
 import os
@@ -51,21 +53,74 @@ _CHUNK = 1 << 20
 
 @contextlib.contextmanager
 def staged_output(target: Path) -> Iterator[Path]:
-    """A private folder that replaces `target` when the block completes, or vanishes."""
+    """A private folder that replaces `target` when the block completes, or vanishes.
+
+    One run at a time writes `target`: a lock file beside it (`.<name>.lock`, empty) is
+    held until the new folder is in place (then removed), and a second run is refused.
+    Under the lock, what a killed run left beside `target` (its partial folder, holding
+    event data) is removed. A symbolic link as `target` is refused, and so is a folder
+    that is not an evidence folder; a failed write (a full disk, a read-only folder) is
+    one line naming the folder, and the previous evidence is left as it was."""
     target = target.absolute()
+    if target.is_symlink():
+        raise EvidenceError(
+            f"{target}: is a symbolic link; give the real folder as --out (a link could "
+            "lead the evidence anywhere)"
+        )
     if target.exists() and not _replaceable(target):
         raise EvidenceError(
             f"{target}: exists and is not an evidence folder of this toolkit; "
             "choose another --out or remove it"
         )
-    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
     try:
-        yield stage
-    except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
-        raise
-    _swap_into_place(stage, target)
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with _locked(target):
+            _remove_leftovers(target)
+            stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
+            try:
+                yield stage
+                _swap_into_place(stage, target)
+            except BaseException:
+                shutil.rmtree(stage, ignore_errors=True)
+                raise
+    except (OSError, duckdb.IOException) as exc:
+        reason = getattr(exc, "strerror", None) or _os_reason(str(exc))
+        raise EvidenceError(
+            f"{target}: the evidence cannot be written there ({reason}); free space or "
+            "choose another --out (any previous evidence there is unchanged)"
+        ) from None
+
+
+@contextlib.contextmanager
+def _locked(target: Path) -> Iterator[None]:
+    """Hold `.<name>.lock` beside `target` for the block; refuse when another run does."""
+    lock = target.parent / f".{target.name}.lock"
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if os.fstat(fd).st_ino != os.stat(lock, follow_symlinks=False).st_ino:
+                raise BlockingIOError  # the run that held it removed it: it was not ours
+        except (BlockingIOError, FileNotFoundError):
+            raise EvidenceError(
+                f"{target}: another forensics run is writing this folder; wait for it to "
+                "finish or choose another --out"
+            ) from None
+        try:
+            yield
+        finally:
+            lock.unlink()  # still held: a run that opened it meanwhile sees it gone, above
+    finally:
+        os.close(fd)
+
+
+def _remove_leftovers(target: Path) -> None:
+    """The partial and old folders a killed run left beside `target` (only one run holds
+    the lock, so none of them is in use)."""
+    for pattern in (f".{target.name}.partial-*", f".{target.name}.old-*"):
+        for leftover in target.parent.glob(pattern):
+            if leftover.is_dir() and not leftover.is_symlink():
+                shutil.rmtree(leftover, ignore_errors=True)
 
 
 def _replaceable(target: Path) -> bool:
@@ -80,6 +135,15 @@ def _swap_into_place(stage: Path, target: Path) -> None:
     os.rename(stage, target)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _os_reason(message: str) -> str:
+    """The operating system's reason inside an engine's error message (DuckDB wraps it in
+    its own text), else the message's start."""
+    for code in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EIO):
+        if os.strerror(code) in message:
+            return os.strerror(code)
+    return message.strip().splitlines()[0][:120] if message.strip() else "unknown error"
 
 
 @dataclass(frozen=True)
