@@ -427,3 +427,33 @@ def test_a_gzip_bomb_and_a_huge_line_are_quarantined_in_bounded_memory(tmp_path:
     counts = {i["path"]: i for i in manifest["inputs"]}
     assert counts["logs/ranger/z.log"]["lines"] == 3
     assert counts["logs/hdfs/hdfs-audit.log.2.gz"]["quarantined"] == 1
+
+
+def test_a_source_that_is_only_a_gzip_bomb_gives_one_line(tmp_path: Path, capsys) -> None:
+    """The check of (nearly) all-quarantined sources samples the quarantined lines' text:
+    it reads past the long line instead of holding it (it raised an internal error)."""
+    import gzip
+
+    from forensics.ingest.reader import MAX_LINE_BYTES, TOO_LONG
+
+    case = tmp_path / "case"
+    shutil.copytree(INCIDENT, case)
+    with gzip.open(case / "logs" / "bomb.gz", "wb", compresslevel=1) as f:
+        for _ in range((MAX_LINE_BYTES >> 20) + 1):
+            f.write(bytes(1 << 20))
+        f.write(b"\n2026-06-18 not a line either\n")
+    raw = yaml.safe_load((case / "case.yaml").read_text())
+    raw["logs"].append({"format": "hdfs-audit", "path": "logs/bomb.gz"})
+    (case / "case.yaml").write_text(yaml.safe_dump(raw))
+    out = tmp_path / "out"
+    capsys.readouterr()
+    assert main(["investigate", str(case / "case.yaml"), "--out", str(out)]) != 0
+    err = capsys.readouterr().err
+    assert err.startswith("forensics: error: ") and err.count("\n") == 1, err
+    assert "logs/bomb.gz" in err and not out.exists()
+    args = ["investigate", str(case / "case.yaml"), "--out", str(out), "--allow-quarantine"]
+    assert main(args) == 0
+    with open(out / "quarantine.csv", newline="") as f:
+        reasons = {(r["source_file"], r["source_line"]): r["reason"] for r in csv.DictReader(f)}
+    assert reasons[("logs/bomb.gz", "1")] == TOO_LONG
+    assert ("logs/bomb.gz", "2") in reasons

@@ -29,7 +29,7 @@ import pyarrow as pa
 
 from forensics import queries
 from forensics.engine import load_rows
-from forensics.ingest.reader import MAX_LINE_BYTES, _decode, is_gzip
+from forensics.ingest.reader import MAX_LINE_BYTES, _decode, is_gzip, read_lines
 
 _CHUNK = 1 << 24
 _NEWLINE = 10
@@ -95,6 +95,8 @@ def blocks(path: Path, compression: str, size: int = _CHUNK) -> Iterator[Block]:
                 ends = np.flatnonzero(data == _NEWLINE)
                 if len(ends) == 0 or ends[-1] != len(data) - 1:
                     ends = np.append(ends, len(data))
+                if len(ends) and int(np.max(np.diff(ends, prepend=-1))) - 1 > MAX_LINE_BYTES:
+                    raise LineTooLong(f"{path.name}: a line longer than {MAX_LINE_BYTES} bytes")
                 yield Block(raw, data, ends, first)
                 first += len(ends)
             if not block:
@@ -162,6 +164,21 @@ def numbered_lines(path: Path, numbers: list[int]) -> Iterator[tuple[int, str | 
     them, for the line parser; the other lines are skipped without being decoded."""
     if not numbers:
         return
+    done = 0
+    try:
+        for line in _numbered_in_blocks(path, numbers):
+            done = line[0]
+            yield line
+    except LineTooLong:  # the line reader skips a long line unread, and so reads the rest
+        rest = {n for n in numbers if n > done}
+        for line in read_lines(path):
+            if line.number in rest:
+                yield line.number, line.text, line.problem
+
+
+def _numbered_in_blocks(
+    path: Path, numbers: list[int]
+) -> Iterator[tuple[int, str | None, str | None]]:
     wanted = np.asarray(numbers, dtype=np.int64)
     for block in blocks(path, compression_of(path)):
         lo, hi = np.searchsorted(wanted, [block.first, block.first + len(block.ends)])
