@@ -587,6 +587,8 @@ def subject_file(ev: Evidence, name: str) -> pd.DataFrame | None:
     if not path.is_file():
         return None
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    for column in frame.columns:  # the logged values, not their CSV-safe form
+        frame[column] = frame[column].str.replace(CSV_QUOTED, "", n=1, regex=True)
     for column in frame.columns:
         if column in _SUBJECT_NUMBERS:
             frame[column] = pd.to_numeric(frame[column].replace("", None))
