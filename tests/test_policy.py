@@ -20,12 +20,12 @@ from forensics.policy import (
     AccessRequest,
     Decision,
     PolicyEngine,
-    apply_policy_deltas,
     check_requests,
     load_policies,
     load_service_def,
     service_def_from_dict,
 )
+from tests.ranger_cases import split, suites
 
 CASES_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "ranger-policyengine"
 ITEM_KEYS = ("policyItems", "denyPolicyItems", "allowExceptions", "denyExceptions")
@@ -52,8 +52,8 @@ def _unsupported(test: dict, engine: PolicyEngine) -> str | None:
 
 def _engine(data: dict, policies: list[dict], zones: dict | None) -> PolicyEngine:
     config = data.get("serviceConfig") or {}
-    supers = set(data.get("superUsers") or []) | _split(config.get("ranger.plugin.super.users"))
-    groups = set(data.get("superGroups") or []) | _split(config.get("ranger.plugin.super.groups"))
+    supers = set(data.get("superUsers") or []) | split(config.get("ranger.plugin.super.users"))
+    groups = set(data.get("superGroups") or []) | split(config.get("ranger.plugin.super.groups"))
     roles: dict[str, set[str]] = {}
     for key in ("userRoles", "groupRoles"):
         for member, names in (data.get(key) or {}).items():
@@ -67,10 +67,6 @@ def _engine(data: dict, policies: list[dict], zones: dict | None) -> PolicyEngin
         super_groups=groups,
         zones=zones,
     )
-
-
-def _split(text: str | None) -> set[str]:
-    return {part.strip() for part in (text or "").split(",") if part.strip()}
 
 
 def _request(test: dict) -> AccessRequest:
@@ -105,24 +101,6 @@ def _access_time(value) -> datetime | None:
     return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
 
 
-def _suites(data: dict) -> list[tuple[str, list[dict], dict, list[dict]]]:
-    """(label, policies, zones, tests): the file's policies, then after its deltas."""
-    zones = data.get("securityZones") or {}
-    suites = [("initial", data["policies"], zones, data.get("tests") or [])]
-    update = data.get("updatedPolicies")
-    if update:
-        new_zones = {}
-        for name, zone in (update.get("securityZones") or zones).items():
-            before = (zones.get(name) or {}).get("policies") or []
-            new_zones[name] = {
-                "resources": zone.get("resources") or (zones.get(name) or {}).get("resources"),
-                "policies": apply_policy_deltas(before, zone.get("policyDeltas") or []),
-            }
-        policies = apply_policy_deltas(data["policies"], update.get("policyDeltas") or [])
-        suites.append(("after deltas", policies, new_zones, data.get("updatedTests") or []))
-    return suites
-
-
 def _id_dispute(data: dict, policies: list[dict], test: dict, got: Decision) -> str | None:
     """A reason when only the policy id differs and the file's id is not Ranger's current
     answer: Ranger's own suite stopped asserting access policy ids in 2019 (RANGER-2354),
@@ -145,7 +123,7 @@ def _run_file(path: Path) -> tuple[list[str], list[str], int]:
     """(disagreements, skipped with reasons, passed) for one Ranger test file."""
     data = json.loads(path.read_text())
     skipped, wrong, passed = [], [], 0
-    for label, policies, zones, tests in _suites(data):
+    for label, policies, zones, tests in suites(data):
         engine = _engine(data, policies, zones)
         for test in tests:
             name = f"{path.name} [{label}] {test['name']}"

@@ -26,9 +26,10 @@ from pathlib import Path
 
 import yaml
 
-from forensics.policy import AccessRequest, Decision, PolicyEngine, apply_policy_deltas
+from forensics.policy import AccessRequest, Decision, PolicyEngine
 from forensics.policy.servicedef import service_def_from_dict
 from forensics.policy.tags import service_tags_from_dict, tags_for_eval
+from tests.ranger_cases import split, suites
 
 DATA = Path(__file__).resolve().parent / "data" / "ranger"
 KNOWN = DATA / "disagreements.txt"
@@ -36,15 +37,11 @@ KNOWN = DATA / "disagreements.txt"
 RANGER_TEST_ZONE = "America/Los_Angeles"
 
 
-def _split(text: str | None) -> set[str]:
-    return {part.strip() for part in (text or "").split(",") if part.strip()}
-
-
 def _engine(data: dict, policies: list[dict], zones: dict | None) -> PolicyEngine:
     """The engine Ranger's TestPolicyEngine builds from one file."""
     config = data.get("serviceConfig") or {}
-    supers = set(data.get("superUsers") or []) | _split(config.get("ranger.plugin.super.users"))
-    groups = set(data.get("superGroups") or []) | _split(config.get("ranger.plugin.super.groups"))
+    supers = set(data.get("superUsers") or []) | split(config.get("ranger.plugin.super.users"))
+    groups = set(data.get("superGroups") or []) | split(config.get("ranger.plugin.super.groups"))
     roles: dict[str, set[str]] = {}
     for key in ("userRoles", "groupRoles", "roleRoles"):
         for member, names in (data.get(key) or {}).items():
@@ -127,24 +124,6 @@ def _decide(engine: PolicyEngine, test: dict) -> Decision:
     return engine.evaluate(_request(test))
 
 
-def _suites(data: dict) -> list[tuple[str, list[dict], dict, list[dict]]]:
-    """(label, policies, zones, tests): the file's policies, then after its deltas."""
-    zones = data.get("securityZones") or {}
-    suites = [("initial", data["policies"], zones, data.get("tests") or [])]
-    update = data.get("updatedPolicies")
-    if update:
-        new_zones = {}
-        for name, zone in (update.get("securityZones") or zones).items():
-            before = (zones.get(name) or {}).get("policies") or []
-            new_zones[name] = {
-                "resources": zone.get("resources") or (zones.get(name) or {}).get("resources"),
-                "policies": apply_policy_deltas(before, zone.get("policyDeltas") or []),
-            }
-        policies = apply_policy_deltas(data["policies"], update.get("policyDeltas") or [])
-        suites.append(("after deltas", policies, new_zones, data.get("updatedTests") or []))
-    return suites
-
-
 def _id_dispute(data: dict, policies: list[dict], test: dict, got: Decision) -> Decision | None:
     """When only the policy id differs: the file's policy evaluated alone (None when the
     file names no policy). If it decides the same way, the two differ only in which of
@@ -195,7 +174,7 @@ def run_file(path: Path) -> tuple[list[tuple[str, str, str]], int]:
     audit_checked = _audit_plain(data)
     results: list[tuple[str, str, str]] = []
     others = 0
-    for label, policies, zones, tests in _suites(data):
+    for label, policies, zones, tests in suites(data):
         try:
             engine = _engine(data, policies, zones)
         except Exception as exc:  # noqa: BLE001 - the file's whole suite disagrees
