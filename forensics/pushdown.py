@@ -26,11 +26,13 @@ import pyarrow as pa
 
 from forensics import engine, warehouse
 from forensics.catalog import Catalog, load_catalog
+from forensics.coverage.counts import warehouse_coverage
 from forensics.errors import QueryError
 from forensics.evidence import (
     MANIFEST,
     seal_manifest,
     staged_output,
+    write_coverage,
     write_evidence,
     write_manifest,
 )
@@ -110,12 +112,21 @@ def investigate_in_warehouse(
     try:
         load_scope(con, catalog, scope, case.on_behalf_services)
         found = reconstruct_from_warehouse(con, wh, catalog, scope, quarantine, settings)
+        coverage = warehouse_coverage(con, wh, case, catalog, scope.windows)
         with staged_output(settings.out) as stage:
-            outputs = write_evidence(con, stage)
+            outputs = write_evidence(con, stage) + [write_coverage(con, stage)]
             if subjects is not None:
                 outputs += write_subject_evidence(con, stage, subjects, settings.pseudonym_key)
             write_manifest(
-                stage, case, (), {}, outputs, settings.options(), started, scope.history_files
+                stage,
+                case,
+                (),
+                {},
+                outputs,
+                settings.options(),
+                started,
+                scope.history_files,
+                coverage=coverage.as_dict(),
             )
             record_source(stage, case_logs(settings), wh, found, per_file, quarantine)
             if settings.seal_key is not None:

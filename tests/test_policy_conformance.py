@@ -105,6 +105,7 @@ def _request(test: dict) -> AccessRequest:
         access_type=request.get("accessType") or "",
         user=request.get("user") or "",
         groups=frozenset(request.get("userGroups") or []),
+        roles=frozenset(request.get("userRoles") or []),
         owner=resource.get("ownerUser"),
         time=access_time(request.get("accessTime")),
         client_ip=request.get("clientIPAddress") or request.get("remoteIPAddress") or "",

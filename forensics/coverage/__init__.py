@@ -72,6 +72,11 @@ _ROW_SCHEMA = [
     ("policy_id", pa.int64()),
 ]
 _FAR = 2**62
+#: What the ledger of a run over the log files rests on (the manifest's `coverage.basis`).
+BASIS = (
+    "log files: every event with its Ranger agentHost and seq_num, the files of each "
+    "rotated series, Solr TTL horizons and NameNode logs"
+)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
@@ -97,6 +102,7 @@ class Summary:
     sources: int
     rows: dict[str, int] = field(default_factory=dict)
     gaps_in_windows: int = 0
+    basis: str = ""
 
     def as_dict(self) -> dict[str, object]:
         """The manifest's `coverage` section."""
@@ -108,6 +114,7 @@ class Summary:
             "sources": self.sources,
             "rows": {s: self.rows.get(s, 0) for s in STATUSES},
             "gaps_overlapping_windows": self.gaps_in_windows,
+            "basis": self.basis,
         }
 
 
@@ -150,6 +157,22 @@ def build_coverage(
             con, "coverage/summarized"
         ).fetchall()
     ]
+    blind = policy_rows(case, catalog, period)
+    rows = sorted(set(covered + gaps + expired + summarized + blind), key=_order)
+    load_rows(con, "coverage_rows", _ROW_SCHEMA, (_arrow_row(r, spans_of) for r in rows))
+    queries.execute(con, "coverage/ledger_events")
+    queries.execute(con, "coverage/forget")
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r.status] = counts.get(r.status, 0) + 1
+    missing = [r for r in rows if r.status in (GAP, EXPIRED, UNAUDITED)]
+    in_windows = sum(1 for r in missing if spans_of.overlapped(r))
+    return Summary(period, len(spans), counts, in_windows, BASIS)
+
+
+def policy_rows(case: Case, catalog: Catalog, period: tuple[int, int] | None) -> list[Row]:
+    """The `unaudited` rows: audit-off policies per object over the states they were in
+    force, and over the period the plugin's audit filters and excluded principals."""
     blind = [
         Row(
             "ranger-audit",
@@ -157,11 +180,11 @@ def build_coverage(
             _ms(u.start),
             _ms(u.end) if u.end is not None else (period[1] if period else None),
             UNAUDITED,
-            f"policy {u.policy_id}",
+            f"policy {u.policy_id}" + (" (HDFS reads of its files)" if u.engine == "hdfs" else ""),
             u.object,
             u.policy_id,
         )
-        for u in unaudited(case, catalog)
+        for u in unaudited(case, catalog, _utc(period[1]) if period else None)
     ]
     if period is not None:
         blind += [
@@ -173,16 +196,7 @@ def build_coverage(
             Row("ranger-audit", "service_config", period[0], period[1], UNAUDITED, e.reason)
             for e in audit_exclusions(case)
         ]
-    rows = sorted(set(covered + gaps + expired + summarized + blind), key=_order)
-    load_rows(con, "coverage_rows", _ROW_SCHEMA, (_arrow_row(r, spans_of) for r in rows))
-    queries.execute(con, "coverage/ledger_events")
-    queries.execute(con, "coverage/forget")
-    counts: dict[str, int] = {}
-    for r in rows:
-        counts[r.status] = counts.get(r.status, 0) + 1
-    missing = [r for r in rows if r.status in (GAP, EXPIRED, UNAUDITED)]
-    in_windows = sum(1 for r in missing if spans_of.overlapped(r))
-    return Summary(period, len(spans), counts, in_windows)
+    return blind
 
 
 def _period(case: Case, windows: _Windows, spans: Sequence[tuple]) -> tuple[int, int] | None:
@@ -482,6 +496,10 @@ def _order(row: Row) -> tuple:
 
 def _ms(moment: datetime) -> int:
     return (moment.astimezone(timezone.utc) - _EPOCH) // timedelta(milliseconds=1)
+
+
+def _utc(ms: int) -> datetime:
+    return _EPOCH + timedelta(milliseconds=ms)
 
 
 def _naive(ms: int) -> datetime:

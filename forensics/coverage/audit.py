@@ -24,17 +24,17 @@ not subtracted.
 from __future__ import annotations
 
 import fnmatch
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from forensics.case import Case
 from forensics.catalog import Catalog
-from forensics.errors import PolicyError
 from forensics.policy import AccessRequest
-from forensics.policy.engine import SELF
-from forensics.scope import load_authority, policy_states, service_configs
+from forensics.policy.audit import AuditFilter, parse_audit_filters
+from forensics.policy.engine import SELF, PolicyEngine, in_force
+from forensics.policy.servicedef import load_service_def
+from forensics.scope import load_authority, policy_states, scheduled_states, service_configs
 
 AUDIT_FILTERS = "ranger.plugin.audit.filters"
 #: Configs naming principals whose accesses a plugin never audits (`RangerPolicyEngine.
@@ -54,63 +54,137 @@ _READ_ACTIONS = frozenset({"select", "query", "read", "open"})
 @dataclass(frozen=True)
 class Unaudited:
     """Accesses to `object` decided by policy `policy_id` of `service`, unaudited from
-    `start` until `end` (None: still at the last known state)."""
+    `start` until `end` (None: still at the last known state). `engine`: `hive` (reads
+    through HiveServer2) or `hdfs` (reads of the object's files)."""
 
     policy_id: int
     service: str
     object: str
     start: datetime
     end: datetime | None
+    engine: str = "hive"
 
 
-def unaudited(case: Case, catalog: Catalog) -> list[Unaudited]:
+def unaudited(case: Case, catalog: Catalog, until: datetime | None = None) -> list[Unaudited]:
     """Every (audit-disabled policy, object it matches with no audited policy matching the
-    object too), over the policy states in which that held, consecutive states merged."""
+    object too), over the policy states in which that held, consecutive states merged.
+
+    A policy with validity schedules counts only while a schedule has it in force: the
+    states are split at every instant a schedule starts or ends (up to `until` after the
+    last state). HDFS-service policies count for the reads of the object's files (its
+    location). Objects whose every read an audit filter audits are left out."""
     states = policy_states(case)
     if not any(_audit_off(p) for state in states for p in state.policies):
         return []
     authority = load_authority(case)
     objects = sorted(catalog.objects)
+    locations = {o: _path(e.location or "") for o, e in catalog.objects.items()}
+    hive_engines = [authority.engine(state.policies) for state in states]
+    hdfs_engines = [_hdfs_engine(authority, state.policies) for state in states]
+    bound = until or states[-1].at
+    moments = {s.at for s in scheduled_states(states, bound, _engine_at(states, hive_engines))}
+    if any(e is not None for e in hdfs_engines):
+        moments |= {s.at for s in scheduled_states(states, bound, _engine_at(states, hdfs_engines))}
+    ordered = sorted(moments)
     spans: list[Unaudited] = []
-    open_spans: dict[tuple[int, str], Unaudited] = {}
-    for i, state in enumerate(states):
-        end = states[i + 1].at if i + 1 < len(states) else None
-        found = _state_unaudited(authority.engine(state.policies), state.policies, objects)
+    open_spans: dict[tuple[int, str, str], Unaudited] = {}
+    for i, at in enumerate(ordered):
+        end = ordered[i + 1] if i + 1 < len(ordered) else None
+        k = max(j for j, s in enumerate(states) if s.at <= at)
+        raw = states[k].policies
+        found = _state_unaudited(hive_engines[k], raw, objects, at)
+        if hdfs_engines[k] is not None:
+            found.update(_hdfs_unaudited(hdfs_engines[k], raw, locations, at))
         for key in list(open_spans):
             if key not in found:
                 spans.append(open_spans.pop(key))
         for key, service in sorted(found.items()):
             previous = open_spans.get(key)
-            start = previous.start if previous is not None else state.at
-            open_spans[key] = Unaudited(key[0], service, key[1], start, end)
+            start = previous.start if previous is not None else at
+            open_spans[key] = Unaudited(key[0], service, key[1], start, end, key[2])
     spans.extend(open_spans.values())
-    return sorted(spans, key=lambda u: (u.object, u.start, u.policy_id))
+    audited = audited_by_filters(case, catalog)
+    kept = [u for u in spans if u.object not in audited]
+    return sorted(kept, key=lambda u: (u.object, u.start, u.policy_id, u.engine))
+
+
+def _engine_at(states, engines):
+    """For `scheduled_states`: the engine of the policy state a state belongs to (a state
+    without one: an empty engine, no schedules)."""
+
+    def engine_of(state):
+        k = max(j for j, s in enumerate(states) if s.at <= state.at)
+        return engines[k] or PolicyEngine([], load_service_def("hdfs"))
+
+    return engine_of
+
+
+def _hdfs_engine(authority, policies: Sequence[dict]):
+    """Ranger's HDFS policy engine for the state's HDFS-service policies; None without any
+    audit-off HDFS policy (nothing to find)."""
+    if not any(_audit_off(p) and "path" in (p.get("resources") or {}) for p in policies):
+        return None
+    return PolicyEngine(
+        [p for p in policies if "path" in (p.get("resources") or {})],
+        load_service_def("hdfs"),
+        roles=authority.roles,
+        super_users=authority.super_users,
+        super_groups=authority.super_groups,
+    )
 
 
 def _audit_off(policy: dict) -> bool:
     return policy.get("isAuditEnabled", True) is False
 
 
-def _state_unaudited(engine, policies: Sequence[dict], objects: Sequence[str]) -> dict:
-    """(policy id, object) -> service, for one policy state."""
-    raw = {int(p["id"]): p for p in policies if "id" in p}
-    compiled = engine.policies  # enabled access policies of the service, compiled
-    off = [p for p in compiled if p.id in raw and _audit_off(raw[p.id]) and _decides(raw[p.id])]
-    if not off:
-        return {}
-    audited = [p for p in compiled if not (p.id in raw and _audit_off(raw[p.id]))]
+def _state_unaudited(
+    engine, policies: Sequence[dict], objects: Sequence[str], at: datetime
+) -> dict:
+    """(policy id, object, 'hive') -> service, for one policy state at `at`."""
     found = {}
     for obj in objects:
         db, _, table = obj.partition(".")
         request = AccessRequest(
-            resource={"database": db, "table": table}, access_type="select", user=""
+            resource={"database": db, "table": table}, access_type="select", user="", time=at
         )
-        matching = [p for p in off if engine.match_type(p, request) == SELF]
-        if not matching or any(engine.match_type(p, request) == SELF for p in audited):
-            continue
-        for policy in matching:
-            found[(policy.id, obj)] = str(raw[policy.id].get("service") or "hive")
+        for pid, service in _silent(engine, policies, request, "hive"):
+            found[(pid, obj, "hive")] = service
     return found
+
+
+def _hdfs_unaudited(
+    engine, policies: Sequence[dict], locations: Mapping[str, str], at: datetime
+) -> dict:
+    """(policy id, object, 'hdfs') -> service: audit-off HDFS policies that decide reads of
+    a file in the object's location, with no audited HDFS policy matching it too."""
+    found = {}
+    for obj, location in sorted(locations.items()):
+        if not location.startswith("/"):
+            continue
+        request = AccessRequest(
+            resource={"path": location.rstrip("/") + "/000000_0"},
+            access_type="read",
+            user="",
+            time=at,
+        )
+        for pid, service in _silent(engine, policies, request, "hdfs"):
+            found[(pid, obj, "hdfs")] = service
+    return found
+
+
+def _silent(engine, policies: Sequence[dict], request: AccessRequest, default: str):
+    """(policy id, service) of the audit-off policies in force at the request's time that
+    match it, when no audit-enabled policy in force matches it too."""
+    raw = {int(p["id"]): p for p in policies if "id" in p}
+    compiled = [p for p in engine.policies if in_force(p, request.time)]
+    off = [p for p in compiled if p.id in raw and _audit_off(raw[p.id]) and _decides(raw[p.id])]
+    if not off:
+        return []
+    audited = [p for p in compiled if not (p.id in raw and _audit_off(raw[p.id]))]
+    matching = [p for p in off if engine.match_type(p, request) == SELF]
+    if not matching or any(engine.match_type(p, request) == SELF for p in audited):
+        return []
+    return [(p.id, str(raw[p.id].get("service") or default)) for p in matching]
 
 
 def _decides(policy: dict) -> bool:
@@ -144,45 +218,71 @@ class Filtered:
 
 
 def audit_filters(case: Case, catalog: Catalog) -> list[Filtered]:
-    """The audit filters of the case's `service_config` that leave allowed reads unaudited."""
-    if case.service_config is None:
-        return []
-    name = case.relpath(case.service_config)
-    value = service_configs(case.service_config, name).get(AUDIT_FILTERS)
-    if value in (None, ""):
-        return []
-    try:
-        filters = json.loads(value.replace("'", '"')) if isinstance(value, str) else value
-    except json.JSONDecodeError as exc:
-        raise PolicyError(
-            f"service_config {name}: {AUDIT_FILTERS} is not a JSON list of filters "
-            f"(column {exc.colno}); give it as Ranger Admin shows it"
-        ) from None
-    if not isinstance(filters, list) or not all(isinstance(f, Mapping) for f in filters):
-        raise PolicyError(f"service_config {name}: {AUDIT_FILTERS} must be a list of filters")
+    """The audit filters of the case's `service_config` that leave allowed reads unaudited,
+    as Ranger applies them: in list order, the first filter that matches decides. A filter
+    with `isAudited: false` counts for the objects that no earlier filter decides for every
+    allowed read (one naming no principal, action, access type or other result)."""
+    filters = _service_filters(case)
     found = []
-    for i, item in enumerate(filters, start=1):
-        if item.get("isAudited", True) is not False or not _reads(item):
+    decided: set[str] = set()
+    for f in filters:
+        if f.is_audited is None:
             continue
-        found.append(
-            Filtered(
-                i,
-                len(item.get("users") or []),
-                len(item.get("groups") or []) + len(item.get("roles") or []),
-                _objects(item.get("resources"), catalog),
-            )
-        )
+        objects = _objects(f.resources, catalog)
+        if f.is_audited is False and _reads(f):
+            if decided:
+                every = objects if objects is not None else tuple(sorted(catalog.objects))
+                objects = tuple(o for o in every if o not in decided)
+            if objects is None or objects:
+                found.append(
+                    Filtered(f.position, len(f.users), len(f.groups) + len(f.roles), objects)
+                )
+        if _every_read(f):
+            decided |= set(objects if objects is not None else catalog.objects)
     return found
 
 
-def _reads(item: Mapping) -> bool:
+def audited_by_filters(case: Case, catalog: Catalog) -> set[str]:
+    """Objects whose every allowed read an audit filter with `isAudited: true` decides
+    before any filter turns it off: Ranger audits them whatever the policies' own
+    `isAuditEnabled` says."""
+    decided: set[str] = set()
+    audited: set[str] = set()
+    for f in _service_filters(case):
+        if f.is_audited is None or not _every_read(f):
+            continue
+        objects = _objects(f.resources, catalog)
+        chosen = set(objects if objects is not None else catalog.objects) - decided
+        if f.is_audited:
+            audited |= chosen
+        decided |= chosen
+    return audited
+
+
+def _service_filters(case: Case) -> tuple[AuditFilter, ...]:
+    if case.service_config is None:
+        return ()
+    name = case.relpath(case.service_config)
+    value = service_configs(case.service_config, name).get(AUDIT_FILTERS)
+    return parse_audit_filters(value, f"service_config {name}")
+
+
+def _reads(f: AuditFilter) -> bool:
     """Whether a filter can match an allowed read."""
-    if str(item.get("accessResult") or "ALLOWED").upper() not in ("ALLOWED", "NOT_DETERMINED"):
+    if f.access_result not in (None, "ALLOWED", "NOT_DETERMINED"):
         return False
-    types = {str(t).lower() for t in item.get("accessTypes") or []}
-    actions = {str(a).lower() for a in item.get("actions") or []}
-    return (not types or bool(types & _READ_ACCESS)) and (
-        not actions or bool(actions & _READ_ACTIONS)
+    types = {t.lower() for t in f.access_types}
+    actions = {a.lower() for a in f.actions}
+    if not types and not actions:
+        return True
+    return bool(types & _READ_ACCESS) or bool(actions & _READ_ACTIONS)
+
+
+def _every_read(f: AuditFilter) -> bool:
+    """Whether a filter matches every allowed read of the objects it names: no principal,
+    action or access type narrows it, and its result is any or `ALLOWED`."""
+    return (
+        f.access_result in (None, "ALLOWED") and f.any_user and not f.actions and not f.access_types
     )
 
 

@@ -70,6 +70,7 @@ DESCENDANT = "descendant"
 MAX_UNDECIDED = 8
 #: `resourceMatchingScope` asking about the resource or anything below it.
 DESCENDANTS_SCOPE = "SELF_OR_DESCENDANTS"
+ANY_ACCESS = "_any"  # RangerPolicyEngine.ANY_ACCESS
 Judge = Callable[[tuple[Condition, ...]], bool]
 
 
@@ -248,6 +249,11 @@ class PolicyEngine:
             key=lambda p: (-p.priority, not p.has_deny, p.eval_order, p.name, p.id),
         )
 
+    def resource_matchers(self, resources: Mapping[str, Mapping]) -> dict | None:
+        """Matchers for a resource set of this service (an audit filter's), for
+        `match_type`; None when it names a resource the service does not have."""
+        return _resource_set(resources, self.service_def)
+
     def roles_of(self, request: AccessRequest) -> frozenset[str]:
         """The roles a requester has: given in the request, or by user/group membership."""
         found = set(request.roles)
@@ -288,6 +294,8 @@ class PolicyEngine:
         """The decision with undecidable conditions taken as `assume` says (False when it
         does not say); `self._unknown` collects those met."""
         self._assume, self._unknown, self._matches = assume, {}, {}
+        if request.access_type == ANY_ACCESS:  # Ranger's isAccessTypeAny: "" or "_any"
+            request = replace(request, access_type="")
         tags = request.tags
         if tags is None and self.service_tags is not None:
             tags = self.service_tags.tags_of(request.resource)
