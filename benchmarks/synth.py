@@ -21,7 +21,20 @@ the window, denied outside it; some only DESCRIBE them), some by Trino or straig
 Damage, as real logs arrive: the Ranger audit is rotated into `--ranger-files` files (the
 oldest gzipped), each replays the last lines of the one before (same Ranger `id`), and five
 lines are corrupt (listed in `expected/corrupt_lines.csv`). `N` counts the records, not the
-replayed or corrupt lines.
+replayed or corrupt lines. With `--lost-hour H`, the audit hs2-02 wrote in hour `H` of the
+period is lost (a spool overflow): those records are in neither the logs nor the answer,
+and `expected/summary.json` names the hour (`lost`), which the coverage ledger must call a
+gap.
+
+Ranger's own numbering: the Hive plugin creates a `RangerHiveAuditHandler` for every
+authorization call (`RangerHiveAuthorizer`), and each handler draws a random UUID
+(`MiscUtil.generateUniqueId`) and numbers what it creates: an event's `id` is
+`<uuid>-<counter>` from 0, and `seq_num` is set once when the event is created and again
+when it is logged (`RangerDefaultAuditHandler.populateDefaults`, called by `getAuthzEvents`
+and by `logAuthzAudit`), so a handler that logs one event writes `<uuid>-0` and `seq_num`
+1. Every record here is one access check of its own statement: a fresh UUID (drawn from the
+seed) per record, `-0`, `seq_num` 1. A lost stretch leaves no `seq_num` jump; only the rate
+of the host shows it.
 
 The answer, from the generator's own bookkeeping (never from `forensics`):
 `expected/exposure_enabled_reads.csv` in the evidence contract's columns, and
@@ -61,6 +74,7 @@ TEAM_SIZE = 50
 SERVICES = ("svc_crawler", "svc_etl", "hive", "trino", "hue")
 CATEGORIES = ("keystrokes", "health", "compensation", "conversations", "location")
 EXPOSURE_POLICY = 9
+LOST_HOST = 1  # hs2-02: the HiveServer2 whose audit spool overflows in --lost-hour
 CRAWLER_POLICY, PUBLIC_POLICY, ETL_POLICY = 2, 3, 4
 TEAM_POLICY_BASE = 100
 
@@ -90,6 +104,7 @@ class Params:
     window_hours: int = 4
     tables_per_db: int = 150
     ranger_files: int = 8
+    lost_hour: int = -1  # an hour (from the start) whose Ranger audit of LOST_HOST is lost
 
     def check(self) -> None:
         """Refuse sizes the story cannot be told with, naming the option to change."""
@@ -105,6 +120,8 @@ class Params:
             raise SystemExit("--window-hours: must fit inside --days")
         if not 2 <= self.ranger_files <= 99:
             raise SystemExit("--ranger-files: give 2 to 99")
+        if not -1 <= self.lost_hour < self.days * 24:
+            raise SystemExit("--lost-hour: give an hour of the period (0 is the first), or -1")
 
 
 class World:
@@ -266,6 +283,24 @@ def ranger_records(w: World, n: int) -> dict[str, np.ndarray]:
     }
 
 
+def lost_span(w: World) -> tuple[int, int] | None:
+    """The UTC ms span of the planted lost hour (`--lost-hour`), or None."""
+    if w.p.lost_hour < 0:
+        return None
+    start = w.t0 + w.p.lost_hour * HOUR_MS
+    return start, start + HOUR_MS
+
+
+def lose_hour(w: World, rec: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The Ranger records without those LOST_HOST wrote in the lost hour: its spool
+    overflowed and they never reached the log (nor, so, the planted answer)."""
+    span = lost_span(w)
+    if span is None:
+        return rec
+    keep = ~((rec["host"] == LOST_HOST) & (rec["ms"] >= span[0]) & (rec["ms"] < span[1]))
+    return {k: v[keep] for k, v in rec.items()}
+
+
 def hdfs_records(w: World, n: int) -> dict[str, np.ndarray]:
     """NameNode audit records (one per namespace operation), sorted by time."""
     rng = np.random.default_rng([w.p.seed, 2])
@@ -350,7 +385,7 @@ SELECT json_object(
         || substr(h, 17, 4) || '-' || substr(h, 21, 12),
     'cliType', 'HIVESERVER2', 'cliIP', '10.20.' || (ip // 250) || '.' || (ip % 250 + 2),
     'reqData', stmt, 'agentHost', 'hs2-0' || (host + 1) || '.corp.example.com',
-    'logType', 'RangerAudit', 'id', agent_id || '-' || seq, 'seq_num', seq * 2 + 1,
+    'logType', 'RangerAudit', 'id', handler || '-0', 'seq_num', 1,
     'event_count', cnt, 'event_dur_ms', CASE WHEN cnt > 1 THEN cnt * 37 ELSE 0 END,
     'tags', '[]'::JSON,
     'additional_info', '{"remote-ip-address":null, "forwarded-ip-addresses":[]}',
@@ -375,11 +410,9 @@ FROM (
                 ELSE 'SELECT count(*) FROM ' || obj || ' WHERE ds >= ''' || $date || '''' END
         END AS stmt,
         md5(name || strftime(epoch_ms(ms + $offset), '%Y-%m-%d')) AS h,
-        CASE host WHEN 0 THEN '6b1f0c2e-4a8d-4b7e-9c51-0d2f7a1e9b34'
-            WHEN 1 THEN 'c0a3e7d1-93f2-4e18-8a6b-5f4d2c1b0e97'
-            WHEN 2 THEN '2f9e4b6a-7c1d-4a03-b8e5-61d0c9a4f2b8'
-            ELSE '9d4c2a7f-0b6e-4f91-a3d8-e52b17c60f4a' END AS agent_id
-    FROM src
+        substr(u, 1, 8) || '-' || substr(u, 9, 4) || '-4' || substr(u, 14, 3) || '-8'
+            || substr(u, 18, 3) || '-' || substr(u, 21, 12) AS handler
+    FROM (SELECT *, md5('ranger-' || $seed || '-' || seq) AS u FROM src)
 )
 """
 
@@ -484,7 +517,12 @@ class Renderer:
         self.principals = pa.array(names, pa.string())
         self.objects = pa.array(w.names.tolist(), pa.string())
         date = (START - timedelta(days=1)).strftime("%Y-%m-%d")
-        self.params = {"offset": w.offset_ms, "date": date, "warehouse": WAREHOUSE}
+        self.params = {
+            "offset": w.offset_ms,
+            "date": date,
+            "warehouse": WAREHOUSE,
+            "seed": str(w.p.seed),
+        }
 
     def lines(self, records: dict[str, np.ndarray], lo: int, hi: int) -> Iterator[memoryview]:
         """Blocks of whole lines for records `lo:hi`, in record order."""
@@ -665,7 +703,7 @@ def write_logs(w: World, root: Path) -> tuple[list[Written], list[tuple[str, int
     shares = np.floor(np.array(FORMAT_MIX) * n).astype(np.int64)
     shares[0] += n - shares.sum()
     records = {
-        "ranger": ranger_records(w, int(shares[0])),
+        "ranger": lose_hour(w, ranger_records(w, int(shares[0]))),
         "hdfs": hdfs_records(w, int(shares[1])),
         "metastore": metastore_records(w, int(shares[2])),
         "trino": trino_records(w, int(shares[3])),
@@ -1020,6 +1058,13 @@ def generate(p: Params, root: Path) -> dict:
         },
         "files": [asdict(f) for f in written],
     }
+    span = lost_span(w)
+    if span is not None:
+        summary["lost"] = {
+            "source": f"hs2-0{LOST_HOST + 1}.corp.example.com",
+            "start": iso(span[0]),
+            "end": iso(span[1]),
+        }
     (root / "expected" / "summary.json").write_text(
         json.dumps(summary, indent=1) + "\n", encoding="utf-8"
     )
@@ -1045,7 +1090,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("outdir", type=Path)
     defaults = Params()
     for field in ("events", "seed", "tables", "exposed", "principals", "days", "window_hours",
-                  "tables_per_db", "ranger_files"):  # fmt: skip
+                  "tables_per_db", "ranger_files", "lost_hour"):  # fmt: skip
         parser.add_argument(
             f"--{field.replace('_', '-')}", type=int, default=getattr(defaults, field)
         )
