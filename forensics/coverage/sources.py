@@ -151,9 +151,10 @@ def load_files(con: duckdb.DuckDBPyConnection, files: Sequence[LogFile]) -> None
 
 def load_agents(con: duckdb.DuckDBPyConnection, case: Case) -> list[SolrHorizon]:
     """Table `coverage_agents`: the plugin host, agent, event id and `seq_num` of every
-    Ranger event, read again from the files (the normalized events do not carry them); and
-    the TTL horizon of every Solr export."""
+    Ranger event that ingest did not keep in `ranger_agents` (the normalized events do not
+    carry them), read again from its file; and the TTL horizon of every Solr export."""
     load_rows(con, "coverage_agents", _AGENT_SCHEMA, [])
+    queries.execute(con, "ingest/ranger_agents_table")  # what ingest kept (none: empty)
     horizons = []
     for source in case.logs:
         for path in source.files:
@@ -169,9 +170,14 @@ def load_agents(con: duckdb.DuckDBPyConnection, case: Case) -> list[SolrHorizon]
 
 
 def _ranger_file(con: duckdb.DuckDBPyConnection, path: Path, rel: str) -> None:
-    """The agent fields of one Ranger file: by DuckDB's JSON reader, or line by line (each
-    record found behind its layout, as ingest finds it) when DuckDB cannot read the file or
-    misses events ingest parsed."""
+    """The agent fields of one Ranger file: those ingest kept when it read the file in bulk
+    (`ranger_agents`), else by DuckDB's JSON reader, or line by line (each record found
+    behind its layout, as ingest finds it) when DuckDB cannot read the file or misses events
+    ingest parsed."""
+    ((events, agents),) = queries.relation(con, "coverage/agent_counts", source_file=rel).fetchall()
+    if agents >= events:  # ingest kept them all (or there is nothing to find)
+        return
+    queries.execute(con, "coverage/agents_kept_forget", source_file=rel)
     try:
         queries.execute(
             con,

@@ -82,7 +82,11 @@ def read_ranger_file(
     Kafka appender), the text reader with `ingest/ranger_log4j_rows`, which decodes the
     JSON after the prefix. Either way the other lines are the line parser's."""
     if not _log4j_first_line(path):
-        return read_json_file(con, path, rel, tz, name="ranger")
+        found = read_json_file(con, path, rel, tz, name="ranger")
+        if found is not None:  # the agent fields, so that coverage need not read it again
+            queries.execute(con, "ingest/ranger_agents_table")
+            queries.execute(con, "ingest/ranger_agents", source_file=rel)
+        return found
     load_line_numbers(con, "ranger_line_numbers", np.zeros(0, dtype=np.int64))
     return read_text_file(con, path, rel, tz, name="ranger", rows="ranger_log4j")
 

@@ -4,7 +4,7 @@ CREATE OR REPLACE TEMP TABLE coverage_records AS
 WITH agents AS (
     SELECT source_file, id, any_value(agent_host) AS agent_host, any_value(agent) AS agent,
         any_value(seq_num) AS seq_num
-    FROM coverage_agents
+    FROM (SELECT * FROM coverage_agents UNION ALL SELECT * FROM ranger_agents)
     GROUP BY source_file, id
 )
 SELECT r.source_format,
@@ -20,7 +20,10 @@ SELECT r.source_format,
     r.source_file,
     coalesce(a.agent, '') AS agent,
     regexp_extract(coalesce(a.id, ''), '^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})-[0-9]{1,10}$', 1) AS handler,
-    a.seq_num
+    a.seq_num,
+    -- the handler's first event (`<uuid>-0`): a handler none of whose events is later than
+    -- its first logged one event only, and can show no jump
+    ends_with(coalesce(a.id, ''), '-0') AS opening
 FROM raw_events r
 JOIN coverage_files f ON f.source_file = r.source_file
 LEFT JOIN agents a ON a.source_file = r.source_file AND a.id = r.event_id

@@ -31,7 +31,10 @@ raw AS (
         body -> '$.policy' AS policy,
         body -> '$.cliIP' AS cliIP,
         body -> '$.sess' AS sess,
-        body -> '$.event_count' AS event_count
+        body -> '$.event_count' AS event_count,
+        body -> '$.agentHost' AS agentHost,
+        body -> '$.agent' AS agent,
+        body -> '$.seq_num' AS seq_num
     FROM bodies
 ),
 typed AS (
@@ -56,7 +59,11 @@ typed AS (
         reqData ->> '$' AS req_data,
         id ->> '$' AS id,
         cliIP ->> '$' AS cli_ip,
-        sess ->> '$' AS sess
+        sess ->> '$' AS sess,
+        -- which plugin process wrote the line, kept for the coverage ledger (ingest/ranger_agents)
+        agentHost ->> '$' AS agent_host,
+        agent ->> '$' AS agent,
+        CASE WHEN regexp_full_match(seq_num::VARCHAR, '[0-9]{1,18}') THEN seq_num::VARCHAR::BIGINT END AS seq_num
     FROM raw
 ),
 checked AS (

@@ -15,7 +15,8 @@ WITH raw AS (
         columns = {
             repoType: 'JSON', reqUser: 'JSON', evtTime: 'JSON', access: 'JSON',
             resource: 'JSON', resType: 'JSON', action: 'JSON', result: 'JSON', reqData: 'JSON',
-            id: 'JSON', policy: 'JSON', cliIP: 'JSON', sess: 'JSON', event_count: 'JSON'
+            id: 'JSON', policy: 'JSON', cliIP: 'JSON', sess: 'JSON', event_count: 'JSON',
+            agentHost: 'JSON', agent: 'JSON', seq_num: 'JSON'
         }
     )
 ),
@@ -41,7 +42,11 @@ typed AS (
         reqData ->> '$' AS req_data,
         id ->> '$' AS id,
         cliIP ->> '$' AS cli_ip,
-        sess ->> '$' AS sess
+        sess ->> '$' AS sess,
+        -- which plugin process wrote the line, kept for the coverage ledger (ingest/ranger_agents)
+        agentHost ->> '$' AS agent_host,
+        agent ->> '$' AS agent,
+        CASE WHEN regexp_full_match(seq_num::VARCHAR, '[0-9]{1,18}') THEN seq_num::VARCHAR::BIGINT END AS seq_num
     FROM raw
 ),
 checked AS (
