@@ -59,9 +59,11 @@ def ranger(
     access: str = "SELECT",
 ) -> dict:
     """One Ranger audit event as the plugin writes it: a handler of its own per request
-    (`<uuid>-0`, seq_num 0) unless `handler` and `seq` say otherwise."""
+    (`<uuid>-0`, seq_num 1: numbered when created and again when logged) unless `handler`
+    and `seq` say otherwise (then the id's counter is `seq` too)."""
     handler = n if handler is None else handler
-    seq = 0 if seq is None else seq
+    counter = 0 if seq is None else seq
+    seq = 1 if seq is None else seq
     return {
         "repoType": repo_type,
         "repo": "cm_hive" if repo_type == 3 else "cm_hdfs",
@@ -78,7 +80,7 @@ def ranger(
         "cliIP": "10.0.0.1",
         "agentHost": host,
         "logType": "RangerAudit",
-        "id": f"{_uuid(handler)}-{seq}",
+        "id": f"{_uuid(handler)}-{counter}",
         "seq_num": seq,
         "event_count": count,
         "event_dur_ms": 0,

@@ -141,13 +141,14 @@ def _state_unaudited(
     engine, policies: Sequence[dict], objects: Sequence[str], at: datetime
 ) -> dict:
     """(policy id, object, 'hive') -> service, for one policy state at `at`."""
+    silent = _Silent.of(engine, policies, at, "hive")
     found = {}
-    for obj in objects:
+    for obj in objects if silent.off else ():
         db, _, table = obj.partition(".")
         request = AccessRequest(
             resource={"database": db, "table": table}, access_type="select", user="", time=at
         )
-        for pid, service in _silent(engine, policies, request, "hive"):
+        for pid, service in silent.deciding(engine, request):
             found[(pid, obj, "hive")] = service
     return found
 
@@ -157,8 +158,9 @@ def _hdfs_unaudited(
 ) -> dict:
     """(policy id, object, 'hdfs') -> service: audit-off HDFS policies that decide reads of
     a file in the object's location, with no audited HDFS policy matching it too."""
+    silent = _Silent.of(engine, policies, at, "hdfs")
     found = {}
-    for obj, location in sorted(locations.items()):
+    for obj, location in sorted(locations.items()) if silent.off else ():
         if not location.startswith("/"):
             continue
         request = AccessRequest(
@@ -167,24 +169,38 @@ def _hdfs_unaudited(
             user="",
             time=at,
         )
-        for pid, service in _silent(engine, policies, request, "hdfs"):
+        for pid, service in silent.deciding(engine, request):
             found[(pid, obj, "hdfs")] = service
     return found
 
 
-def _silent(engine, policies: Sequence[dict], request: AccessRequest, default: str):
-    """(policy id, service) of the audit-off policies in force at the request's time that
-    match it, when no audit-enabled policy in force matches it too."""
-    raw = {int(p["id"]): p for p in policies if "id" in p}
-    compiled = [p for p in engine.policies if in_force(p, request.time)]
-    off = [p for p in compiled if p.id in raw and _audit_off(raw[p.id]) and _decides(raw[p.id])]
-    if not off:
-        return []
-    audited = [p for p in compiled if not (p.id in raw and _audit_off(raw[p.id]))]
-    matching = [p for p in off if engine.match_type(p, request) == SELF]
-    if not matching or any(engine.match_type(p, request) == SELF for p in audited):
-        return []
-    return [(p.id, str(raw[p.id].get("service") or default)) for p in matching]
+@dataclass(frozen=True)
+class _Silent:
+    """The compiled policies of one state in force at one instant: those with auditing off
+    that can decide (and their services), and the audited ones."""
+
+    off: tuple
+    audited: tuple
+    services: Mapping[int, str]
+
+    @classmethod
+    def of(cls, engine, policies: Sequence[dict], at: datetime, default: str) -> _Silent:
+        raw = {int(p["id"]): p for p in policies if "id" in p}
+        compiled = [p for p in engine.policies if in_force(p, at)]
+        quiet = [p for p in compiled if p.id in raw and _audit_off(raw[p.id])]
+        return cls(
+            off=tuple(p for p in quiet if _decides(raw[p.id])),
+            audited=tuple(p for p in compiled if not (p.id in raw and _audit_off(raw[p.id]))),
+            services={p.id: str(raw[p.id].get("service") or default) for p in quiet},
+        )
+
+    def deciding(self, engine, request: AccessRequest) -> list[tuple[int, str]]:
+        """(policy id, service) of the audit-off policies matching the request, when no
+        audited policy matches it too."""
+        matching = [p for p in self.off if engine.match_type(p, request) == SELF]
+        if not matching or any(engine.match_type(p, request) == SELF for p in self.audited):
+            return []
+        return [(p.id, self.services[p.id]) for p in matching]
 
 
 def _decides(policy: dict) -> bool:
