@@ -23,7 +23,12 @@ from forensics.case import Case, LogSource
 from forensics.ingest import generic, hdfs, hiveserver2, lineage, metastore, ranger, solr, trino
 from forensics.ingest.base import BadLine, LineContext
 from forensics.ingest.bulk import BulkReader, numbered_lines
-from forensics.ingest.bulk_generic import read_generic_parquet, slow_records
+from forensics.ingest.bulk_generic import (
+    finish_generic_views,
+    read_generic_parquet,
+    slow_records,
+    start_generic,
+)
 from forensics.ingest.bulk_json import read_json_file, read_ranger_file
 from forensics.ingest.bulk_text import read_text_file
 from forensics.ingest.reader import read_lines
@@ -97,7 +102,8 @@ def ingest(case: Case) -> IngestResult:
 def ingest_into(con: duckdb.DuckDBPyConnection, case: Case) -> tuple[FileCounts, ...]:
     """Parse every log file of the case into the engine's `raw_events` and `quarantine`
     tables, file by file in the order of their paths relative to the case; memory stays
-    bounded by one batch of events, whatever the size of the logs."""
+    bounded by one batch of events, whatever the size of the logs. Generic Parquet logs
+    are not copied: `raw_events` is then a view that scans them (`bulk_generic`)."""
     jobs = sorted(
         (
             (case.relpath(path), path, source.format, i)
@@ -107,6 +113,7 @@ def ingest_into(con: duckdb.DuckDBPyConnection, case: Case) -> tuple[FileCounts,
     )
     engine.load_arrow(con, "raw_events", events_table([]))
     engine.load_arrow(con, "quarantine", quarantine_table([]))
+    start_generic(con)
     sink = _Sink(con)
     counts = []
     quiet = not show_progress()
@@ -129,6 +136,7 @@ def ingest_into(con: duckdb.DuckDBPyConnection, case: Case) -> tuple[FileCounts,
         sink.flush()
         overall.update(path.stat().st_size)
     overall.close()
+    finish_generic_views(con)
     return tuple(counts)
 
 

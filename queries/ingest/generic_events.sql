@@ -1,15 +1,13 @@
 -- name: generic_events
--- description: Normalized events of the fast rows of a generic log, column for column what forensics/ingest/generic.py makes of the same row (tests/test_ingest_bulk_generic.py holds them to it).
--- param: source_file text  the file, relative to the case
--- param: time_kind text  local, utc, epoch_ms or epoch_s (as for generic_rows)
-INSERT INTO raw_events BY NAME
-SELECT coalesce(r.event_id, 'generic-' || left(sha256($source_file || chr(0) || CAST(r."row" AS VARCHAR) || chr(0) || '0'), 16)) AS event_id,
-    CAST(date_trunc('millisecond', CASE WHEN $time_kind = 'local' THEN r.moment - to_milliseconds(o.offset_ms) ELSE r.moment END) AS TIMESTAMP_MS) AS "time",
+-- description: `raw_events` as a view: the events the parsers made (the table, renamed parsed_events) and the decoded rows of every scanned generic Parquet file (generic_kept: generic_rows over all of them, except the rows the row parser read); column for column what forensics/ingest/generic.py makes of the same row (tests/test_ingest_bulk_generic.py holds them to it). Nothing is copied: each reader of raw_events scans the columns it needs from the files.
+CREATE OR REPLACE TEMP VIEW generic_events AS
+SELECT coalesce(r.event_id, 'generic-' || left(sha256(r.source_file || chr(0) || CAST(r."row" AS VARCHAR) || chr(0) || '0'), 16)) AS event_id,
+    CAST(date_trunc('millisecond', CASE WHEN r.time_kind = 'local' THEN r.moment - to_milliseconds(r.offset_ms) ELSE r.moment END) AS TIMESTAMP_MS) AS "time",
     'generic' AS source_format,
-    $source_file AS source_file,
+    r.source_file,
     r."row" AS source_line,
     lower(coalesce(r.engine, 'generic')) AS engine,
-    lower(regexp_extract(r.principal, '^[^/@]*')) AS principal,
+    CASE WHEN r.principal_plain THEN r.principal ELSE lower(regexp_extract(r.principal, '^[^/@]*')) END AS principal,
     r.principal AS principal_raw,
     CASE
         WHEN r.op IS NOT NULL THEN r.op
@@ -19,7 +17,12 @@ SELECT coalesce(r.event_id, 'generic-' || left(sha256($source_file || chr(0) || 
         ELSE 'other'
     END AS op,
     coalesce(r.action, 'read') AS action,
-    r.object_name AS "object",
+    -- generic_rows' object_name, written out: a file whose objects are already names skips it.
+    CASE
+        WHEN r.object_plain THEN r."object"
+        WHEN r."object" IS NOT NULL THEN lower(regexp_extract(r."object", '[A-Za-z0-9_]+\.[A-Za-z0-9_]+$'))
+        WHEN r."database" IS NOT NULL AND r."table" IS NOT NULL THEN lower(r."database" || '.' || r."table")
+    END AS "object",
     CASE WHEN r."columns" IS NOT NULL THEN array_to_string(list_sort(list_distinct(list_filter(
         list_transform(regexp_split_to_array(r."columns", '[,;]'), lambda x: lower(trim(x))), lambda x: x <> ''))), ';') END AS "columns",
     r.path,
@@ -33,7 +36,10 @@ SELECT coalesce(r.event_id, 'generic-' || left(sha256($source_file || chr(0) || 
     CASE WHEN r.event_id IS NOT NULL THEN 'generic:' || r.event_id END AS dedup_key,
     CAST(NULL AS VARCHAR) AS perm,
     CAST(NULL AS VARCHAR) AS via_principal
-FROM generic_rows r
-LEFT JOIN generic_offsets o ON $time_kind = 'local' AND o.minute = date_trunc('minute', r.moment)
-WHERE r.fast
-ORDER BY r."row"
+FROM generic_kept r;
+
+ALTER TABLE raw_events RENAME TO parsed_events;
+CREATE VIEW raw_events AS
+SELECT * FROM parsed_events
+UNION ALL BY NAME
+SELECT * FROM generic_events;

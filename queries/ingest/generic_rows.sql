@@ -1,20 +1,21 @@
 -- name: generic_rows
--- description: The rows of a generic Parquet log (`generic_input`: the mapped columns under their event field names, typed by forensics/ingest/bulk_generic.py, with their 1-based row number), each field decoded as forensics/ingest/generic.py decodes it, and `fast` set where that decoding is certain to be the line parser's (plain text without surrounding whitespace, ASCII names and verbs, known results, times in range); every other row is left to the parser, which parses or quarantines it with its own reason.
--- param: time_kind text  how the time column is written: local (a timestamp without zone, read in the case timezone), utc (a timestamp with a zone), epoch_ms or epoch_s (whole numbers)
+-- description: The rows of generic Parquet logs (`generic_input`: DuckDB's scan of the mapped columns under their event field names, typed by forensics/ingest/bulk_generic.py, with their 1-based row number, file, time kind and UTC offset), as a view: each field decoded as forensics/ingest/generic.py decodes it, and `fast` set where that decoding is certain to be the line parser's (plain text without surrounding whitespace, ASCII names and verbs, known results, times in range); every other row is left to the parser, which parses or quarantines it with its own reason.
+-- The time kind says how the time column is written: local (a timestamp without zone, read in
+-- the case timezone), utc (a timestamp with a zone), epoch_ms or epoch_s (whole numbers).
 CREATE OR REPLACE MACRO generic_plain(v) AS
     -- Python's str.strip() would change nothing: no whitespace (as str.isspace) at either end.
     v IS NULL OR NOT regexp_matches(v, '^[\t\n\x0b\x0c\r\x1c-\x1f \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]|[\t\n\x0b\x0c\r\x1c-\x1f \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]$');
 CREATE OR REPLACE MACRO generic_ascii(v) AS v IS NULL OR regexp_full_match(v, '[\x20-\x7e]*');
-CREATE OR REPLACE TEMP TABLE generic_rows AS
+CREATE OR REPLACE TEMP VIEW generic_rows AS
 WITH typed AS (
-    SELECT "row",
-        CASE $time_kind
+    SELECT "row", source_file, time_kind, offset_ms, object_plain, principal_plain,
+        CASE time_kind
             WHEN 'epoch_ms' THEN epoch_ms(time_epoch)
             WHEN 'epoch_s' THEN epoch_ms(time_epoch * 1000)
             ELSE time_ts
         END AS moment,
-        CASE WHEN $time_kind IN ('epoch_ms', 'epoch_s')
-            THEN time_epoch >= 0 AND time_epoch < CASE $time_kind WHEN 'epoch_ms' THEN 253402300800000 ELSE 253402300800 END
+        CASE WHEN time_kind IN ('epoch_ms', 'epoch_s')
+            THEN time_epoch >= 0 AND time_epoch < CASE time_kind WHEN 'epoch_ms' THEN 253402300800000 ELSE 253402300800 END
             ELSE time_ts >= TIMESTAMP '1970-01-02' AND time_ts < TIMESTAMP '9999-12-30'
         END AS time_ok,
         nullif(principal, '') AS principal, nullif("object", '') AS "object",
@@ -35,8 +36,7 @@ WITH typed AS (
 )
 SELECT *,
     CASE
-        WHEN "object" IS NOT NULL THEN lower(regexp_extract("object", '([A-Za-z0-9_]+)\.([A-Za-z0-9_]+)$', 1)
-            || '.' || regexp_extract("object", '([A-Za-z0-9_]+)\.([A-Za-z0-9_]+)$', 2))
+        WHEN "object" IS NOT NULL THEN lower(regexp_extract("object", '[A-Za-z0-9_]+\.[A-Za-z0-9_]+$'))
         WHEN "database" IS NOT NULL AND "table" IS NOT NULL THEN lower("database" || '.' || "table")
     END AS object_name,
     plain AND time_ok AND moment IS NOT NULL AND principal IS NOT NULL
