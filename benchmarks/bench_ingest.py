@@ -41,7 +41,7 @@ import synth  # noqa: E402  (the generator beside this script)
 
 #: forensics.engine.DEFAULT_MEMORY_LIMIT, named here because the toolkit measured may be
 #: another commit than the one this script imports (`--rev`).
-ENGINE_MEMORY_DEFAULT = "4GB"
+ENGINE_MEMORY_DEFAULT = "auto"
 
 FORMATS = ("ranger-audit", "hdfs-audit", "metastore-audit", "trino-event")
 SIZES = (1_000_000, 10_000_000)

@@ -266,6 +266,8 @@ def child_ours(root: str, out: str, memory_limit: str) -> dict:
         scope = derive_scope(case, catalog, {p for (p,) in named})
     with timer("stage load_scope"):
         load_scope(con, catalog, scope, case.on_behalf_services)
+        if memory_limit == "auto" and hasattr(engine, "fit_memory"):
+            engine.fit_memory(con)  # as forensics.investigation does with the default
     with timer("stage reconstruct"):
         duplicates = reconstruct(con, None, False, None)
     with timer("stage write_evidence"):

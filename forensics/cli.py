@@ -92,8 +92,9 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SIZE",
         type=_memory_limit,
         default=None,
-        help=f"the engine's memory, such as 2GB (default {DEFAULT_MEMORY_LIMIT}); beyond it "
-        "the engine spills to a private temporary folder: slower, same evidence",
+        help=f"the engine's memory, such as 2GB (default {DEFAULT_MEMORY_LIMIT}: what keeps "
+        "the whole run within 2 GiB, or half the machine's memory); beyond it the engine "
+        "spills to a private temporary folder: slower, same evidence",
     )
 
     warehouse_opts = argparse.ArgumentParser(add_help=False)

@@ -1,7 +1,11 @@
 """The embedded engine: a DuckDB connection that holds events and scope tables.
 
 The heavy joins of an investigation run here, never in Python loops. The connection works
-in UTC and its memory is bounded (DuckDB spills to disk beyond the limit).
+in UTC and its memory is bounded (DuckDB spills to disk beyond the limit). By default the
+limit is chosen so that the whole process, engine and Python, stays within a budget of
+2 GiB (or half the machine's memory, if less): the engine gets what the Python side of the
+run (catalog, scope) leaves of it, measured when the connection opens and again when the
+scope is loaded (`fit_memory`); `--memory-limit` overrides it.
 """
 
 from __future__ import annotations
@@ -19,16 +23,29 @@ import pyarrow as pa
 
 from forensics.schema import arrow_table
 
-DEFAULT_MEMORY_LIMIT = "4GB"
+#: The default memory limit: chosen from the machine and what the run already holds.
+AUTO = "auto"
+DEFAULT_MEMORY_LIMIT = AUTO
+#: The peak the whole process aims at by default (engine, Python objects, Arrow buffers).
+PEAK_BUDGET = 2 * 2**30
+#: Kept out of the engine's share for what Python allocates beside it (rows handed to the
+#: engine, the copies followed, the manifest) and for the engine's own overshoot.
+_MARGIN = 448 * 2**20
+_FLOOR = 256 * 2**20
 _SIZE = re.compile(r"^\s*([0-9]{1,6}(\.[0-9]{1,3})?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.I)
 
 
 def memory_limit(text: str) -> str:
-    """`text` as a DuckDB memory limit ("2GB", "1500MB", "1.5GiB"), or ValueError saying
-    what to give. Beyond it the engine spills to disk: slower, never a partial result."""
+    """`text` as a DuckDB memory limit ("2GB", "1500MB", "1.5GiB"; "auto": chosen by
+    `auto_memory_limit`), or ValueError saying what to give. Beyond it the engine spills
+    to disk: slower, never a partial result."""
+    if text.strip().lower() == AUTO:
+        return AUTO
     match = _SIZE.match(text)
     if not match:
-        raise ValueError(f"memory limit {text[:60]!r}: give a size such as 2GB, 1500MB or 1.5GiB")
+        raise ValueError(
+            f"memory limit {text[:60]!r}: give a size such as 2GB, 1500MB or 1.5GiB, or auto"
+        )
     number, unit = match[1], _UNITS[match[3].upper()]
     if float(number) * unit[1] < 64 * 2**20:
         raise ValueError(f"memory limit {text[:60]!r}: give at least 64MB")
@@ -53,12 +70,14 @@ def connect(
     they go to a private (0700) folder of their own, removed at exit, never to the
     working directory; the folders of runs that were killed are removed by the next."""
     remove_stale_spills()
+    if memory_limit == AUTO:
+        memory_limit = auto_memory_limit()
     spill = tempfile.mkdtemp(prefix=f"{_SPILL}{os.getpid()}-")
     atexit.register(shutil.rmtree, spill, ignore_errors=True)
     con = duckdb.connect(
         ":memory:",
         config={
-            "threads": threads or max(1, os.cpu_count() or 1),
+            "threads": threads or _cores(),
             "memory_limit": memory_limit,
             "temp_directory": spill,
             "preserve_insertion_order": True,
@@ -71,6 +90,56 @@ def connect(
 
 
 _SPILL = "forensics-spill-"
+
+
+def auto_memory_limit(con: duckdb.DuckDBPyConnection | None = None) -> str:
+    """The engine's share of the process budget (`PEAK_BUDGET`, or half the machine's
+    memory if less): the budget minus what the process holds outside the engine now (its
+    resident memory less the engine's own, when `con` is given) and a margin; at least
+    256 MiB. A larger case (catalog, scope) leaves the engine less, and it spills sooner."""
+    budget = min(PEAK_BUDGET, _physical_memory() // 2)
+    outside = _resident() - (_engine_bytes(con) if con is not None else 0)
+    return f"{max(_FLOOR, budget - outside - _MARGIN) // 2**20}MiB"
+
+
+def fit_memory(con: duckdb.DuckDBPyConnection) -> None:
+    """Refit an automatic memory limit to what the process holds now (call it once the
+    Python side of a run has grown: the scope is loaded)."""
+    con.execute("SET memory_limit = $limit", {"limit": auto_memory_limit(con)})
+
+
+def _cores() -> int:
+    """The cores this process may run on (a container or `taskset` may allow fewer than
+    the machine has)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def _physical_memory() -> int:
+    """The machine's memory in bytes (8 GiB when the system does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return 8 * 2**30
+
+
+def _resident() -> int:
+    """This process's resident memory in bytes now (0 when the system does not say)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _engine_bytes(con: duckdb.DuckDBPyConnection) -> int:
+    """What the engine's buffer manager holds now, in bytes."""
+    ((used,),) = con.sql(
+        "SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory()"
+    ).fetchall()
+    return int(used)
 
 
 def remove_stale_spills() -> None:

@@ -93,6 +93,8 @@ def investigate(settings: Settings, extra: Callable[[Path], None] | None = None)
         changes = changes_from_rows(changed.to_pylist())
         scope = derive_scope(case, catalog, log_principals, changes)
         load_scope(con, catalog, scope, case.on_behalf_services)
+        if settings.memory_limit == engine.AUTO:
+            engine.fit_memory(con)  # the Python side has grown by the scope
         quarantined = con.table("quarantine").select("source_file, source_line, reason")
         coverage = build_coverage(
             con,
