@@ -171,3 +171,34 @@ def test_text_times_are_left_to_the_parser(tmp_path: Path, monkeypatch) -> None:
     case = _case(tmp_path, table, {"time": "t", "principal": "who", "object": "obj"}, "UTC", None)
     bulk, parser = _both(case, monkeypatch)
     assert bulk == parser and len(bulk[0]) == 1
+
+
+def test_a_plain_parquet_log_is_scanned_not_copied(tmp_path: Path) -> None:
+    """The engine holds no copy of a Parquet log it decodes: `raw_events` is a view over
+    the file (and the parsed events, none here), read again by each stage."""
+    from forensics import engine
+    from forensics.ingest import ingest_into
+
+    table = pa.table({
+        "who": ["alice", "Bob@CORP"], "obj": ["mci.k", "Hive.MCI.K"],
+        "t": pa.array([datetime(2026, 6, 18, 10, 0), datetime(2026, 6, 18, 11, 0)],
+                      pa.timestamp("us")),
+    })  # fmt: skip
+    case = _case(tmp_path, table, {"time": "t", "principal": "who", "object": "obj"}, "UTC", None)
+    con = engine.connect()
+    try:
+        (counts,) = ingest_into(con, load_case(case))
+        found = con.sql(
+            "SELECT table_name, table_type FROM information_schema.tables "
+            "WHERE table_name IN ('raw_events', 'parsed_events')"
+        )
+        kinds = dict(found.fetchall())
+        assert kinds == {"raw_events": "VIEW", "parsed_events": "BASE TABLE"}
+        assert con.sql("SELECT count(*) FROM parsed_events").fetchall() == [(0,)]
+        rows = con.sql(
+            "SELECT principal, object, source_line FROM raw_events ORDER BY 3"
+        ).fetchall()
+        assert rows == [("alice", "mci.k", 1), ("bob", "mci.k", 2)]
+        assert (counts.lines, counts.parsed, counts.quarantined) == (2, 2, 0)
+    finally:
+        con.close()
