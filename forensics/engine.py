@@ -148,8 +148,11 @@ def remove_stale_spills() -> None:
     for its run's process id."""
     for folder in Path(tempfile.gettempdir()).glob(f"{_SPILL}*-*"):
         pid = folder.name[len(_SPILL) :].split("-", 1)[0]
-        if not pid.isdigit() or folder.is_symlink() or folder.stat().st_uid != os.getuid():
-            continue
+        try:
+            if not pid.isdigit() or folder.is_symlink() or folder.stat().st_uid != os.getuid():
+                continue
+        except FileNotFoundError:
+            continue  # another run removed it between the listing and this look
         try:
             os.kill(int(pid), 0)
         except ProcessLookupError:
