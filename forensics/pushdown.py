@@ -13,9 +13,12 @@ then the same, byte for byte, as the embedded run over all events.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
@@ -51,6 +54,34 @@ NOTHING = r"\z."
 PATTERN_LIMIT = 9_000
 _IDENTITY = [f.name for f in EVENT_SCHEMA]
 _ORDER = [("source_file", "ascending"), ("source_line", "ascending"), ("event_id", "ascending")]
+
+
+@dataclass
+class Stages:
+    """Which stage ran where (the warehouse or here), how long, and what it fetched.
+
+    Recorded in the manifest (`events.stages`): the rows and bytes each stage read back
+    from the warehouse (bytes as read from the server's socket, where the driver lets
+    them be counted)."""
+
+    wh: warehouse.Warehouse
+    done: list[dict] = dataclasses.field(default_factory=list)
+
+    @contextmanager
+    def __call__(self, name: str, where: str) -> Iterator[None]:
+        fetched = getattr(self.wh, "fetched", None) or warehouse.Fetched()
+        rows, size = fetched.rows, fetched.bytes
+        started = time.perf_counter()
+        yield
+        entry: dict[str, object] = {
+            "stage": name,
+            "where": where,
+            "seconds": round(time.perf_counter() - started, 3),
+            "rows_fetched": fetched.rows - rows,
+        }
+        if isinstance(self.wh, warehouse.HiveWarehouse):
+            entry["bytes_fetched"] = fetched.bytes - size
+        self.done.append(entry)
 
 
 @dataclass(frozen=True)
@@ -98,25 +129,34 @@ def investigate_in_warehouse(
     says where the events came from and that the case's log files were not parsed here.
     """
     started = datetime.now(timezone.utc)
+    stages = Stages(wh)
     case = settings.case
-    catalog = load_catalog(case)
-    subjects = load_subjects(case, catalog)
-    principals = [r["principal"] for r in warehouse.run(wh, "warehouse/principals").to_pylist()]
-    changes = changes_from_rows(warehouse.run(wh, "warehouse/permission_changes").to_pylist())
-    scope = derive_scope(case, catalog, principals, changes)
-    quarantine = as_schema(
-        warehouse.run(wh, "warehouse/quarantine"), QUARANTINE_SCHEMA, "quarantine"
-    )
-    per_file = warehouse.run(wh, "warehouse/source_files").to_pylist()
+    with stages("case and catalog", "local"):
+        catalog = load_catalog(case)
+        subjects = load_subjects(case, catalog)
+    with stages("principals and permission changes", "warehouse"):
+        rows = warehouse.run(wh, "warehouse/principals").to_pylist()
+        principals = [r["principal"] for r in rows]
+        changes = changes_from_rows(warehouse.run(wh, "warehouse/permission_changes").to_pylist())
+    with stages("scope", "local"):
+        scope = derive_scope(case, catalog, principals, changes)
+    with stages("quarantine and source files", "warehouse"):
+        quarantine = as_schema(
+            warehouse.run(wh, "warehouse/quarantine"), QUARANTINE_SCHEMA, "quarantine"
+        )
+        per_file = warehouse.run(wh, "warehouse/source_files").to_pylist()
     con = engine.connect(memory_limit=settings.memory_limit)
     try:
-        load_scope(con, catalog, scope, case.on_behalf_services)
-        found = reconstruct_from_warehouse(con, wh, catalog, scope, quarantine, settings)
-        coverage = warehouse_coverage(con, wh, case, catalog, scope.windows)
+        with stages("load scope", "local"):
+            load_scope(con, catalog, scope, case.on_behalf_services)
+        found = reconstruct_from_warehouse(con, wh, catalog, scope, quarantine, settings, stages)
+        with stages("coverage", "warehouse"):
+            coverage = warehouse_coverage(con, wh, case, catalog, scope.windows)
         with staged_output(settings.out) as stage:
-            outputs = write_evidence(con, stage) + [write_coverage(con, stage)]
-            if subjects is not None:
-                outputs += write_subject_evidence(con, stage, subjects, settings.pseudonym_key)
+            with stages("evidence", "local"):
+                outputs = write_evidence(con, stage) + [write_coverage(con, stage)]
+                if subjects is not None:
+                    outputs += write_subject_evidence(con, stage, subjects, settings.pseudonym_key)
             write_manifest(
                 stage,
                 case,
@@ -128,7 +168,7 @@ def investigate_in_warehouse(
                 scope.history_files,
                 coverage=coverage.as_dict(),
             )
-            record_source(stage, case_logs(settings), wh, found, per_file, quarantine)
+            record_source(stage, case_logs(settings), wh, found, per_file, quarantine, stages)
             if settings.seal_key is not None:
                 seal_manifest(stage, settings.seal_key)
             if extra is not None:
@@ -145,6 +185,7 @@ def reconstruct_from_warehouse(
     scope: Scope,
     quarantine: pa.Table,
     settings: Settings,
+    stages: Stages | None = None,
 ) -> Slice:
     """Fetch the slice round by round and reconstruct on it until no new copy is found.
 
@@ -158,26 +199,27 @@ def reconstruct_from_warehouse(
     asked_objects: set[str] = set()
     asked_locations: set[str] = set()
     rows: dict[tuple, dict] = {}
+    stages = stages or Stages(wh)
     for round_no in range(1, MAX_GENERATIONS + 2):
         objects = with_views(wanted, bases)
         locations = locations_of(objects, catalog)
-        for row in fetch(wh, objects - asked_objects, locations - asked_locations):
-            rows.setdefault(tuple(row[name] for name in _IDENTITY), row)
+        with stages(f"event slice, round {round_no}", "warehouse"):
+            for row in fetch(wh, objects - asked_objects, locations - asked_locations):
+                rows.setdefault(tuple(row[name] for name in _IDENTITY), row)
         asked_objects |= objects
         asked_locations |= locations
-        events = as_schema(pa.Table.from_pylist(list(rows.values())), EVENT_SCHEMA, "events")
-        events = events.sort_by(_ORDER)
-        reconstruct(con, IngestResult(events, quarantine, ()), settings.keep_literals, None, schema)
+        with stages(f"reconstruct, round {round_no}", "local"):
+            events = as_schema(pa.Table.from_pylist(list(rows.values())), EVENT_SCHEMA, "events")
+            events = events.sort_by(_ORDER)
+            ingested = IngestResult(events, quarantine, ())
+            reconstruct(con, ingested, settings.keep_literals, None, schema)
         copies = set(con.table("copy_edges").to_arrow_table().column("derived_object").to_pylist())
         if copies <= wanted:
             if settings.pseudonym_key is not None:  # applied once, on the final slice
-                reconstruct(
-                    con,
-                    IngestResult(events, quarantine, ()),
-                    settings.keep_literals,
-                    settings.pseudonym_key,
-                    schema,
-                )
+                with stages("reconstruct with pseudonyms", "local"):
+                    reconstruct(
+                        con, ingested, settings.keep_literals, settings.pseudonym_key, schema
+                    )
             return Slice(
                 events, tuple(sorted(asked_objects)), tuple(sorted(asked_locations)), round_no
             )
@@ -281,6 +323,7 @@ def record_source(
     found: Slice,
     per_file: list[dict],
     quarantine: pa.Table,
+    stages: Stages | None = None,
 ) -> None:
     """Say in the manifest where the events came from and what the warehouse accounted for.
 
@@ -323,6 +366,7 @@ def record_source(
             "objects": list(found.objects),
             "locations": list(found.locations),
         },
+        "stages": list(stages.done) if stages is not None else [],
     }
     ordered: dict[str, object] = {}
     for key, value in manifest.items():

@@ -244,11 +244,43 @@ def _only_tables_and_plain_functions(node: exp.Expression) -> None:
         )
 
 
+#: Rows asked of a HiveServer2 server per fetch (pyhive's default is 1,000: a round trip
+#: per thousand rows).
+FETCH_ROWS = 10_000
+
+
+@dataclass
+class Fetched:
+    """What came back from a server: result rows, and bytes read from its socket."""
+
+    rows: int = 0
+    bytes: int = 0
+
+
+def _count_bytes_read(con: Any, fetched: Fetched) -> None:
+    """Count the bytes pyhive reads from the server's socket (plain or SASL transport)."""
+    transport = getattr(con, "_transport", None)
+    sock = getattr(transport, "_TBufferedTransport__trans", None) or getattr(
+        transport, "_trans", None
+    )
+    if sock is None or not hasattr(sock, "read"):
+        return
+    read = sock.read
+
+    def counted(size: int) -> bytes:
+        data = read(size)
+        fetched.bytes += len(data)
+        return data
+
+    sock.read = counted
+
+
 class Warehouse(Protocol):
     """What the toolkit needs from an engine: run one read-only query, get Arrow back."""
 
     dialect: str
     profile: Profile | None
+    fetched: Fetched
 
     def query(self, sql: str, params: Mapping[str, object] | None = None) -> pa.Table: ...
 
@@ -263,15 +295,18 @@ class DuckDBWarehouse:
     def __init__(self, con: duckdb.DuckDBPyConnection, profile: Profile | None = None) -> None:
         self.con = con
         self.profile = profile
+        self.fetched = Fetched()
 
     def query(self, sql: str, params: Mapping[str, object] | None = None) -> pa.Table:
         read_only(sql, self.dialect)
         try:
-            return self.con.sql(sql, params=dict(params) if params else None).to_arrow_table()
+            found = self.con.sql(sql, params=dict(params) if params else None).to_arrow_table()
         except duckdb.Error as exc:
             raise QueryError(
                 f"the embedded engine could not run the query ({_first_line(str(exc))})"
             ) from None
+        self.fetched.rows += found.num_rows
+        return found
 
     def close(self) -> None:
         self.con.close()
@@ -293,6 +328,7 @@ class HiveWarehouse:
         self.profile = profile
         self.progress = progress
         self.poll_seconds = poll_seconds
+        self.fetched = Fetched()
         try:
             self.con = hive.connect(
                 host=profile.host,
@@ -308,20 +344,27 @@ class HiveWarehouse:
                 f"profile {profile.name}: cannot connect to {profile.host}:{profile.port} "
                 f"({type(exc).__name__}); check host, port and auth"
             ) from None
+        _count_bytes_read(self.con, self.fetched)
 
     def query(self, sql: str, params: Mapping[str, object] | None = None) -> pa.Table:
-        """Run the query asynchronously, report its state while it runs, cancel on Ctrl-C."""
+        """Run the query asynchronously, report its state while it runs, fetch the rows in
+        batches of `FETCH_ROWS` (reporting the count), cancel on Ctrl-C."""
         read_only(sql, self.dialect)
         text, values = _pyformat(sql, params or {})
-        cursor = self.con.cursor()
+        cursor = self.con.cursor(arraysize=FETCH_ROWS)
+        rows: list[Any] = []
         try:
             with _cancel_on_interrupt(cursor):
                 cursor.execute(text, values or None, async_=True)
                 self._wait(cursor)
-                rows = cursor.fetchall()
+                while batch := cursor.fetchmany(FETCH_ROWS):
+                    rows += batch
+                    if self.progress is not None and len(rows) >= FETCH_ROWS:
+                        self.progress(f"fetched {len(rows):,} rows")
                 names = [d[0].split(".")[-1] for d in cursor.description or []]
         finally:
             cursor.close()
+        self.fetched.rows += len(rows)
         return pa.table({n: [r[i] for r in rows] for i, n in enumerate(names)})
 
     def _wait(self, cursor: Any) -> None:
@@ -375,6 +418,7 @@ class TrinoWarehouse:
             auth = trino.auth.BasicAuthentication(profile.user or "", profile.password() or "")
         self.profile = profile
         self.progress = progress
+        self.fetched = Fetched()
         self.con = trino.dbapi.connect(
             host=profile.host,
             port=profile.port or (8443 if auth else 8080),
@@ -416,6 +460,7 @@ class TrinoWarehouse:
             ) from None
         finally:
             cursor.close()
+        self.fetched.rows += len(rows)
         return pa.table({n: [r[i] for r in rows] for i, n in enumerate(names)})
 
     def close(self) -> None:
