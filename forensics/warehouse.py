@@ -87,6 +87,10 @@ _OUTSIDE = re.compile(
 )
 #: Table functions that make rows up and read nothing.
 _GENERATORS = frozenset({"range", "generate_series", "unnest", "explode", "posexplode", "stack"})
+#: The prefix of every temporary view the toolkit defines in a warehouse session: a view
+#: never takes the name of a warehouse table (it would hide it from later queries).
+VIEW_PREFIX = "forensics_"
+_VIEW_NAME = re.compile(rf"^{VIEW_PREFIX}[a-z0-9_]{{1,100}}$")
 #: What a comment must not hold: a statement end, or a comment's start or end.
 _HIDING = re.compile(r";|/\*|\*/")
 
@@ -179,8 +183,15 @@ def _profile(name: str, spec: Any) -> Profile:
     )
 
 
-def read_only(sql: str, dialect: str) -> exp.Expression:
-    """The parsed statement if it is exactly one query; otherwise `QueryError`, nothing sent."""
+def read_only(sql: str, dialect: str, views: bool = False) -> exp.Expression:
+    """The parsed statement if it is exactly one query; otherwise `QueryError`, nothing sent.
+
+    With `views`, one more form passes: `CREATE [OR REPLACE] TEMPORARY VIEW name AS` a
+    query or `VALUES`, where the name is a plain one starting with `VIEW_PREFIX` (so that
+    it never hides a warehouse table) and the query passes every check a query does. A
+    temporary view lives in the session only and writes nothing; anything else that
+    creates (a table, a global or permanent view, a view over files, a function) is
+    refused as before."""
     quiet = logging.getLogger("sqlglot")
     level = quiet.level
     quiet.setLevel(logging.ERROR)  # "falling back to Command" is our refusal, not a warning
@@ -196,9 +207,10 @@ def read_only(sql: str, dialect: str) -> exp.Expression:
     if len(statements) != 1:
         raise QueryError(f"refused: exactly one statement is allowed, got {len(statements)}")
     tree = statements[0]
-    if not isinstance(tree, exp.Query):
+    body = _temporary_view_body(tree) if views and isinstance(tree, exp.Create) else tree
+    if not isinstance(body, exp.Query) and not (body is not tree and isinstance(body, exp.Values)):
         raise QueryError(f"refused: only queries (SELECT/WITH) are allowed, not {tree.key.upper()}")
-    for node in tree.walk():
+    for node in body.walk():
         if isinstance(node, _WRITES):
             raise QueryError(f"refused: the query contains {node.key.upper()}; queries only read")
         _only_tables_and_plain_functions(node)
@@ -209,6 +221,33 @@ def read_only(sql: str, dialect: str) -> exp.Expression:
                     "otherwise would see another statement); remove the comment"
                 )
     return tree
+
+
+def _temporary_view_body(tree: exp.Create) -> exp.Expression:
+    """The query of `CREATE [OR REPLACE] TEMPORARY VIEW <prefixed name> AS <query>`, or
+    `QueryError` naming what makes it something else."""
+    properties = tree.args.get("properties")
+    kinds = [type(p) for p in (properties.expressions if properties else [])]
+    name = tree.this
+    if tree.args.get("kind") != "VIEW" or kinds != [exp.TemporaryProperty]:
+        raise QueryError(
+            "refused: only CREATE TEMPORARY VIEW ... AS SELECT/VALUES is allowed besides "
+            f"queries, not CREATE {' '.join(p.__name__ for p in kinds)} {tree.args.get('kind')}"
+        )
+    if (
+        not isinstance(name, exp.Table)
+        or name.args.get("db") is not None
+        or not _VIEW_NAME.match(name.name)
+        or not isinstance(name.this, exp.Identifier)
+    ):
+        raise QueryError(
+            f"refused: a temporary view is named {VIEW_PREFIX}<letters, digits, _>, "
+            f"not {name.sql()[:60]}"
+        )
+    body = tree.expression
+    if not isinstance(body, (exp.Query, exp.Values)):
+        raise QueryError("refused: a temporary view is defined AS SELECT or AS VALUES only")
+    return body
 
 
 def _generator(node: exp.Expression) -> bool:
@@ -346,10 +385,22 @@ class HiveWarehouse:
             ) from None
         _count_bytes_read(self.con, self.fetched)
 
-    def query(self, sql: str, params: Mapping[str, object] | None = None) -> pa.Table:
+    def query(
+        self, sql: str, params: Mapping[str, object] | None = None, dialect: str | None = None
+    ) -> pa.Table:
         """Run the query asynchronously, report its state while it runs, fetch the rows in
-        batches of `FETCH_ROWS` (reporting the count), cancel on Ctrl-C."""
-        read_only(sql, self.dialect)
+        batches of `FETCH_ROWS` (reporting the count), cancel on Ctrl-C. `dialect`: the
+        one the text is written in, if not Hive's (Spark SQL for a Spark Thrift Server)."""
+        read_only(sql, dialect or self.dialect)
+        return self._run(sql, params)
+
+    def define(self, sql: str) -> None:
+        """Define a temporary view of this session (Spark SQL): `CREATE [OR REPLACE]
+        TEMPORARY VIEW forensics_... AS SELECT/VALUES` and nothing else (`read_only`)."""
+        read_only(sql, "spark", views=True)
+        self._run(sql, None)
+
+    def _run(self, sql: str, params: Mapping[str, object] | None) -> pa.Table:
         text, values = _pyformat(sql, params or {})
         cursor = self.con.cursor(arraysize=FETCH_ROWS)
         rows: list[Any] = []
@@ -357,7 +408,7 @@ class HiveWarehouse:
             with _cancel_on_interrupt(cursor):
                 cursor.execute(text, values or None, async_=True)
                 self._wait(cursor)
-                while batch := cursor.fetchmany(FETCH_ROWS):
+                while cursor.description and (batch := cursor.fetchmany(FETCH_ROWS)):
                     rows += batch
                     if self.progress is not None and len(rows) >= FETCH_ROWS:
                         self.progress(f"fetched {len(rows):,} rows")

@@ -93,6 +93,65 @@ def test_everything_else_is_refused_before_it_is_sent(sql: str) -> None:
         warehouse.read_only(sql, "hive")
 
 
+#: What the full-pushdown session may send besides queries: temporary views of its own.
+VIEWS_ACCEPTED = [
+    "CREATE TEMPORARY VIEW forensics_w AS SELECT * FROM VALUES ('a', 1), ('b', 2) AS t(o, n)",
+    "CREATE TEMPORARY VIEW forensics_w AS VALUES ('a', 1)",
+    "CREATE OR REPLACE TEMPORARY VIEW forensics_copies AS SELECT object FROM forensics_w",
+    "CREATE TEMPORARY VIEW forensics_e AS SELECT e.principal FROM events e "
+    "LEFT ANTI JOIN forensics_d d ON d.event_id = e.event_id",
+]
+VIEWS_REFUSED = [
+    # a second statement after an allowed one
+    "CREATE TEMPORARY VIEW forensics_x AS SELECT 1; DROP TABLE y",
+    "CREATE TEMPORARY VIEW forensics_x AS SELECT 1; INSERT INTO events SELECT * FROM events",
+    # a view over a warehouse table's name would hide it from the session's queries
+    "CREATE OR REPLACE TEMPORARY VIEW events AS SELECT 1 AS x",
+    "CREATE TEMPORARY VIEW quarantine AS SELECT 1 AS x",
+    "CREATE TEMPORARY VIEW incident.forensics_x AS SELECT 1",
+    "CREATE TEMPORARY VIEW `forensics_x; DROP TABLE y` AS SELECT 1",
+    # anything else that creates, caches, writes or loads code
+    "CREATE VIEW forensics_x AS SELECT 1",
+    "CREATE GLOBAL TEMPORARY VIEW forensics_x AS SELECT 1",
+    "CREATE TEMPORARY VIEW forensics_x USING parquet OPTIONS (path '/etc')",
+    "CREATE TEMPORARY TABLE forensics_x AS SELECT 1",
+    "CREATE TABLE forensics_x AS SELECT 1",
+    "CREATE TEMPORARY FUNCTION forensics_f AS 'org.example.Evil'",
+    "CACHE TABLE forensics_x AS SELECT 1",
+    "CACHE TABLE events",
+    "UNCACHE TABLE events",
+    "INSERT OVERWRITE DIRECTORY '/tmp/x' SELECT * FROM events",
+    "INSERT OVERWRITE LOCAL DIRECTORY '/tmp/x' SELECT * FROM events",
+    "ADD JAR /tmp/evil.jar",
+    "ADD FILE /tmp/evil.py",
+    "DROP VIEW forensics_x",
+    "SET spark.sql.shuffle.partitions=1",
+    # the view's query is checked like any query
+    "CREATE TEMPORARY VIEW forensics_x AS SELECT reflect('java.lang.Runtime', 'getRuntime')",
+    "CREATE TEMPORARY VIEW forensics_x AS SELECT * FROM parquet.`/etc/passwd`",
+    "CREATE TEMPORARY VIEW forensics_x AS SELECT 1 /* ; DROP TABLE events */",
+]
+
+
+@pytest.mark.parametrize("sql", VIEWS_ACCEPTED)
+def test_temporary_views_of_the_toolkits_own_pass_only_when_asked_for(sql: str) -> None:
+    assert warehouse.read_only(sql, "spark", views=True) is not None
+    with pytest.raises(QueryError, match="refused"):
+        warehouse.read_only(sql, "spark")  # a plain query connection still refuses them
+
+
+@pytest.mark.parametrize("sql", VIEWS_REFUSED)
+def test_every_other_write_or_ddl_is_still_refused_with_views_allowed(sql: str) -> None:
+    with pytest.raises(QueryError, match="refused"):
+        warehouse.read_only(sql, "spark", views=True)
+
+
+@pytest.mark.parametrize("sql", REFUSED)
+def test_the_query_refusals_hold_with_views_allowed(sql: str) -> None:
+    with pytest.raises(QueryError, match="refused"):
+        warehouse.read_only(sql, "spark", views=True)
+
+
 @pytest.mark.parametrize("sql", REFUSED_DUCKDB)
 def test_the_embedded_engine_refuses_reads_outside_its_tables(sql: str, tmp_path: Path) -> None:
     """Refused before anything runs: the file the statement names is never read or made."""
