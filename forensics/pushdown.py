@@ -42,11 +42,13 @@ from forensics.evidence import (
 from forensics.ingest import IngestResult
 from forensics.investigation import Settings, investigate
 from forensics.policy.posix import changes_from_rows
+from forensics.pushdown_full import reconstruct_in_warehouse
 from forensics.reads import table_schema
 from forensics.reconstruct import MAX_GENERATIONS, load_scope, reconstruct, view_bases
 from forensics.schema import EVENT_SCHEMA, QUARANTINE_SCHEMA
 from forensics.scope import Scope, derive_scope
 from forensics.subjects import load_subjects, write_subject_evidence
+from forensics.warehouse import as_schema
 
 #: A regular expression that matches nothing, in Java's, RE2's and Trino's syntax alike.
 NOTHING = r"\z."
@@ -149,7 +151,31 @@ def investigate_in_warehouse(
     try:
         with stages("load scope", "local"):
             load_scope(con, catalog, scope, case.on_behalf_services)
-        found = reconstruct_from_warehouse(con, wh, catalog, scope, quarantine, settings, stages)
+        profile = getattr(wh, "profile", None)
+        if profile is not None and profile.pushdown == "full":
+            fetched = reconstruct_in_warehouse(
+                con,
+                wh,
+                catalog,
+                scope,
+                quarantine,
+                view_bases(catalog),
+                case.on_behalf_services,
+                settings.keep_literals,
+                settings.pseudonym_key,
+                table_schema(catalog),
+                stages,
+            )
+        else:
+            found = reconstruct_from_warehouse(
+                con, wh, catalog, scope, quarantine, settings, stages
+            )
+            fetched = {
+                "events": found.events.num_rows,
+                "rounds": found.rounds,
+                "objects": list(found.objects),
+                "locations": list(found.locations),
+            }
         with stages("coverage", "warehouse"):
             coverage = warehouse_coverage(con, wh, case, catalog, scope.windows)
         with staged_output(settings.out) as stage:
@@ -168,7 +194,7 @@ def investigate_in_warehouse(
                 scope.history_files,
                 coverage=coverage.as_dict(),
             )
-            record_source(stage, case_logs(settings), wh, found, per_file, quarantine, stages)
+            record_source(stage, case_logs(settings), wh, fetched, per_file, quarantine, stages)
             if settings.seal_key is not None:
                 seal_manifest(stage, settings.seal_key)
             if extra is not None:
@@ -285,31 +311,6 @@ def patterns(names: list[str], exact: bool) -> list[str]:
     return ["^(" + "|".join(chunk) + tail for chunk in chunks]
 
 
-def as_schema(table: pa.Table, schema: pa.Schema, what: str) -> pa.Table:
-    """The warehouse's answer as `schema` (times in UTC milliseconds), or a clear error."""
-    columns = []
-    for field in schema:
-        if field.name not in table.column_names:
-            if table.num_rows == 0 and not table.column_names:
-                columns.append(pa.nulls(0, field.type))
-                continue
-            raise QueryError(
-                f"warehouse table {what}: has no column {field.name}; it needs the columns "
-                f"{', '.join(schema.names)}"
-            )
-        column = table.column(field.name)
-        try:
-            if pa.types.is_timestamp(field.type) and pa.types.is_timestamp(column.type):
-                column = column.cast(pa.timestamp(column.type.unit)).cast(field.type, safe=False)
-            columns.append(column.cast(field.type))
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            raise QueryError(
-                f"warehouse table {what}: column {field.name} is {column.type}, "
-                f"expected {field.type}"
-            ) from None
-    return pa.Table.from_arrays(columns, schema=schema)
-
-
 def case_logs(settings: Settings) -> set[str]:
     """The case's log files (relative paths): listed in the manifest, not parsed here."""
     case = settings.case
@@ -320,7 +321,7 @@ def record_source(
     stage: Path,
     logs: set[str],
     wh: warehouse.Warehouse,
-    found: Slice,
+    fetched: dict[str, object],
     per_file: list[dict],
     quarantine: pa.Table,
     stages: Stages | None = None,
@@ -360,12 +361,8 @@ def record_source(
             }
             for name in files
         ],
-        "fetched": {
-            "events": found.events.num_rows,
-            "rounds": found.rounds,
-            "objects": list(found.objects),
-            "locations": list(found.locations),
-        },
+        "pushdown": profile.pushdown if profile is not None else "slice",
+        "fetched": fetched,
         "stages": list(stages.done) if stages is not None else [],
     }
     ordered: dict[str, object] = {}

@@ -204,6 +204,20 @@ def reconstruct(
     queries.execute(con, "reconstruct/classify")
     edges = follow_copies(con)
     queries.execute(con, "reconstruct/classified")
+    complete(con, edges, keep_literals, pseudonym_key, schema)
+    return duplicates
+
+
+def complete(
+    con: duckdb.DuckDBPyConnection,
+    edges: list[tuple],
+    keep_literals: bool = False,
+    pseudonym_key: bytes | None = None,
+    schema: TableSchema | None = None,
+) -> None:
+    """The steps after classification, on `classified_all` and the copy edges: pseudonyms,
+    categories, redactions, read details, evidence rows and unparsed statements. (The
+    full pushdown classifies in the warehouse and runs these here.)"""
     load_rows(con, "copy_edges", _COPY_EDGE_SCHEMA, edges)
     if pseudonym_key is not None:
         pseudonymize(con, pseudonym_key)
@@ -212,7 +226,6 @@ def reconstruct(
     load_read_details(con, schema or TableSchema({}, {}, {}))
     queries.execute(con, "reconstruct/access_rows")
     load_rows(con, "unparsed", _UNPARSED_SCHEMA, unparsed_statements(con))
-    return duplicates
 
 
 def normalize_events(con: duckdb.DuckDBPyConnection) -> None:
@@ -296,37 +309,51 @@ def follow_copies(con: duckdb.DuckDBPyConnection) -> list[tuple]:
             con, "writing_statements", [("statement_key", pa.string())], [(k,) for k in statements]
         )
         sources = queries.relation(con, "reconstruct/copy_sources").fetchall()
-        edges = {}
-        for key, source, classification, _principal, _time, source_file, source_line in sources:
-            statement = statements[key]
-            generation = 1 if classification == "exposure_enabled" else copies[source][1] + 1
-            for target in statement.targets:
-                if target == source:
-                    continue
-                edge = (source, target, key)
-                row = (
-                    source,
-                    target,
-                    statement.principal,
-                    statement.time,
-                    statement.kind,
-                    generation,
-                    statement.query_id,
-                    source_file,
-                    source_line,
-                )
-                if edge not in edges or edges[edge][5] > generation:
-                    edges[edge] = row
-        found: dict[str, tuple[datetime, int]] = {}
-        for row in edges.values():
-            target, time, generation = row[1], row[3], row[5]
-            old = found.get(target)
-            found[target] = (
-                (min(time, old[0]), min(generation, old[1])) if old else (time, generation)
-            )
+        edges, found = copies_found(sources, statements, copies)
         if found == copies:
             break
         copies = found
+    return sorted_edges(edges)
+
+
+def copies_found(
+    sources: Iterable[tuple],
+    statements: dict[str, Statement],
+    copies: dict[str, tuple[datetime, int]],
+) -> tuple[dict[tuple[str, str, str], tuple], dict[str, tuple[datetime, int]]]:
+    """A round's copy edges (source, target, statement) from the rows of
+    reconstruct/copy_sources, and each copy's first time and lowest generation."""
+    edges: dict[tuple[str, str, str], tuple] = {}
+    for key, source, classification, _principal, _time, source_file, source_line in sources:
+        statement = statements[key]
+        generation = 1 if classification == "exposure_enabled" else copies[source][1] + 1
+        for target in statement.targets:
+            if target == source:
+                continue
+            edge = (source, target, key)
+            row = (
+                source,
+                target,
+                statement.principal,
+                statement.time,
+                statement.kind,
+                generation,
+                statement.query_id,
+                source_file,
+                source_line,
+            )
+            if edge not in edges or edges[edge][5] > generation:
+                edges[edge] = row
+    found: dict[str, tuple[datetime, int]] = {}
+    for row in edges.values():
+        target, time, generation = row[1], row[3], row[5]
+        old = found.get(target)
+        found[target] = (min(time, old[0]), min(generation, old[1])) if old else (time, generation)
+    return edges, found
+
+
+def sorted_edges(edges: dict[tuple[str, str, str], tuple]) -> list[tuple]:
+    """The copy edges in the order they are loaded (and written)."""
     return sorted(edges.values(), key=lambda r: tuple("" if v is None else str(v) for v in r))
 
 
@@ -334,10 +361,15 @@ def write_statements(con: duckdb.DuckDBPyConnection) -> list[Statement]:
     """Of the statements in the engine's `wanted_statements` (key, principal), those that
     wrote something, with their targets from the log and from the text. (A statement's
     events all have its principal: the engine reads only those principals' events.)"""
+    rows = queries.relation(con, "reconstruct/write_statements", may_write=MAY_WRITE).fetchall()
+    return statements_of(rows)
+
+
+def statements_of(rows: Iterable[tuple]) -> list[Statement]:
+    """The statements that wrote something, from rows of reconstruct/write_statements
+    (key, principal, time, text, query id, objects the log says were written)."""
     result = []
-    for key, principal, time, text, query_id, written in queries.relation(
-        con, "reconstruct/write_statements", may_write=MAY_WRITE
-    ).fetchall():
+    for key, principal, time, text, query_id, written in rows:
         found = extract_objects(text) if text else None
         if found is not None and found.kind in _NO_COPY:
             continue  # TRUNCATE, DROP, ALTER: Ranger may log a write, but nothing is copied

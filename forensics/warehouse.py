@@ -49,8 +49,22 @@ ENGINES = ("duckdb", "hive", "trino")
 DIALECTS = {"duckdb": "duckdb", "hive": "hive", "trino": "trino"}
 AUTH_MODES = ("NONE", "NOSASL", "LDAP", "KERBEROS", "CUSTOM")
 PROFILE_KEYS = frozenset(
-    {"engine", "host", "port", "auth", "user", "database", "password_env", "kerberos_service_name"}
+    {
+        "engine",
+        "host",
+        "port",
+        "auth",
+        "user",
+        "database",
+        "password_env",
+        "kerberos_service_name",
+        "pushdown",
+    }
 )
+#: How much of the investigation runs in the warehouse: `slice` (it selects the events the
+#: reconstruction needs, which run here) or `full` (the reconstruction runs there, on a
+#: Spark Thrift Server; only the classified accesses come back).
+PUSHDOWN = ("slice", "full")
 DEFAULT_PROFILES = Path("~/.config/forensics/profiles.yaml")
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _HOST = re.compile(r"^[A-Za-z0-9.-]{1,253}$")
@@ -108,6 +122,7 @@ class Profile:
     database: str | None = None
     password_env: str | None = None
     kerberos_service_name: str | None = None
+    pushdown: str = "slice"
 
     def password(self) -> str | None:
         """The password from the environment variable the profile names, if any."""
@@ -170,6 +185,14 @@ def _profile(name: str, spec: Any) -> Profile:
         value = spec.get(text_key)
         if value is not None and (not isinstance(value, str) or not _NAME.match(value)):
             raise CaseError(f"{key}.{text_key}: letters, digits, '_', '.', '-' only")
+    pushdown = spec.get("pushdown", "slice")
+    if pushdown not in PUSHDOWN:
+        raise CaseError(f"{key}.pushdown: must be one of {', '.join(PUSHDOWN)}")
+    if pushdown == "full" and engine != "hive":
+        raise CaseError(
+            f"{key}.pushdown: full needs a Spark Thrift Server (engine: hive); "
+            f"use pushdown: slice with {engine}"
+        )
     return Profile(
         name=name,
         engine=engine,
@@ -180,6 +203,7 @@ def _profile(name: str, spec: Any) -> Profile:
         database=spec.get("database"),
         password_env=env,
         kerberos_service_name=spec.get("kerberos_service_name"),
+        pushdown=pushdown,
     )
 
 
@@ -648,3 +672,28 @@ def transpile(sql: str, dialect: str) -> str:
 
 def _strip_comments(sql: str) -> str:
     return "\n".join(line for line in sql.splitlines() if not line.lstrip().startswith("--"))
+
+
+def as_schema(table: pa.Table, schema: pa.Schema, what: str) -> pa.Table:
+    """The warehouse's answer as `schema` (times in UTC milliseconds), or a clear error."""
+    columns = []
+    for field in schema:
+        if field.name not in table.column_names:
+            if table.num_rows == 0 and not table.column_names:
+                columns.append(pa.nulls(0, field.type))
+                continue
+            raise QueryError(
+                f"warehouse table {what}: has no column {field.name}; it needs the columns "
+                f"{', '.join(schema.names)}"
+            )
+        column = table.column(field.name)
+        try:
+            if pa.types.is_timestamp(field.type) and pa.types.is_timestamp(column.type):
+                column = column.cast(pa.timestamp(column.type.unit)).cast(field.type, safe=False)
+            columns.append(column.cast(field.type))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            raise QueryError(
+                f"warehouse table {what}: column {field.name} is {column.type}, "
+                f"expected {field.type}"
+            ) from None
+    return pa.Table.from_arrays(columns, schema=schema)

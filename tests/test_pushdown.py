@@ -309,3 +309,78 @@ def test_a_missing_warehouse_table_is_one_clear_error(
     finally:
         wh.close()
     assert not (tmp_path / "ev").exists()
+
+
+# --- full pushdown: the reconstruction itself runs in the Spark Thrift Server ------------
+
+HOSTILE = [
+    "mci.it's",
+    "db.`x`; DROP TABLE events; --",
+    "a\\'; SELECT 1; --",
+    "back\\slash\\",
+    "semi;colon",
+    "/w/mci.db/new\nline",
+    "percent %s %(x)s $1",
+    "uni\u2028code\u00e9",
+]
+
+
+def test_scope_values_become_literals_that_read_back_as_sent() -> None:
+    from forensics import pushdown_full
+
+    columns = [("object", pa.string()), ("n", pa.int64()), ("at", pa.timestamp("ms"))]
+    rows = [(name, i, datetime(2026, 6, 17, 10, i)) for i, name in enumerate(HOSTILE)]
+    sql = pushdown_full.values_view("forensics_hostile", columns, rows)
+    warehouse.read_only(sql, "spark", views=True)  # one statement, a temporary view
+    with pytest.raises(QueryError, match="cannot be sent"):
+        pushdown_full.values_view("forensics_x", columns, [("a\x00b", 1, None)])
+    with pytest.raises(QueryError, match="cannot be sent"):
+        pushdown_full.values_view("forensics_x", columns, [("a", "1; DROP TABLE t", None)])
+
+
+def _full_profiles(server: ThriftServer, folder: Path) -> Path:
+    profiles = folder / "profiles.yaml"
+    profiles.write_text(
+        "profiles:\n"
+        f"  sts: {{engine: hive, host: 127.0.0.1, port: {server.port}, "
+        "auth: NOSASL, user: investigator, database: incident, pushdown: full}\n"
+    )
+    return profiles
+
+
+def test_full_pushdown_is_byte_identical_to_the_embedded_run(
+    incident_in_warehouse: ThriftServer, embedded: Path, tmp_path: Path
+) -> None:
+    profiles = _full_profiles(incident_in_warehouse, tmp_path)
+    out = tmp_path / "full"
+    args = ["investigate", str(CASE), "--out", str(out)]
+    assert main([*args, "--profile", "sts", "--profiles", str(profiles)]) == 0
+    _same_csvs(embedded, out)
+    assert verify(out, load_case(CASE)) == []
+    source = json.loads((out / "manifest.json").read_text())["events"]
+    assert source["pushdown"] == "full"
+    classified = source["fetched"]["classified"]
+    evidence = len((out / "access_events.csv").read_text().splitlines()) - 1
+    assert evidence <= classified <= 1.1 * evidence + 10  # only the evidence's rows came back
+    where = {s["stage"]: s["where"] for s in source["stages"]}
+    assert where["classified accesses"] == "warehouse"
+    assert where["categories, redaction, read details, evidence rows"] == "local"
+    fetched = sum(s["rows_fetched"] for s in source["stages"])
+    assert fetched < 2 * evidence + 100  # statements asked about, and the classified rows
+
+
+def test_hostile_names_reach_the_thrift_server_as_themselves(
+    incident_in_warehouse: ThriftServer,
+) -> None:
+    from forensics import pushdown_full
+
+    columns = [("object", pa.string()), ("n", pa.int64())]
+    rows = [(name, i) for i, name in enumerate(HOSTILE)]
+    wh = warehouse.HiveWarehouse(incident_in_warehouse.profile(database="incident"))
+    try:
+        wh.define(pushdown_full.values_view("forensics_hostile", columns, rows))
+        back = wh.query("SELECT object, n FROM forensics_hostile ORDER BY n", dialect="spark")
+        assert [tuple(r.values()) for r in back.to_pylist()] == rows
+        assert wh.query("SELECT count(*) AS n FROM events").column("n")[0].as_py() > 0
+    finally:
+        wh.close()

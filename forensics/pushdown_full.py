@@ -1,0 +1,377 @@
+"""Full pushdown: the reconstruction runs in the warehouse; only its rows come back.
+
+With `pushdown: full` in a profile (a Spark Thrift Server), the events never leave the
+warehouse. The case's scope (windows, views over exposed objects, baseline, storage
+locations, on-behalf services) is sent as temporary views of the session (`CREATE
+TEMPORARY VIEW forensics_... AS SELECT ... FROM VALUES`, the only statement besides
+queries the read-only guard lets through, `warehouse.read_only`); the same `queries/`
+files the embedded engine runs are transpiled to Spark SQL (`forensics.transpile`) and
+run there, each table they make a temporary view. What comes back:
+
+- per round of copy-following, the statements that made exposure-enabled reads or reads
+  of copies, and which of them wrote something (parsed here, `sqlrefs`, as the embedded
+  run parses them: statement parsing stays local);
+- at the end, the classified accesses (`classification`: one row per access in scope,
+  the evidence's rows) and the keys of the statements among them that wrote.
+
+The steps after classification (pseudonyms, categories with their `WITH RECURSIVE`, which
+Spark lacks, redaction, read details, evidence) run here on those rows
+(`reconstruct.complete`), so the evidence is the embedded run's, byte for byte.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+import duckdb
+import pyarrow as pa
+import sqlglot
+from sqlglot import exp
+
+from forensics import queries, warehouse
+from forensics.catalog import Catalog
+from forensics.engine import load_arrow, load_rows
+from forensics.errors import QueryError
+from forensics.reconstruct import (
+    MAX_GENERATIONS,
+    MAY_WRITE,
+    Statement,
+    complete,
+    copies_found,
+    normalize_events,
+    sorted_edges,
+    statements_of,
+)
+from forensics.schema import EVENT_SCHEMA
+from forensics.scope import Scope
+from forensics.sqlcolumns import TableSchema
+from forensics.transpile import Translator
+from forensics.warehouse import as_schema
+
+PREFIX = warehouse.VIEW_PREFIX
+#: Rows per VALUES statement (a longer statement costs the server's parser more).
+CHUNK_ROWS = 2_000
+#: Every name the query files make or read in the session, each a temporary view there
+#: (`raw_events` is the warehouse's own `events` table).
+SESSION_NAMES = (
+    "catalog_objects", "view_bases", "windows", "baseline_objects", "baseline_members",
+    "on_behalf", "dropped_events", "path_objects", "resolved_events", "keyed_events",
+    "text_statement_keys", "events", "exposed_targets", "exposed_access", "copies",
+    "copy_targets", "classification", "statement_sources", "wanted_statements",
+    "asked_statements", "writing_statements",
+)  # fmt: skip
+#: Tables the query files make that are read after what they were made from changes (in
+#: the same file): fetched and sent back as rows, not kept as a view.
+MATERIALIZED = frozenset({"wanted_statements"})
+_TS = pa.timestamp("ms")
+_S = pa.string()
+
+
+class Session:
+    """One warehouse session: the views sent and made there, and the statements run."""
+
+    def __init__(
+        self,
+        wh: warehouse.HiveWarehouse,
+        schema: dict[str, dict[str, str]],
+        keep_literals: bool,
+        stages,
+    ) -> None:
+        names = {name: PREFIX + name for name in SESSION_NAMES}
+        names["raw_events"] = "events"
+        self.wh = wh
+        self.schema = schema
+        self.stages = stages
+        self.translator = Translator(
+            target="spark",
+            params={"may_write": MAY_WRITE, "keep_literals": int(keep_literals)},
+            names=names,
+        )
+        self.inserted: dict[str, list[tuple]] = {}
+        self.columns: dict[str, list[tuple[str, pa.DataType]]] = {}
+
+    def run(self, name: str) -> pa.Table | None:
+        """The statements of `queries/<name>.sql` in the session: a table or view made
+        becomes a temporary view, rows inserted are fetched and the target sent again as
+        rows, and the rows of a query are returned (the last one's, if several)."""
+        found = None
+        for sql, target, kind in self.translator.statements(queries.load(name).sql, self.schema):
+            if kind == "INSERT":
+                rows = self.wh.query(sql, dialect="spark")
+                self.inserted.setdefault(target, []).extend(_tuples(rows))
+                columns = self.columns.get(target) or [(c, _S) for c in self.schema[target]]
+                self.send(target, columns, self.inserted[target])
+            elif target in MATERIALIZED:
+                rows = self.wh.query(sql, dialect="spark")
+                columns = [(c, _S) for c in rows.column_names]
+                self.send(target, columns, _tuples(rows))
+            elif target is not None:
+                if kind == "TABLE" and target in self.columns:
+                    self.inserted[target] = []  # CREATE TABLE t (columns): empty again
+                self.wh.define(self._view(PREFIX + target, sql))
+            else:
+                found = self.wh.query(sql, dialect="spark")
+        return found
+
+    def send(
+        self, name: str, columns: Sequence[tuple[str, pa.DataType]], rows: Iterable[Sequence]
+    ) -> None:
+        """Rows from here as the temporary view `forensics_<name>`, in chunks of
+        `CHUNK_ROWS` (each its own view, the whole their union); every value a literal
+        checked to read back as itself."""
+        rows = list(rows)
+        self.columns[name] = list(columns)
+        chunks = [rows[i : i + CHUNK_ROWS] for i in range(0, len(rows), CHUNK_ROWS)] or [[]]
+        if len(chunks) == 1:
+            self.wh.define(values_view(PREFIX + name, columns, chunks[0]))
+            return
+        parts = []
+        for i, chunk in enumerate(chunks):
+            part = f"{PREFIX}{name}_part{i}"
+            self.wh.define(values_view(part, columns, chunk))
+            parts.append(exp.select("*").from_(part))
+        union = parts[0]
+        for part_query in parts[1:]:
+            union = exp.union(union, part_query, distinct=False)
+        self.wh.define(self._view(PREFIX + name, union.sql(dialect="spark")))
+
+    def _view(self, name: str, sql: str) -> str:
+        tree = exp.Create(
+            this=exp.to_table(name),
+            kind="VIEW",
+            replace=True,
+            properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
+            expression=sqlglot.parse_one(sql, read="spark"),
+        )
+        return tree.sql(dialect="spark")
+
+
+def values_view(name: str, columns: Sequence[tuple[str, pa.DataType]], rows: list) -> str:
+    """`CREATE OR REPLACE TEMPORARY VIEW name AS SELECT CAST(c0 AS type) AS column, ...
+    FROM VALUES (...)`: every value a literal built by sqlglot, and the statement parsed
+    back to check each literal reads as the value given (a quote, backslash, backtick or
+    semicolon in a name stays inside its literal)."""
+    aliases = [f"c{i}" for i in range(len(columns))]
+    selected = [
+        exp.cast(exp.column(alias), _spark_type(kind)).as_(column)
+        for alias, (column, kind) in zip(aliases, columns, strict=True)
+    ]
+    if rows:
+        values = exp.values(
+            [
+                tuple(_literal(v, kind) for v, (_, kind) in zip(r, columns, strict=True))
+                for r in rows
+            ],
+            alias="t",
+            columns=aliases,
+        )
+        query = exp.select(*selected).from_(values)
+    else:
+        nulls = [exp.cast(exp.null(), _spark_type(kind)).as_(c) for c, kind in columns]
+        query = exp.select(*nulls).where("1 = 0")
+    tree = exp.Create(
+        this=exp.to_table(name),
+        kind="VIEW",
+        replace=True,
+        properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
+        expression=query,
+    )
+    sql = tree.sql(dialect="spark")
+    _check_literals(sql, rows, columns)
+    return sql
+
+
+def _spark_type(kind: pa.DataType) -> str:
+    if pa.types.is_timestamp(kind):
+        return "TIMESTAMP"
+    if pa.types.is_integer(kind):
+        return "BIGINT"
+    if pa.types.is_boolean(kind):
+        return "BOOLEAN"
+    if pa.types.is_string(kind):
+        return "STRING"
+    raise QueryError(f"pushdown: a column of {kind} cannot be sent to the warehouse")
+
+
+def _literal(value: object, kind: pa.DataType) -> exp.Expression:
+    """One value as a literal of the column's kind; anything else is refused."""
+    if value is None:
+        return exp.null()
+    if pa.types.is_timestamp(kind) and isinstance(value, datetime):
+        return exp.Literal.string(value.strftime("%Y-%m-%d %H:%M:%S.%f"))
+    if pa.types.is_integer(kind) and isinstance(value, int) and not isinstance(value, bool):
+        return exp.Literal.number(value)
+    if pa.types.is_boolean(kind) and isinstance(value, bool):
+        return exp.Boolean(this=value)
+    if pa.types.is_string(kind) and isinstance(value, str) and "\x00" not in value:
+        return exp.Literal.string(value)
+    raise QueryError(f"pushdown: {str(value)[:60]!r} cannot be sent as a {kind} value")
+
+
+def _check_literals(sql: str, rows: list, columns: Sequence[tuple[str, pa.DataType]]) -> None:
+    """The statement read back gives exactly the values sent, in order."""
+    tree = sqlglot.parse_one(sql, read="spark")
+    values = tree.find(exp.Values)
+    sent = [] if values is None else values.expressions
+    if len(sent) != len(rows):
+        raise QueryError("pushdown: the rows sent do not read back as sent; nothing was sent")
+    for row, parsed in zip(rows, sent, strict=True):
+        for value, node, (_, kind) in zip(row, parsed.expressions, columns, strict=True):
+            back = None if isinstance(node, exp.Null) else node.this
+            want = value
+            if isinstance(value, datetime):
+                want = value.strftime("%Y-%m-%d %H:%M:%S.%f")
+            elif isinstance(value, int) and not isinstance(value, bool):
+                want = str(value)
+            if back != want:
+                raise QueryError(
+                    f"pushdown: {str(value)[:60]!r} does not read back as sent "
+                    f"({kind}); nothing was sent"
+                )
+
+
+def _tuples(table: pa.Table) -> list[tuple]:
+    columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
+    return list(zip(*columns, strict=True))
+
+
+def local_pipeline(
+    con: duckdb.DuckDBPyConnection, quarantine: pa.Table
+) -> dict[str, dict[str, str]]:
+    """The embedded pipeline up to classification on no events: its tables and views
+    exist here with their columns (the schema the translation expands stars from, and the
+    types the warehouse's rows are read back in)."""
+    load_arrow(con, "raw_events", EVENT_SCHEMA.empty_table())
+    load_arrow(con, "quarantine", quarantine)
+    normalize_events(con)
+    queries.execute(con, "reconstruct/access")
+    queries.execute(con, "reconstruct/exposed_access")
+    load_rows(con, "copies", _COPIES, [])
+    queries.execute(con, "reconstruct/copy_targets")
+    queries.execute(con, "reconstruct/classify")
+    schema: dict[str, dict[str, str]] = {}
+    for table, column in queries.relation(con, "pushdown/columns").fetchall():
+        schema.setdefault(table, {})[column] = "string"
+    return schema
+
+
+_COPIES = [("object", _S), ("created_at", _TS), ("generation", pa.int64())]
+
+
+def reconstruct_in_warehouse(
+    con: duckdb.DuckDBPyConnection,
+    wh: warehouse.HiveWarehouse,
+    catalog: Catalog,
+    scope: Scope,
+    quarantine: pa.Table,
+    bases: list[tuple[str, str]],
+    on_behalf: Iterable[str],
+    keep_literals: bool,
+    pseudonym_key: bytes | None,
+    table_schema: TableSchema,
+    stages,
+) -> dict[str, int]:
+    """Classify every access in scope in the warehouse, following copies round by round,
+    then finish here on the classified rows; returns what was fetched."""
+    schema = local_pipeline(con, quarantine)
+    classified_types = con.table("classification").to_arrow_table().schema
+    session = Session(wh, schema, keep_literals, stages)
+    with stages("scope sent as temporary views", "warehouse"):
+        send_scope(session, catalog, scope, bases, on_behalf)
+    with stages("normalize and exposed accesses (views)", "warehouse"):
+        session.run("normalize/events")
+        session.run("normalize/text_statement_keys")  # no text-only record: no rows
+        session.run("reconstruct/access")
+        session.run("reconstruct/exposed_access")
+    copies: dict[str, tuple[datetime, int]] = {}
+    statements: dict[str, Statement] = {}
+    edges: dict = {}
+    session.send("asked_statements", [("statement_key", _S)], [])
+    for round_no in range(1, MAX_GENERATIONS + 1):
+        with stages(f"copies, round {round_no}", "warehouse"):
+            rows = [(o, t, g) for o, (t, g) in sorted(copies.items())]
+            session.send("copies", _COPIES, rows)
+            session.run("reconstruct/copy_targets")
+            session.run("reconstruct/classify")
+            session.run("reconstruct/statement_sources")
+            written = session.run("reconstruct/write_statements")
+            statements |= {s.key: s for s in statements_of(_written(written))}
+            session.send("writing_statements", [("statement_key", _S)], [(k,) for k in statements])
+            sources = _tuples(_timed(session.run("reconstruct/copy_sources")))
+        edges, found = copies_found(sources, statements, copies)
+        if found == copies:
+            break
+        copies = found
+    else:
+        raise QueryError(
+            f"derived copies still growing after {MAX_GENERATIONS} rounds; "
+            "check the warehouse's events for a statement loop"
+        )
+    with stages("classified accesses", "warehouse"):
+        classified = session.run("pushdown/classified_rows")
+        writing = session.run("pushdown/writing_keys")
+    with stages("categories, redaction, read details, evidence rows", "local"):
+        queries.execute(con, "pushdown/local_tables_replaced")
+        load_arrow(con, "classification", as_schema(classified, classified_types, "events"))
+        load_rows(con, "events", [("statement_key", _S), ("op", _S)], _tuples(writing))
+        queries.execute(con, "reconstruct/classified")
+        complete(con, sorted_edges(edges), keep_literals, pseudonym_key, table_schema)
+    return {"classified": classified.num_rows, "rounds": round_no}
+
+
+def send_scope(
+    session: Session,
+    catalog: Catalog,
+    scope: Scope,
+    bases: list[tuple[str, str]],
+    on_behalf: Iterable[str],
+) -> None:
+    """The scope the warehouse's queries read, as temporary views (the columns they read)."""
+    session.send(
+        "catalog_objects",
+        [("object", _S), ("type", _S), ("location", _S)],
+        [(o.object, o.type, o.location) for o in catalog.objects.values() if o.location],
+    )
+    session.send("view_bases", [("view", _S), ("base", _S)], bases)
+    session.send(
+        "windows",
+        [("object", _S), ("start", _TS), ("end", _TS), ("layer", _S)],
+        [(w.object, _naive(w.start), _naive(w.end), w.layer) for w in scope.windows],
+    )
+    exposed = set(scope.exposed)
+    objects, members = scope.baseline.classes(
+        exposed | {view for view, base in bases if base in exposed}
+    )
+    session.send("baseline_objects", [("object", _S), ("set_id", pa.int64())], objects)
+    session.send(
+        "baseline_members",
+        [("set_id", pa.int64()), ("principal", _S)],
+        [(k, p) for k, names in sorted(members.items()) for p in names],
+    )
+    session.send("on_behalf", [("principal", _S)], [(p,) for p in sorted(on_behalf)])
+
+
+def _naive(moment: datetime | None) -> datetime | None:
+    return None if moment is None else moment.replace(tzinfo=None)
+
+
+def _written(table: pa.Table) -> list[tuple]:
+    """Rows of reconstruct/write_statements with their times as times and the objects
+    written as lists (the server sends an array as its JSON text)."""
+    rows = []
+    for key, principal, time, text, query_id, written in _tuples(_timed(table)):
+        if isinstance(written, str):
+            written = json.loads(written)
+        rows.append((key, principal, time, text, query_id, written))
+    return rows
+
+
+def _timed(table: pa.Table) -> pa.Table:
+    """The `time` column as UTC milliseconds (the server sends text)."""
+    index = table.column_names.index("time")
+    column = table.column(index)
+    if not pa.types.is_timestamp(column.type):
+        column = column.cast(_TS)
+    return table.set_column(index, "time", column.cast(_TS))
