@@ -35,13 +35,11 @@ from forensics.catalog import Catalog
 from forensics.engine import load_arrow, load_rows
 from forensics.errors import QueryError
 from forensics.reconstruct import (
-    MAX_GENERATIONS,
     MAY_WRITE,
     Statement,
     complete,
-    copies_found,
+    follow_copies,
     normalize_events,
-    sorted_edges,
     statements_of,
 )
 from forensics.schema import EVENT_SCHEMA
@@ -62,9 +60,8 @@ SESSION_NAMES = (
     "copy_targets", "classification", "statement_sources", "wanted_statements",
     "asked_statements", "writing_statements",
 )  # fmt: skip
-#: Tables the query files make that are read after what they were made from changes (in
-#: the same file): fetched and sent back as rows, not kept as a view.
-MATERIALIZED = frozenset({"wanted_statements"})
+#: Tables the query files make whose rows come back (each also stays a view there).
+FETCHED = frozenset({"exposed_access"})
 _TS = pa.timestamp("ms")
 _S = pa.string()
 
@@ -95,7 +92,7 @@ class Session:
     def run(self, name: str) -> pa.Table | None:
         """The statements of `queries/<name>.sql` in the session: a table or view made
         becomes a temporary view, rows inserted are fetched and the target sent again as
-        rows, and the rows of a query are returned (the last one's, if several)."""
+        rows, and the rows of a query (or of a table in `FETCHED`) are returned."""
         found = None
         for sql, target, kind in self.translator.statements(queries.load(name).sql, self.schema):
             if kind == "INSERT":
@@ -103,14 +100,12 @@ class Session:
                 self.inserted.setdefault(target, []).extend(_tuples(rows))
                 columns = self.columns.get(target) or [(c, _S) for c in self.schema[target]]
                 self.send(target, columns, self.inserted[target])
-            elif target in MATERIALIZED:
-                rows = self.wh.query(sql, dialect="spark")
-                columns = [(c, _S) for c in rows.column_names]
-                self.send(target, columns, _tuples(rows))
             elif target is not None:
                 if kind == "TABLE" and target in self.columns:
                     self.inserted[target] = []  # CREATE TABLE t (columns): empty again
                 self.wh.define(self._view(PREFIX + target, sql))
+                if target in FETCHED:
+                    found = self.wh.query(sql, dialect="spark")
             else:
                 found = self.wh.query(sql, dialect="spark")
         return found
@@ -240,9 +235,9 @@ def _tuples(table: pa.Table) -> list[tuple]:
 def local_pipeline(
     con: duckdb.DuckDBPyConnection, quarantine: pa.Table
 ) -> dict[str, dict[str, str]]:
-    """The embedded pipeline up to classification on no events: its tables and views
-    exist here with their columns (the schema the translation expands stars from, and the
-    types the warehouse's rows are read back in)."""
+    """The embedded pipeline up to the exposed accesses on no events: its tables, views
+    and macros exist here with their columns (the schema the translation expands stars
+    from, and the types the warehouse's rows are read back in)."""
     load_arrow(con, "raw_events", EVENT_SCHEMA.empty_table())
     load_arrow(con, "quarantine", quarantine)
     normalize_events(con)
@@ -258,6 +253,7 @@ def local_pipeline(
 
 
 _COPIES = [("object", _S), ("created_at", _TS), ("generation", pa.int64())]
+_TARGETS = [("object", _S), ("target", _S), ("via_view", _S)]
 
 
 def reconstruct_in_warehouse(
@@ -273,52 +269,66 @@ def reconstruct_in_warehouse(
     table_schema: TableSchema,
     stages,
 ) -> dict[str, int]:
-    """Classify every access in scope in the warehouse, following copies round by round,
-    then finish here on the classified rows; returns what was fetched."""
+    """The accesses in scope selected and tested in the warehouse, copies followed with
+    their accesses and the statements that wrote fetched round by round, classification
+    and the rest here; returns what was fetched.
+
+    The warehouse scans the events: the exposed objects' accesses with their baseline and
+    window tests (reconstruct/exposed_access), each round's new copies' accesses
+    (reconstruct/access), the statements asked about (reconstruct/write_statements), and
+    which classified statements wrote. Here, on those rows: reconstruct/classify,
+    statement_sources, copy_sources and everything after, as the embedded run does."""
     schema = local_pipeline(con, quarantine)
-    classified_types = con.table("classification").to_arrow_table().schema
+    access_types = con.table("exposed_access").to_arrow_table().schema
     session = Session(wh, schema, keep_literals, stages)
     with stages("scope sent as temporary views", "warehouse"):
         send_scope(session, catalog, scope, bases, on_behalf)
-    with stages("normalize and exposed accesses (views)", "warehouse"):
+    with stages("exposed objects' accesses, tested", "warehouse"):
         session.run("normalize/events")
         session.run("normalize/text_statement_keys")  # no text-only record: no rows
         session.run("reconstruct/access")
-        session.run("reconstruct/exposed_access")
-    copies: dict[str, tuple[datetime, int]] = {}
-    statements: dict[str, Statement] = {}
-    edges: dict = {}
-    session.send("asked_statements", [("statement_key", _S)], [])
-    for round_no in range(1, MAX_GENERATIONS + 1):
-        with stages(f"copies, round {round_no}", "warehouse"):
-            rows = [(o, t, g) for o, (t, g) in sorted(copies.items())]
-            session.send("copies", _COPIES, rows)
-            session.run("reconstruct/copy_targets")
-            session.run("reconstruct/classify")
-            session.run("reconstruct/statement_sources")
-            written = session.run("reconstruct/write_statements")
-            statements |= {s.key: s for s in statements_of(_written(written))}
-            session.send("writing_statements", [("statement_key", _S)], [(k,) for k in statements])
-            sources = _tuples(_timed(session.run("reconstruct/copy_sources")))
-        edges, found = copies_found(sources, statements, copies)
-        if found == copies:
-            break
-        copies = found
-    else:
-        raise QueryError(
-            f"derived copies still growing after {MAX_GENERATIONS} rounds; "
-            "check the warehouse's events for a statement loop"
-        )
-    with stages("classified accesses", "warehouse"):
-        classified = session.run("pushdown/classified_rows")
-        writing = session.run("pushdown/writing_keys")
-    with stages("categories, redaction, read details, evidence rows", "local"):
-        queries.execute(con, "pushdown/local_tables_replaced")
-        load_arrow(con, "classification", as_schema(classified, classified_types, "events"))
-        load_rows(con, "events", [("statement_key", _S), ("op", _S)], _tuples(writing))
+        exposed = session.run("reconstruct/exposed_access")
+        load_arrow(con, "exposed_access", as_schema(exposed, access_types, "events"))
+        queries.execute(con, "pushdown/fetched_access")
+    copy_types = con.table("fetched_access").to_arrow_table().schema
+    asked: list[tuple] = []
+    counts = {"exposed_accesses": exposed.num_rows, "copy_accesses": 0, "statements": 0}
+
+    def targets_asked(con: duckdb.DuckDBPyConnection) -> None:
+        new = [t for t in con.table("copy_targets").fetchall() if t not in asked]
+        if not new:
+            return
+        asked.extend(new)
+        with stages(f"accesses of {len(new)} copy targets", "warehouse"):
+            session.send("copy_targets", _TARGETS, new)
+            found = as_schema(session.run("pushdown/copy_access"), copy_types, "events")
+            counts["copy_accesses"] += found.num_rows
+            before = con.table("fetched_access").to_arrow_table()
+            load_arrow(con, "fetched_access", pa.concat_tables([before, found]))
+
+    def writes(con: duckdb.DuckDBPyConnection) -> list[Statement]:
+        wanted = con.table("wanted_statements").fetchall()
+        if not wanted:
+            return []
+        with stages(f"{len(wanted)} statements asked about", "warehouse"):
+            session.send("wanted_statements", [("statement_key", _S), ("principal", _S)], wanted)
+            rows = _written(session.run("reconstruct/write_statements"))
+            counts["statements"] += len(rows)
+        return statements_of(rows)
+
+    with stages("classification and copies", "local"):
+        queries.execute(con, "reconstruct/classify")
+        edges = follow_copies(con, targets_asked, writes)
         queries.execute(con, "reconstruct/classified")
-        complete(con, sorted_edges(edges), keep_literals, pseudonym_key, table_schema)
-    return {"classified": classified.num_rows, "rounds": round_no}
+    with stages("statements that wrote", "warehouse"):
+        session.send("copy_targets", _TARGETS, asked)
+        writing = session.run("pushdown/writing_keys")
+        counts["writing_statements"] = writing.num_rows
+    with stages("categories, redaction, read details, evidence rows", "local"):
+        queries.execute(con, "pushdown/local_events_replaced")
+        load_rows(con, "events", [("statement_key", _S), ("op", _S)], _tuples(writing))
+        complete(con, edges, keep_literals, pseudonym_key, table_schema)
+    return counts
 
 
 def send_scope(

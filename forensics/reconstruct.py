@@ -8,7 +8,7 @@ exposed data generation by generation (copies of copies too).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -284,7 +284,11 @@ def pseudonymize(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
     queries.execute(con, "reconstruct/pseudonymize")
 
 
-def follow_copies(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+def follow_copies(
+    con: duckdb.DuckDBPyConnection,
+    targets_asked: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+    writes: Callable[[duckdb.DuckDBPyConnection], list[Statement]] | None = None,
+) -> list[tuple]:
     """Derived copies, generation by generation, until no statement adds a new one.
 
     Generation 1: objects written by a statement that made an exposure-enabled read.
@@ -293,6 +297,10 @@ def follow_copies(con: duckdb.DuckDBPyConnection) -> list[tuple]:
     Only the statements that made such reads are parsed, each once. The reads of each
     round stay in the engine (`statement_sources`): only those of statements that wrote
     something come to Python.
+
+    The full pushdown (`forensics.pushdown_full`) passes `targets_asked`, called once a
+    round's `copy_targets` is made (it fetches their accesses from the warehouse), and
+    `writes`, which asks the warehouse instead of `write_statements`.
     """
     statements: dict[str, Statement] = {}  # the statements asked about that wrote something
     copies: dict[str, tuple[datetime, int]] = {}
@@ -303,8 +311,10 @@ def follow_copies(con: duckdb.DuckDBPyConnection) -> list[tuple]:
             con, "copies", _COPIES_SCHEMA, [(o, t, g) for o, (t, g) in sorted(copies.items())]
         )
         queries.execute(con, "reconstruct/copy_targets")
+        if targets_asked is not None:
+            targets_asked(con)
         queries.execute(con, "reconstruct/statement_sources")
-        statements |= {s.key: s for s in write_statements(con)}
+        statements |= {s.key: s for s in (writes or write_statements)(con)}
         load_rows(
             con, "writing_statements", [("statement_key", pa.string())], [(k,) for k in statements]
         )

@@ -128,7 +128,7 @@ class Translator:
     def sql(self, tree: exp.Expression) -> str:
         """The tree as the target writes it; what the target cannot say raises."""
         try:
-            return tree.sql(dialect=self.target, unsupported_level=ErrorLevel.RAISE)
+            return tree.sql(dialect=self.target, unsupported_level=ErrorLevel.RAISE, comments=False)
         except sqlglot.errors.UnsupportedError as exc:
             raise Untranslatable(f"transpile to {self.target}: {exc}") from None
 
