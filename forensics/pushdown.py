@@ -68,21 +68,33 @@ class Stages:
 
     wh: warehouse.Warehouse
     done: list[dict] = dataclasses.field(default_factory=list)
+    stack: list[list] = dataclasses.field(default_factory=list)
 
     @contextmanager
     def __call__(self, name: str, where: str) -> Iterator[None]:
+        """Time and count the block; a stage inside another is its own entry, and the
+        outer one counts only the rest (its seconds, rows and bytes are its own)."""
         fetched = getattr(self.wh, "fetched", None) or warehouse.Fetched()
         rows, size = fetched.rows, fetched.bytes
         started = time.perf_counter()
-        yield
+        inner = [0.0, 0, 0]  # seconds, rows, bytes of the stages inside this one
+        self.stack.append(inner)
+        try:
+            yield
+        finally:
+            self.stack.pop()
+        seconds = time.perf_counter() - started
+        total = [seconds, fetched.rows - rows, fetched.bytes - size]
+        if self.stack:
+            self.stack[-1][:] = [a + b for a, b in zip(self.stack[-1], total, strict=True)]
         entry: dict[str, object] = {
             "stage": name,
             "where": where,
-            "seconds": round(time.perf_counter() - started, 3),
-            "rows_fetched": fetched.rows - rows,
+            "seconds": round(total[0] - inner[0], 3),
+            "rows_fetched": total[1] - inner[1],
         }
         if isinstance(self.wh, warehouse.HiveWarehouse):
-            entry["bytes_fetched"] = fetched.bytes - size
+            entry["bytes_fetched"] = total[2] - inner[2]
         self.done.append(entry)
 
 

@@ -285,7 +285,9 @@ def reconstruct_in_warehouse(
         send_scope(session, catalog, scope, bases, on_behalf)
     with stages("exposed objects' accesses, tested", "warehouse"):
         session.run("normalize/events")
-        session.run("normalize/text_statement_keys")  # no text-only record: no rows
+        present = session.run("normalize/text_records")
+        if present is not None and present.num_rows and present.column(0)[0].as_py():
+            session.run("normalize/text_statement_keys")  # as normalize_events does
         session.run("reconstruct/access")
         exposed = session.run("reconstruct/exposed_access")
         load_arrow(con, "exposed_access", as_schema(exposed, access_types, "events"))
