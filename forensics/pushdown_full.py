@@ -21,6 +21,7 @@ Spark lacks, redaction, read details, evidence) run here on those rows
 
 from __future__ import annotations
 
+import bisect
 import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -49,8 +50,8 @@ from forensics.transpile import Translator
 from forensics.warehouse import as_schema
 
 PREFIX = warehouse.VIEW_PREFIX
-#: Rows per VALUES statement (a longer statement costs the server's parser more).
-CHUNK_ROWS = 2_000
+#: Rows per statement that sends rows (one string literal each).
+CHUNK_ROWS = 20_000
 #: Every name the query files make or read in the session, each a temporary view there
 #: (`raw_events` is the warehouse's own `events` table).
 SESSION_NAMES = (
@@ -144,28 +145,39 @@ class Session:
 
 
 def values_view(name: str, columns: Sequence[tuple[str, pa.DataType]], rows: list) -> str:
-    """`CREATE OR REPLACE TEMPORARY VIEW name AS SELECT CAST(c0 AS type) AS column, ...
-    FROM VALUES (...)`: every value a literal built by sqlglot, and the statement parsed
-    back to check each literal reads as the value given (a quote, backslash, backtick or
-    semicolon in a name stays inside its literal)."""
+    """`CREATE OR REPLACE TEMPORARY VIEW name AS SELECT CAST(r.c0 AS type) AS column, ...
+    FROM (SELECT inline(from_json('<rows as JSON>', 'array<struct<c0:string, ...>>')))`.
+
+    The rows travel as one string literal (JSON, each value a JSON string or null, then
+    escaped as a Spark literal by sqlglot): one token for the server's parser whatever the
+    number of rows (a VALUES list costs it a second per 2,000). The statement is parsed
+    back and its literal decoded to check it holds exactly the values given (a quote,
+    backslash, backtick or semicolon in a name stays data)."""
     aliases = [f"c{i}" for i in range(len(columns))]
+    payload = [
+        {
+            alias: _text(value, kind)
+            for alias, value, (_, kind) in zip(aliases, row, columns, strict=True)
+        }
+        for row in rows
+    ]
+    data = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    struct = ", ".join(f"{alias}: string" for alias in aliases)
+    rowset = exp.select(
+        exp.func(
+            "inline",
+            exp.func(
+                "from_json",
+                exp.Literal.string(data),
+                exp.Literal.string(f"array<struct<{struct}>>"),
+            ),
+        )
+    )
     selected = [
         exp.cast(exp.column(alias), _spark_type(kind)).as_(column)
         for alias, (column, kind) in zip(aliases, columns, strict=True)
     ]
-    if rows:
-        values = exp.values(
-            [
-                tuple(_literal(v, kind) for v, (_, kind) in zip(r, columns, strict=True))
-                for r in rows
-            ],
-            alias="t",
-            columns=aliases,
-        )
-        query = exp.select(*selected).from_(values)
-    else:
-        nulls = [exp.cast(exp.null(), _spark_type(kind)).as_(c) for c, kind in columns]
-        query = exp.select(*nulls).where("1 = 0")
+    query = exp.select(*selected).from_(rowset.subquery("r"))
     tree = exp.Create(
         this=exp.to_table(name),
         kind="VIEW",
@@ -174,8 +186,25 @@ def values_view(name: str, columns: Sequence[tuple[str, pa.DataType]], rows: lis
         expression=query,
     )
     sql = tree.sql(dialect="spark")
-    _check_literals(sql, rows, columns)
+    back = sqlglot.parse_one(sql, read="spark").find(exp.Literal)
+    if back is None or json.loads(back.this) != payload:
+        raise QueryError(f"pushdown: the rows of {name} do not read back as sent; nothing was sent")
     return sql
+
+
+def _text(value: object, kind: pa.DataType) -> str | None:
+    """One value as the text Spark casts to the column's kind; anything else is refused."""
+    if value is None:
+        return None
+    if pa.types.is_timestamp(kind) and isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    if pa.types.is_integer(kind) and isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if pa.types.is_boolean(kind) and isinstance(value, bool):
+        return "true" if value else "false"
+    if pa.types.is_string(kind) and isinstance(value, str) and "\x00" not in value:
+        return value
+    raise QueryError(f"pushdown: {str(value)[:60]!r} cannot be sent as a {kind} value")
 
 
 def _spark_type(kind: pa.DataType) -> str:
@@ -188,43 +217,6 @@ def _spark_type(kind: pa.DataType) -> str:
     if pa.types.is_string(kind):
         return "STRING"
     raise QueryError(f"pushdown: a column of {kind} cannot be sent to the warehouse")
-
-
-def _literal(value: object, kind: pa.DataType) -> exp.Expression:
-    """One value as a literal of the column's kind; anything else is refused."""
-    if value is None:
-        return exp.null()
-    if pa.types.is_timestamp(kind) and isinstance(value, datetime):
-        return exp.Literal.string(value.strftime("%Y-%m-%d %H:%M:%S.%f"))
-    if pa.types.is_integer(kind) and isinstance(value, int) and not isinstance(value, bool):
-        return exp.Literal.number(value)
-    if pa.types.is_boolean(kind) and isinstance(value, bool):
-        return exp.Boolean(this=value)
-    if pa.types.is_string(kind) and isinstance(value, str) and "\x00" not in value:
-        return exp.Literal.string(value)
-    raise QueryError(f"pushdown: {str(value)[:60]!r} cannot be sent as a {kind} value")
-
-
-def _check_literals(sql: str, rows: list, columns: Sequence[tuple[str, pa.DataType]]) -> None:
-    """The statement read back gives exactly the values sent, in order."""
-    tree = sqlglot.parse_one(sql, read="spark")
-    values = tree.find(exp.Values)
-    sent = [] if values is None else values.expressions
-    if len(sent) != len(rows):
-        raise QueryError("pushdown: the rows sent do not read back as sent; nothing was sent")
-    for row, parsed in zip(rows, sent, strict=True):
-        for value, node, (_, kind) in zip(row, parsed.expressions, columns, strict=True):
-            back = None if isinstance(node, exp.Null) else node.this
-            want = value
-            if isinstance(value, datetime):
-                want = value.strftime("%Y-%m-%d %H:%M:%S.%f")
-            elif isinstance(value, int) and not isinstance(value, bool):
-                want = str(value)
-            if back != want:
-                raise QueryError(
-                    f"pushdown: {str(value)[:60]!r} does not read back as sent "
-                    f"({kind}); nothing was sent"
-                )
 
 
 def _tuples(table: pa.Table) -> list[tuple]:
@@ -302,6 +294,7 @@ def reconstruct_in_warehouse(
             return
         asked.extend(new)
         with stages(f"accesses of {len(new)} copy targets", "warehouse"):
+            send_locations(session, catalog, [*scope.exposed, *(t[1] for t in asked)])
             session.send("copy_targets", _TARGETS, new)
             found = as_schema(session.run("pushdown/copy_access"), copy_types, "events")
             counts["copy_accesses"] += found.num_rows
@@ -341,11 +334,7 @@ def send_scope(
     on_behalf: Iterable[str],
 ) -> None:
     """The scope the warehouse's queries read, as temporary views (the columns they read)."""
-    session.send(
-        "catalog_objects",
-        [("object", _S), ("type", _S), ("location", _S)],
-        [(o.object, o.type, o.location) for o in catalog.objects.values() if o.location],
-    )
+    send_locations(session, catalog, scope.exposed)
     session.send("view_bases", [("view", _S), ("base", _S)], bases)
     session.send(
         "windows",
@@ -363,6 +352,31 @@ def send_scope(
         [(k, p) for k, names in sorted(members.items()) for p in names],
     )
     session.send("on_behalf", [("principal", _S)], [(p,) for p in sorted(on_behalf)])
+
+
+def send_locations(session: Session, catalog: Catalog, targets: Iterable[str]) -> None:
+    """The catalog's storage locations the warehouse resolves paths with: those of the
+    targets and every location under one (a path takes the object of its longest location
+    prefix, so a deeper one must be there to win; the others can never be a target's)."""
+    located = sorted((o.location, o.object, o.type) for o in catalog.objects.values() if o.location)
+    keys = [loc for loc, _, _ in located]
+    roots = sorted(
+        {
+            catalog.objects[t].location.rstrip("/")
+            for t in targets
+            if t in catalog.objects and catalog.objects[t].location
+        }
+    )
+    rows = set()
+    for root in roots:
+        start = bisect.bisect_left(keys, root)
+        for location, name, kind in located[start:]:
+            if location != root and not location.startswith(root + "/"):
+                if not location.startswith(root):
+                    break
+                continue
+            rows.add((name, kind, location))
+    session.send("catalog_objects", [("object", _S), ("type", _S), ("location", _S)], sorted(rows))
 
 
 def _naive(moment: datetime | None) -> datetime | None:
