@@ -41,7 +41,7 @@ import bench_investigate  # noqa: E402
 import synth  # noqa: E402
 
 SIZES = (1_000_000, 10_000_000)
-MODES = ("slice", "full")
+MODES = ("full", "slice")
 RESULTS = HERE / "results" / "warehouse.md"
 DRIVER_MEMORY = "6g"
 
@@ -213,13 +213,22 @@ def child_warehouse(root: str, out: str, profiles: str) -> dict:
     }
 
 
-def run_child(args: list[str], log: Path) -> dict:
-    """One measurement in a fresh interpreter (its JSON answer on stdout)."""
+def run_child(args: list[str], log: Path, timeout: float) -> dict:
+    """One measurement in a fresh interpreter (its JSON answer on stdout), stopped after
+    `timeout` seconds (the warehouse's progress, in the log, says where it was)."""
     command = [sys.executable, __file__, "--child", *args]
-    env = dict(os.environ, FORENSICS_PROGRESS="0")
+    env = dict(os.environ, FORENSICS_PROGRESS="1")
     load = os.getloadavg()[0]
     with open(log, "w", encoding="utf-8") as err:
-        done = subprocess.run(command, stdout=subprocess.PIPE, stderr=err, text=True, env=env)
+        child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=err, text=True, env=env)
+        try:
+            out, _ = child.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.communicate()
+            last = log.read_text(encoding="utf-8", errors="replace").split("\r")[-1].strip()
+            return {"failed": f"stopped after {timeout:.0f} s ({last[-120:]})"}
+    done = subprocess.CompletedProcess(command, child.returncode, out)
     if done.returncode != 0:
         tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-3:]
         return {"failed": " / ".join(tail)[-400:]}
@@ -250,7 +259,7 @@ def _rows(path: Path) -> int:
     return pc.read_csv(path).num_rows if path.is_file() else 0
 
 
-def measure(n: int, port: int, modes: list[str], cache: Path) -> dict:
+def measure(n: int, port: int, modes: list[str], cache: Path, timeout: float) -> dict:
     """The embedded run and one warehouse run per mode on the incident of `n` events."""
     root, _ = bench_investigate.incident(synth.Params(events=n), cache)
     runs = root / "bench-warehouse"
@@ -260,7 +269,8 @@ def measure(n: int, port: int, modes: list[str], cache: Path) -> dict:
     quarantine = empty_quarantine(runs / "quarantine")
     result: dict = {"events": n, "root": str(root)}
     result["declare_s"] = declare(port, database, root / "events", quarantine)
-    result["embedded"] = run_child(["embedded", str(root), str(runs / "embedded")], runs / "e.log")
+    embedded = ["embedded", str(root), str(runs / "embedded")]
+    result["embedded"] = run_child(embedded, runs / "embedded.log", timeout)
     evidence_rows = None
     if "failed" not in result["embedded"]:
         rows = compare(runs / "embedded", runs / "embedded")
@@ -277,7 +287,8 @@ def measure(n: int, port: int, modes: list[str], cache: Path) -> dict:
             encoding="utf-8",
         )
         out = runs / mode
-        found = run_child(["warehouse", str(root), str(out), str(profiles)], runs / f"{mode}.log")
+        args = ["warehouse", str(root), str(out), str(profiles)]
+        found = run_child(args, runs / f"{mode}.log", timeout)
         if "failed" not in found and "failed" not in result["embedded"]:
             found["compare"] = compare(runs / "embedded", out)
         result[mode] = found
@@ -366,6 +377,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default=",".join(str(n) for n in SIZES))
     parser.add_argument("--modes", default=",".join(MODES))
+    parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per run")
     parser.add_argument("--child", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     if args.child:
@@ -383,7 +395,7 @@ def main() -> None:
     try:
         for n in sizes:
             print(f"{n:,} events ...", file=sys.stderr, flush=True)
-            results.append(measure(n, port, modes, cache))
+            results.append(measure(n, port, modes, cache, args.timeout))
             text = report(results, startup, modes)
             RESULTS.parent.mkdir(exist_ok=True)
             RESULTS.write_text(text, encoding="utf-8")

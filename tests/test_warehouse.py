@@ -231,6 +231,7 @@ def test_profiles_load(tmp_path: Path) -> None:
         name="lab", engine="hive", host="127.0.0.1", port=10000, auth="NOSASL", user="me"
     )
     assert profiles["local"].engine == "duckdb"
+    assert profiles["lab"].pushdown == "slice"  # the default: the slice comes here
 
 
 @pytest.mark.parametrize(
@@ -244,6 +245,8 @@ def test_profiles_load(tmp_path: Path) -> None:
         ("{engine: hive, host: h, colour: red}", "colour: unknown key"),
         ("{engine: hive, host: h, password_env: 'x y'}", "password_env: must name"),
         ("{engine: hive, host: h, auth: MAGIC}", "auth: must be one of"),
+        ("{engine: hive, host: h, pushdown: most}", "pushdown: must be one of slice, full"),
+        ("{engine: trino, host: h, pushdown: full}", "pushdown: full needs a Spark Thrift"),
     ],
 )
 def test_bad_profiles_say_what_to_fix(tmp_path: Path, spec: str, message: str) -> None:
