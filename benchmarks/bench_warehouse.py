@@ -16,7 +16,8 @@ inserted), beside an empty `quarantine` table. Then, each in a fresh interpreter
   (read from the server's socket) each fetched come from the manifest (`events.stages`).
 
 Every evidence CSV of each warehouse run is compared byte for byte with the embedded run's.
-Writes benchmarks/results/warehouse.md and prints it. Not a test: the targets (issue 23)
+Writes benchmarks/results/warehouse.md and its section of docs/performance.md, and prints
+it. Not a test: the targets (issue 23)
 are checked here and reported, never asserted in `make test`.
 """
 
@@ -43,6 +44,8 @@ import synth  # noqa: E402
 SIZES = (1_000_000, 10_000_000)
 MODES = ("full", "slice")
 RESULTS = HERE / "results" / "warehouse.md"
+DOCS = HERE.parent / "docs" / "performance.md"
+SECTION = "## The warehouse path (`make bench-warehouse`)"
 DRIVER_MEMORY = "6g"
 
 
@@ -373,11 +376,27 @@ def report(results: list[dict], server_start: float, modes: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def write_docs(text: str, path: Path = DOCS) -> None:
+    """This benchmark's section of docs/performance.md replaced (appended the first time);
+    the other sections are left as they are."""
+    doc = path.read_text(encoding="utf-8")
+    body = text.split("\n", 1)[1].lstrip("\n")  # the results file's title dropped
+    section = f"{SECTION}\n\n{body.rstrip()}\n"
+    start = doc.find(SECTION)
+    if start < 0:
+        doc = doc.rstrip("\n") + "\n\n" + section
+    else:
+        end = doc.find("\n## ", start + len(SECTION))
+        doc = doc[:start] + section + (doc[end:] if end >= 0 else "")
+    path.write_text(doc, encoding="utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default=",".join(str(n) for n in SIZES))
     parser.add_argument("--modes", default=",".join(MODES))
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per run")
+    parser.add_argument("--no-docs", action="store_true", help="leave docs/performance.md")
     parser.add_argument("--child", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     if args.child:
@@ -399,6 +418,8 @@ def main() -> None:
             text = report(results, startup, modes)
             RESULTS.parent.mkdir(exist_ok=True)
             RESULTS.write_text(text, encoding="utf-8")
+            if not args.no_docs:
+                write_docs(text)
             print(text, flush=True)
     finally:
         stop_server(server)
