@@ -118,6 +118,11 @@ def test_only_the_slice_comes_back(parsed: IngestResult, embedded: Path, tmp_pat
     assert fetched["rounds"] == 3  # exposed objects, then kc_copy and the export, then kc_copy2
     assert "sandbox.kc_copy2" in fetched["objects"]
     assert "mci.conversation_summary" in fetched["objects"]  # a view over an exposed table
+    stages = json.loads((out / "manifest.json").read_text())["events"]["stages"]
+    slices = [s for s in stages if s["stage"].startswith("event slice")]
+    assert [s["where"] for s in slices] == ["warehouse"] * 3
+    assert sum(s["rows_fetched"] for s in slices) >= fetched["events"]
+    assert all(s["rows_fetched"] == 0 for s in stages if s["where"] == "local")
 
 
 def test_pseudonyms_and_literals_match_too(
