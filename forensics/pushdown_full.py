@@ -63,6 +63,10 @@ SESSION_NAMES = (
 )  # fmt: skip
 #: Tables the query files make whose rows come back (each also stays a view there).
 FETCHED = frozenset({"exposed_access"})
+#: Small tables every later query reads: their rows come back and are sent again, so that
+#: the warehouse does not compute them again for each query that reads them (the events
+#: dropped as duplicates: two window passes over every event).
+MATERIALIZED = frozenset({"dropped_events"})
 _TS = pa.timestamp("ms")
 _S = pa.string()
 
@@ -88,6 +92,8 @@ class Session:
             names=names,
         )
         self.inserted: dict[str, list[tuple]] = {}
+        self.types: dict[str, pa.Schema] = {}
+        self.materialized: dict[str, int] = {}
         self.columns: dict[str, list[tuple[str, pa.DataType]]] = {}
 
     def run(self, name: str) -> pa.Table | None:
@@ -101,6 +107,11 @@ class Session:
                 self.inserted.setdefault(target, []).extend(_tuples(rows))
                 columns = self.columns.get(target) or [(c, _S) for c in self.schema[target]]
                 self.send(target, columns, self.inserted[target])
+            elif target in MATERIALIZED:
+                rows = self.wh.query(sql, dialect="spark")
+                columns = [(f.name, f.type) for f in self.types[target]]
+                self.send(target, columns, _tuples(as_schema(rows, self.types[target], target)))
+                self.materialized[target] = rows.num_rows
             elif target is not None:
                 if kind == "TABLE" and target in self.columns:
                     self.inserted[target] = []  # CREATE TABLE t (columns): empty again
@@ -273,6 +284,7 @@ def reconstruct_in_warehouse(
     schema = local_pipeline(con, quarantine)
     access_types = con.table("exposed_access").to_arrow_table().schema
     session = Session(wh, schema, keep_literals, stages)
+    session.types = {name: con.table(name).to_arrow_table().schema for name in MATERIALIZED}
     with stages("scope sent as temporary views", "warehouse"):
         send_scope(session, catalog, scope, bases, on_behalf)
     with stages("exposed objects' accesses, tested", "warehouse"):
@@ -319,6 +331,7 @@ def reconstruct_in_warehouse(
         session.send("copy_targets", _TARGETS, asked)
         writing = session.run("pushdown/writing_keys")
         counts["writing_statements"] = writing.num_rows
+    counts |= session.materialized
     with stages("categories, redaction, read details, evidence rows", "local"):
         queries.execute(con, "pushdown/local_events_replaced")
         load_rows(con, "events", [("statement_key", _S), ("op", _S)], _tuples(writing))
