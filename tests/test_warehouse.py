@@ -485,8 +485,8 @@ def test_ctrl_c_cancels_the_query_on_the_server(thrift_server: ThriftServer) -> 
     states: list[int] = []
     make_cursor = wh.con.cursor
 
-    def cursor():  # the real cursor; after its cancel, ask the server for the state
-        real = make_cursor()
+    def cursor(**options):  # the real cursor; after its cancel, ask the server for the state
+        real = make_cursor(**options)
         cancel = real.cancel
 
         def cancel_then_poll() -> None:
