@@ -87,6 +87,7 @@ def start_server(work: Path) -> tuple[subprocess.Popen, int, float]:
         "--hiveconf", f"hive.server2.thrift.port={port}",
         "--hiveconf", "hive.server2.thrift.bind.host=127.0.0.1",
         "--hiveconf", "hive.server2.authentication=NOSASL",
+        "--hiveconf", f"hive.server2.logging.operation.log.location={work / 'operation_logs'}",
         "spark-internal",
     ]  # fmt: skip
     log = open(work / "server.log", "wb")  # noqa: SIM115 (open while the server runs)

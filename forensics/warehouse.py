@@ -429,7 +429,7 @@ class HiveWarehouse:
         cursor = self.con.cursor(arraysize=FETCH_ROWS)
         rows: list[Any] = []
         try:
-            with _cancel_on_interrupt(cursor):
+            with _cancel_on_interrupt(cursor), _lost_connection(self.profile):
                 cursor.execute(text, values or None, async_=True)
                 self._wait(cursor)
                 while cursor.description and (batch := cursor.fetchmany(FETCH_ROWS)):
@@ -558,6 +558,21 @@ def _first_line(message: str) -> str:
     """The first line of a server's error message, cut short (never the whole statement)."""
     line = message.strip().splitlines()[0] if message.strip() else ""
     return line if len(line) <= 200 else line[:197] + "..."
+
+
+@contextmanager
+def _lost_connection(profile: Profile) -> Iterator[None]:
+    """A connection lost mid-query (the server stopped, a network error) is one line."""
+    from thrift.transport.TTransport import TTransportException
+
+    try:
+        yield
+    except (TTransportException, OSError) as exc:
+        raise QueryError(
+            f"profile {profile.name}: the connection to {profile.host}:{profile.port} was lost "
+            f"({type(exc).__name__}: {_first_line(str(exc)) or 'no reason given'}); "
+            "check that the server is running and rerun"
+        ) from None
 
 
 @contextmanager

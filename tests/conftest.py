@@ -141,6 +141,8 @@ def thrift_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThriftSe
         "hive.server2.thrift.bind.host=127.0.0.1",
         "--hiveconf",
         "hive.server2.authentication=NOSASL",
+        "--hiveconf",  # its own, not /tmp/<user>/operation_logs, which another server removes
+        f"hive.server2.logging.operation.log.location={work / 'operation_logs'}",
         "spark-internal",
     ]
     server = subprocess.Popen(

@@ -509,3 +509,26 @@ def test_ctrl_c_cancels_the_query_on_the_server(thrift_server: ThriftServer) -> 
         assert wh.query("SELECT 1 AS one").num_rows == 1  # the session is still usable
     finally:
         wh.close()
+
+
+def test_a_connection_lost_mid_query_is_one_line_naming_the_server() -> None:
+    """A server that stops (or a network that drops) mid-query: no internal error."""
+    from thrift.transport.TTransport import TTransportException
+
+    class Dropped:
+        def execute(self, *args, **kwargs):
+            raise TTransportException(message="TSocket read 0 bytes")
+
+        def close(self) -> None:
+            pass
+
+    class Connection:
+        def cursor(self, **options):
+            return Dropped()
+
+    wh = object.__new__(warehouse.HiveWarehouse)
+    wh.profile = warehouse.Profile(name="sts", engine="hive", host="127.0.0.1", port=10000)
+    wh.con, wh.progress, wh.fetched = Connection(), None, warehouse.Fetched()
+    with pytest.raises(QueryError, match="connection to 127.0.0.1:10000 was lost") as err:
+        wh.query("SELECT 1")
+    assert "TSocket read 0 bytes" in str(err.value) and "\n" not in str(err.value)
