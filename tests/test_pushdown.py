@@ -372,7 +372,7 @@ def test_full_pushdown_is_byte_identical_to_the_embedded_run(
     assert where["exposed objects' accesses, tested"] == "warehouse"
     assert where["classification and copies"] == "local"
     assert where["categories, redaction, read details, evidence rows"] == "local"
-    scope_queries = ("principals and permission changes", "quarantine and source files")
+    scope_queries = ("principals and permission changes", "quarantine and source files", "coverage")
     rows = sum(s["rows_fetched"] for s in source["stages"] if s["stage"] not in scope_queries)
     # besides the accesses: the statements asked about, those that wrote, the events
     # dropped as duplicates (sent back), and one row saying whether there are text-only
