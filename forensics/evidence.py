@@ -221,13 +221,15 @@ def write_manifest(
     history: Sequence[HistoryFile] = (),
     warnings: Sequence[str] = (),
     coverage: Mapping[str, object] | None = None,
+    run: Mapping[str, object] | None = None,
 ) -> None:
     """The manifest: inputs, options, versions and outputs; only `run` varies between runs.
 
     Each log file says how its lines were accounted for; each policy history file how
     many entries it held and the policy changes they made up. `warnings` are what the
     investigator accepted (a source nearly all quarantined, with `--allow-quarantine`);
-    `coverage` is the summary of the coverage ledger (`coverage.csv`)."""
+    `coverage` is the summary of the coverage ledger (`coverage.csv`); `run` adds to the
+    manifest's `run` section (the ingest cache's use: which log files came from it)."""
     by_file = {c.source_file: c for c in counts}
     history_of = {h.path: h for h in history}
     inputs = []
@@ -266,6 +268,7 @@ def write_manifest(
             "started": started.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "host": socket.gethostname(),
             "case_file": str(case.path),
+            **(dict(run) if run is not None else {}),
         },
     }
     path = stage / MANIFEST

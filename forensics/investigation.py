@@ -23,6 +23,7 @@ from forensics.evidence import (
     write_manifest,
 )
 from forensics.ingest import ingest_into
+from forensics.ingest.cache import IngestCache
 from forensics.ingest.sniff import accept, quarantined_sources
 from forensics.policy.posix import changes_from_rows
 from forensics.privacy import key_id, load_key
@@ -43,6 +44,7 @@ class Settings:
     seal_key: bytes | None = None
     memory_limit: str = engine.DEFAULT_MEMORY_LIMIT
     allow_quarantine: bool = False  # a source nearly all quarantined is a warning, not an error
+    cache: Path | None = None  # the ingest cache folder (forensics/ingest/cache.py); None: none
 
     @classmethod
     def build(
@@ -53,6 +55,7 @@ class Settings:
         pseudonymize: str | Path | None = None,
         seal: str | Path | None = None,
         allow_quarantine: bool = False,
+        cache: str | Path | None = None,
     ) -> Settings:
         """Load the case file and keys and combine them with the options."""
         return cls(
@@ -62,6 +65,7 @@ class Settings:
             pseudonym_key=load_key(pseudonymize, "pseudonym") if pseudonymize else None,
             seal_key=load_key(seal, "seal") if seal else None,
             allow_quarantine=bool(allow_quarantine),
+            cache=Path(cache) if cache is not None else None,
         )
 
     def options(self) -> dict[str, object]:
@@ -83,9 +87,10 @@ def investigate(settings: Settings, extra: Callable[[Path], None] | None = None)
     case = settings.case
     catalog = load_catalog(case)
     subjects = load_subjects(case, catalog)
+    cache = IngestCache.open(settings.cache) if settings.cache is not None else None
     con = engine.connect(memory_limit=settings.memory_limit)
     try:
-        files = ingest_into(con, case)
+        files = ingest_into(con, case, cache)
         warnings = accept(quarantined_sources(con, case, files), settings.allow_quarantine)
         named = queries.relation(con, "normalize/log_principals").fetchall()
         log_principals = {principal for (principal,) in named}
@@ -120,6 +125,7 @@ def investigate(settings: Settings, extra: Callable[[Path], None] | None = None)
                 scope.history_files,
                 warnings,
                 coverage.as_dict(),
+                {"cache": cache.summary()} if cache is not None else None,
             )
             if settings.seal_key is not None:
                 seal_manifest(stage, settings.seal_key)

@@ -26,6 +26,7 @@ from forensics.ingest.bulk import BulkReader, numbered_lines
 from forensics.ingest.bulk_generic import read_generic_parquet, slow_records
 from forensics.ingest.bulk_json import read_json_file, read_ranger_file
 from forensics.ingest.bulk_text import read_text_file
+from forensics.ingest.cache import Counts, IngestCache
 from forensics.ingest.reader import read_lines
 from forensics.schema import Event, Quarantined, events_table, quarantine_table
 
@@ -94,10 +95,14 @@ def ingest(case: Case) -> IngestResult:
         con.close()
 
 
-def ingest_into(con: duckdb.DuckDBPyConnection, case: Case) -> tuple[FileCounts, ...]:
+def ingest_into(
+    con: duckdb.DuckDBPyConnection, case: Case, cache: IngestCache | None = None
+) -> tuple[FileCounts, ...]:
     """Parse every log file of the case into the engine's `raw_events` and `quarantine`
     tables, file by file in the order of their paths relative to the case; memory stays
-    bounded by one batch of events, whatever the size of the logs."""
+    bounded by one batch of events, whatever the size of the logs. With a `cache`, a file
+    whose entry is there is loaded from it instead of read, and a file read is kept there
+    (`forensics/ingest/cache.py`)."""
     jobs = sorted(
         (
             (case.relpath(path), path, source.format, i)
@@ -119,6 +124,13 @@ def ingest_into(con: duckdb.DuckDBPyConnection, case: Case) -> tuple[FileCounts,
     )
     for rel, path, fmt, i in jobs:
         overall.set_postfix_str(rel, refresh=False)
+        slot = cache.slot(rel, path, case.logs[i], case.timezone) if cache else None
+        if slot is not None and (kept := cache.load(con, slot)) is not None:
+            counts.append(FileCounts(rel, fmt, kept.lines, kept.parsed, kept.quarantined))
+            overall.update(path.stat().st_size)
+            continue
+        if slot is not None:
+            cache.begin(con, slot)
         bulk = _bulk(con, case, path, rel, fmt, i)
         if bulk is not None:
             lines, rest, parse = bulk
@@ -127,6 +139,9 @@ def ingest_into(con: duckdb.DuckDBPyConnection, case: Case) -> tuple[FileCounts,
         else:
             counts.append(_parse_file(sink, path, rel, fmt, case, i, quiet))
         sink.flush()
+        if slot is not None:
+            c = counts[-1]
+            cache.store(con, slot, Counts(c.lines, c.parsed, c.quarantined))
         overall.update(path.stat().st_size)
     overall.close()
     return tuple(counts)
