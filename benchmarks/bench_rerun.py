@@ -1,0 +1,204 @@
+"""`make bench-rerun`: reruns of `forensics investigate` with the ingest cache.
+
+On the raw-format incident of `benchmarks/synth.py` (1M events by default, generated and
+kept as `make bench-ingest` keeps it), in a working copy of hard links, each run a fresh
+`forensics investigate` process (wall seconds, peak RSS from `wait4`):
+
+1. first: no cache, every log file read (the time a rerun is compared with);
+2. cold: the same with an empty cache (what filling it costs);
+3. warm: unchanged inputs, every file from the cache (target: at most 20% of 1);
+4. new day: the cache filled by a run without the last day's log files (those whose names
+   carry its date), then a run with them (target: at most the first run's time for those
+   files plus the investigation, i.e. 1 minus the ingest of all files plus the ingest of
+   the day's files alone, both measured by `forensics.ingest.ingest_into` in a child).
+
+Every run's evidence must be byte-identical (the manifests' output digests are compared);
+the benchmark stops otherwise. The machine's 1-minute load average is noted before and
+after: other jobs on the cores slow every run. Writes `benchmarks/results/rerun.md`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import yaml
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import bench_ingest  # noqa: E402  (beside this script: the incident cache)
+import synth  # noqa: E402
+
+RESULTS = HERE / "results" / "rerun.md"
+
+
+def linked_copy(source: Path, target: Path) -> Path:
+    """`source` (a generated incident) as hard links under `target`; its case file."""
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(source, target, copy_function=os.link)
+    return target / "case.yaml"
+
+
+def day_files(case: Path, params: synth.Params) -> list[Path]:
+    """The log files of the incident's last day: those whose names carry its date."""
+    day = synth.START + timedelta(days=params.days - 1)
+    stamps = (day.strftime("%Y%m%d"), day.strftime("%Y-%m-%d"))
+    logs = sorted(p for p in (case.parent / "logs").rglob("*") if p.is_file())
+    return [p for p in logs if any(s in p.name for s in stamps)]
+
+
+def only_files(case: Path, files: list[Path]) -> Path:
+    """A case file beside `case` whose logs are `files` (same formats)."""
+    raw = yaml.safe_load(case.read_text(encoding="utf-8"))
+    kept = []
+    for log in raw["logs"]:
+        matched = [f for f in files if f.match(str(case.parent / log["path"]))]
+        kept += [{**log, "path": f.relative_to(case.parent).as_posix()} for f in matched]
+    raw["logs"] = kept
+    path = case.with_name("bench-day.yaml")
+    path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def run(command: list[str]) -> dict:
+    """One child process: its wall seconds and peak RSS; stops the benchmark if it fails."""
+    env = dict(os.environ, FORENSICS_PROGRESS="0")
+    started = time.perf_counter()
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    out, err = proc.stdout.read().decode(), proc.stderr.read().decode()
+    if status != 0:
+        raise SystemExit(f"{' '.join(command[:4])} ... failed: {err.strip()[-500:]}")
+    return {"seconds": seconds, "rss_gb": usage.ru_maxrss / 2**20, "stdout": out, "stderr": err}
+
+
+def investigate(case: Path, out: Path, cache: Path | None) -> dict:
+    """`forensics investigate` in a child; with its manifest's cache section."""
+    flags = ["--cache", str(cache)] if cache is not None else ["--no-cache"]
+    result = run([sys.executable, "-m", "forensics.cli", "investigate", str(case)]
+                 + ["--out", str(out), *flags])  # fmt: skip
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    result["outputs"] = {o["path"]: o["sha256"] for o in manifest["outputs"]}
+    result["inputs"] = manifest["inputs"]
+    result["cache"] = manifest["run"].get("cache", {})
+    return result
+
+
+def ingest_seconds(case: Path) -> float:
+    """`ingest_into` alone (no cache) on the case's logs, in a child."""
+    child = run([sys.executable, __file__, "--child-ingest", str(case)])
+    return json.loads(child["stdout"])["seconds"]
+
+
+def child_ingest(case_path: str) -> None:
+    from forensics import engine
+    from forensics.case import load_case
+    from forensics.ingest import ingest_into
+
+    case = load_case(case_path)
+    con = engine.connect()
+    started = time.perf_counter()
+    ingest_into(con, case)
+    print(json.dumps({"seconds": time.perf_counter() - started}))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--child-ingest", metavar="CASE", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child_ingest:
+        child_ingest(args.child_ingest)
+        return 0
+    params = synth.Params(events=args.events)
+    source, _ = bench_ingest.incident(params, bench_ingest.cache_root())
+    work = bench_ingest.cache_root() / f"rerun-{args.events}"
+    case = linked_copy(source.parent, work / "incident")
+    day = day_files(case, params)
+    load = [os.getloadavg()[0]]
+    runs = {}
+    runs["first"] = investigate(case, work / "first", None)
+    runs["cold"] = investigate(case, work / "cold", work / "cache")
+    runs["warm"] = investigate(case, work / "warm", work / "cache")
+    held = work / "held"
+    held.mkdir(exist_ok=True)
+    for path in day:
+        os.rename(path, held / path.name)
+    investigate(case, work / "before", work / "day-cache")
+    for path in day:
+        os.rename(held / path.name, path)
+    runs["day"] = investigate(case, work / "day", work / "day-cache")
+    ingest_all = ingest_seconds(case)
+    ingest_day = ingest_seconds(only_files(case, day))
+    load.append(os.getloadavg()[0])
+    for name, result in runs.items():
+        if result["outputs"] != runs["first"]["outputs"]:
+            raise SystemExit(f"the {name} run's evidence differs from the first run's")
+        if result["inputs"] != runs["first"]["inputs"]:
+            raise SystemExit(f"the {name} run's input counts differ from the first run's")
+    logs = sorted(i["path"] for i in runs["first"]["inputs"] if "lines" in i)
+    assert runs["warm"]["cache"]["from_cache"] == logs, "the warm run read some file again"
+    assert sorted(runs["day"]["cache"]["stored"]) == sorted(
+        p.relative_to(case.parent).as_posix() for p in day
+    )
+    report = render(params, runs, ingest_all, ingest_day, day, case, load)
+    print(report)
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(report, encoding="utf-8")
+    return 0
+
+
+def render(
+    params: synth.Params,
+    runs: dict[str, dict],
+    ingest_all: float,
+    ingest_day: float,
+    day: list[Path],
+    case: Path,
+    load: list[float],
+) -> str:
+    first = runs["first"]["seconds"]
+    investigation = first - ingest_all
+    day_target = investigation + ingest_day
+    size = sum(p.stat().st_size for p in day) / 1e6
+    total = sum(p.stat().st_size for p in (case.parent / "logs").rglob("*") if p.is_file()) / 1e6
+    rows = [
+        ("first run, no cache", runs["first"], "", ""),
+        ("first run, filling an empty cache", runs["cold"], "", ""),
+        ("rerun, unchanged inputs", runs["warm"], f"<= {0.2 * first:.1f} s (20%)",
+         f"{runs['warm']['seconds'] / first:.0%} of the first"),
+        ("rerun, one new day of logs", runs["day"], f"<= {day_target:.1f} s",
+         f"{runs['day']['seconds'] / day_target:.0%} of the target"),
+    ]  # fmt: skip
+    lines = [
+        f"Incident: `benchmarks/synth.py` raw formats, {params.events:,} events, "
+        f"{total:,.0f} MB of logs; the new day: {len(day)} files, {size:,.0f} MB "
+        f"({', '.join(p.name for p in day)}).",
+        f"Ingest alone (`ingest_into`, no cache): all files {ingest_all:.1f} s, the day's "
+        f"files {ingest_day:.1f} s; the investigation beyond ingest: {investigation:.1f} s.",
+        f"Load average (1 min) before / after: {load[0]:.1f} / {load[1]:.1f}; "
+        "evidence byte-identical in every run (manifest digests compared).",
+        "",
+        "| run | seconds | peak RSS GB | target | measured |",
+        "| --- | ---: | ---: | --- | --- |",
+    ]
+    for label, result, target, measured in rows:
+        lines.append(
+            f"| {label} | {result['seconds']:.1f} | {result['rss_gb']:.2f} | {target} | "
+            f"{measured} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
