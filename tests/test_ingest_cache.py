@@ -342,3 +342,16 @@ def test_an_entry_is_not_kept_for_a_file_changed_while_read(tmp_path: Path) -> N
     cache.store(con, slot, Counts(1, 0, 1))
     assert cache.stored == [] and "changed while it was read" in cache.warnings[0]
     assert [p.name for p in (tmp_path / "cache").iterdir()] == [TAG]
+
+
+def test_a_cache_folder_that_cannot_be_made_is_a_warning(
+    reference: Path, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    def read_only(folder: Path) -> None:
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+    monkeypatch.setattr(cache_module, "_private_folders", read_only)
+    run = _run(INCIDENT / "case.yaml", tmp_path / "ev", tmp_path / "cache", capsys)
+    assert run["stored"] == run["from_cache"] == [] and len(run["warnings"]) == 1
+    assert "Read-only file system" in run["warnings"][0] and run["stderr"].count("\n") == 1
+    _same_evidence(reference, tmp_path / "ev")

@@ -318,7 +318,7 @@ def test_failing_notebook_leaves_previous_evidence_and_no_partial_report(
     monkeypatch.setattr(report_module, "render_notebook", failing_second)
     assert main(["report", str(INCIDENT / "case.yaml"), "--out", str(out), "--top", "1"]) == 1
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
-    assert [p.name for p in tmp_path.iterdir()] == ["evidence"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["evidence", "evidence.cache"]
 
 
 def _expected_figures(report: Path) -> dict[str, int]:

@@ -102,6 +102,7 @@ class IngestCache:
     """A cache folder in use by one run, and what the run did with it (for the manifest)."""
 
     folder: Path
+    usable: bool = True
     reused: list[str] = field(default_factory=list)
     stored: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -124,23 +125,28 @@ class IngestCache:
                 "give another --cache or an empty folder"
             )
         try:
-            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            _private_folders(folder)
             if folder.stat().st_uid != os.getuid():
                 raise InputError(f"{folder}: the cache folder is not yours; give another --cache")
             os.chmod(folder, 0o700)
             if not (folder / TAG).is_file():
                 _write_private(folder / TAG, TAG_TEXT.encode())
-        except OSError as exc:
-            raise InputError(
-                f"{folder}: the cache folder cannot be used ({exc.strerror}); give another "
-                "--cache or --no-cache"
-            ) from None
+        except OSError as exc:  # a read-only or full disk: the run goes on without a cache
+            unusable = cls(folder, usable=False)
+            unusable.warnings.append(
+                f"{folder}: the cache folder cannot be used ({exc.strerror}); every log file "
+                "was read and none was cached"
+            )
+            return unusable
         opened = cls(folder)
         opened._remove_leftovers()
         return opened
 
-    def slot(self, rel: str, path: Path, source: LogSource, tz: zoneinfo.ZoneInfo) -> Slot:
-        """The key of one log file (its content hashed now)."""
+    def slot(self, rel: str, path: Path, source: LogSource, tz: zoneinfo.ZoneInfo) -> Slot | None:
+        """The key of one log file (its content hashed now); None when the cache folder
+        could not be used."""
+        if not self.usable:
+            return None
         before = path.stat()
         material = entry_material(rel, _sha256(path), before.st_size, source, tz)
         key = hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
@@ -194,6 +200,8 @@ class IngestCache:
             os.rename(stage, self.folder / slot.key)
             _fsync_folder(self.folder)
         except (OSError, duckdb.IOException) as exc:
+            if (self.folder / slot.key).is_dir():
+                return  # another run sharing the folder stored the same entry meanwhile
             reason = getattr(exc, "strerror", None) or str(exc).splitlines()[0][:120]
             self.warnings.append(
                 f"{slot.rel}: could not be cached in {self.folder} ({reason}); the evidence "
@@ -226,6 +234,13 @@ class IngestCache:
                 shutil.rmtree(leftover, ignore_errors=True)
             except PermissionError:
                 pass
+
+
+def _private_folders(folder: Path) -> None:
+    """`folder` and the missing folders above it, created 0700 (as the evidence's)."""
+    missing = [folder, *(p for p in folder.parents if not p.exists())]
+    for path in reversed(missing):
+        path.mkdir(mode=0o700, exist_ok=True)
 
 
 def entry_material(
