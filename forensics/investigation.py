@@ -91,6 +91,8 @@ def investigate(settings: Settings, extra: Callable[[Path], None] | None = None)
     con = engine.connect(memory_limit=settings.memory_limit)
     try:
         files = ingest_into(con, case, cache)
+        if cache is not None:
+            cache.prune()
         warnings = accept(quarantined_sources(con, case, files), settings.allow_quarantine)
         named = queries.relation(con, "normalize/log_principals").fetchall()
         log_principals = {principal for (principal,) in named}

@@ -355,3 +355,21 @@ def test_a_cache_folder_that_cannot_be_made_is_a_warning(
     assert run["stored"] == run["from_cache"] == [] and len(run["warnings"]) == 1
     assert "Read-only file system" in run["warnings"][0] and run["stderr"].count("\n") == 1
     _same_evidence(reference, tmp_path / "ev")
+
+
+def test_an_entry_a_grown_file_superseded_is_removed(
+    incident: Path, cold: tuple[Path, dict], tmp_path: Path, capsys
+) -> None:
+    cache = _cache_copy(cold, tmp_path)
+    before = _entries(cache)
+    grown = "logs/metastore/hivemetastore-audit.log"
+    with open(incident.parent / grown, "ab") as f:
+        f.write(b"\n")  # a blank line: quarantined, the events the same
+    run = _run(incident, tmp_path / "ev", cache, capsys)
+    assert run["stored"] == [grown] and run["warnings"] == []
+    after = _entries(cache)
+    assert sorted(after) == LOGS and after[grown] != before[grown]
+    assert not before[grown].exists()
+    assert {rel: after[rel] for rel in LOGS if rel != grown} == {
+        rel: before[rel] for rel in LOGS if rel != grown
+    }

@@ -106,6 +106,7 @@ class IngestCache:
     reused: list[str] = field(default_factory=list)
     stored: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    used: dict[str, str] = field(default_factory=dict)  # key -> log file, of this run
 
     @classmethod
     def open(cls, folder: Path) -> IngestCache:
@@ -150,6 +151,7 @@ class IngestCache:
         before = path.stat()
         material = entry_material(rel, _sha256(path), before.st_size, source, tz)
         key = hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+        self.used[key] = rel
         return Slot(key, material, rel, path, (before.st_size, before.st_mtime_ns))
 
     def load(self, con: duckdb.DuckDBPyConnection, slot: Slot) -> Counts | None:
@@ -211,6 +213,27 @@ class IngestCache:
         finally:
             shutil.rmtree(stage, ignore_errors=True)
         self.stored.append(slot.rel)
+
+    def prune(self) -> int:
+        """Remove the entries this run's log files superseded (an entry of the same path
+        whose key this run did not use: the file grew, or a setting changed), so that a
+        log that grows between reruns does not leave one entry per run. How many."""
+        if not self.usable:
+            return 0
+        paths = set(self.used.values())
+        removed = 0
+        for entry in self.folder.iterdir():
+            if entry.name in self.used or len(entry.name) != 64 or entry.is_symlink():
+                continue
+            try:
+                meta = json.loads((entry / ENTRY).read_text(encoding="utf-8"))
+                path = meta["material"]["source_file"]
+            except (OSError, ValueError, KeyError, TypeError):
+                continue  # not readable: ignored with a warning if its key comes up
+            if path in paths:
+                shutil.rmtree(entry, ignore_errors=True)
+                removed += 1
+        return removed
 
     def summary(self) -> dict[str, object]:
         """What the manifest's `run` says of the cache: where it is, which log files came
