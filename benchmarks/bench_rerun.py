@@ -69,9 +69,17 @@ def only_files(case: Path, files: list[Path]) -> Path:
     return path
 
 
+#: The toolkit measured: a folder of `git archive` of the commit (`--rev`), first on the
+#: children's PYTHONPATH, so that edits in the working tree meanwhile change nothing
+#: (the cache's key holds a digest of the code: an edit would make every entry miss).
+TREE: list[Path] = []
+
+
 def run(command: list[str]) -> dict:
     """One child process: its wall seconds and peak RSS; stops the benchmark if it fails."""
     env = dict(os.environ, FORENSICS_PROGRESS="0")
+    if TREE:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TREE[0]), env.get("PYTHONPATH")]))
     started = time.perf_counter()
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -115,11 +123,16 @@ def child_ingest(case_path: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument(
+        "--rev", default="HEAD", help="commit of the toolkit to measure, or 'worktree'"
+    )
     parser.add_argument("--child-ingest", metavar="CASE", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child_ingest:
         child_ingest(args.child_ingest)
         return 0
+    tree, version = bench_ingest.source_tree(args.rev, bench_ingest.cache_root())
+    TREE[:] = [tree] if tree is not None else []
     params = synth.Params(events=args.events)
     source, _ = bench_ingest.incident(params, bench_ingest.cache_root())
     work = bench_ingest.cache_root() / f"rerun-{args.events}"
@@ -151,7 +164,9 @@ def main(argv: list[str] | None = None) -> int:
     assert sorted(runs["day"]["cache"]["stored"]) == sorted(
         p.relative_to(case.parent).as_posix() for p in day
     )
-    report = render(params, runs, ingest_all, ingest_day, day, case, load)
+    report = f"The toolkit measured: {version}.\n" + render(
+        params, runs, ingest_all, ingest_day, day, case, load
+    )
     print(report)
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(report, encoding="utf-8")
