@@ -373,3 +373,48 @@ def test_an_entry_a_grown_file_superseded_is_removed(
     assert {rel: after[rel] for rel in LOGS if rel != grown} == {
         rel: before[rel] for rel in LOGS if rel != grown
     }
+
+
+def test_generic_parquet_and_csv_logs_from_the_cache(tmp_path: Path, capsys) -> None:
+    """Logs read through `generic` (Parquet by DuckDB, CSV by the line reader) come back
+    from the cache with the same evidence as without it."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    case_dir = tmp_path / "case"
+    shutil.copytree(INCIDENT, case_dir)
+    (case_dir / "logs" / "other").mkdir()
+    pq.write_table(
+        pa.table(
+            {
+                "ts": pa.array([1781779500000, 1781780100000, None], pa.int64()),
+                "who": ["pat", "Quinn", "pat"],
+                "obj": ["mci.keystrokes", "MCI.Keystrokes", "mci.keystrokes"],
+                "sql": ["SELECT * FROM mci.keystrokes WHERE k = 'secret'", None, None],
+            }
+        ),
+        case_dir / "logs" / "other" / "access.parquet",
+    )
+    (case_dir / "logs" / "other" / "access.csv").write_text(
+        "ts,who,obj\n2026-06-18T10:45:00Z,rita,mci.keystrokes\nbroken\n"
+    )
+    raw = yaml.safe_load((case_dir / "case.yaml").read_text())
+    mapping = {"time": "ts", "principal": "who", "object": "obj"}
+    raw["logs"] += [
+        {"format": "generic", "path": "logs/other/*.parquet", "time_format": "epoch_ms",
+         "mapping": {**mapping, "query_text": "sql"}},
+        {"format": "generic", "path": "logs/other/*.csv", "mapping": mapping},
+    ]  # fmt: skip
+    case = case_dir / "case.yaml"
+    case.write_text(yaml.safe_dump(raw))
+    assert main(["investigate", str(case), "--out", str(tmp_path / "plain"), "--no-cache"]) == 0
+    cold = _run(case, tmp_path / "cold", tmp_path / "cache", capsys)
+    warm = _run(case, tmp_path / "warm", tmp_path / "cache", capsys)
+    generic = ["logs/other/access.csv", "logs/other/access.parquet"]
+    assert set(generic) <= set(cold["stored"]) and set(generic) <= set(warm["from_cache"])
+    assert warm["stored"] == []
+    for out in ("cold", "warm"):
+        _same_evidence(tmp_path / "plain", tmp_path / out)
+    with open(tmp_path / "warm" / "access_events.csv", encoding="utf-8") as f:
+        text = f.read()
+    assert "logs/other/access.parquet" in text and "logs/other/access.csv" in text

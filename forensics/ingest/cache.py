@@ -175,10 +175,15 @@ class IngestCache:
         return counts
 
     def begin(self, con: duckdb.DuckDBPyConnection, slot: Slot) -> None:
-        """Note where the file's rows will start, before it is read."""
-        ((events_from, events, quarantine_from, quarantined),) = queries.relation(
-            con, "ingest/cache_mark"
-        ).fetchall()
+        """Note where the file's rows will start, before it is read (nothing is kept for
+        the file when the engine's tables cannot say: they must be tables with row ids)."""
+        try:
+            ((events_from, events, quarantine_from, quarantined),) = queries.relation(
+                con, "ingest/cache_mark"
+            ).fetchall()
+        except duckdb.Error as exc:
+            self.warnings.append(f"{slot.rel}: not cached ({str(exc).splitlines()[0][:120]})")
+            return
         slot.mark = Mark(events_from, events, quarantine_from, quarantined)
 
     def store(self, con: duckdb.DuckDBPyConnection, slot: Slot, counts: Counts) -> None:
@@ -186,7 +191,7 @@ class IngestCache:
         while it was read, rows that are not all the file's, or a cache that cannot be
         written (a full disk) leave no entry: a warning, the evidence unchanged."""
         if slot.mark is None:
-            raise ValueError("IngestCache.store: begin() was not called for this file")
+            return  # begin() could not mark where the file's rows start
         stat = slot.path.stat()
         if (stat.st_size, stat.st_mtime_ns) != slot.stat:
             self.warnings.append(f"{slot.rel} changed while it was read; it was not cached")
