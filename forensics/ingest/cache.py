@@ -389,14 +389,16 @@ def _write_entry(
             slot.mark.quarantined,
         ),
     ):
-        rows = queries.relation(con, query, since=since)
-        kept = _count(rows)
-        other = rows.filter(
+        queries.relation(con, query, since=since).write_parquet(
+            str(stage / name), compression="zstd"
+        )
+        written = con.read_parquet(str(stage / name))  # checked as written, in one column
+        kept = _count(written)
+        other = written.filter(
             duckdb.ColumnExpression("source_file") != duckdb.ConstantExpression(slot.rel)
         )
         if kept != _count(con.table(table)) - before or _count(other) != 0:
             return None
-        rows.write_parquet(str(stage / name), compression="zstd")
         files[name] = {"sha256": _sha256(stage / name), "rows": kept}
     if files[QUARANTINE]["rows"] != counts.quarantined:
         return None
