@@ -206,7 +206,7 @@ class IngestCache:
                 return
             os.rename(stage, self.folder / slot.key)
             _fsync_folder(self.folder)
-        except (OSError, duckdb.IOException) as exc:
+        except (OSError, duckdb.Error) as exc:  # a full disk, a failed write
             if (self.folder / slot.key).is_dir():
                 return  # another run sharing the folder stored the same entry meanwhile
             reason = getattr(exc, "strerror", None) or str(exc).splitlines()[0][:120]
