@@ -69,19 +69,21 @@ def only_files(case: Path, files: list[Path]) -> Path:
     return path
 
 
-#: The toolkit measured: a folder of `git archive` of the commit (`--rev`), first on the
-#: children's PYTHONPATH, so that edits in the working tree meanwhile change nothing
-#: (the cache's key holds a digest of the code: an edit would make every entry miss).
+#: The toolkit measured (a folder of `git archive` of the commit `--rev`, first on the
+#: children's PYTHONPATH, so that edits in the working tree meanwhile change nothing: the
+#: cache's key holds a digest of the code) and the folder the children run in.
 TREE: list[Path] = []
 
 
 def run(command: list[str]) -> dict:
     """One child process: its wall seconds and peak RSS; stops the benchmark if it fails."""
     env = dict(os.environ, FORENSICS_PROGRESS="0")
-    if TREE:
+    if TREE[0] != HERE.parent:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TREE[0]), env.get("PYTHONPATH")]))
     started = time.perf_counter()
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    proc = subprocess.Popen(  # run from the cache folder: `-m` puts the cwd first on sys.path
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=TREE[1]
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - started
     out, err = proc.stdout.read().decode(), proc.stderr.read().decode()
@@ -144,10 +146,13 @@ def main(argv: list[str] | None = None) -> int:
         child_ingest(args.child_ingest)
         return 0
     tree, version = bench_ingest.source_tree(args.rev, bench_ingest.cache_root())
-    TREE[:] = [tree] if tree is not None else []
+    work = bench_ingest.cache_root() / f"rerun-{args.events}"
+    work.mkdir(parents=True, exist_ok=True)
+    TREE[:] = [tree if tree is not None else HERE.parent, work]
     params = synth.Params(events=args.events)
     source, _ = bench_ingest.incident(params, bench_ingest.cache_root())
-    work = bench_ingest.cache_root() / f"rerun-{args.events}"
+    for stale in ("cache", "day-cache"):  # every cache starts empty
+        shutil.rmtree(work / stale, ignore_errors=True)
     case = linked_copy(source.parent, work / "incident")
     day = day_files(case, params)
     load = [os.getloadavg()[0]]
