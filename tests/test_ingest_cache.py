@@ -418,3 +418,23 @@ def test_generic_parquet_and_csv_logs_from_the_cache(tmp_path: Path, capsys) -> 
     with open(tmp_path / "warm" / "access_events.csv", encoding="utf-8") as f:
         text = f.read()
     assert "logs/other/access.parquet" in text and "logs/other/access.csv" in text
+
+
+def test_the_ranger_agent_fields_come_back_with_the_events(
+    cold: tuple[Path, dict], tmp_path: Path
+) -> None:
+    """What ingest keeps for the coverage ledger (`ranger_agents`) comes from the cache too,
+    so the ledger need not read a cached Ranger file again."""
+    from forensics import engine
+    from forensics.case import load_case
+    from forensics.ingest import ingest_into
+
+    case = load_case(INCIDENT / "case.yaml")
+    tables = []
+    for cache in (None, IngestCache.open(_cache_copy(cold, tmp_path))):
+        con = engine.connect()
+        ingest_into(con, case, cache)
+        tables.append(con.sql("SELECT * FROM ranger_agents ORDER BY ALL").fetchall())
+        con.close()
+    assert cache is not None and len(cache.reused) == len(LOGS)
+    assert tables[0] and tables[0] == tables[1]

@@ -15,8 +15,10 @@ The redaction and pseudonymization options are not in the key: the rows are kept
 logs wrote them (the evidence applies both later), because the statements' literals
 decide partitions and statement identity (see docs/case-and-evidence.md).
 
-An entry is a folder `<key>/` of `events.parquet`, `quarantine.parquet` and `entry.json`
-(the key's material, the counts, each Parquet file's sha256 and row count). It is written
+An entry is a folder `<key>/` of `events.parquet`, `quarantine.parquet`,
+`ranger_agents.parquet` (the agent fields the coverage ledger reads, kept by ingest for a
+Ranger file) and `entry.json` (the key's material, the counts, each Parquet file's sha256
+and row count). It is written
 into a `.partial-` folder and renamed into place only when complete and flushed to disk,
 so a killed run never leaves an entry that a later run trusts; a damaged entry (a file
 whose digest or rows differ, an `entry.json` that does not parse or names another key) is
@@ -45,9 +47,17 @@ from forensics.case import LogSource
 from forensics.errors import InputError
 
 #: The entry layout; a change makes every older entry foreign.
-LAYOUT = 1
+LAYOUT = 2
 EVENTS = "events.parquet"
 QUARANTINE = "quarantine.parquet"
+AGENTS = "ranger_agents.parquet"  # the agent fields ingest keeps for coverage (Ranger)
+#: Each file of an entry: the engine table it holds rows of, and the query that selects the
+#: rows one log file added to it.
+TABLES = {
+    EVENTS: ("raw_events", "ingest/cache_events"),
+    QUARANTINE: ("quarantine", "ingest/cache_quarantine"),
+    AGENTS: ("ranger_agents", "ingest/cache_agents"),
+}
 ENTRY = "entry.json"
 #: The Cache Directory Tagging Specification's tag (https://bford.info/cachedir/).
 TAG = "CACHEDIR.TAG"
@@ -83,6 +93,16 @@ class Mark:
     events: int
     quarantine_from: int
     quarantined: int
+    agents_from: int
+    agents: int
+
+    def start(self, name: str) -> tuple[int, int]:
+        """The first row id and the row count of the table an entry file holds."""
+        return {
+            EVENTS: (self.events_from, self.events),
+            QUARANTINE: (self.quarantine_from, self.quarantined),
+            AGENTS: (self.agents_from, self.agents),
+        }[name]
 
 
 @dataclass
@@ -178,13 +198,12 @@ class IngestCache:
         """Note where the file's rows will start, before it is read (nothing is kept for
         the file when the engine's tables cannot say: they must be tables with row ids)."""
         try:
-            ((events_from, events, quarantine_from, quarantined),) = queries.relation(
-                con, "ingest/cache_mark"
-            ).fetchall()
+            queries.execute(con, "ingest/ranger_agents_table")
+            (mark,) = queries.relation(con, "ingest/cache_mark").fetchall()
         except duckdb.Error as exc:
             self.warnings.append(f"{slot.rel}: not cached ({str(exc).splitlines()[0][:120]})")
             return
-        slot.mark = Mark(events_from, events, quarantine_from, quarantined)
+        slot.mark = Mark(*mark)
 
     def store(self, con: duckdb.DuckDBPyConnection, slot: Slot, counts: Counts) -> None:
         """Keep the rows the file added since `begin`, as a new entry. A file that changed
@@ -335,7 +354,7 @@ def _checked_entry(entry: Path, slot: Slot) -> Counts:
         raise _Unusable("written for another file, version or setting")
     try:
         counts = Counts(**{k: meta["counts"][k] for k in ("lines", "parsed", "quarantined")})
-        files = {name: meta["files"][name] for name in (EVENTS, QUARANTINE)}
+        files = {name: meta["files"][name] for name in TABLES}
     except (KeyError, TypeError):
         raise _Unusable(f"{ENTRY} lacks counts or files") from None
     if not all(isinstance(v, int) and v >= 0 for v in vars(counts).values()) or (
@@ -354,9 +373,10 @@ def _checked_entry(entry: Path, slot: Slot) -> Counts:
 
 def _insert(con: duckdb.DuckDBPyConnection, entry: Path) -> None:
     """Append an entry's rows to `raw_events` and `quarantine`, both or neither."""
+    queries.execute(con, "ingest/ranger_agents_table")
     con.begin()
     try:
-        for name, table in ((EVENTS, "raw_events"), (QUARANTINE, "quarantine")):
+        for name, (table, _) in TABLES.items():
             rows = con.read_parquet(str(entry / name))
             if rows.columns != con.table(table).columns or _kinds(rows) != _kinds(con.table(table)):
                 raise _Unusable(f"{name} has other columns than {table}")
@@ -379,16 +399,8 @@ def _write_entry(
     not exactly the file's (all of them must name it, and be all the rows added)."""
     assert slot.mark is not None
     files: dict[str, dict[str, object]] = {}
-    for name, table, query, since, before in (
-        (EVENTS, "raw_events", "ingest/cache_events", slot.mark.events_from, slot.mark.events),
-        (
-            QUARANTINE,
-            "quarantine",
-            "ingest/cache_quarantine",
-            slot.mark.quarantine_from,
-            slot.mark.quarantined,
-        ),
-    ):
+    for name, (table, query) in TABLES.items():
+        since, before = slot.mark.start(name)
         queries.relation(con, query, since=since).write_parquet(
             str(stage / name), compression="zstd"
         )
@@ -404,7 +416,7 @@ def _write_entry(
         return None
     meta = {"material": slot.material, "counts": vars(counts), "files": files}
     _write_private(stage / ENTRY, json.dumps(meta, indent=1, sort_keys=True).encode())
-    for name in (EVENTS, QUARANTINE):
+    for name in TABLES:
         os.chmod(stage / name, 0o600)
         _fsync(stage / name)
     return meta
