@@ -257,6 +257,7 @@ def write_manifest(
         inputs.append(entry)
     manifest = {
         "case": case.name,
+        "timezone": case.timezone.key,  # the case's local zone (the report shows it beside UTC)
         "tool": {"name": "forensics", "version": __version__},
         "dependencies": {d: _version(d) for d in DEPENDENCIES},
         "options": dict(sorted(options.items())),

@@ -46,7 +46,7 @@ def meta_html(info: RunInfo) -> str:
         f"Case <strong>{html.escape(info.case)}</strong> · evidence produced "
         f"{html.escape(info.started)} · forensics {html.escape(info.tool_version)} · "
         f"manifest.json sha256 <code>{html.escape(info.manifest_sha256)}</code> · "
-        f"{html.escape('; '.join(extras))}. All times are UTC.</p>"
+        f"{html.escape('; '.join(extras))}. {html.escape(narrative.zone_note(info.timezone))}</p>"
     )
 
 

@@ -141,6 +141,25 @@ def when(moment: object) -> str:
     return stamp.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def local(moment: object, zone: str) -> str:
+    """The case's local time of a moment, `2026-06-18 02:15 PDT`; '' when the case's zone is
+    UTC (nothing to add) or there is no moment. Minutes only: it stands beside the UTC time,
+    which keeps the seconds."""
+    if zone == "UTC" or moment is None or (not isinstance(moment, str) and pd.isna(moment)):
+        return ""
+    stamp = pd.Timestamp(moment)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
+    return stamp.tz_convert(zone).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def when_local(moment: object, zone: str) -> str:
+    """`when`, with the case's local time beside it when the case's zone is not UTC:
+    `2026-06-18 09:15:00 UTC (2026-06-18 02:15 PDT)`. For sentences and windows a reader
+    relates to their own day; evidence rows stay UTC."""
+    there = local(moment, zone)
+    return f"{when(moment)} ({there})" if there else when(moment)
+
+
 def _cell(value: object) -> tuple[str, str, bool]:
     """(shown text, sort key, numeric?) of one cell."""
     if isinstance(value, datetime):  # pd.Timestamp too
