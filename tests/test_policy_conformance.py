@@ -112,6 +112,7 @@ def _request(test: dict) -> AccessRequest:
         context={k: v for k, v in context.items() if k != "TAGS"},
         tags=tags,
         scope=request.get("resourceMatchingScope") or "SELF",
+        element_scopes=dict(request.get("resourceElementMatchingScopes") or {}),
         user_attributes=(test.get("userAttributes") or {}).get(request.get("user") or "", {}),
     )
 

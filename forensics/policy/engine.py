@@ -94,6 +94,11 @@ class AccessRequest:
     #: access this resource or something below it")
     scope: str = "SELF"
     user_attributes: Mapping[str, str] = field(default_factory=dict)  # user-store attributes
+    #: Ranger's `resourceElementMatchingScopes`: per resource element, SELF_OR_CHILD ("a
+    #: folder directly above what a policy names counts") or SELF_OR_PREFIX ("a prefix of
+    #: what a policy names counts"), as S3 and Kafka plugins ask "may the user read
+    #: something under this prefix".
+    element_scopes: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -486,16 +491,18 @@ class PolicyEngine:
         return self._matches[key]
 
     def _resource_matches(
-        self, matcher: ResourceMatcher, names: list, request: AccessRequest
+        self, matcher: ResourceMatcher, level: str, requested: Any, request: AccessRequest
     ) -> bool:
-        """Whether the matcher covers every requested name; a value the request cannot
+        """Whether the matcher covers the requested value (a list: one of its values), in
+        the request's matching scope for that element; a value the request cannot
         resolve (a request expression reading attributes it does not carry) is an unknown
         like an undecidable condition, tried both ways by `evaluate`."""
+        scope = request.element_scopes.get(level, "SELF")
         try:
-            return all(
-                matcher.matches(str(n), request.user, request.owner, request.user_attributes)
-                for n in names
+            found = matcher.element_match(
+                requested, scope, request.user, request.owner, request.user_attributes
             )
+            return found is not None
         except Undecidable as exc:
             key = ("resource", id(matcher))
             self._unknown[key] = str(exc)
@@ -660,9 +667,12 @@ class PolicyEngine:
     def _set_match(
         self, matchers: Mapping[str, ResourceMatcher], request: AccessRequest
     ) -> str | None:
-        """`match_type` for one resource set."""
-        keys = [k for k, v in request.resource.items() if v not in (None, "", [])]
-        if not keys:  # e.g. SHOW DATABASES: every policy names something below it
+        """`match_type` for one resource set. A value `""` or `[]` is an element the
+        request names with all values (Ranger keeps it among the resource's keys)."""
+        keys = [k for k, v in request.resource.items() if v is not None]
+        if not any(request.resource.get(k) not in ("", []) for k in keys) and not any(
+            k in request.element_scopes for k in keys
+        ):  # e.g. SHOW DATABASES: every policy names something below it
             return DESCENDANT if not request.access_type and matchers else None
         chain = next((h for h in self.hierarchies if set(keys) <= set(h)), None)
         if chain is None or not set(matchers) <= set(chain):
@@ -675,14 +685,13 @@ class PolicyEngine:
         for level in chain:
             matcher = matchers.get(level)
             requested = request.resource.get(level)
-            if requested in (None, "", []):
+            if requested is None:
                 if matcher is not None and not matcher.matches_all:
                     result = DESCENDANT
                 continue
             if matcher is None:
                 return None  # the policy stops above the request: an ancestor
-            names = requested if isinstance(requested, list) else [requested]
-            if not self._resource_matches(matcher, names, request):
+            if not self._resource_matches(matcher, level, requested, request):
                 return None
         if result == DESCENDANT and request.access_type and request.scope != DESCENDANTS_SCOPE:
             return None
