@@ -333,3 +333,36 @@ def test_case_file_tags_keys_say_what_to_fix(incident) -> None:
     raw["tag_policies"] = "tp.json"  # one export: in force throughout
     incident.write_text(yaml.safe_dump(raw))
     assert load_case(incident).tag_policies[0].at == ALWAYS
+
+
+def test_tags_below_a_prefix_count_under_the_prefix_scope() -> None:
+    """An S3-style "may the user read something under this prefix" (`SELF_OR_PREFIX`):
+    Ranger's tag enricher matches tagged resources with the request's element scopes, so
+    a tag on `/vendor/pii` decides a request for the prefix `/vendor`."""
+    hdfs = load_service_def("hdfs")
+    tags = service_tags_from_dict(
+        {
+            "serviceResources": [
+                {"id": 1, "resourceElements": {"path": {"values": ["/vendor/pii"],
+                                                         "isRecursive": True}}},
+            ],
+            "tags": {"1": {"type": "PII-VENDOR"}},
+            "resourceToTagIds": {"1": [1]},
+        },
+        hdfs,
+        "tags",
+    )  # fmt: skip
+    engine = PolicyEngine(
+        [],
+        hdfs,
+        tag_policies=[_tag_policy(5, "PII-VENDOR", policyItems=[_item(["hdfs:read"], ["ann"])])],
+        service_tags=tags,
+    )
+
+    def ask(path: str, scopes: dict) -> bool:
+        return engine.evaluate(AccessRequest({"path": path}, "read", "ann",
+                                             element_scopes=scopes)).allowed  # fmt: skip
+
+    assert ask("/vendor", {"path": "SELF_OR_PREFIX"})
+    assert not ask("/vendor", {})
+    assert not ask("/other", {"path": "SELF_OR_PREFIX"})

@@ -303,7 +303,7 @@ class PolicyEngine:
             request = replace(request, access_type="")
         tags = request.tags
         if tags is None and self.service_tags is not None:
-            tags = self.service_tags.tags_of(request.resource)
+            tags = self.service_tags.tags_of(request.resource, request.element_scopes)
         given = (t if isinstance(t, TagForEval) else TagForEval(t) for t in tags or ())
         self._tags = tuple(t for t in given if t.applies(request.time))
         self._facts = Facts(
