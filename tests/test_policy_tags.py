@@ -366,3 +366,32 @@ def test_tags_below_a_prefix_count_under_the_prefix_scope() -> None:
     assert ask("/vendor", {"path": "SELF_OR_PREFIX"})
     assert not ask("/vendor", {})
     assert not ask("/other", {"path": "SELF_OR_PREFIX"})
+
+
+def test_a_tag_on_a_database_with_stars_below_covers_its_tables() -> None:
+    """A tagged resource `db2/*/*` covers `db2` and every table in it as the resource
+    itself (Ranger's SELF_AND_ALL_DESCENDANTS), not only as something below: a tag policy
+    on it decides a `select` of a table and "any access" (`_any`) to the database."""
+    tags = service_tags_from_dict(
+        {
+            "serviceResources": [
+                {"id": 5, "resourceElements": {"database": {"values": ["db2"]},
+                                               "table": {"values": ["*"]},
+                                               "column": {"values": ["*"]}}},
+            ],
+            "tags": {"5": {"type": "SENSITIVE"}},
+            "resourceToTagIds": {"5": [5]},
+        },
+        HIVE,
+        "tags",
+    )  # fmt: skip
+    engine = PolicyEngine(
+        [],
+        HIVE,
+        tag_policies=[_tag_policy(1, "SENSITIVE", policyItems=[_item(["hive:select"], ["ann"])])],
+        service_tags=tags,
+    )
+    table = engine.evaluate(AccessRequest({"database": "db2", "table": "t"}, "select", "ann"))
+    assert (table.allowed, table.policy_id) == (True, 1)
+    assert engine.evaluate(AccessRequest({"database": "db2"}, "_any", "ann")).allowed
+    assert not engine.evaluate(AccessRequest({"database": "db3"}, "_any", "ann")).allowed

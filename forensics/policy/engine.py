@@ -63,6 +63,8 @@ PUBLIC_GROUP = "public"
 USER_MACRO = "{USER}"
 OWNER_MACRO = "{OWNER}"
 NO_POLICY = -1
+#: Ranger's `RangerPolicyEngine.ANY_ACCESS`: like an empty access type, "any access".
+ANY_ACCESS = "_any"
 SELF = "self"
 ITEM_KEYS = ("policyItems", "denyPolicyItems", "allowExceptions", "denyExceptions")
 DESCENDANT = "descendant"
@@ -272,6 +274,8 @@ class PolicyEngine:
         tried both ways (up to MAX_UNDECIDED of them): when the answer is the same either
         way it stands, otherwise the decision carries their reasons in `undecidable`
         (its `allowed` is the answer with them all false)."""
+        if request.access_type == ANY_ACCESS:
+            request = replace(request, access_type="")
         first = self._evaluate_assuming(request, {})
         unknown = dict(self._unknown)
         if not unknown:

@@ -152,6 +152,8 @@ class ServiceTags:
             if matcher is None:
                 return ANCESTOR if relation == SELF else None  # the tag stops above
             if value in (None, "", []):
+                if matcher.matches_all:
+                    continue  # `*` to the leaf: the tag covers the resource and all below
                 return DESCENDANT if relation == SELF else None  # the tag is below
             names = value if isinstance(value, list) else [value]
             if level in scopes and matcher.element_match(value, scopes[level]) is not None:
