@@ -113,6 +113,7 @@ def _request(test: dict) -> AccessRequest:
         tags=tags,
         scope=request.get("resourceMatchingScope") or "SELF",
         element_scopes=dict(request.get("resourceElementMatchingScopes") or {}),
+        ignore_descendant_deny=request.get("isDescendantDenyIgnored", True) is not False,
         user_attributes=(test.get("userAttributes") or {}).get(request.get("user") or "", {}),
     )
 

@@ -4,6 +4,7 @@ priority, component access types, tag attributes and validity periods."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
 
 import pytest
@@ -395,3 +396,20 @@ def test_a_tag_on_a_database_with_stars_below_covers_its_tables() -> None:
     assert (table.allowed, table.policy_id) == (True, 1)
     assert engine.evaluate(AccessRequest({"database": "db2"}, "_any", "ann")).allowed
     assert not engine.evaluate(AccessRequest({"database": "db3"}, "_any", "ann")).allowed
+
+
+def test_a_deny_below_counts_when_descendant_denies_are_not_ignored() -> None:
+    """Ranger's `isDescendantDenyIgnored=false`: a tag deny on a column decides a
+    SELF_OR_DESCENDANTS request for its table and "any access" to its database (each
+    access type must then be allowed); by default (true) such a deny is ignored."""
+    deny = _tag_policy(5, "PII", denyPolicyItems=[_item(["hive:select"], groups=["public"])])
+    allow = _policy(101, policyItems=[_item(["all"], ["ann"])])
+    engine = _engine([allow], [deny])
+    table = {"database": "sales", "table": "customers"}
+    below = AccessRequest(table, "select", "ann", scope="SELF_OR_DESCENDANTS")
+    assert engine.evaluate(below).allowed
+    strict = engine.evaluate(replace(below, ignore_descendant_deny=False))
+    assert (strict.allowed, strict.policy_id) == (False, 5)
+    use = AccessRequest({"database": "sales"}, "", "ann")
+    assert engine.evaluate(use).allowed
+    assert not engine.evaluate(replace(use, ignore_descendant_deny=False)).allowed

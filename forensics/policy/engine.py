@@ -101,6 +101,9 @@ class AccessRequest:
     #: what a policy names counts"), as S3 and Kafka plugins ask "may the user read
     #: something under this prefix".
     element_scopes: Mapping[str, str] = field(default_factory=dict)
+    #: Ranger's `isDescendantDenyIgnored` (default true): false makes a deny on something
+    #: below the resource count, and "any access" then needs every access type allowed.
+    ignore_descendant_deny: bool = True
 
 
 @dataclass(frozen=True)
@@ -596,14 +599,15 @@ class PolicyEngine:
                 continue
             for access in accesses:
                 verdict = judge._verdict(policy, access, request, roles)
-                if verdict is False and match == DESCENDANT:
+                if verdict is False and match == DESCENDANT and request.ignore_descendant_deny:
                     verdict = None
                 if verdict is None:
                     continue
                 _merge(per_access, access, verdict, policy)
-                if verdict:
+                if verdict and request.ignore_descendant_deny:
                     break
-            current = _composite(per_access, accesses) or current
+            every = not request.access_type and not request.ignore_descendant_deny
+            current = _composite(per_access, accesses, every) or current
             if current is not None and (not current[0] or not policy.has_deny):
                 break
         return current
@@ -727,9 +731,20 @@ def _merge(
 
 
 def _composite(
-    per_access: Mapping[str, tuple[bool, _Policy]], access_types: tuple[str, ...]
+    per_access: Mapping[str, tuple[bool, _Policy]],
+    access_types: tuple[str, ...],
+    every: bool = False,
 ) -> tuple[bool, _Policy] | None:
-    """Any access: allowed by the first allowed type; denied only when every type is."""
+    """Any access: allowed by the first allowed type; denied only when every type is.
+    With `every` (Ranger's access-type groups, one per type, when descendant denies are
+    not ignored): denied by the first denied type, allowed only when every type is."""
+    if every:
+        denied = next((per_access[a] for a in access_types if not per_access.get(a, (1,))[0]), None)
+        if denied is not None:
+            return denied
+        if access_types and all(a in per_access for a in access_types):
+            return per_access[access_types[0]]
+        return None
     allowed = next((per_access[a] for a in access_types if per_access.get(a, (0,))[0]), None)
     if allowed is not None:
         return allowed
