@@ -455,7 +455,9 @@ class PolicyEngine:
     ) -> tuple[bool, _Policy] | None:
         """Resource policies after the tag policies' answer: a tag deny stands unless a
         resource policy of higher priority decides; a tag allow stands unless one of the
-        same or higher priority decides (a deny there wins)."""
+        same or higher priority denies. A resource policy that allows too leaves the tag
+        policy named: Ranger's `updateAccessResult` names an allowing policy only when
+        access is not allowed yet."""
         if tagged is None:
             return self._decide_one(policies, request, roles)
         allowed, policy, _ = tagged
@@ -464,7 +466,10 @@ class PolicyEngine:
             for p in policies
             if p.priority > policy.priority or (allowed and p.priority == policy.priority)
         ]
-        return self._decide_one(above, request, roles) or (allowed, policy)
+        found = self._decide_one(above, request, roles)
+        if found is None or (allowed and found[0]):
+            return allowed, policy
+        return found
 
     def _decide_tags(
         self, request: AccessRequest, roles: frozenset[str], zone: str | None
@@ -563,7 +568,8 @@ class PolicyEngine:
         below the resource counts here), and resource policies override them by priority
         as for one access type."""
         pairs = self._tag_pairs(request, zone, True)
-        tagged = self._any_steps(pairs, request, roles)
+        per_access: dict[str, tuple[bool, _Policy]] = {}  # shared, as Ranger's context is
+        tagged = self._any_steps(pairs, request, roles, per_access)
         if tagged is not None:
             allowed, by = tagged
             policies = [
@@ -572,17 +578,19 @@ class PolicyEngine:
                 if p.priority > by.priority or (allowed and p.priority == by.priority)
             ]
         steps = [(p, None) for p in policies]
-        return self._any_steps(steps, request, roles) or tagged
+        return self._any_steps(steps, request, roles, per_access) or tagged
 
     def _any_steps(
         self,
         steps: list[tuple[_Policy, TagForEval | None]],
         request: AccessRequest,
         roles: frozenset[str],
+        per_access: dict[str, tuple[bool, _Policy]],
     ) -> tuple[bool, _Policy] | None:
         """`_decide_any` over (policy, tag) steps: resource policies (tag None), or tag
-        policies evaluated for one tag of the resource."""
-        per_access: dict[str, tuple[bool, _Policy]] = {}
+        policies evaluated for one tag of the resource. `per_access` holds the result per
+        access type so far (Ranger keeps it in the request context across tag and
+        resource policies)."""
         current: tuple[bool, _Policy] | None = None
         accesses = (request.access_type,) if request.access_type else self.access_types
         for policy, tag in steps:
@@ -641,7 +649,9 @@ class PolicyEngine:
                 for m in p.resource_sets
             )
         ]
-        pairs.sort(key=lambda pt: (-pt[0].priority, not pt[0].has_deny, pt[0].eval_order))
+        pairs.sort(
+            key=lambda pt: (-pt[0].priority, not pt[0].has_deny, pt[0].eval_order, pt[0].name)
+        )
         return pairs
 
     def _verdict(
@@ -754,8 +764,35 @@ def _composite(
 
 
 def _access_order(service_def: ServiceDef) -> tuple[str, ...]:
-    """The service's access types in definition order (Ranger asks all for any access)."""
-    return tuple(service_def.access_order or sorted(service_def.access_types))
+    """The service's access types in the order Ranger tries them for "any access": the
+    iteration order of the `HashSet` `RangerServiceDefHelper.getAllAccessTypes` builds
+    from the definition's access types. Only the policy a decision names depends on it
+    (the first access type found allowed names its policy)."""
+    return java_hash_set_order(service_def.access_order or sorted(service_def.access_types))
+
+
+def java_hash_set_order(names: Sequence[str]) -> tuple[str, ...]:
+    """`names` in the iteration order of a `java.util.HashSet` they were added to in
+    this order: by bucket (`hashCode` spread as `HashMap.hash` does, masked by the table
+    size, 16 doubled while more than 3/4 full), then in order of insertion."""
+    unique = list(dict.fromkeys(names))
+    size = 16
+    while len(unique) > size * 3 // 4:
+        size *= 2
+    buckets = {}
+    for at, name in enumerate(unique):
+        code = _java_string_hash(name)
+        buckets[name] = ((code ^ (code >> 16)) & (size - 1), at)
+    return tuple(sorted(unique, key=buckets.__getitem__))
+
+
+def _java_string_hash(text: str) -> int:
+    """Java's `String.hashCode` (over UTF-16 code units) as an unsigned 32-bit value."""
+    code = 0
+    data = text.encode("utf-16-be")
+    for at in range(0, len(data), 2):
+        code = (code * 31 + (data[at] << 8 | data[at + 1])) & 0xFFFFFFFF
+    return code
 
 
 def _zone_matchers(zone: Mapping, service_def: ServiceDef) -> list[dict[str, ResourceMatcher]]:
