@@ -586,3 +586,51 @@ def test_a_list_value_matches_when_one_of_its_values_does() -> None:
     engine = PolicyEngine([policy], HIVE)
     assert _ask(engine, "ann", "select", db=["hive_table", "DataSet"]).allowed
     assert not _ask(engine, "ann", "select", db=["hive_table", "Process"]).allowed
+
+
+def _hive_with_together() -> object:
+    import json
+
+    from forensics.policy.servicedef import DATA_DIR
+
+    raw = json.loads((DATA_DIR / "servicedef-hive.json").read_text())
+    raw["policyConditions"] = [
+        *(raw.get("policyConditions") or []),
+        {
+            "name": "accessed-together",
+            "evaluator": "org.apache.ranger.plugin.conditionevaluator."
+            "RangerHiveResourcesAccessedTogetherCondition",
+        },
+    ]
+    return service_def_from_dict(raw, "hive")
+
+
+@pytest.mark.parametrize(
+    ("columns", "denied"),
+    [
+        (["ssn", "name"], True),  # both named columns in one query
+        (["ssn"], False),  # one of them alone
+        (["ssn", "city"], False),  # with a column the condition does not name
+    ],
+)
+def test_accessed_together_is_decided_from_the_requested_resources(columns, denied) -> None:
+    """Ranger's `RangerHiveResourcesAccessedTogetherCondition` compares every resource of
+    the query (the request context's REQUESTED_RESOURCES): it holds when they match its
+    `db.table.column` values two or more times."""
+    together = {"type": "accessed-together", "values": ["db.t.ssn", "db.t.name"]}
+    deny = _item(["select"], groups=["public"], conditions=[together])
+    policies = [
+        _hive_policy(1, "db", denyPolicyItems=[deny]),
+        _hive_policy(2, "db", policyItems=[_item(["select"], ["ann"])]),
+    ]
+    engine = PolicyEngine(policies, _hive_with_together())
+    query = {"requestedResources": [
+        {"elements": {"database": "db", "table": "t", "column": c}} for c in columns
+    ]}  # fmt: skip
+    resource = {"database": "db", "table": "t", "column": columns[0]}
+    decision = engine.evaluate(
+        AccessRequest(resource, "select", "ann", context={"REQUESTED_RESOURCES": query})
+    )
+    assert (decision.allowed, decision.undecidable) == (not denied, ())
+    unknown = engine.evaluate(AccessRequest(resource, "select", "ann"))
+    assert unknown.undecidable and "REQUESTED_RESOURCES" in unknown.undecidable[0]

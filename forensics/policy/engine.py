@@ -34,6 +34,7 @@ validity-schedule recurrences and `isAuditEnabled` (`Decision.audited`) are Rang
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -65,6 +66,8 @@ OWNER_MACRO = "{OWNER}"
 NO_POLICY = -1
 #: Ranger's `RangerPolicyEngine.ANY_ACCESS`: like an empty access type, "any access".
 ANY_ACCESS = "_any"
+#: `RangerAccessRequestUtil.KEY_CONTEXT_REQUESTED_RESOURCES`
+REQUESTED_RESOURCES = "REQUESTED_RESOURCES"
 SELF = "self"
 ITEM_KEYS = ("policyItems", "denyPolicyItems", "allowExceptions", "denyExceptions")
 DESCENDANT = "descendant"
@@ -324,6 +327,8 @@ class PolicyEngine:
             cluster_name=request.cluster_name,
             cluster_type=request.cluster_type,
             zone=self.schedule_zone,
+            requested=requested_resources(request.context),
+            service_def=self.service_def,
         )
         return self._evaluate(request)
 
@@ -714,6 +719,25 @@ class PolicyEngine:
         if result == DESCENDANT and request.access_type and request.scope != DESCENDANTS_SCOPE:
             return None
         return result
+
+
+def requested_resources(context: Mapping[str, Any]) -> tuple[Mapping[str, Any], ...] | None:
+    """The request context's REQUESTED_RESOURCES (Hive's plugin: every resource of the
+    query, `{"requestedResources": [{"elements": {...}}, ...]}`, as JSON text or parsed);
+    None when the context does not carry it or it cannot be read."""
+    raw = context.get(REQUESTED_RESOURCES)
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError:
+            return None
+    items = raw.get("requestedResources") if isinstance(raw, Mapping) else None
+    if not isinstance(items, list):
+        return None
+    found = [i.get("elements") for i in items if isinstance(i, Mapping)]
+    if not all(isinstance(e, Mapping) for e in found):
+        return None
+    return tuple(found)
 
 
 def _named(request: AccessRequest) -> bool:

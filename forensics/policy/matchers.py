@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from forensics.policy.conditions import Undecidable
 from forensics.policy.servicedef import ResourceDef
+from forensics.policy.undecidable import Undecidable
 
 USER_MACRO = "{USER}"
 #: Ranger's `ResourceElementMatchingScope` (per resource element of a request), and what a
