@@ -736,7 +736,7 @@ def _decide_tagged(
 ) -> list[tuple[int, int]]:
     """`_decide` after the tag policies (`PolicyEngine._after_tags`): a tag deny stands
     unless a resource policy of higher priority decides; a tag allow stands unless one of
-    the same or higher priority decides."""
+    the same or higher priority denies, and stays named when one allows too."""
     denied, allowed, rest = _tag_outcomes(tag_steps, everyone & ~supers)
     decided, _ = _apply(steps, rest)
     for policy, bits in denied:
@@ -746,9 +746,8 @@ def _decide_tagged(
     for policy, bits in allowed:
         above = [st for st in steps if st[0].priority >= policy.priority]
         got, undecided = _apply(above, bits)
-        for pid, more in got.items():
-            decided[pid] = decided.get(pid, 0) | more
-        decided[policy.id] = decided.get(policy.id, 0) | undecided
+        kept = undecided | _union(got.values())
+        decided[policy.id] = decided.get(policy.id, 0) | kept
     if supers:
         decided[NO_POLICY] = decided.get(NO_POLICY, 0) | supers
     return sorted((pid, bits) for pid, bits in decided.items() if bits)
