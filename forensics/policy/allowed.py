@@ -309,7 +309,7 @@ class _Tagged:
                 if policy.conditions:
                     continue
                 pairs.append(policy)
-        pairs.sort(key=lambda p: (-p.priority, not p.has_deny, p.eval_order))
+        pairs.sort(key=lambda p: (-p.priority, not p.has_deny, p.eval_order, p.name))
         found = self._steps[(key, zone)] = [
             (p, *self.people.verdict(p, self.access, None)) for p in pairs
         ]
