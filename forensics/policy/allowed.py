@@ -28,19 +28,19 @@ from datetime import datetime
 import numpy as np
 
 from forensics.errors import PolicyError
-from forensics.policy.conditions import Undecidable
-from forensics.policy.engine import (
+from forensics.policy.compiled import (
     NO_POLICY,
     OWNER_MACRO,
     PUBLIC_GROUP,
     USER_MACRO,
-    AccessRequest,
-    PolicyEngine,
-    _Item,
-    _Policy,
+    CompiledPolicy,
+    Item,
     in_force,
 )
+from forensics.policy.conditions import Undecidable
+from forensics.policy.engine import PolicyEngine
 from forensics.policy.matchers import OWNER_TOKEN, USER_TOKEN, ResourceMatcher
+from forensics.policy.request import AccessRequest
 from forensics.policy.servicedef import ResourceDef
 
 LEVELS = ("database", "table")
@@ -169,7 +169,7 @@ def allowed_sets(
     notes = _item_notes(engine, access, owners is not None)
     keys: list[tuple] = [()] * len(names)
     tagged = _Tagged(engine, people, at, access)
-    steps_of: dict[tuple, Callable[[], list[tuple[_Policy, int, int]]]] = {}
+    steps_of: dict[tuple, Callable[[], list[tuple[CompiledPolicy, int, int]]]] = {}
     per_principal: set[str] = set()
     unresolved: set[str] = set()
     tag_keys = tagged.keys(names)
@@ -249,7 +249,7 @@ class _Tagged:
     def __init__(self, engine: PolicyEngine, people: _People, at: datetime, access: str):
         self.engine, self.people, self.at, self.access = engine, people, at, access
         self.active = engine.tag_engine is not None and engine.service_tags is not None
-        self._steps: dict[tuple, list[tuple[_Policy, int, int]]] = {}
+        self._steps: dict[tuple, list[tuple[CompiledPolicy, int, int]]] = {}
         self._conditional: set[str] = set()
 
     def keys(self, objects: Sequence[str]) -> list[tuple]:
@@ -287,7 +287,7 @@ class _Tagged:
                     found[i] |= tags
         return [tuple(sorted(f)) for f in found]
 
-    def steps(self, key: tuple, zone: str | None) -> list[tuple[_Policy, int, int]]:
+    def steps(self, key: tuple, zone: str | None) -> list[tuple[CompiledPolicy, int, int]]:
         """(tag policy, allowed, denied) per (tag, policy on its type), in order."""
         found = self._steps.get((key, zone))
         if found is not None:
@@ -377,8 +377,8 @@ class _People:
         found = self.index.get(name)
         return 0 if found is None else 1 << found
 
-    def item(self, item: _Item, access: str, owner: int | None) -> int:
-        """Who an item names for `access` (as `_Item.applies_to` decides it)."""
+    def item(self, item: Item, access: str, owner: int | None) -> int:
+        """Who an item names for `access` (as `Item.applies_to` decides it)."""
         if item.conditional or access not in item.accesses:
             return 0
         if USER_MACRO in item.users or PUBLIC_GROUP in item.groups:
@@ -390,10 +390,10 @@ class _People:
             bits |= 1 << owner
         return bits
 
-    def verdict(self, policy: _Policy, access: str, owner: int | None) -> tuple[int, int]:
+    def verdict(self, policy: CompiledPolicy, access: str, owner: int | None) -> tuple[int, int]:
         """(allowed, denied) by this policy alone; everyone else: the policy says nothing."""
 
-        def named(items: list[_Item]) -> int:
+        def named(items: list[Item]) -> int:
             return _union(self.item(i, access, owner) for i in items)
 
         deny = named(policy.deny) & ~named(policy.deny_exceptions)
@@ -448,7 +448,7 @@ class _Matched:
     def __init__(
         self,
         engine: PolicyEngine,
-        policies: list[_Policy],
+        policies: list[CompiledPolicy],
         objects: list[str],
         access: str,
         people: _People,
@@ -519,7 +519,7 @@ class _Matched:
 
     def class_of(
         self, i: int, owner: int | None
-    ) -> tuple[tuple, Callable[[], list[tuple[_Policy, int, int]]]]:
+    ) -> tuple[tuple, Callable[[], list[tuple[CompiledPolicy, int, int]]]]:
         """The class key of object `i` (what decides it) and how to build its steps."""
         if not self.user_levels and owner is None:  # the applicable policies alone decide
             applicable = tuple(self.applicable[i])
@@ -531,7 +531,7 @@ class _Matched:
 
     def _class(
         self, i: int, owner: int | None
-    ) -> tuple[tuple, Callable[[], list[tuple[_Policy, int, int]]]]:
+    ) -> tuple[tuple, Callable[[], list[tuple[CompiledPolicy, int, int]]]]:
         db, table = self.split[i]
         parts: list[tuple[int, int]] = []
         for p in self.applicable[i]:
@@ -548,7 +548,7 @@ class _Matched:
         uses_owner = owner is not None and any(_names_owner(self.policies[p]) for p, _ in parts)
         key = (tuple(parts), owner if uses_owner else None)
 
-        def steps() -> list[tuple[_Policy, int, int]]:
+        def steps() -> list[tuple[CompiledPolicy, int, int]]:
             built = []
             for p, mask in parts:
                 allow, deny = self._verdict(p, key[1])
@@ -659,13 +659,13 @@ def _covers_tables(matchers: Mapping[str, ResourceMatcher], chain: tuple[str, ..
     return all(m.matches_all for level, m in matchers.items() if level not in LEVELS)
 
 
-def _names_owner(policy: _Policy) -> bool:
+def _names_owner(policy: CompiledPolicy) -> bool:
     items = policy.allow + policy.allow_exceptions + policy.deny + policy.deny_exceptions
     return any(OWNER_MACRO in item.users for item in items)
 
 
 def _decide(
-    steps: list[tuple[_Policy, int, int]], everyone: int, supers: int
+    steps: list[tuple[CompiledPolicy, int, int]], everyone: int, supers: int
 ) -> list[tuple[int, int]]:
     """Apply the policies of one class in the engine's order to everyone at once: the
     first deny ends a principal's evaluation, the first allow names the policy, and
@@ -676,12 +676,14 @@ def _decide(
     return sorted((pid, bits) for pid, bits in decided.items() if bits)
 
 
-def _apply(steps: list[tuple[_Policy, int, int]], everyone: int) -> tuple[dict[int, int], int]:
+def _apply(
+    steps: list[tuple[CompiledPolicy, int, int]], everyone: int
+) -> tuple[dict[int, int], int]:
     """(policy id -> the principals it allows, principals no policy decided) for the
     principals `everyone`, by `_decide`'s rules."""
     decided: dict[int, int] = {}
     undecided = everyone
-    active: list[tuple[_Policy, int]] = []
+    active: list[tuple[CompiledPolicy, int]] = []
     for policy, allow, deny in steps:
         still = []
         for by, bits in active:
@@ -703,13 +705,13 @@ def _apply(steps: list[tuple[_Policy, int, int]], everyone: int) -> tuple[dict[i
 
 
 def _tag_outcomes(
-    tag_steps: list[tuple[_Policy, int, int]], everyone: int
-) -> tuple[list[tuple[_Policy, int]], list[tuple[_Policy, int]], int]:
+    tag_steps: list[tuple[CompiledPolicy, int, int]], everyone: int
+) -> tuple[list[tuple[CompiledPolicy, int]], list[tuple[CompiledPolicy, int]], int]:
     """The tag policies' answers for everyone at once (`PolicyEngine._decide_tags`):
     (denying policy, principals), (allowing policy, principals), and the principals
     the tag policies leave to the resource policies."""
-    denied: list[tuple[_Policy, int]] = []
-    allowed: list[tuple[_Policy, int]] = []
+    denied: list[tuple[CompiledPolicy, int]] = []
+    allowed: list[tuple[CompiledPolicy, int]] = []
     open_ = everyone  # neither denied nor finally allowed yet
     pending = 0  # allowed by a deny-capable policy: a later deny still wins
     for policy, allow, deny in tag_steps:
@@ -729,8 +731,8 @@ def _tag_outcomes(
 
 
 def _decide_tagged(
-    steps: list[tuple[_Policy, int, int]],
-    tag_steps: list[tuple[_Policy, int, int]],
+    steps: list[tuple[CompiledPolicy, int, int]],
+    tag_steps: list[tuple[CompiledPolicy, int, int]],
     everyone: int,
     supers: int,
 ) -> list[tuple[int, int]]:
@@ -755,10 +757,10 @@ def _decide_tagged(
 
 def _repositories(
     engine: PolicyEngine, objects: tuple[str, ...]
-) -> tuple[dict[str | None, tuple[list[_Policy], list[int]]], set[int]]:
+) -> tuple[dict[str | None, tuple[list[CompiledPolicy], list[int]]], set[int]]:
     """Objects by the policy repository that decides them (the service's, or one security
     zone's), and the objects that need per-request evaluation (zone named by `{USER}`)."""
-    repos: dict[str | None, tuple[list[_Policy], list[int]]] = {}
+    repos: dict[str | None, tuple[list[CompiledPolicy], list[int]]] = {}
     macro_zone: set[int] = set()
     if not engine.zones:  # the service's policies decide every object
         for obj in objects:
@@ -848,7 +850,7 @@ def _item_notes(engine: PolicyEngine, access: str, owners_known: bool) -> list[s
     return notes
 
 
-def _all_items(policy: _Policy) -> list[_Item]:
+def _all_items(policy: CompiledPolicy) -> list[Item]:
     return policy.allow + policy.allow_exceptions + policy.deny + policy.deny_exceptions
 
 

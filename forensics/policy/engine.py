@@ -30,180 +30,71 @@ Policy and item conditions are decided where the request tells (`policy.conditio
 it cannot decide is tried both ways, and when the answer depends on it the decision lists
 it in `undecidable` instead of guessing. Marker access types, `additionalResources`,
 validity-schedule recurrences and `isAuditEnabled` (`Decision.audited`) are Ranger's.
+
+This module orders and applies the policies; `request` holds what is asked and answered,
+`compiled` what a policy is for evaluation (and its evaluation-order score), `tag_eval`
+the tag policies' part (8), `any_access` the one-result-per-access-type part (5).
 """
 
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timezone
 from itertools import product
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from forensics.errors import PolicyError
-from forensics.policy.conditions import Condition, Facts, Undecidable, compile_condition
+from forensics.policy.any_access import AnyAccess, access_order
+from forensics.policy.compiled import (
+    DESCENDANT,
+    NO_POLICY,
+    OWNER_MACRO,
+    PUBLIC_GROUP,
+    SELF,
+    USER_MACRO,
+    CompiledPolicy,
+    Item,
+    compile_policy,
+    in_force,
+    is_access_policy,
+    zone_matchers,
+)
+from forensics.policy.conditions import Condition, Facts, Undecidable
 from forensics.policy.conditions import evaluate as evaluate_condition
-from forensics.policy.matchers import ResourceMatcher, resource_matcher
-from forensics.policy.schedule import ValiditySchedule, parse_schedule, zone_named
+from forensics.policy.matchers import ResourceMatcher
+from forensics.policy.request import AccessRequest, Decision
+from forensics.policy.schedule import zone_named
 from forensics.policy.servicedef import ServiceDef
-from forensics.policy.tags import (
-    DESCENDANT as TAG_DESCENDANT,
-)
-from forensics.policy.tags import (
-    TAG_RESOURCE,
-    ServiceTags,
-    TagForEval,
-    component_policies,
-    tag_service_def,
-)
+from forensics.policy.tag_eval import TagPolicies
+from forensics.policy.tags import ServiceTags, TagForEval, component_policies, tag_service_def
 
-PUBLIC_GROUP = "public"
-USER_MACRO = "{USER}"
-OWNER_MACRO = "{OWNER}"
-NO_POLICY = -1
+__all__ = [  # the engine's vocabulary, re-exported for callers
+    "DESCENDANT",
+    "NO_POLICY",
+    "OWNER_MACRO",
+    "PUBLIC_GROUP",
+    "SELF",
+    "USER_MACRO",
+    "AccessRequest",
+    "CompiledPolicy",
+    "Decision",
+    "Item",
+    "PolicyEngine",
+    "in_force",
+]
+
 #: Ranger's `RangerPolicyEngine.ANY_ACCESS`: like an empty access type, "any access".
 ANY_ACCESS = "_any"
 #: `RangerAccessRequestUtil.KEY_CONTEXT_REQUESTED_RESOURCES`
 REQUESTED_RESOURCES = "REQUESTED_RESOURCES"
-SELF = "self"
-ITEM_KEYS = ("policyItems", "denyPolicyItems", "allowExceptions", "denyExceptions")
-DESCENDANT = "descendant"
 #: At most this many undecidable conditions are tried both ways before giving up.
 MAX_UNDECIDED = 8
 #: `resourceMatchingScope` asking about the resource or anything below it.
 DESCENDANTS_SCOPE = "SELF_OR_DESCENDANTS"
-ANY_ACCESS = "_any"  # RangerPolicyEngine.ANY_ACCESS
-Judge = Callable[[tuple[Condition, ...]], bool]
 
 
-@dataclass(frozen=True)
-class AccessRequest:
-    """Who asks for which access to which resource, and when."""
-
-    resource: Mapping[str, str]
-    access_type: str
-    user: str
-    groups: frozenset[str] = frozenset()
-    time: datetime | None = None
-    owner: str | None = None
-    roles: frozenset[str] = frozenset()
-    client_ip: str | None = None  # None: not known; "": the request carried none
-    context: Mapping[str, Any] = field(default_factory=dict)  # Ranger's request context
-    tags: tuple[TagForEval, ...] | None = None  # None: from the engine's ServiceTags
-    cluster_name: str | None = None
-    cluster_type: str | None = None
-    #: Ranger's `resourceMatchingScope`: SELF, or SELF_OR_DESCENDANTS ("may the user
-    #: access this resource or something below it")
-    scope: str = "SELF"
-    user_attributes: Mapping[str, str] = field(default_factory=dict)  # user-store attributes
-    #: Ranger's `resourceElementMatchingScopes`: per resource element, SELF_OR_CHILD ("a
-    #: folder directly above what a policy names counts") or SELF_OR_PREFIX ("a prefix of
-    #: what a policy names counts"), as S3 and Kafka plugins ask "may the user read
-    #: something under this prefix".
-    element_scopes: Mapping[str, str] = field(default_factory=dict)
-    #: Ranger's `isDescendantDenyIgnored` (default true): false makes a deny on something
-    #: below the resource count, and "any access" then needs every access type allowed.
-    ignore_descendant_deny: bool = True
-
-
-@dataclass(frozen=True)
-class Decision:
-    """Ranger's answer: allowed or not, the deciding policy (-1: none) and why."""
-
-    allowed: bool
-    policy_id: int | None
-    reason: str
-    #: Why the answer rests on something the request does not decide (a custom condition);
-    #: empty when it is decided.
-    undecidable: tuple[str, ...] = ()
-    #: Whether Ranger writes an audit record of it: some applicable policy of the
-    #: repository that decided has `isAuditEnabled` (Ranger's `isAudited`, before audit
-    #: filters and excluded users). False for a read only audit-off policies cover.
-    audited: bool = True
-
-
-@dataclass(frozen=True)
-class _Item:
-    """A policy item: the accesses it grants or denies, and to whom."""
-
-    accesses: frozenset[str]
-    users: frozenset[str]
-    groups: frozenset[str]
-    roles: frozenset[str]
-    conditional: bool
-    conditions: tuple[Condition, ...] = ()
-
-    def applies_to(
-        self,
-        request: AccessRequest,
-        access: str,
-        roles: frozenset[str],
-        judge: Judge | None = None,
-    ) -> bool:
-        """Whether the item names the requester and covers `access` (directly or by an
-        implied grant such as Hive's `all`), and its conditions hold (`judge` decides
-        them; without one, an item with conditions never applies)."""
-        if access not in self.accesses or not self.names(request, roles):
-            return False
-        if not self.conditional:
-            return True
-        return judge is not None and judge(self.conditions)
-
-    def names(self, request: AccessRequest, roles: frozenset[str]) -> bool:
-        """Whether the item names the requester (user, group, role, macro)."""
-        return (
-            request.user in self.users
-            or USER_MACRO in self.users
-            or (OWNER_MACRO in self.users and request.owner is not None
-                and request.owner == request.user)
-            or PUBLIC_GROUP in self.groups
-            or bool(self.groups & request.groups)
-            or bool(self.roles & roles)
-        )  # fmt: skip
-
-
-@dataclass
-class _Policy:
-    """A Ranger access policy compiled for evaluation."""
-
-    id: int
-    name: str
-    priority: int
-    deny_all_else: bool
-    matchers: dict[str, ResourceMatcher]
-    allow: list[_Item]
-    allow_exceptions: list[_Item]
-    deny: list[_Item]
-    deny_exceptions: list[_Item]
-    schedules: tuple[ValiditySchedule, ...] = ()
-    eval_order: int = 0
-    host_zone: ZoneInfo | None = None  # the clock recurrences are matched on
-    #: `additionalResources`: further resource sets the policy applies to (Ranger 2.5)
-    more_matchers: tuple[dict[str, ResourceMatcher], ...] = ()
-    audit: bool = True  # `isAuditEnabled`
-    conditions: tuple[Condition, ...] = ()  # policy-level conditions
-    zone: str | None = None  # `zoneName` (tag policies are per security zone)
-
-    @property
-    def resource_sets(self) -> tuple[dict[str, ResourceMatcher], ...]:
-        """Every resource set of the policy: `resources`, then `additionalResources`."""
-        return (self.matchers, *self.more_matchers)
-
-    @property
-    def has_deny(self) -> bool:
-        """Ranger evaluates policies that can deny before the others of their priority."""
-        return self.deny_all_else or bool(self.deny)
-
-    @property
-    def has_items(self) -> bool:
-        """A policy without allow or deny items (e.g. audit-only) decides nothing."""
-        return self.has_deny or bool(self.allow)
-
-
-class PolicyEngine:
+class PolicyEngine(TagPolicies, AnyAccess):
     """Evaluates requests against one service's policies (a Ranger policy export).
 
     `zones` is Ranger's `securityZones` mapping (zone name -> `{"resources": [...],
@@ -247,16 +138,16 @@ class PolicyEngine:
         self.super_users = frozenset(super_users)
         self.super_groups = frozenset(super_groups)
         self.role_members = {name: frozenset(m) for name, m in (roles or {}).items()}
-        self.access_types = _access_order(service_def)
+        self.access_types = access_order(service_def)
         self.policies = self._repository(policies)
         self.zones = {
-            name: (_zone_matchers(zone, service_def), self._repository(zone.get("policies") or []))
+            name: (zone_matchers(zone, service_def), self._repository(zone.get("policies") or []))
             for name, zone in (zones or {}).items()
         }
 
-    def _repository(self, policies: list[dict]) -> list[_Policy]:
+    def _repository(self, policies: list[dict]) -> list[CompiledPolicy]:
         """Enabled access policies of this service, in Ranger's evaluation order."""
-        compiled = (_compile(p, self.service_def) for p in policies if _is_access_policy(p))
+        compiled = (compile_policy(p, self.service_def) for p in policies if is_access_policy(p))
         return sorted(
             (replace(p, host_zone=self.schedule_zone) for p in compiled if p is not None),
             key=lambda p: (-p.priority, not p.has_deny, p.eval_order, p.name, p.id),
@@ -346,7 +237,7 @@ class PolicyEngine:
                 return False
         return True
 
-    def _holds(self, policy: _Policy) -> bool:
+    def _holds(self, policy: CompiledPolicy) -> bool:
         """A policy's own conditions (Ranger: checked before its items and its audit)."""
         return not policy.conditions or self._judge(policy.conditions)
 
@@ -419,7 +310,7 @@ class PolicyEngine:
 
     def _decide(
         self,
-        policies: list[_Policy],
+        policies: list[CompiledPolicy],
         request: AccessRequest,
         roles: frozenset[str],
         zone: str | None = None,
@@ -451,56 +342,7 @@ class PolicyEngine:
             )
         return Decision(allowed, policy.id, f"{verb} by policy {policy.id}{where}", audited=audited)
 
-    def _after_tags(
-        self,
-        policies: list[_Policy],
-        request: AccessRequest,
-        roles: frozenset[str],
-        tagged: tuple[bool, _Policy, TagForEval] | None,
-    ) -> tuple[bool, _Policy] | None:
-        """Resource policies after the tag policies' answer: a tag deny stands unless a
-        resource policy of higher priority decides; a tag allow stands unless one of the
-        same or higher priority denies. A resource policy that allows too leaves the tag
-        policy named: Ranger's `updateAccessResult` names an allowing policy only when
-        access is not allowed yet."""
-        if tagged is None:
-            return self._decide_one(policies, request, roles)
-        allowed, policy, _ = tagged
-        above = [
-            p
-            for p in policies
-            if p.priority > policy.priority or (allowed and p.priority == policy.priority)
-        ]
-        found = self._decide_one(above, request, roles)
-        if found is None or (allowed and found[0]):
-            return allowed, policy
-        return found
-
-    def _decide_tags(
-        self, request: AccessRequest, roles: frozenset[str], zone: str | None
-    ) -> tuple[bool, _Policy, TagForEval] | None:
-        """The tag policies' answer for the request's tags (Ranger's
-        `evaluateTagPolicies`): a deny ends it, else the first allow."""
-        self._tag_audited = False
-        if self.tag_engine is None or not request.access_type:
-            return None
-        pairs = self._tag_pairs(request, zone, False)
-        result: tuple[bool, _Policy, TagForEval] | None = None
-        for policy, tag in pairs:
-            tagger = self._tagger_for(tag)
-            if not tagger._holds(policy):
-                continue
-            self._tag_audited = self._tag_audited or policy.audit
-            verdict = tagger._verdict(policy, request.access_type, request, roles)
-            if verdict is False:
-                return False, policy, tag
-            if verdict and result is None:
-                result = (True, policy, tag)
-            if verdict and not policy.has_deny:
-                break
-        return result
-
-    def _match(self, policy: _Policy, request: AccessRequest) -> str | None:
+    def _match(self, policy: CompiledPolicy, request: AccessRequest) -> str | None:
         """`match_type`, remembered for the request being evaluated."""
         key = id(policy)
         if key not in self._matches:
@@ -525,7 +367,7 @@ class PolicyEngine:
             self._unknown[key] = str(exc)
             return self._assume.get(key, False)
 
-    def _audited(self, policies: list[_Policy], request: AccessRequest) -> bool:
+    def _audited(self, policies: list[CompiledPolicy], request: AccessRequest) -> bool:
         """Ranger's `isAudited`: an audit-enabled policy in force applies to the request
         (its resources cover it; for any access, also something below it)."""
         wanted = (SELF,) if request.access_type else (SELF, DESCENDANT)
@@ -538,11 +380,11 @@ class PolicyEngine:
         )
 
     def _decide_one(
-        self, policies: list[_Policy], request: AccessRequest, roles: frozenset[str]
-    ) -> tuple[bool, _Policy] | None:
+        self, policies: list[CompiledPolicy], request: AccessRequest, roles: frozenset[str]
+    ) -> tuple[bool, CompiledPolicy] | None:
         """One access type: the first deny ends it; the first allow is named, but policies
         of the same priority that have deny items are still consulted."""
-        allowed_by: _Policy | None = None
+        allowed_by: CompiledPolicy | None = None
         for policy in policies:
             if allowed_by is not None and (
                 policy.priority < allowed_by.priority or not policy.has_deny
@@ -559,108 +401,8 @@ class PolicyEngine:
                 allowed_by = policy
         return (True, allowed_by) if allowed_by is not None else None
 
-    def _decide_any(
-        self,
-        policies: list[_Policy],
-        request: AccessRequest,
-        roles: frozenset[str],
-        zone: str | None = None,
-    ) -> tuple[bool, _Policy] | None:
-        """ "Any access" (Hive's USE/SHOW): Ranger asks every access type of the service and
-        keeps one result per type across policies; the request is allowed when some type
-        is, denied when every type is denied. A deny from a policy that only names
-        something below the requested resource is ignored. Tag policies come first (a tag
-        below the resource counts here), and resource policies override them by priority
-        as for one access type."""
-        pairs = self._tag_pairs(request, zone, True)
-        per_access: dict[str, tuple[bool, _Policy]] = {}  # shared, as Ranger's context is
-        tagged = self._any_steps(pairs, request, roles, per_access)
-        if tagged is not None:
-            allowed, by = tagged
-            policies = [
-                p
-                for p in policies
-                if p.priority > by.priority or (allowed and p.priority == by.priority)
-            ]
-        steps = [(p, None) for p in policies]
-        return self._any_steps(steps, request, roles, per_access) or tagged
-
-    def _any_steps(
-        self,
-        steps: list[tuple[_Policy, TagForEval | None]],
-        request: AccessRequest,
-        roles: frozenset[str],
-        per_access: dict[str, tuple[bool, _Policy]],
-    ) -> tuple[bool, _Policy] | None:
-        """`_decide_any` over (policy, tag) steps: resource policies (tag None), or tag
-        policies evaluated for one tag of the resource. `per_access` holds the result per
-        access type so far (Ranger keeps it in the request context across tag and
-        resource policies)."""
-        current: tuple[bool, _Policy] | None = None
-        accesses = (request.access_type,) if request.access_type else self.access_types
-        for policy, tag in steps:
-            if current is not None and current[0] and current[1].priority > policy.priority:
-                break
-            if not in_force(policy, request.time) or not policy.has_items:
-                continue
-            judge = self if tag is None else self._tagger_for(tag)
-            if tag is None:
-                match = self._match(policy, request)
-            else:
-                match = DESCENDANT if tag.match == TAG_DESCENDANT else SELF
-            if match is None or not judge._holds(policy):
-                continue
-            for access in accesses:
-                verdict = judge._verdict(policy, access, request, roles)
-                if verdict is False and match == DESCENDANT and request.ignore_descendant_deny:
-                    verdict = None
-                if verdict is None:
-                    continue
-                _merge(per_access, access, verdict, policy)
-                if verdict and request.ignore_descendant_deny:
-                    break
-            every = not request.access_type and not request.ignore_descendant_deny
-            current = _composite(per_access, accesses, every) or current
-            if current is not None and (not current[0] or not policy.has_deny):
-                break
-        return current
-
-    def _tagger_for(self, tag: TagForEval) -> PolicyEngine:
-        """The tag engine, judging conditions with `tag` as the current tag."""
-        tagger = self.tag_engine
-        assert tagger is not None and self._facts is not None
-        tagger._assume, tagger._unknown = self._assume, self._unknown
-        tagger._facts = replace(self._facts, tag=tag.tag)
-        return tagger
-
-    def _tag_pairs(
-        self, request: AccessRequest, zone: str | None, descendants: bool
-    ) -> list[tuple[_Policy, TagForEval]]:
-        """(tag policy, tag) for every tag of the resource and tag policy on its type, in
-        Ranger's evaluation order; tags below the resource only with `descendants`."""
-        tagger = self.tag_engine
-        if tagger is None or not self._tags:
-            return []
-        zoned = [p for p in tagger.policies if p.zone == zone]
-        pool = zoned if zone is not None and zoned else [p for p in tagger.policies if not p.zone]
-        pairs = [
-            (p, t)
-            for t in self._tags
-            if descendants or t.match != TAG_DESCENDANT
-            for p in pool
-            if in_force(p, request.time)
-            and any(
-                m.get(TAG_RESOURCE) is not None and m[TAG_RESOURCE].matches(t.tag.type)
-                for m in p.resource_sets
-            )
-        ]
-        pairs.sort(
-            key=lambda pt: (-pt[0].priority, not pt[0].has_deny, pt[0].eval_order, pt[0].name)
-        )
-        return pairs
-
     def _verdict(
-        self, policy: _Policy, access: str, request: AccessRequest, roles: frozenset[str]
+        self, policy: CompiledPolicy, access: str, request: AccessRequest, roles: frozenset[str]
     ) -> bool | None:
         """False: a deny item (not excepted) or deny-all-else; True: an allow item (not
         excepted); None: this policy says nothing about `access` for this requester."""
@@ -676,13 +418,13 @@ class PolicyEngine:
         return False if policy.deny_all_else else None
 
     def match_type(
-        self, policy: _Policy | Mapping[str, ResourceMatcher], request: AccessRequest
+        self, policy: CompiledPolicy | Mapping[str, ResourceMatcher], request: AccessRequest
     ) -> str | None:
         """How the policy's resources relate to the request: SELF (covers it, or everything
         below it), DESCENDANT (names something below it: counts for "any access" only),
         or None (does not apply; a policy naming only an ancestor never applies). With
         `additionalResources` the closest of its resource sets counts."""
-        if not isinstance(policy, _Policy):
+        if not isinstance(policy, CompiledPolicy):
             return self._set_match(policy, request)
         found = [self._set_match(m, request) for m in policy.resource_sets]
         return SELF if SELF in found else DESCENDANT if DESCENDANT in found else None
@@ -743,225 +485,3 @@ def requested_resources(context: Mapping[str, Any]) -> tuple[Mapping[str, Any], 
 def _named(request: AccessRequest) -> bool:
     """Whether the request names any resource at all (SHOW DATABASES names none)."""
     return any(v not in (None, "", []) for v in request.resource.values())
-
-
-def _merge(
-    per_access: dict[str, tuple[bool, _Policy]], access: str, allowed: bool, policy: _Policy
-) -> None:
-    """Ranger's rule for combining one policy's result for `access` with earlier ones: a
-    deny of the same or higher priority replaces an allow; an allow replaces an allow
-    only from a higher priority, and (any access) replaces a deny of the same or lower."""
-    old = per_access.get(access)
-    if old is None:
-        per_access[access] = (allowed, policy)
-        return
-    old_allowed, old_policy = old
-    if old_allowed != allowed and (allowed or old_allowed):
-        replace_it = policy.priority >= old_policy.priority
-    else:
-        replace_it = policy.priority > old_policy.priority
-    if replace_it:
-        per_access[access] = (allowed, policy)
-
-
-def _composite(
-    per_access: Mapping[str, tuple[bool, _Policy]],
-    access_types: tuple[str, ...],
-    every: bool = False,
-) -> tuple[bool, _Policy] | None:
-    """Any access: allowed by the first allowed type; denied only when every type is.
-    With `every` (Ranger's access-type groups, one per type, when descendant denies are
-    not ignored): denied by the first denied type, allowed only when every type is."""
-    if every:
-        denied = next((per_access[a] for a in access_types if not per_access.get(a, (1,))[0]), None)
-        if denied is not None:
-            return denied
-        if access_types and all(a in per_access for a in access_types):
-            return per_access[access_types[0]]
-        return None
-    allowed = next((per_access[a] for a in access_types if per_access.get(a, (0,))[0]), None)
-    if allowed is not None:
-        return allowed
-    if all(a in per_access for a in access_types):
-        return per_access[access_types[0]] if access_types else None
-    return None
-
-
-def _access_order(service_def: ServiceDef) -> tuple[str, ...]:
-    """The service's access types in the order Ranger tries them for "any access": the
-    iteration order of the `HashSet` `RangerServiceDefHelper.getAllAccessTypes` builds
-    from the definition's access types. Only the policy a decision names depends on it
-    (the first access type found allowed names its policy)."""
-    return java_hash_set_order(service_def.access_order or sorted(service_def.access_types))
-
-
-def java_hash_set_order(names: Sequence[str]) -> tuple[str, ...]:
-    """`names` in the iteration order of a `java.util.HashSet` they were added to in
-    this order: by bucket (`hashCode` spread as `HashMap.hash` does, masked by the table
-    size, 16 doubled while more than 3/4 full), then in order of insertion."""
-    unique = list(dict.fromkeys(names))
-    size = 16
-    while len(unique) > size * 3 // 4:
-        size *= 2
-    buckets = {}
-    for at, name in enumerate(unique):
-        code = _java_string_hash(name)
-        buckets[name] = ((code ^ (code >> 16)) & (size - 1), at)
-    return tuple(sorted(unique, key=buckets.__getitem__))
-
-
-def _java_string_hash(text: str) -> int:
-    """Java's `String.hashCode` (over UTF-16 code units) as an unsigned 32-bit value."""
-    code = 0
-    data = text.encode("utf-16-be")
-    for at in range(0, len(data), 2):
-        code = (code * 31 + (data[at] << 8 | data[at + 1])) & 0xFFFFFFFF
-    return code
-
-
-def _zone_matchers(zone: Mapping, service_def: ServiceDef) -> list[dict[str, ResourceMatcher]]:
-    """A zone's resource specs (`[{"database": ["db-zone"], ...}]`) as matchers."""
-    specs = []
-    for spec in zone.get("resources") or []:
-        matchers = {}
-        for name, values in spec.items():
-            resource = service_def.resources.get(name)
-            if resource is None:
-                raise PolicyError(f"security zone: resource {name!r} is not in the service")
-            matchers[name] = resource_matcher(resource, {"values": values, "isRecursive": True})
-        specs.append(matchers)
-    return specs
-
-
-def _is_access_policy(raw: dict) -> bool:
-    return raw.get("isEnabled", True) is not False and int(raw.get("policyType") or 0) == 0
-
-
-def _compile(raw: dict, service_def: ServiceDef) -> _Policy | None:
-    """A `_Policy` from a Ranger policy; None when its resources are not this service's."""
-    matchers = _resource_set(raw.get("resources") or {}, service_def)
-    if matchers is None:
-        return None
-    more = [_resource_set(r, service_def) for r in raw.get("additionalResources") or []]
-    pid = raw.get("id")
-    return _Policy(
-        id=int(raw.get("id", NO_POLICY)),
-        name=str(raw.get("name", "")),
-        priority=int(raw.get("policyPriority") or 0),
-        deny_all_else=bool(raw.get("isDenyAllElse", False)),
-        matchers=matchers,
-        allow=_items(raw.get("policyItems"), service_def, f"policy {pid} allow"),
-        allow_exceptions=_items(
-            raw.get("allowExceptions"), service_def, f"policy {pid} allow exception"
-        ),
-        deny=_items(raw.get("denyPolicyItems"), service_def, f"policy {pid} deny"),
-        deny_exceptions=_items(
-            raw.get("denyExceptions"), service_def, f"policy {pid} deny exception"
-        ),
-        schedules=tuple(
-            parse_schedule(s, f"policy {raw.get('id')} validity schedule")
-            for s in raw.get("validitySchedules") or []
-        ),
-        eval_order=_eval_order(raw, service_def),
-        more_matchers=tuple(m for m in more if m),
-        audit=raw.get("isAuditEnabled", True) is not False,
-        conditions=tuple(
-            compile_condition(c, service_def.conditions, f"policy {raw.get('id')}")
-            for c in raw.get("conditions") or []
-        ),
-        zone=raw.get("zoneName") or None,
-    )
-
-
-def _resource_set(
-    resources: Mapping[str, Mapping], service_def: ServiceDef
-) -> dict[str, ResourceMatcher] | None:
-    """Matchers for one resource set of a policy; None when a resource is not the
-    service's (the set cannot match any request of this service)."""
-    matchers = {}
-    for name, spec in resources.items():
-        resource = service_def.resources.get(name)
-        if resource is None:
-            return None
-        matchers[name] = resource_matcher(resource, spec or {})
-    return matchers
-
-
-def _eval_order(raw: dict, service_def: ServiceDef) -> int:
-    """Ranger's evaluation-order score (`RangerOptimizedPolicyEvaluator.computeEvalOrder`):
-    among policies of one priority that equally can or cannot deny, the lower score is
-    tried first, so it is the one a decision names. Narrow resources, few principals, few
-    access types and few conditions score high (tried late); wildcards, `public` and broad
-    grants score low."""
-    discount = 0
-    for spec in (raw.get("resources") or {}).values():
-        values = [str(v) for v in (spec or {}).get("values") or []]
-        if not values:
-            continue
-        if any(v in ("", "*") for v in values):
-            discount += 25
-            continue
-        if any("*" in v for v in values):
-            discount += 10
-        elif any("?" in v for v in values):
-            discount += 5
-        discount += 5 if spec.get("isExcludes") else 0
-        discount += 5 if spec.get("isRecursive") else 0
-    items = [i for key in ITEM_KEYS for i in raw.get(key) or []]
-    items += [
-        i for key in ("dataMaskPolicyItems", "rowFilterPolicyItems") for i in raw.get(key) or []
-    ]
-    users = {u for i in items for u in i.get("users") or []}
-    groups = {g for i in items for g in i.get("groups") or []}
-    perms = {
-        a.get("type") for i in items for a in i.get("accesses") or [] if a.get("isAllowed", True)
-    }
-    conditions = len(raw.get("conditions") or []) + sum(
-        len(i.get("conditions") or []) for i in items
-    )
-    dynamic = any(
-        "{" in str(v)
-        for spec in (raw.get("resources") or {}).values()
-        for v in (spec or {}).get("values") or []
-    )
-    order = 10000 + (20 if dynamic else 0) - min(100, discount)
-    if raw.get("isDenyAllElse") or PUBLIC_GROUP in groups or USER_MACRO in users:
-        order -= 25
-    else:
-        order -= min(len(users) + len(groups), 25)
-    types = len(service_def.access_order or service_def.access_types) or 1
-    order -= math.floor(25 * len(perms) / types + 0.5)  # Java's Math.round
-    order -= max(25 - 5 * conditions, 0)
-    return order
-
-
-def _items(raw: list | None, service_def: ServiceDef, where: str = "") -> list[_Item]:
-    """Policy items with their accesses expanded by implied grants (`all` -> every access)."""
-    return [
-        _Item(
-            accesses=frozenset().union(
-                *(
-                    service_def.grants(a["type"])
-                    for a in item.get("accesses") or []
-                    if a.get("isAllowed", True)
-                )
-            ),
-            users=frozenset(item.get("users") or []),
-            groups=frozenset(item.get("groups") or []),
-            roles=frozenset(item.get("roles") or []),
-            conditional=bool(item.get("conditions")),
-            conditions=tuple(
-                compile_condition(c, service_def.conditions, f"{where} item {n}")
-                for c in item.get("conditions") or []
-            ),
-        )
-        for n, item in enumerate(raw or [], start=1)
-    ]
-
-
-def in_force(policy: _Policy, when: datetime | None) -> bool:
-    """A policy with validity schedules applies only inside one of them."""
-    if not policy.schedules:
-        return True
-    when = when or datetime.now(timezone.utc)
-    return any(s.applies(when, policy.host_zone) for s in policy.schedules)
