@@ -258,3 +258,8 @@ def in_force(policy: CompiledPolicy, when: datetime | None) -> bool:
         return True
     when = when or datetime.now(timezone.utc)
     return any(s.applies(when, policy.host_zone) for s in policy.schedules)
+
+
+def all_items(policy: CompiledPolicy) -> list[Item]:
+    """Every item of a policy: allow, allow exceptions, deny, deny exceptions."""
+    return policy.allow + policy.allow_exceptions + policy.deny + policy.deny_exceptions
