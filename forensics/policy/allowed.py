@@ -40,7 +40,7 @@ from forensics.policy.compiled import (
     all_items,
     in_force,
 )
-from forensics.policy.engine import PolicyEngine
+from forensics.policy.engine import LEAN_ALLOW, LEAN_DENY, PolicyEngine
 from forensics.policy.object_classes import (
     MatchedObjects,
     names_owner,
@@ -53,6 +53,12 @@ from forensics.policy.request import AccessRequest
 from forensics.policy.set_decisions import decide, decide_tagged
 from forensics.policy.tag_sets import TagSets
 
+#: How conditions decided per request are taken in the sets.
+CONDITIONAL_NOTE = (
+    "a conditional deny counts as denying and a conditional grant as granting no one, so "
+    "the allowed sets hold who is allowed whatever the conditions say; who a conditional "
+    "grant would let in besides is kept apart (AllowedSets.conditional_for)"
+)
 #: One class's decision: (deciding policy id, bitset of the principals it allows), by id.
 Grants = tuple[tuple[int, int], ...]
 
@@ -71,6 +77,9 @@ class AllowedSets:
     classes: tuple[Grants, ...]
     object_class: np.ndarray
     notes: tuple[str, ...] = ()
+    #: per class, (policy id, principals) a conditional grant would let in besides
+    #: `classes`: allowed only when conditions decided per request hold
+    conditional_classes: tuple[Grants, ...] = ()
     _objects: dict[str, int] = field(default_factory=dict, repr=False)
     _principals: dict[str, int] = field(default_factory=dict, repr=False)
 
@@ -110,6 +119,19 @@ class AllowedSets:
         """The policy that lets `principal` access `obj` (-1: a super user); None: denied."""
         bit = self._bit(principal)
         return next((pid for pid, bits in self._grants(obj) if bits & bit), None)
+
+    def conditional_for(self, obj: str, principal: str) -> int | None:
+        """The policy that would let `principal` access `obj` if conditions decided per
+        request (a client address, a time of day, an expression) hold, when no policy
+        lets them in regardless; None: no conditional grant (or an unconditional one)."""
+        if not self.conditional_classes:
+            return None
+        found = self._objects.get(obj)
+        if found is None:
+            raise PolicyError(f"allowed sets: object {obj!r} was not among the objects evaluated")
+        bit = self._bit(principal)
+        grants = self.conditional_classes[int(self.object_class[found])]
+        return next((pid for pid, bits in grants if bits & bit), None)
 
     def allowed(self, obj: str, principal: str) -> bool:
         """Whether `principal` may access `obj`."""
@@ -207,6 +229,7 @@ def allowed_sets(
         )
     classes: dict[tuple, int] = {}
     grants: list[Grants] = []
+    extra: list[Grants] = []  # per class: allowed only if conditions hold
     shared: dict[int, int] = {}
     object_class = np.empty(len(names), dtype=np.int32)
     for index, obj in enumerate(names):
@@ -217,20 +240,26 @@ def allowed_sets(
         k = classes.get(key)
         if k is None:
             if index in macro_zone:
-                decided = _per_request(engine, obj, people, at, access, owners)
-            elif key[1]:
-                steps = steps_of[key]()
-                tag_steps = tagged.steps(key[1], key[0])
-                decided = decide_tagged(steps, tag_steps, people.everyone, people.super)
+                decided = _per_request(engine, obj, people, at, access, owners, LEAN_DENY)
+                maybe = _per_request(engine, obj, people, at, access, owners, LEAN_ALLOW)
             else:
-                decided = decide(steps_of[key](), people.everyone, people.super)
+                decided = _class_decision(key, steps_of[key], tagged, people, LEAN_DENY)
+                maybe = _class_decision(key, steps_of[key], tagged, people, LEAN_ALLOW, decided)
             k = classes[key] = len(grants)
             grants.append(tuple((pid, shared.setdefault(bits, bits)) for pid, bits in decided))
+            surely = union(bits for _, bits in decided)
+            extra.append(
+                tuple(
+                    (pid, shared.setdefault(bits & ~surely, bits & ~surely))
+                    for pid, bits in maybe
+                    if bits & ~surely
+                )
+            )
         object_class[index] = k
     if tagged.conditional():
         notes.append(
             f"tag policies {_ids(tagged.conditional())}: conditions are decided per request; "
-            "here conditional items match no one"
+            f"{CONDITIONAL_NOTE}"
         )
     if unresolved:
         notes.append(
@@ -249,6 +278,7 @@ def allowed_sets(
         classes=tuple(grants),
         object_class=object_class,
         notes=tuple(notes),
+        conditional_classes=tuple(extra),
         _objects={obj: i for i, obj in enumerate(names)},
         _principals=people.index,
     )
@@ -297,6 +327,37 @@ def _zones(engine: PolicyEngine, db: str, table: str) -> list[str]:
     return found
 
 
+def _class_decision(
+    key: tuple,
+    steps: Callable[..., list[tuple[CompiledPolicy, int, int]]],
+    tagged: TagSets,
+    people: PrincipalSets,
+    lean: str,
+    unless_plain: list[tuple[int, int]] | None = None,
+) -> list[tuple[int, int]]:
+    """A class's (policy id, principals allowed), conditions taken as `lean` says;
+    `unless_plain` when no policy of the class has conditions (the answer is the same)."""
+    own = steps(lean)
+    tag_steps = tagged.steps(key[1], key[0], lean) if key[1] else []
+    if unless_plain is not None:
+        other = LEAN_ALLOW if lean == LEAN_DENY else LEAN_DENY  # a policy may show in one only
+        other_tags = tagged.steps(key[1], key[0], other) if key[1] else []
+        if not _conditional(own, tag_steps, steps(other), other_tags):
+            return unless_plain
+    if key[1]:
+        return decide_tagged(own, tag_steps, people.everyone, people.super)
+    return decide(own, people.everyone, people.super)
+
+
+def _conditional(*step_lists: list[tuple[CompiledPolicy, int, int]]) -> bool:
+    """Whether a policy of the steps has conditions (of its own or on an item)."""
+    return any(
+        policy.conditions or any(i.conditional for i in all_items(policy))
+        for steps in step_lists
+        for policy, _, _ in steps
+    )
+
+
 def _per_request(
     engine: PolicyEngine,
     obj: str,
@@ -304,8 +365,10 @@ def _per_request(
     at: datetime,
     access: str,
     owners: Mapping[str, str] | None,
+    lean: str,
 ) -> list[tuple[int, int]]:
-    """The fallback: one `PolicyEngine.evaluate` per principal."""
+    """The fallback: one `PolicyEngine.evaluate` per principal, undecidable conditions
+    taken as `lean` says."""
     db, table = split_object(obj)
     decided: dict[int, int] = {}
     for i, name in enumerate(people.names):
@@ -317,7 +380,8 @@ def _per_request(
                 groups=people.groups_of[name],
                 time=at,
                 owner=(owners or {}).get(obj),
-            )
+            ),
+            lean=lean,
         )
         if decision.allowed:
             pid = NO_POLICY if decision.policy_id is None else decision.policy_id
@@ -334,14 +398,14 @@ def _item_notes(engine: PolicyEngine, access: str, owners_known: bool) -> list[s
     notes = []
     if conditional:
         notes.append(
-            f"policies {_ids(conditional)}: items with conditions match no one here "
-            "(conditions are decided per request; PolicyEngine reports those it cannot "
-            "decide as undecidable)"
+            f"policies {_ids(conditional)}: items with conditions (decided per request; "
+            f"PolicyEngine reports those it cannot decide as undecidable): {CONDITIONAL_NOTE}"
         )
     if gated:
         notes.append(
             f"policies {_ids(gated)}: policy conditions are decided per request; here the "
-            "policies apply to no one"
+            "policies only deny (as if the conditions held), and what they would allow is "
+            "a conditional grant"
         )
     if owner:
         whom = "each object's given owner" if owners_known else "no one (owners not given)"

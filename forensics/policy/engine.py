@@ -55,6 +55,7 @@ from forensics.policy.compiled import (
     USER_MACRO,
     CompiledPolicy,
     Item,
+    Judge,
     compile_policy,
     in_force,
     is_access_policy,
@@ -88,6 +89,8 @@ __all__ = [  # the engine's vocabulary, re-exported for callers
 ANY_ACCESS = "_any"
 #: `RangerAccessRequestUtil.KEY_CONTEXT_REQUESTED_RESOURCES`
 REQUESTED_RESOURCES = "REQUESTED_RESOURCES"
+#: `evaluate(lean=...)`: undecidable conditions taken the way that denies, or allows.
+LEAN_DENY, LEAN_ALLOW = "deny", "allow"
 #: At most this many undecidable conditions are tried both ways before giving up.
 MAX_UNDECIDED = 8
 #: `resourceMatchingScope` asking about the resource or anything below it.
@@ -122,6 +125,8 @@ class PolicyEngine(TagPolicies, AnyAccess):
         self._assume: dict[tuple, bool] = {}
         self._unknown: dict[tuple, str] = {}
         self._facts: Facts | None = None
+        self._lean: str | None = None  # `evaluate(lean=...)`
+        self._half_open: set[int] = set()  # leaning: policies applying with one side only
         self.service_tags = service_tags
         self.tag_engine: PolicyEngine | None = None
         if tag_policies is not None:
@@ -166,13 +171,29 @@ class PolicyEngine(TagPolicies, AnyAccess):
                 found.add(role)
         return frozenset(found)
 
-    def evaluate(self, request: AccessRequest) -> Decision:
+    def evaluate(self, request: AccessRequest, lean: str | None = None) -> Decision:
         """Ranger's decision for `request`. Conditions the request cannot decide are
         tried both ways (up to MAX_UNDECIDED of them): when the answer is the same either
         way it stands, otherwise the decision carries their reasons in `undecidable`
-        (its `allowed` is the answer with them all false)."""
+        (its `allowed` is the answer with them all false).
+
+        With `lean` the undecidable conditions are instead taken the way that denies
+        ("deny": a conditional deny holds, a conditional grant does not, so `allowed`
+        means allowed whatever they say) or the way that allows ("allow": allowed if they
+        say so); the reasons are still listed. A policy whose own conditions cannot be
+        decided then applies with its deny side only ("deny") or allow side only."""
         if request.access_type == ANY_ACCESS:
             request = replace(request, access_type="")
+        if lean is not None:
+            if lean not in (LEAN_DENY, LEAN_ALLOW):
+                raise ValueError(f"lean must be {LEAN_DENY!r} or {LEAN_ALLOW!r}, not {lean!r}")
+            self._lean = lean
+            try:
+                found = self._evaluate_assuming(request, {})
+            finally:
+                self._lean = None
+            reasons = tuple(sorted(set(self._unknown.values())))
+            return replace(found, undecidable=reasons)
         first = self._evaluate_assuming(request, {})
         unknown = dict(self._unknown)
         if not unknown:
@@ -200,8 +221,7 @@ class PolicyEngine(TagPolicies, AnyAccess):
         """The decision with undecidable conditions taken as `assume` says (False when it
         does not say); `self._unknown` collects those met."""
         self._assume, self._unknown, self._matches = assume, {}, {}
-        if request.access_type == ANY_ACCESS:  # Ranger's isAccessTypeAny: "" or "_any"
-            request = replace(request, access_type="")
+        self._half_open = set()
         tags = request.tags
         if tags is None and self.service_tags is not None:
             tags = self.service_tags.tags_of(request.resource, request.element_scopes)
@@ -223,8 +243,9 @@ class PolicyEngine(TagPolicies, AnyAccess):
         )
         return self._evaluate(request)
 
-    def _judge(self, conditions: tuple[Condition, ...]) -> bool:
-        """Whether all `conditions` hold for the request being evaluated."""
+    def _judge(self, conditions: tuple[Condition, ...], unknown: bool = False) -> bool:
+        """Whether all `conditions` hold for the request being evaluated; one it cannot
+        decide holds as `_assume` says, else as `unknown` says."""
         assert self._facts is not None  # set by _evaluate_assuming
         for condition in conditions:
             held, why = evaluate_condition(condition, self._facts)
@@ -232,14 +253,28 @@ class PolicyEngine(TagPolicies, AnyAccess):
                 tag = self._facts.tag
                 key = (id(condition), tag and (tag.type, tuple(sorted(tag.attributes.items()))))
                 self._unknown[key] = why
-                held = self._assume.get(key, False)
+                held = self._assume.get(key, unknown)
             if not held:
                 return False
         return True
 
     def _holds(self, policy: CompiledPolicy) -> bool:
-        """A policy's own conditions (Ranger: checked before its items and its audit)."""
-        return not policy.conditions or self._judge(policy.conditions)
+        """A policy's own conditions (Ranger: checked before its items and its audit).
+        Leaning, a policy whose conditions hold only if undecided ones do applies with
+        one side only (`_half_open`)."""
+        if not policy.conditions or self._judge(policy.conditions):
+            return True
+        if self._lean is not None and self._judge(policy.conditions, unknown=True):
+            self._half_open.add(id(policy))
+            return True
+        return False
+
+    def _judges(self) -> tuple[Judge, Judge]:
+        """(judge for deny items and allow exceptions, judge for allow items and deny
+        exceptions): how undecidable conditions are taken on each side of a policy."""
+        deny = self._lean == LEAN_DENY
+        allow = self._lean == LEAN_ALLOW
+        return (lambda c: self._judge(c, deny)), (lambda c: self._judge(c, allow))
 
     def _evaluate(self, request: AccessRequest) -> Decision:
         """Ranger's decision for `request`, conditions judged by `_judge`."""
@@ -406,16 +441,27 @@ class PolicyEngine(TagPolicies, AnyAccess):
     ) -> bool | None:
         """False: a deny item (not excepted) or deny-all-else; True: an allow item (not
         excepted); None: this policy says nothing about `access` for this requester."""
-        judge = self._judge
-        if any(i.applies_to(request, access, roles, judge) for i in policy.deny) and not any(
-            i.applies_to(request, access, roles, judge) for i in policy.deny_exceptions
+        denying, allowing = self._judges()
+        half = id(policy) in self._half_open  # leaning: only one side of the policy applies
+        deny_side = not half or self._lean == LEAN_DENY
+        allow_side = not half or self._lean == LEAN_ALLOW
+        if (
+            deny_side
+            and any(i.applies_to(request, access, roles, denying) for i in policy.deny)
+            and not any(
+                i.applies_to(request, access, roles, allowing) for i in policy.deny_exceptions
+            )
         ):
             return False
-        if any(i.applies_to(request, access, roles, judge) for i in policy.allow) and not any(
-            i.applies_to(request, access, roles, judge) for i in policy.allow_exceptions
+        if (
+            allow_side
+            and any(i.applies_to(request, access, roles, allowing) for i in policy.allow)
+            and not any(
+                i.applies_to(request, access, roles, denying) for i in policy.allow_exceptions
+            )
         ):
             return True
-        return False if policy.deny_all_else else None
+        return False if policy.deny_all_else and deny_side else None
 
     def match_type(
         self, policy: CompiledPolicy | Mapping[str, ResourceMatcher], request: AccessRequest

@@ -16,6 +16,7 @@ import numpy as np
 from forensics.errors import PolicyError
 from forensics.policy.compiled import OWNER_MACRO, CompiledPolicy
 from forensics.policy.conditions import Undecidable
+from forensics.policy.engine import LEAN_DENY
 from forensics.policy.matchers import OWNER_TOKEN, USER_TOKEN, ResourceMatcher
 from forensics.policy.principal_sets import PrincipalSets, bitset
 
@@ -99,7 +100,7 @@ class MatchedObjects:
         self.per_principal: set[str] = set()
         chain = table_chain(engine)
         for p, policy in enumerate(policies):
-            if not policy.has_items or policy.conditions:
+            if not policy.has_items:
                 continue
             chosen_any: set[int] = set()
             for k, matchers in enumerate(policy.resource_sets):  # additionalResources too
@@ -138,13 +139,13 @@ class MatchedObjects:
                 for i in chosen_any:
                     del self.sets_of[(i, p)]
         self.unresolved: set[str] = set()  # resource values with unresolvable expressions
-        self._verdicts: dict[int, tuple[int, int]] = {}
+        self._verdicts: dict[tuple[int, str], tuple[int, int]] = {}
         self._masks: dict[tuple[int, int, str, str, str | None], int] = {}
         self._plain: dict[tuple[int, ...], tuple[tuple, Callable]] = {}
 
     def class_of(
         self, i: int, owner: int | None
-    ) -> tuple[tuple, Callable[[], list[tuple[CompiledPolicy, int, int]]]]:
+    ) -> tuple[tuple, Callable[..., list[tuple[CompiledPolicy, int, int]]]]:
         """The class key of object `i` (what decides it) and how to build its steps."""
         if not self.user_levels and owner is None:  # the applicable policies alone decide
             applicable = tuple(self.applicable[i])
@@ -156,7 +157,7 @@ class MatchedObjects:
 
     def _class(
         self, i: int, owner: int | None
-    ) -> tuple[tuple, Callable[[], list[tuple[CompiledPolicy, int, int]]]]:
+    ) -> tuple[tuple, Callable[..., list[tuple[CompiledPolicy, int, int]]]]:
         db, table = self.split[i]
         parts: list[tuple[int, int]] = []
         for p in self.applicable[i]:
@@ -173,22 +174,23 @@ class MatchedObjects:
         uses_owner = owner is not None and any(names_owner(self.policies[p]) for p, _ in parts)
         key = (tuple(parts), owner if uses_owner else None)
 
-        def steps() -> list[tuple[CompiledPolicy, int, int]]:
+        def steps(lean: str = LEAN_DENY) -> list[tuple[CompiledPolicy, int, int]]:
             built = []
             for p, mask in parts:
-                allow, deny = self._verdict(p, key[1])
+                allow, deny = self._verdict(p, key[1], lean)
                 if (allow | deny) & mask:
                     built.append((self.policies[p], allow & mask, deny & mask))
             return built
 
         return key, steps
 
-    def _verdict(self, p: int, owner: int | None) -> tuple[int, int]:
-        if owner is not None and names_owner(self.policies[p]):
-            return self.people.verdict(self.policies[p], self.access, owner)
-        found = self._verdicts.get(p)
+    def _verdict(self, p: int, owner: int | None, lean: str) -> tuple[int, int]:
+        policy = self.policies[p]
+        if owner is not None and names_owner(policy):
+            return self.people.verdict(policy, self.access, owner, lean)
+        found = self._verdicts.get((p, lean))
         if found is None:
-            found = self._verdicts[p] = self.people.verdict(self.policies[p], self.access, None)
+            found = self._verdicts[(p, lean)] = self.people.verdict(policy, self.access, None, lean)
         return found
 
     def _mask(self, p: int, k: int, level: str, name: str, owner: str | None) -> int:

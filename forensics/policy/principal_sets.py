@@ -7,16 +7,13 @@ them): everyone, each group, each role, the super users, and who a policy item n
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from forensics.policy.compiled import OWNER_MACRO, PUBLIC_GROUP, USER_MACRO, CompiledPolicy, Item
+from forensics.policy.engine import LEAN_DENY, PolicyEngine
 from forensics.policy.matchers import USER_TOKEN
 from forensics.policy.servicedef import ResourceDef
-
-if TYPE_CHECKING:
-    from forensics.policy.engine import PolicyEngine
 
 
 class PrincipalSets:
@@ -71,9 +68,10 @@ class PrincipalSets:
         found = self.index.get(name)
         return 0 if found is None else 1 << found
 
-    def item(self, item: Item, access: str, owner: int | None) -> int:
-        """Who an item names for `access` (as `Item.applies_to` decides it)."""
-        if item.conditional or access not in item.accesses:
+    def item(self, item: Item, access: str, owner: int | None, held: bool = False) -> int:
+        """Who an item names for `access` (as `Item.applies_to` decides it); an item with
+        conditions names them only when its conditions are taken to hold (`held`)."""
+        if (item.conditional and not held) or access not in item.accesses:
             return 0
         if USER_MACRO in item.users or PUBLIC_GROUP in item.groups:
             return self.everyone
@@ -84,14 +82,27 @@ class PrincipalSets:
             bits |= 1 << owner
         return bits
 
-    def verdict(self, policy: CompiledPolicy, access: str, owner: int | None) -> tuple[int, int]:
-        """(allowed, denied) by this policy alone; everyone else: the policy says nothing."""
+    def verdict(
+        self, policy: CompiledPolicy, access: str, owner: int | None, lean: str = LEAN_DENY
+    ) -> tuple[int, int]:
+        """(allowed, denied) by this policy alone; everyone else: the policy says nothing.
+        Conditions are decided per request, so here they are taken the way `lean` says,
+        as `PolicyEngine.evaluate(lean=...)` takes undecidable ones: "deny" (a conditional
+        deny holds, a conditional grant does not; a policy with conditions of its own
+        only denies) or "allow" (the other way round)."""
+        deny_held = lean == LEAN_DENY
 
-        def named(items: list[Item]) -> int:
-            return union(self.item(i, access, owner) for i in items)
+        def named(items: list[Item], held: bool) -> int:
+            return union(self.item(i, access, owner, held) for i in items)
 
-        deny = named(policy.deny) & ~named(policy.deny_exceptions)
-        allow = named(policy.allow) & ~named(policy.allow_exceptions) & ~deny
+        deny = named(policy.deny, deny_held) & ~named(policy.deny_exceptions, not deny_held)
+        allow = named(policy.allow, not deny_held) & ~named(policy.allow_exceptions, deny_held)
+        allow &= ~deny
+        if policy.conditions:  # only one side of the policy applies
+            if deny_held:
+                allow = 0
+            else:
+                return allow, 0
         if policy.deny_all_else:
             deny = self.everyone & ~allow
         return allow, deny

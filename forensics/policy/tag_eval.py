@@ -81,6 +81,7 @@ class TagPolicies:
         tagger = self.tag_engine
         assert tagger is not None and self._facts is not None
         tagger._assume, tagger._unknown = self._assume, self._unknown
+        tagger._lean, tagger._half_open = self._lean, self._half_open
         tagger._facts = replace(self._facts, tag=tag.tag)
         return tagger
 

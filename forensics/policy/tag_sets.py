@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from forensics.policy.compiled import CompiledPolicy, all_items, in_force
+from forensics.policy.engine import LEAN_DENY
 from forensics.policy.object_classes import LEVELS, Names, included, split_object
 from forensics.policy.principal_sets import PrincipalSets
 
@@ -61,9 +62,12 @@ class TagSets:
                     found[i] |= tags
         return [tuple(sorted(f)) for f in found]
 
-    def steps(self, key: tuple, zone: str | None) -> list[tuple[CompiledPolicy, int, int]]:
-        """(tag policy, allowed, denied) per (tag, policy on its type), in order."""
-        found = self._steps.get((key, zone))
+    def steps(
+        self, key: tuple, zone: str | None, lean: str = LEAN_DENY
+    ) -> list[tuple[CompiledPolicy, int, int]]:
+        """(tag policy, allowed, denied) per (tag, policy on its type), in order, with
+        conditions taken the way `lean` says (`PrincipalSets.verdict`)."""
+        found = self._steps.get((key, zone, lean))
         if found is not None:
             return found
         tagger = self.engine.tag_engine
@@ -80,12 +84,10 @@ class TagSets:
                     continue
                 if policy.conditions or any(i.conditional for i in all_items(policy)):
                     self._conditional.add(str(policy.id))
-                if policy.conditions:
-                    continue
                 pairs.append(policy)
         pairs.sort(key=lambda p: (-p.priority, not p.has_deny, p.eval_order, p.name))
-        found = self._steps[(key, zone)] = [
-            (p, *self.people.verdict(p, self.access, None)) for p in pairs
+        found = self._steps[(key, zone, lean)] = [
+            (p, *self.people.verdict(p, self.access, None, lean)) for p in pairs
         ]
         return found
 
