@@ -140,6 +140,7 @@ class PolicyEngine(TagPolicies, AnyAccess):
         self._matches: dict[int, str | None] = {}
         self._tag_audited = False
         self.hierarchies = service_def.hierarchies()
+        self._chains: dict[tuple[str, ...], tuple[str, ...] | None] = {}
         self.super_users = frozenset(super_users)
         self.super_groups = frozenset(super_groups)
         self.role_members = {name: frozenset(m) for name, m in (roles or {}).items()}
@@ -475,21 +476,27 @@ class PolicyEngine(TagPolicies, AnyAccess):
         found = [self._set_match(m, request) for m in policy.resource_sets]
         return SELF if SELF in found else DESCENDANT if DESCENDANT in found else None
 
+    def _chain(self, keys: tuple[str, ...]) -> tuple[str, ...] | None:
+        """The hierarchy holding the requested levels, None when none does or the request
+        leaves a gap (a column without its table names nothing); remembered per keys."""
+        if keys not in self._chains:
+            chain = next((h for h in self.hierarchies if set(keys) <= set(h)), None)
+            if chain is not None and set(chain[: len(keys)]) != set(keys):
+                chain = None
+            self._chains[keys] = chain
+        return self._chains[keys]
+
     def _set_match(
         self, matchers: Mapping[str, ResourceMatcher], request: AccessRequest
     ) -> str | None:
         """`match_type` for one resource set. A value `""` or `[]` is an element the
         request names with all values (Ranger keeps it among the resource's keys)."""
-        keys = [k for k, v in request.resource.items() if v is not None]
-        if not any(request.resource.get(k) not in ("", []) for k in keys) and not any(
-            k in request.element_scopes for k in keys
-        ):  # e.g. SHOW DATABASES: every policy names something below it
+        keys, names_nothing = request.named
+        if names_nothing:  # e.g. SHOW DATABASES: every policy names something below it
             return DESCENDANT if not request.access_type and matchers else None
-        chain = next((h for h in self.hierarchies if set(keys) <= set(h)), None)
-        if chain is None or not set(matchers) <= set(chain):
+        chain = self._chain(keys)
+        if chain is None or not matchers.keys() <= set(chain):
             return None
-        if set(chain[: len(keys)]) != set(keys):
-            return None  # a gap in the request (a column without its table) names nothing
         if not matchers:
             return None
         result = SELF

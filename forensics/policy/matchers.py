@@ -91,6 +91,8 @@ class ResourceMatcher:
         SELF_OR_PREFIX: a prefix of something a policy value covers), or None. A list
         matches when one of its values does; `""` (all values) only a match-any matcher,
         except as a prefix; `isExcludes` inverts SELF/None."""
+        if scope == SELF and isinstance(requested, str) and requested not in ("", "*"):
+            return SELF if self.matches(requested, user, owner, attributes) else None  # common
         prefix = scope == SELF_OR_PREFIX
         every = requested is None or requested in ("", "*")
         match_any = not any(self.values) or (self.resource.wildcard and "*" in self.values)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from forensics.policy.tags import TagForEval
@@ -44,6 +45,17 @@ class AccessRequest:
     #: Ranger's `isDescendantDenyIgnored` (default true): false makes a deny on something
     #: below the resource count, and "any access" then needs every access type allowed.
     ignore_descendant_deny: bool = True
+
+    @cached_property
+    def named(self) -> tuple[tuple[str, ...], bool]:
+        """(the resource's keys, whether it names nothing): a value `""` or `[]` is an
+        element asked with all values (Ranger keeps it among the keys), yet a resource of
+        only such values and no matching scope names nothing (SHOW DATABASES)."""
+        keys = tuple(k for k, v in self.resource.items() if v is not None)
+        nothing = all(self.resource[k] in ("", []) for k in keys) and not any(
+            k in self.element_scopes for k in keys
+        )
+        return keys, nothing
 
 
 @dataclass(frozen=True)
