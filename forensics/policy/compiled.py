@@ -132,10 +132,10 @@ def is_access_policy(raw: dict) -> bool:
 
 def compile_policy(raw: dict, service_def: ServiceDef) -> CompiledPolicy | None:
     """A `CompiledPolicy` from a Ranger policy; None when its resources are not this service's."""
-    matchers = _resource_set(raw.get("resources") or {}, service_def)
+    matchers = resource_set(raw.get("resources") or {}, service_def)
     if matchers is None:
         return None
-    more = [_resource_set(r, service_def) for r in raw.get("additionalResources") or []]
+    more = [resource_set(r, service_def) for r in raw.get("additionalResources") or []]
     pid = raw.get("id")
     return CompiledPolicy(
         id=int(raw.get("id", NO_POLICY)),
@@ -166,7 +166,7 @@ def compile_policy(raw: dict, service_def: ServiceDef) -> CompiledPolicy | None:
     )
 
 
-def _resource_set(
+def resource_set(
     resources: Mapping[str, Mapping], service_def: ServiceDef
 ) -> dict[str, ResourceMatcher] | None:
     """Matchers for one resource set of a policy; None when a resource is not the

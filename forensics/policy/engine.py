@@ -59,6 +59,7 @@ from forensics.policy.compiled import (
     compile_policy,
     in_force,
     is_access_policy,
+    resource_set,
     zone_matchers,
 )
 from forensics.policy.conditions import Condition, Facts, Undecidable
@@ -162,7 +163,7 @@ class PolicyEngine(TagPolicies, AnyAccess):
     def resource_matchers(self, resources: Mapping[str, Mapping]) -> dict | None:
         """Matchers for a resource set of this service (an audit filter's), for
         `match_type`; None when it names a resource the service does not have."""
-        return _resource_set(resources, self.service_def)
+        return resource_set(resources, self.service_def)
 
     def roles_of(self, request: AccessRequest) -> frozenset[str]:
         """The roles a requester has: given in the request, or by user/group membership."""
