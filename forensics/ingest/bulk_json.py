@@ -47,6 +47,7 @@ def read_json_file(
     `ingest/<name>_*`; None (nothing inserted) when DuckDB cannot read the file line for
     line."""
     compression = compression_of(path)
+    _define_macros(con, name)
     # The line count (numpy, file reads: both free Python's lock) runs beside DuckDB's
     # reader, which frees it too: the two overlap on the two cores.
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -87,8 +88,19 @@ def read_ranger_file(
             queries.execute(con, "ingest/ranger_agents_table")
             queries.execute(con, "ingest/ranger_agents", source_file=rel)
         return found
+    _define_macros(con, "ranger")
     load_line_numbers(con, "ranger_line_numbers", np.zeros(0, dtype=np.int64))
     return read_text_file(con, path, rel, tz, name="ranger", rows="ranger_log4j")
+
+
+#: Table macros a format's row queries call (the Ranger decoding that bare lines and lines
+#: behind a log4j prefix share), defined before they run.
+MACROS = {"ranger": ("ingest/ranger_typed",)}
+
+
+def _define_macros(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    for macro in MACROS.get(name, ()):
+        queries.execute(con, macro)
 
 
 def _log4j_first_line(path: Path) -> bool:
