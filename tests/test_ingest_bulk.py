@@ -109,6 +109,9 @@ VARIANTS = {
         "",
         7,
         "Ünal",
+        "@SUM(1+1)",  # names no principal: quarantined
+        "/x",
+        "=cmd|' /C calc'!A0",  # principal "=cmd|' ", neutralized in the CSVs
     ],
     "evtTime": [
         "2026-06-18 09:15:02.123",
@@ -503,7 +506,7 @@ TRINO_VARIANTS = {
     ("metadata", "queryId"): ["q_2", "", None, 5, "Ü"],
     ("metadata", "query"): ["", None, 7, "SELECT 'ü'"],
     ("metadata", "updateType"): ["INSERT", "CREATE TABLE", "", 3, None],
-    ("context", "user"): ["Bob@R", "svc/host@R", "", None, " carl", "Ünal", 7],
+    ("context", "user"): ["Bob@R", "svc/host@R", "", None, " carl", "Ünal", 7, "@SUM(1+1)"],
     ("context", "principal"): ["", None, 3, "Ünal@R"],
     ("context", "remoteClientAddress"): ["", None, 0],
     ("createTime",): [
@@ -698,6 +701,11 @@ TRINO_PLAIN = json.dumps(TRINO_BASE)
             HDFS_PLAIN.replace("(auth:KERBEROS)", "(auth:PROXY) via hue/h@R (auth:KERBEROS)"),
         ),
         ("hdfs-audit", layout_wrappers.syslog_3164(HDFS_PLAIN)),
+        # a user that names no principal: quarantined either way
+        ("hdfs-audit", HDFS_PLAIN.replace("ugi=alice", "ugi=@SUM(1+1)")),
+        ("hdfs-audit", HDFS_PLAIN.replace("ugi=alice", "ugi=/x")),
+        ("metastore-audit", METASTORE_PLAIN.replace("ugi=alice", "ugi=@SUM(1+1)")),
+        ("trino-event", TRINO_PLAIN.replace('"alice"', '"@SUM(1+1)"')),
         ("hdfs-audit", layout_wrappers.filebeat(HDFS_PLAIN)),
         (
             "metastore-audit",
@@ -718,6 +726,29 @@ def test_bulk_and_line_parser_agree_on_lines_near_the_plain_shape(
 ) -> None:
     plain = {"hdfs-audit": HDFS_PLAIN, "metastore-audit": METASTORE_PLAIN}.get(fmt, TRINO_PLAIN)
     _same_either_way(_format_case(tmp_path, fmt, f"{plain}\n{line}\n{plain}\n".encode()))
+
+
+@pytest.mark.parametrize("log4j", [False, True])
+def test_a_user_that_names_no_principal_is_quarantined_either_way(
+    tmp_path: Path, log4j: bool
+) -> None:
+    # `@SUM(1+1)` has nothing before its '@': not an event of an empty principal, but a
+    # quarantined line with the reason; `=cmd|' /C calc'!A0` names "=cmd|' " (kept, and
+    # neutralized in the CSVs)
+    users = ["@SUM(1+1)", "/x", "=cmd|' /C calc'!A0", "alice"]
+    lines = [json.dumps({**BASE, "reqUser": u, "id": f"e-{i}"}) for i, u in enumerate(users)]
+    if log4j:
+        lines = [layout_wrappers.log4j_kafka_appender(line) for line in lines]
+    case_file = _case(tmp_path, lines)
+    _same_either_way(case_file)
+    result = ingest(load_case(case_file))
+    assert sorted(e["principal"] for e in result.events.to_pylist()) == ["=cmd|' ", "alice"]
+    reasons = {q["source_line"]: q["reason"] for q in result.quarantine.to_pylist()}
+    inside = " (inside: log4j prefix)" if log4j else ""
+    assert reasons == {
+        1: f"reqUser '@SUM(1+1)' names no principal (nothing before its first '/' or '@'){inside}",
+        2: f"reqUser '/x' names no principal (nothing before its first '/' or '@'){inside}",
+    }
 
 
 def test_log4j_ranger_rows_decode_as_bare_ranger_rows() -> None:

@@ -36,6 +36,7 @@ checked AS (
         repo_type IS NOT NULL AND policy_ok AND count_ok AND strings_ok
             AND (repo_type NOT IN (1, 3) OR (
                 regexp_full_match(req_user, '[!-~]+')
+                AND NOT regexp_matches(req_user, '^[/@]')  -- names no principal (`@SUM(1+1)`): the line parser quarantines it
                 AND regexp_full_match(evt_time, '[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{1,6}')
                 AND result IN (0, 1)
                 AND id <> ''
