@@ -15,6 +15,7 @@ from forensics import engine, queries
 from forensics.case import Case, load_case
 from forensics.catalog import load_catalog
 from forensics.coverage import build_coverage
+from forensics.errors import EvidenceError
 from forensics.evidence import (
     seal_manifest,
     staged_output,
@@ -58,9 +59,10 @@ class Settings:
         cache: str | Path | None = None,
     ) -> Settings:
         """Load the case file and keys and combine them with the options."""
+        case = load_case(case_path)
         return cls(
-            case=load_case(case_path),
-            out=Path(out),
+            case=case,
+            out=out_outside_case(case, Path(out)),
             keep_literals=bool(keep_literals),
             pseudonym_key=load_key(pseudonymize, "pseudonym") if pseudonymize else None,
             seal_key=load_key(seal, "seal") if seal else None,
@@ -74,6 +76,28 @@ class Settings:
             "keep_literals": self.keep_literals,
             "pseudonym_key_id": key_id(self.pseudonym_key) if self.pseudonym_key else None,
         }
+
+
+def out_outside_case(case: Case, out: Path) -> Path:
+    """`out` when it is neither the case folder, nor inside it, nor a folder holding it.
+
+    Evidence inside the case folder would be matched by the case's own globs on the next
+    run and hashed as an input, and replacing a folder that holds the case would remove
+    the inputs; so each is one line saying where to write instead."""
+    root = case.root.resolve()
+    real = out.absolute().resolve()
+    if real == root:
+        where = "is the case folder"
+    elif root in real.parents:
+        where = f"is inside the case folder {root}"
+    elif real in root.parents:
+        where = f"holds the case folder {root} (and so its inputs)"
+    else:
+        return out
+    suggestion = root.parent / f"{root.name}-evidence"
+    raise EvidenceError(
+        f"--out {out}: {where}; write the evidence outside the case folder, e.g. --out {suggestion}"
+    )
 
 
 def investigate(settings: Settings, extra: Callable[[Path], None] | None = None) -> Path:
