@@ -17,6 +17,7 @@ from forensics.catalog import load_catalog
 from forensics.coverage import build_coverage
 from forensics.errors import EvidenceError
 from forensics.evidence import (
+    pseudonymized_texts,
     seal_manifest,
     staged_output,
     write_coverage,
@@ -149,8 +150,8 @@ def investigate(settings: Settings, extra: Callable[[Path], None] | None = None)
                 settings.options(),
                 started,
                 scope.history_files,
-                warnings,
-                coverage.as_dict(),
+                pseudonymized_texts(con, warnings),
+                pseudonymized_texts(con, coverage.as_dict()),
                 {"cache": cache.summary()} if cache is not None else None,
             )
             if settings.seal_key is not None:
