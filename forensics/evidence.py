@@ -28,6 +28,7 @@ from forensics import __version__, queries
 from forensics.case import Case
 from forensics.errors import EvidenceError
 from forensics.ingest import FileCounts
+from forensics.ingest.reader import open_input
 from forensics.policy.history import HistoryFile
 from forensics.privacy import NAME_REWRITER, seal
 
@@ -383,7 +384,7 @@ def verify(folder: Path, case: Case | None = None, seal_key: bytes | None = None
 def sha256_file(path: Path) -> str:
     """Hex sha256 of a file's bytes."""
     digest = hashlib.sha256()
-    with open(path, "rb") as f:
+    with open_input(path) as f:  # an input swapped for a FIFO would block the hash
         while chunk := f.read(_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()

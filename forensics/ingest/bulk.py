@@ -16,11 +16,12 @@ file line for line (then the line parser reads all of it).
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import NamedTuple, Protocol
+from typing import BinaryIO, NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -29,7 +30,7 @@ import pyarrow as pa
 
 from forensics import queries
 from forensics.engine import load_rows
-from forensics.ingest.reader import MAX_LINE_BYTES, _decode, is_gzip, read_lines
+from forensics.ingest.reader import MAX_LINE_BYTES, _decode, is_gzip, open_input, read_lines
 
 _CHUNK = 1 << 24
 _NEWLINE = 10
@@ -75,10 +76,9 @@ def compression_of(path: Path) -> str:
 def blocks(path: Path, compression: str, size: int = _CHUNK) -> Iterator[Block]:
     """The file's lines, a block of about `size` bytes at a time, split where
     `reader.read_lines` splits them (at each newline; a last line without one counts too)."""
-    opener = gzip.open if compression == "gzip" else open
     first = 1
     carry = b""
-    with opener(path, "rb") as stream:
+    with open_input(path) as raw, _decompressed(raw, compression) as stream:
         while True:
             block = stream.read(size)
             raw = bytearray(carry)
@@ -101,6 +101,15 @@ def blocks(path: Path, compression: str, size: int = _CHUNK) -> Iterator[Block]:
                 first += len(ends)
             if not block:
                 return
+
+
+@contextlib.contextmanager
+def _decompressed(raw: BinaryIO, compression: str) -> Iterator[BinaryIO]:
+    if compression != "gzip":
+        yield raw
+        return
+    with gzip.GzipFile(fileobj=raw, mode="rb") as stream:
+        yield stream  # type: ignore[misc]
 
 
 def scan_lines(path: Path, compression: str) -> tuple[int, np.ndarray]:

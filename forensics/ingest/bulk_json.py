@@ -18,9 +18,11 @@ reader refuses the first and keeps the last). Ranger's and Trino's writers produ
 
 from __future__ import annotations
 
+import os
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -37,7 +39,7 @@ from forensics.ingest.bulk import (
 )
 from forensics.ingest.bulk_text import read_text_file
 from forensics.ingest.layouts import LOG4J_JSON
-from forensics.ingest.reader import EMPTY_LINE, _decode
+from forensics.ingest.reader import EMPTY_LINE, _decode, open_input
 
 
 def read_json_file(
@@ -50,10 +52,12 @@ def read_json_file(
     _define_macros(con, name)
     # The line count (numpy, file reads: both free Python's lock) runs beside DuckDB's
     # reader, which frees it too: the two overlap on the two cores.
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    with ThreadPoolExecutor(max_workers=1) as pool, open_input(path) as handle:
         scan = pool.submit(scan_lines, path, compression)
         try:
-            queries.execute(con, f"ingest/{name}_rows", path=str(path), compression=compression)
+            queries.execute(
+                con, f"ingest/{name}_rows", path=_opened(handle, path), compression=compression
+            )
             read = True
         except duckdb.Error:
             read = False
@@ -73,6 +77,16 @@ def read_json_file(
         blank = np.setdiff1d(np.arange(1, lines + 1, dtype=np.int64), kept)
         slow = sorted(slow + blank.tolist())
     return lines, slow
+
+
+def _opened(handle: BinaryIO, path: Path) -> str:
+    """The name under which DuckDB reads the file `handle` has open (checked to be a
+    regular file by `open_input`): `/dev/fd/N` reopens that very file, so it cannot be
+    swapped for a FIFO or device between the check and DuckDB's read (nor read as a glob
+    pattern, as DuckDB reads a path holding `*` or `[`); the path itself where the system
+    has no /dev/fd."""
+    fd_path = f"/dev/fd/{handle.fileno()}"
+    return fd_path if os.path.exists(fd_path) else str(path)
 
 
 def read_ranger_file(

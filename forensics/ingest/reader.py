@@ -8,7 +8,10 @@ lines that could be read.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import os
+import stat
 import zlib
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -40,11 +43,52 @@ TOO_LONG = f"line longer than {MAX_LINE_BYTES >> 20} MiB (not read)"
 MAX_DOCUMENT_BYTES = 1 << 30
 
 
+def open_input(path: Path) -> BinaryIO:
+    """`path` opened for reading as bytes, refused (`InputError`) unless it is a regular file.
+
+    The case file's loader refuses FIFOs and devices, but a file can be swapped for one
+    later (before ingest, or before `verify` or `trace` hash and read it): opening a FIFO
+    blocks until someone writes to it, and a device never ends. So every reader of an
+    input opens it here, without blocking, and looks at what it opened."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise InputError(
+                f"{path}: is not a regular file any more (a FIFO, device or socket); reading "
+                "it could block or never end: put the log or export file back and rerun"
+            )
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def check_input(path: Path) -> None:
+    """`InputError` unless `path` is a regular file now, for a reader that opens it by
+    name itself (pyarrow's Parquet reader)."""
+    with open_input(path):
+        pass
+
+
+@contextlib.contextmanager
+def open_stream(path: Path) -> Iterator[BinaryIO]:
+    """`path` (a regular file, `open_input`) as a stream of its bytes, gunzipped when its
+    first bytes say gzip."""
+    with open_input(path) as raw:
+        if raw.read(2) == b"\x1f\x8b":
+            raw.seek(0)
+            with gzip.GzipFile(fileobj=raw, mode="rb") as stream:
+                yield stream  # type: ignore[misc]
+        else:
+            raw.seek(0)
+            yield raw
+
+
 def read_lines(path: Path) -> Iterator[Line]:
     """Yield every line of `path` (gzip or plain); a broken line has `text=None`."""
-    opener = gzip.open if is_gzip(path) else open
     number = 0
-    with opener(path, "rb") as stream:
+    with open_stream(path) as stream:
         try:
             while raw := stream.readline(MAX_LINE_BYTES + 1):
                 number += 1
@@ -68,9 +112,8 @@ def _skip_line(stream: BinaryIO) -> None:
 def read_text(path: Path) -> str:
     """A whole (possibly gzipped) file as text, for formats that are one JSON document;
     undecodable bytes are replaced, so the parser quarantines what they touch."""
-    opener = gzip.open if is_gzip(path) else open
     try:
-        with opener(path, "rb") as stream:
+        with open_stream(path) as stream:
             data = stream.read(MAX_DOCUMENT_BYTES + 1)
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise InputError(f"{path.name}: compressed file cut short ({type(exc).__name__})") from None
@@ -89,7 +132,7 @@ def count_lines(path: Path) -> int:
 
 def is_gzip(path: Path) -> bool:
     """Gzip is told by the file's first two bytes, not its name (rotated logs rarely say)."""
-    with open(path, "rb") as f:
+    with open_input(path) as f:
         return f.read(2) == b"\x1f\x8b"
 
 
