@@ -295,6 +295,7 @@ def write_manifest(
                 parsed=c.parsed,
                 quarantined=c.quarantined,
                 duplicates=duplicates.get(rel, 0),
+                read_by=c.read_by,
             )
         if rel in history_of:
             h = history_of[rel]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 import forensics.ingest as ingest_module
 from forensics import engine, queries
 from forensics.case import load_case
+from forensics.cli import main
 from forensics.ingest import IngestResult, bulk_json, bulk_text, hdfs, ingest, layouts, metastore
 from forensics.ingest.bulk import numbered_lines
 from forensics.ingest.bulk_json import read_json_file
@@ -858,3 +860,48 @@ def test_hdfs_dst_times_read_as_the_line_parser_reads_them(tmp_path: Path) -> No
     got = [e["time"].isoformat() for e in ingest(case).events.to_pylist()]
     # first 01:30 of the repeated hour is PDT (UTC-7); 02:30 that never happened reads as PST
     assert got == ["2026-11-01T08:30:00", "2026-03-08T10:30:00", "2026-06-18T16:15:02.123000"]
+
+
+# --- files behind a shipper's envelope or a syslog header: routed to the line parser -------
+
+
+def _plain_line(fmt: str, i: int) -> str:
+    return {
+        "ranger-audit": json.dumps({**BASE, "id": f"e-{i}"}),
+        "hdfs-audit": HDFS_PLAIN.replace("000000_0", f"00000{i}_0"),
+        "metastore-audit": METASTORE_PLAIN.replace("tbl=k", f"tbl=k{i}"),
+        "trino-event": TRINO_PLAIN.replace('"q_1"', f'"q_{i}"'),
+    }[fmt]
+
+
+@pytest.mark.parametrize("wrap", layout_wrappers.SHIPPERS, ids=lambda w: w.__name__)
+@pytest.mark.parametrize("fmt", ["ranger-audit", "hdfs-audit", "metastore-audit", "trino-event"])
+def test_a_file_behind_a_shipper_or_syslog_goes_to_the_line_parser_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str, wrap: Callable[[str], str]
+) -> None:
+    lines = [wrap(_plain_line(fmt, i)) for i in range(3)] + [_plain_line(fmt, 9)]
+    case_file = _format_case(tmp_path, fmt, "".join(f"{x}\n" for x in lines).encode())
+    _same_either_way(case_file)  # the referee: the same events, quarantine and counts
+
+    def no_bulk(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the bulk reader read a file behind a layer")
+
+    monkeypatch.setitem(ingest_module.BULK_READERS, fmt, no_bulk)
+    result = ingest(load_case(case_file))
+    (counts,) = result.files
+    assert (counts.lines, counts.parsed, counts.quarantined) == (4, 4, 0)
+    assert counts.read_by.startswith("line parser: its first line is behind a ")
+    assert result.events.num_rows >= 4
+
+
+def test_the_manifest_says_which_path_read_each_log(tmp_path: Path) -> None:
+    out = tmp_path / "ev"
+    assert main(["investigate", str(INCIDENT / "case.yaml"), "--out", str(out)]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    read_by = {i["path"]: i["read_by"] for i in manifest["inputs"] if "read_by" in i}
+    assert read_by["logs/trino/query-completed.json"] == "bulk"
+    # its last line is cut short: the bulk reader leaves it to the line parser
+    assert read_by["logs/ranger/hive_ranger_audit.20260618-09.log"] == (
+        "bulk; 1 line(s) by the line parser"
+    )
+    assert set(read_by) == {i["path"] for i in manifest["inputs"] if i["path"].startswith("logs/")}

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import zlib
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -30,7 +31,14 @@ import pyarrow as pa
 
 from forensics import queries
 from forensics.engine import load_rows
-from forensics.ingest.reader import MAX_LINE_BYTES, _decode, is_gzip, open_input, read_lines
+from forensics.ingest.reader import (
+    EMPTY_LINE,
+    MAX_LINE_BYTES,
+    _decode,
+    is_gzip,
+    open_input,
+    read_lines,
+)
 
 _CHUNK = 1 << 24
 _NEWLINE = 10
@@ -110,6 +118,22 @@ def _decompressed(raw: BinaryIO, compression: str) -> Iterator[BinaryIO]:
         return
     with gzip.GzipFile(fileobj=raw, mode="rb") as stream:
         yield stream  # type: ignore[misc]
+
+
+def first_line(path: Path) -> str | None:
+    """The file's first line that is not blank, decoded as `reader.read_lines` decodes it
+    (None when there is none, or it cannot be decoded or read)."""
+    try:
+        for block in blocks(path, compression_of(path), 1 << 16):
+            for start, end in zip(block.starts().tolist(), block.ends.tolist(), strict=True):
+                line = _decode(0, bytes(block.raw[start:end]))
+                if line.text is not None:
+                    return line.text
+                if line.problem != EMPTY_LINE:
+                    return None
+    except (OSError, EOFError, zlib.error):
+        return None
+    return None
 
 
 def scan_lines(path: Path, compression: str) -> tuple[int, np.ndarray]:

@@ -31,15 +31,15 @@ import numpy as np
 from forensics import queries
 from forensics.ingest.bulk import (
     BulkRead,
-    blocks,
     compression_of,
+    first_line,
     load_line_numbers,
     load_offsets,
     scan_lines,
 )
 from forensics.ingest.bulk_text import read_text_file
 from forensics.ingest.layouts import LOG4J_JSON
-from forensics.ingest.reader import EMPTY_LINE, _decode, open_input
+from forensics.ingest.reader import open_input
 
 
 def read_json_file(
@@ -119,14 +119,5 @@ def _define_macros(con: duckdb.DuckDBPyConnection, name: str) -> None:
 
 def _log4j_first_line(path: Path) -> bool:
     """Whether the first line that is not blank starts with a log4j prefix before JSON."""
-    try:
-        for block in blocks(path, compression_of(path), 1 << 16):
-            for start, end in zip(block.starts().tolist(), block.ends.tolist(), strict=True):
-                line = _decode(0, bytes(block.raw[start:end]))
-                if line.text is not None:
-                    return LOG4J_JSON.match(line.text) is not None
-                if line.problem != EMPTY_LINE:
-                    return False
-    except (OSError, EOFError, zlib.error):
-        return False
-    return False
+    text = first_line(path)
+    return text is not None and LOG4J_JSON.match(text) is not None
