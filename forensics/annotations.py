@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import csv
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
 
 from forensics.errors import InputError
+from forensics.names import principal_short
+from forensics.privacy import NameRewriter, pseudonym
 
 COLUMNS = ("event_id", "principal", "object", "status", "comment", "reviewer")
 STATUSES = ("confirmed", "benign", "needs-follow-up")
@@ -59,11 +62,28 @@ def _checked(path: Path, line: int, row: dict[str, str | None]) -> dict[str, str
     return clean
 
 
-def stage_copy(source: Path | None, report_folder: Path) -> None:
-    """Copy the validated annotations into the report's folder (0600), if the case has any."""
+def stage_copy(
+    source: Path | None,
+    report_folder: Path,
+    pseudonym_key: bytes | None = None,
+    names: Iterable[str] = (),
+) -> None:
+    """Copy the validated annotations into the report's folder (0600), if the case has any.
+
+    With `pseudonym_key` (a --pseudonymize run) the copy names principals as the evidence
+    does: each `principal` by its pseudonym, and the principals' names inside the other
+    cells (`names` and the annotated principals, as whole tokens: `privacy.NameRewriter`)."""
     if source is None:
         return
     table = load_annotations(source)
+    if pseudonym_key is not None:
+        named = [p for p in table["principal"] if p]
+        rewrite = NameRewriter(pseudonym_key, [*names, *(principal_short(p) for p in named)])
+        table["principal"] = [
+            pseudonym(pseudonym_key, principal_short(p)) if p else p for p in table["principal"]
+        ]
+        for column in ("event_id", "object", "comment", "reviewer"):
+            table[column] = [rewrite(v) for v in table[column]]
     target = report_folder / REPORT_COPY
     table.to_csv(target, index=False, lineterminator="\n")
     os.chmod(target, 0o600)

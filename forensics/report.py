@@ -22,6 +22,7 @@ from jupyter_client.manager import KernelManager
 from nbconvert import HTMLExporter
 
 from forensics import annotations, findings
+from forensics.catalog import load_catalog
 from forensics.errors import ReportError
 from forensics.evidence import MANIFEST
 from forensics.frontpage import Link, index_html
@@ -76,9 +77,25 @@ def run_report(
         profile,
         profiles,
         progress,
-        extra=lambda stage: render_suite(stage, top_readers, on_page, settings.case.annotations),
+        extra=lambda stage: render_suite(
+            stage,
+            top_readers,
+            on_page,
+            settings.case.annotations,
+            settings.pseudonym_key,
+            _directory_names(settings),
+        ),
     )
     return folder, folder / "index.html"
+
+
+def _directory_names(settings: Settings) -> list[str]:
+    """The directory's people other than services, whose names a pseudonymized report's
+    annotations must not show (read only when there are annotations to pseudonymize)."""
+    if settings.pseudonym_key is None or settings.case.annotations is None:
+        return []
+    people = load_catalog(settings.case).people
+    return sorted(name for name, (kind, _) in people.items() if kind != "service")
 
 
 def render_suite(
@@ -86,6 +103,8 @@ def render_suite(
     top_readers: int = DEFAULT_TOP_READERS,
     on_page: Callable[[int, int, str], None] | None = None,
     annotations_file: Path | None = None,
+    pseudonym_key: bytes | None = None,
+    names: list[str] | None = None,
 ) -> list[Page]:
     """Every notebook of the report for the evidence in `folder`, and `index.html`.
 
@@ -103,7 +122,7 @@ def render_suite(
     }
     sub = folder / REPORT_DIR
     sub.mkdir(mode=0o700)
-    annotations.stage_copy(annotations_file, sub)
+    annotations.stage_copy(annotations_file, sub, pseudonym_key, names or ())
     _write_private(sub / PAGES_FILE, json.dumps(files, indent=1, sort_keys=True) + "\n")
     params = {"evidence_dir": str(folder)}
     jobs: list[tuple[Path, Path, dict[str, object], str, str, str]] = [
