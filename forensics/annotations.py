@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from forensics.errors import InputError
+from forensics.inputs import open_input_text
 from forensics.names import principal_short
 from forensics.privacy import NameRewriter, pseudonym
 
@@ -29,7 +30,7 @@ _TARGETS = ("event_id", "principal", "object")
 def load_annotations(path: Path) -> pd.DataFrame:
     """The annotations file's rows, validated; `InputError` names the line and the fix."""
     try:
-        with open(path, newline="", encoding="utf-8") as f:
+        with open_input_text(path, newline="") as f:
             reader = csv.DictReader(f)
             missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
             if missing:

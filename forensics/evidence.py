@@ -28,7 +28,7 @@ from forensics import __version__, queries
 from forensics.case import Case
 from forensics.errors import EvidenceError
 from forensics.ingest import FileCounts
-from forensics.ingest.reader import open_input
+from forensics.inputs import open_input
 from forensics.policy.history import HistoryFile
 from forensics.privacy import NAME_REWRITER, seal
 

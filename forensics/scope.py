@@ -33,6 +33,7 @@ import numpy as np
 from forensics.case import Case, PolicySnapshot, did_you_mean
 from forensics.catalog import Catalog
 from forensics.errors import CaseError, PolicyError
+from forensics.inputs import input_text
 from forensics.policy import (
     AccessRequest,
     AllowedSets,
@@ -584,7 +585,7 @@ def service_configs(path: Path, name: str) -> Mapping[str, Any]:
 def _configs(path: Path, name: str) -> Mapping[str, Any]:
     """The key -> value configs of a service config file, JSON or Hadoop XML."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = input_text(Path(path))
     except (OSError, UnicodeDecodeError):
         raise PolicyError(f"service_config {name}: cannot be read as UTF-8 text") from None
     if text.lstrip().startswith("<"):

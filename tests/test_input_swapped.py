@@ -26,11 +26,13 @@ from forensics.case import load_case
 from forensics.cli import main
 from forensics.errors import InputError
 from forensics.evidence import sha256_file
-from forensics.ingest import generic, hiveserver2, ingest, solr
+from forensics.ingest import ingest
 from forensics.ingest.bulk import blocks, numbered_lines, scan_lines
 from forensics.ingest.bulk_json import read_json_file, read_ranger_file
 from forensics.ingest.bulk_text import read_text_file
-from forensics.ingest.reader import is_gzip, open_input, read_lines, read_text
+from forensics.ingest.reader import is_gzip, read_lines, read_text
+from forensics.inputs import input_text, open_input, open_input_text
+from forensics.investigation import Settings, investigate
 from tests.conftest import INCIDENT
 
 UTC = ZoneInfo("UTC")
@@ -63,6 +65,11 @@ def _engine_with_tables() -> object:
     return con
 
 
+def _text(path: Path) -> str:
+    with open_input_text(path) as f:
+        return f.read()
+
+
 READERS: dict[str, Callable[[Path], object]] = {
     "open_input": lambda p: open_input(p).close(),
     "is_gzip (compression sniffing)": is_gzip,
@@ -74,13 +81,8 @@ READERS: dict[str, Callable[[Path], object]] = {
         numbered_lines(p, [1])
     ),
     "sha256_file (manifest, verify, trace)": sha256_file,
-    "solr documents": lambda p: list(solr.documents(p, "x")),
-    "hiveserver2 records": lambda p: list(hiveserver2.records(p, "x")),
-    "generic records": lambda p: list(
-        generic.GenericLog({"time": "t", "principal": "u", "object": "o"}, None, "logs[0]").records(
-            p, "x"
-        )
-    ),
+    "input_text (policies, service config)": input_text,
+    "open_input_text (catalog, directory, subjects, annotations)": lambda p: _text(p),
 }
 
 
@@ -138,6 +140,35 @@ def test_a_log_swapped_after_loading_stops_the_run_with_one_line(tmp_path: Path,
             ingest(case)
     finally:
         watchdog.cancel()
+
+
+@pytest.mark.parametrize(
+    "swapped",
+    [
+        "catalog/tables.csv",
+        "catalog/views.csv",
+        "directory/people.csv",
+        "directory/groups.csv",
+        "policies/change-1.json",
+        "catalog/subjects.csv",
+        "logs/hdfs/hdfs-audit.log.1.gz",
+        "logs/trino/query-completed.json",
+    ],
+)
+def test_any_input_swapped_after_loading_stops_the_run(tmp_path: Path, swapped: str) -> None:
+    case_dir = tmp_path / "case"
+    shutil.copytree(INCIDENT, case_dir)
+    settings = Settings.build(case_dir / "case.yaml", tmp_path / "ev")  # loaded: all regular
+    path = case_dir / swapped
+    _swap_for_fifo(path)
+    watchdog = threading.Timer(20, lambda: os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK)))
+    watchdog.start()
+    try:
+        with pytest.raises(InputError, match=f"{path.name}: is not a regular file any more"):
+            investigate(settings)
+    finally:
+        watchdog.cancel()
+    assert not (tmp_path / "ev").exists()
 
 
 def test_verify_refuses_an_input_swapped_for_a_fifo(tmp_path: Path, capsys) -> None:

@@ -35,7 +35,8 @@ from forensics.ingest.base import BadLine, LineContext, NotRecord, json_object
 from forensics.ingest.bulk import compression_of
 from forensics.ingest.layouts import parse_within
 from forensics.ingest.ranger import RECORD_KEYS
-from forensics.ingest.reader import open_input, read_lines
+from forensics.ingest.reader import read_lines
+from forensics.inputs import open_input
 
 RANGER_FORMATS = ("ranger-audit", "ranger-solr")
 _UTC = ZoneInfo("UTC")

@@ -31,14 +31,8 @@ import pyarrow as pa
 
 from forensics import queries
 from forensics.engine import load_rows
-from forensics.ingest.reader import (
-    EMPTY_LINE,
-    MAX_LINE_BYTES,
-    _decode,
-    is_gzip,
-    open_input,
-    read_lines,
-)
+from forensics.ingest.reader import EMPTY_LINE, MAX_LINE_BYTES, _decode, is_gzip, read_lines
+from forensics.inputs import open_input
 
 _CHUNK = 1 << 24
 _NEWLINE = 10

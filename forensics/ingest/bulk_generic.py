@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 from forensics import queries
 from forensics.ingest.bulk import BulkRead, load_offsets
 from forensics.ingest.generic import GenericLog, Record
-from forensics.ingest.reader import check_input, open_input
+from forensics.inputs import check_input, open_input
 
 _BATCH = 65_536
 #: The event fields the SQL reads as text, in `generic_input`'s column order.

@@ -39,7 +39,7 @@ from forensics.ingest.bulk import (
 )
 from forensics.ingest.bulk_text import read_text_file
 from forensics.ingest.layouts import LOG4J_JSON
-from forensics.ingest.reader import open_input
+from forensics.inputs import open_input
 
 
 def read_json_file(

@@ -35,7 +35,8 @@ import pyarrow.parquet as pq
 
 from forensics.errors import InputError
 from forensics.ingest.base import BadLine, LineContext
-from forensics.ingest.reader import check_input, local_to_epoch_ms, open_input, read_lines
+from forensics.ingest.reader import local_to_epoch_ms, read_lines
+from forensics.inputs import check_input, open_input
 from forensics.names import object_name, principal_short
 from forensics.schema import (
     ALLOWED,

@@ -58,7 +58,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from forensics.ingest.base import LineContext
-from forensics.ingest.reader import Line, open_input, parse_local_time, read_lines
+from forensics.ingest.reader import Line, parse_local_time, read_lines
+from forensics.inputs import open_input
 from forensics.names import principal_short
 from forensics.schema import ALLOWED, OP_OTHER, OP_READ, OP_WRITE, Event
 from forensics.sqlrefs import extract_objects

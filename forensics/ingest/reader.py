@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import gzip
-import os
-import stat
 import zlib
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -20,6 +18,7 @@ from typing import BinaryIO, NamedTuple
 from zoneinfo import ZoneInfo
 
 from forensics.errors import InputError
+from forensics.inputs import open_input
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 #: The quarantine reason of a line holding nothing but whitespace.
@@ -41,34 +40,6 @@ MAX_LINE_BYTES = 64 << 20
 TOO_LONG = f"line longer than {MAX_LINE_BYTES >> 20} MiB (not read)"
 #: The largest whole-file document read by `read_text` (uncompressed).
 MAX_DOCUMENT_BYTES = 1 << 30
-
-
-def open_input(path: Path) -> BinaryIO:
-    """`path` opened for reading as bytes, refused (`InputError`) unless it is a regular file.
-
-    The case file's loader refuses FIFOs and devices, but a file can be swapped for one
-    later (before ingest, or before `verify` or `trace` hash and read it): opening a FIFO
-    blocks until someone writes to it, and a device never ends. So every reader of an
-    input opens it here, without blocking, and looks at what it opened."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise InputError(
-                f"{path}: is not a regular file any more (a FIFO, device or socket); reading "
-                "it could block or never end: put the log or export file back and rerun"
-            )
-        os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
-
-
-def check_input(path: Path) -> None:
-    """`InputError` unless `path` is a regular file now, for a reader that opens it by
-    name itself (pyarrow's Parquet reader)."""
-    with open_input(path):
-        pass
 
 
 @contextlib.contextmanager

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from forensics.errors import PolicyError
+from forensics.inputs import input_text
 from forensics.policy.conditions import ResourceTag
 from forensics.policy.matchers import ResourceMatcher, resource_matcher
 from forensics.policy.schedule import ValiditySchedule, parse_schedule
@@ -248,7 +249,7 @@ def tags_for_eval(raw: Iterable[Mapping], where: str = "tags") -> tuple[TagForEv
 def load_service_tags(path: Path, service_def: ServiceDef, name: str) -> ServiceTags:
     """A ServiceTags export file."""
     try:
-        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+        raw = json.loads(input_text(Path(path)))
     except OSError as exc:
         raise PolicyError(f"tags {name}: cannot be read ({exc.strerror})") from None
     except (json.JSONDecodeError, UnicodeDecodeError):
