@@ -26,7 +26,7 @@ from forensics.case import load_case
 from forensics.cli import main
 from forensics.errors import InputError
 from forensics.evidence import sha256_file
-from forensics.ingest import ingest
+from forensics.ingest import generic, hiveserver2, ingest, solr
 from forensics.ingest.bulk import blocks, numbered_lines, scan_lines
 from forensics.ingest.bulk_json import read_json_file, read_ranger_file
 from forensics.ingest.bulk_text import read_text_file
@@ -82,7 +82,14 @@ READERS: dict[str, Callable[[Path], object]] = {
     ),
     "sha256_file (manifest, verify, trace)": sha256_file,
     "input_text (policies, service config)": input_text,
-    "open_input_text (catalog, directory, subjects, annotations)": lambda p: _text(p),
+    "open_input_text (catalog, directory, subjects, annotations)": _text,
+    "solr documents": lambda p: list(solr.documents(p, "x")),
+    "hiveserver2 records": lambda p: list(hiveserver2.records(p, "x")),
+    "generic records": lambda p: list(
+        generic.GenericLog({"time": "t", "principal": "u", "object": "o"}, None, "logs[0]").records(
+            p, "x"
+        )
+    ),
 }
 
 
