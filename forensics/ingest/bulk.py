@@ -31,7 +31,14 @@ import pyarrow as pa
 
 from forensics import queries
 from forensics.engine import load_rows
-from forensics.ingest.reader import EMPTY_LINE, MAX_LINE_BYTES, _decode, is_gzip, read_lines
+from forensics.ingest.reader import (
+    EMPTY_LINE,
+    MAX_LINE_BYTES,
+    _decode,
+    is_gzip,
+    open_stream,
+    read_lines,
+)
 from forensics.inputs import open_input
 
 _CHUNK = 1 << 24
@@ -114,13 +121,20 @@ def _decompressed(raw: BinaryIO, compression: str) -> Iterator[BinaryIO]:
         yield stream  # type: ignore[misc]
 
 
+#: The longest first line `first_line` reads (a longer one is no plain record to look at).
+FIRST_LINE_BYTES = 1 << 20
+
+
 def first_line(path: Path) -> str | None:
     """The file's first line that is not blank, decoded as `reader.read_lines` decodes it
-    (None when there is none, or it cannot be decoded or read)."""
+    (None when there is none, it cannot be decoded or read, or it is longer than
+    `FIRST_LINE_BYTES`: only that much of a gzip bomb is inflated)."""
     try:
-        for block in blocks(path, compression_of(path), 1 << 16):
-            for start, end in zip(block.starts().tolist(), block.ends.tolist(), strict=True):
-                line = _decode(0, bytes(block.raw[start:end]))
+        with open_stream(path) as stream:
+            while raw := stream.readline(FIRST_LINE_BYTES + 1):
+                if len(raw) > FIRST_LINE_BYTES:
+                    return None
+                line = _decode(0, raw)
                 if line.text is not None:
                     return line.text
                 if line.problem != EMPTY_LINE:
