@@ -135,7 +135,11 @@ def ingest_into(
         overall.set_postfix_str(rel, refresh=False)
         slot = cache.slot(rel, path, case.logs[i], case.timezone) if cache else None
         if slot is not None and (kept := cache.load(con, slot)) is not None:
-            counts.append(FileCounts(rel, fmt, kept.lines, kept.parsed, kept.quarantined, CACHED))
+            counts.append(
+                FileCounts(
+                    rel, fmt, kept.lines, kept.parsed, kept.quarantined, kept.read_by or CACHED
+                )
+            )
             overall.update(path.stat().st_size)
             continue
         if slot is not None:
@@ -155,7 +159,7 @@ def ingest_into(
         sink.flush()
         if slot is not None:
             c = counts[-1]
-            cache.store(con, slot, Counts(c.lines, c.parsed, c.quarantined))
+            cache.store(con, slot, Counts(c.lines, c.parsed, c.quarantined, c.read_by))
         overall.update(path.stat().st_size)
     overall.close()
     return tuple(counts)

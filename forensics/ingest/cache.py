@@ -83,6 +83,7 @@ class Counts:
     lines: int
     parsed: int
     quarantined: int
+    read_by: str = ""  # which path read the file when it was cached (the manifest's read_by)
 
 
 @dataclass(frozen=True)
@@ -353,11 +354,15 @@ def _checked_entry(entry: Path, slot: Slot) -> Counts:
     if not isinstance(meta, dict) or meta.get("material") != slot.material:
         raise _Unusable("written for another file, version or setting")
     try:
-        counts = Counts(**{k: meta["counts"][k] for k in ("lines", "parsed", "quarantined")})
+        counts = Counts(
+            **{k: meta["counts"][k] for k in ("lines", "parsed", "quarantined")},
+            read_by=str(meta["counts"].get("read_by", "")),
+        )
         files = {name: meta["files"][name] for name in TABLES}
     except (KeyError, TypeError):
         raise _Unusable(f"{ENTRY} lacks counts or files") from None
-    if not all(isinstance(v, int) and v >= 0 for v in vars(counts).values()) or (
+    numbers = (counts.lines, counts.parsed, counts.quarantined)
+    if not all(isinstance(v, int) and v >= 0 for v in numbers) or (
         counts.parsed + counts.quarantined != counts.lines
     ):
         raise _Unusable("its counts do not reconcile")
