@@ -40,6 +40,7 @@ from forensics.evidence import (
     write_manifest,
 )
 from forensics.ingest import IngestResult
+from forensics.ingest.sniff import WAREHOUSE_CHECK, accept_messages, quarantined_in_warehouse
 from forensics.investigation import Settings, investigate
 from forensics.policy.posix import changes_from_rows
 from forensics.pushdown_full import reconstruct_in_warehouse
@@ -159,6 +160,10 @@ def investigate_in_warehouse(
             warehouse.run(wh, "warehouse/quarantine"), QUARANTINE_SCHEMA, "quarantine"
         )
         per_file = warehouse.run(wh, "warehouse/source_files").to_pylist()
+        warnings = accept_messages(
+            quarantined_in_warehouse(per_file, _quarantined_per_file(quarantine)),
+            settings.allow_quarantine,
+        )
     con = engine.connect(memory_limit=settings.memory_limit)
     try:
         with stages("load scope", "local"):
@@ -204,6 +209,7 @@ def investigate_in_warehouse(
                 settings.options(),
                 started,
                 scope.history_files,
+                warnings,
                 coverage=coverage.as_dict(),
             )
             record_source(stage, case_logs(settings), wh, fetched, per_file, quarantine, stages)
@@ -349,9 +355,7 @@ def record_source(
     for entry in manifest["inputs"]:
         if entry["path"] in logs:
             entry["parsed_elsewhere"] = True
-    quarantined: dict[str, int] = {}
-    for name in quarantine.column("source_file").to_pylist():
-        quarantined[name] = quarantined.get(name, 0) + 1
+    quarantined = _quarantined_per_file(quarantine)
     files = sorted({r["source_file"] for r in per_file} | set(quarantined))
     formats = {r["source_file"]: r["source_format"] for r in per_file}
     counts = {r["source_file"]: r["events"] for r in per_file}
@@ -363,6 +367,7 @@ def record_source(
         "engine": profile.engine if profile is not None else wh.dialect,
         "database": profile.database if profile is not None else None,
         "tables": ["events", "quarantine"],
+        "format_check": WAREHOUSE_CHECK,
         "driver": _driver(profile.engine if profile is not None else wh.dialect),
         "warehouse_files": [
             {
@@ -384,6 +389,14 @@ def record_source(
             ordered["events"] = source
     path.write_text(json.dumps(ordered, indent=2) + "\n", encoding="utf-8")
     os.chmod(path, 0o600)
+
+
+def _quarantined_per_file(quarantine: pa.Table) -> dict[str, int]:
+    """The warehouse's quarantined lines per source file."""
+    counts: dict[str, int] = {}
+    for name in quarantine.column("source_file").to_pylist():
+        counts[name] = counts.get(name, 0) + 1
+    return counts
 
 
 def _driver(engine_name: str) -> dict[str, str]:

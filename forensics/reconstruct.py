@@ -7,6 +7,7 @@ exposed data generation by generation (copies of copies too).
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from forensics.engine import load_arrow, load_rows
 from forensics.errors import InputError
 from forensics.ingest import IngestResult
 from forensics.names import principal_short
-from forensics.privacy import pseudonym
+from forensics.privacy import NAME_REWRITER, NameRewriter, pseudonym
 from forensics.reads import load_read_details
 from forensics.redact import redact
 from forensics.scope import Scope
@@ -268,13 +269,17 @@ def unparsed_statements(con: duckdb.DuckDBPyConnection) -> list[tuple]:
 
 
 def pseudonymize(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
-    """Replace principals by keyed pseudonyms in every table evidence is written from."""
+    """Replace principals by keyed pseudonyms in every table evidence is written from, and
+    register `pseudonymize_names`, which the evidence writer passes every text cell through
+    (`forensics.evidence`): the names inside paths and identifiers get the same pseudonyms."""
     names = queries.relation(con, "reconstruct/principal_names").fetchall()
-    pseudonyms = {
-        name: pseudonym(key, short if short is not None else principal_short(name))
+    shorts = {
+        name: short if short is not None else principal_short(name)
         for name, short in names
         if name is not None
     }
+    pseudonyms = {name: pseudonym(key, short) for name, short in shorts.items()}
+    register_name_rewriter(con, key, set(shorts.values()))
     load_rows(
         con,
         "pseudonyms",
@@ -282,6 +287,26 @@ def pseudonymize(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
         sorted(pseudonyms.items()),
     )
     queries.execute(con, "reconstruct/pseudonymize")
+
+
+def register_name_rewriter(
+    con: duckdb.DuckDBPyConnection, key: bytes, principals: set[str]
+) -> None:
+    """Register `NAME_REWRITER` on `con` for these principals, the directory's and the users
+    who changed a policy (`reconstruct/names_in_texts`), but not the directory's service
+    accounts."""
+    found = queries.relation(con, "reconstruct/names_in_texts").fetchall()
+    services = {name for role, name in found if role == "service"}
+    named = principals | {name for role, name in found if role == "name"}
+    rewriter = NameRewriter(key, {n for n in named if n} - services)
+
+    def rewrite(column: pa.Array) -> pa.Array:
+        return pa.array([rewriter(v) for v in column.to_pylist()], type=pa.string())
+
+    with contextlib.suppress(duckdb.InvalidInputException, duckdb.CatalogException):
+        con.remove_function(NAME_REWRITER)  # a former round's (pushdown reconstructs again)
+    text = duckdb.sqltype("VARCHAR")
+    con.create_function(NAME_REWRITER, rewrite, [text], text, type="arrow")
 
 
 def follow_copies(

@@ -18,11 +18,12 @@ import pytest
 from forensics import engine, pushdown, warehouse
 from forensics.case import load_case
 from forensics.cli import main
-from forensics.errors import QueryError
+from forensics.errors import InputError, QueryError
 from forensics.evidence import EVIDENCE_FILES, verify
 from forensics.ingest import IngestResult, ingest
+from forensics.ingest.sniff import WAREHOUSE_CHECK
 from forensics.investigation import Settings, investigate
-from forensics.schema import EVENT_SCHEMA
+from forensics.schema import EVENT_SCHEMA, QUARANTINE_SCHEMA
 from tests.conftest import INCIDENT, ThriftServer
 
 CASE = INCIDENT / "case.yaml"
@@ -159,6 +160,32 @@ def test_manifest_says_where_the_events_came_from(parsed: IngestResult, tmp_path
     assert logs and all(i.get("parsed_elsewhere") is True and "lines" not in i for i in logs)
     others = [i for i in manifest["inputs"] if not i["path"].startswith("logs/")]
     assert others and not any("parsed_elsewhere" in i for i in others)
+
+
+def test_a_warehouse_source_nearly_all_quarantined_stops_the_run(
+    parsed: IngestResult, tmp_path: Path
+) -> None:
+    # the format check of an embedded run (`ingest.sniff`) on the warehouse's counts: a
+    # source file whose lines were nearly all quarantined where the logs were normalized
+    wrong = pa.table(
+        {
+            "source_file": ["logs/ranger/wrong.log"] * 40,
+            "source_line": list(range(1, 41)),
+            "format": ["ranger-audit"] * 40,
+            "reason": ["not a JSON object"] * 40,
+        },
+        schema=QUARANTINE_SCHEMA,
+    )
+    quarantine = pa.concat_tables([parsed.quarantine, wrong])
+    wh = _duckdb_warehouse(parsed.events, quarantine)
+    with pytest.raises(InputError, match=r"logs/ranger/wrong.log .*40 lines quarantined"):
+        pushdown.investigate_in_warehouse(Settings.build(CASE, tmp_path / "no"), wh)
+    assert not (tmp_path / "no").exists()
+    settings = Settings.build(CASE, tmp_path / "ev", allow_quarantine=True)
+    out = pushdown.investigate_in_warehouse(settings, _duckdb_warehouse(parsed.events, quarantine))
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert [w for w in manifest["warnings"] if "wrong.log" in w]
+    assert manifest["events"]["format_check"] == WAREHOUSE_CHECK  # says what was not checked
 
 
 def test_a_warehouse_table_without_a_needed_column_is_one_clear_error(
