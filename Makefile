@@ -9,7 +9,7 @@ DEMO_CASE := fixtures/incident-small/case.yaml
 DEMO_OUT  := out/incident-small
 LINTED    := forensics tests fixtures $(wildcard benchmarks)
 
-.PHONY: setup demo test lint format lab clean bench-sql bench-ingest bench-policy bench
+.PHONY: setup demo test lint format lab clean bench-sql bench-ingest bench-policy bench bench-warehouse bench-rerun
 
 setup: $(STAMP) $(BROWSER)
 
@@ -85,3 +85,16 @@ bench-policy: $(STAMP)
 # the "Whole investigation" section of docs/performance.md.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_investigate.py
+
+# The warehouse path: the 1M and 10M incidents of benchmarks/synth_events.py declared to a
+# Spark Thrift Server (external Parquet tables), `forensics investigate --profile` per
+# pushdown mode beside the embedded run on the same events: time per stage, rows and bytes
+# fetched, evidence compared byte for byte; writes benchmarks/results/warehouse.md.
+bench-warehouse: setup
+	$(BIN)/python benchmarks/bench_warehouse.py
+
+# Reruns with the ingest cache on the 1M raw-format incident of benchmarks/synth.py (kept
+# as bench-ingest keeps it): first run, cold cache, unchanged inputs, one new day of logs;
+# writes benchmarks/results/rerun.md (the "Reruns" section of docs/performance.md).
+bench-rerun: $(STAMP)
+	$(BIN)/python benchmarks/bench_rerun.py

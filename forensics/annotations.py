@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import csv
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
 
 from forensics.errors import InputError
+from forensics.inputs import open_input_text
+from forensics.names import principal_short
+from forensics.privacy import NameRewriter, pseudonym
 
 COLUMNS = ("event_id", "principal", "object", "status", "comment", "reviewer")
 STATUSES = ("confirmed", "benign", "needs-follow-up")
@@ -26,7 +30,7 @@ _TARGETS = ("event_id", "principal", "object")
 def load_annotations(path: Path) -> pd.DataFrame:
     """The annotations file's rows, validated; `InputError` names the line and the fix."""
     try:
-        with open(path, newline="", encoding="utf-8") as f:
+        with open_input_text(path, newline="") as f:
             reader = csv.DictReader(f)
             missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
             if missing:
@@ -59,11 +63,28 @@ def _checked(path: Path, line: int, row: dict[str, str | None]) -> dict[str, str
     return clean
 
 
-def stage_copy(source: Path | None, report_folder: Path) -> None:
-    """Copy the validated annotations into the report's folder (0600), if the case has any."""
+def stage_copy(
+    source: Path | None,
+    report_folder: Path,
+    pseudonym_key: bytes | None = None,
+    names: Iterable[str] = (),
+) -> None:
+    """Copy the validated annotations into the report's folder (0600), if the case has any.
+
+    With `pseudonym_key` (a --pseudonymize run) the copy names principals as the evidence
+    does: each `principal` by its pseudonym, and the principals' names inside the other
+    cells (`names` and the annotated principals, as whole tokens: `privacy.NameRewriter`)."""
     if source is None:
         return
     table = load_annotations(source)
+    if pseudonym_key is not None:
+        named = [p for p in table["principal"] if p]
+        rewrite = NameRewriter(pseudonym_key, [*names, *(principal_short(p) for p in named)])
+        table["principal"] = [
+            pseudonym(pseudonym_key, principal_short(p)) if p else p for p in table["principal"]
+        ]
+        for column in ("event_id", "object", "comment", "reviewer"):
+            table[column] = [rewrite(v) for v in table[column]]
     target = report_folder / REPORT_COPY
     table.to_csv(target, index=False, lineterminator="\n")
     os.chmod(target, 0o600)

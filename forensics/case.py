@@ -58,6 +58,7 @@ TOP_KEYS = frozenset(
         "tags",
         "tag_policies",
         "annotations",
+        "ranger_timezone",
     }
 )
 #: Event fields a `generic` log's `mapping:` may fill, and which of them it must.
@@ -171,6 +172,9 @@ class Case:
     #: the tag service's policy exports over time (one path: in force throughout)
     tag_policies: tuple[PolicySnapshot, ...] = ()
     annotations: Path | None = None  # reviewers' notes (shown in the report, never evidence)
+    #: the Ranger plugin host's time zone (Java's default zone), on whose clock Ranger
+    #: matches validity-schedule recurrences; None: each schedule's own `timeZone`
+    ranger_timezone: ZoneInfo | None = None
 
     @property
     def root(self) -> Path:
@@ -272,6 +276,11 @@ def _build_case(case_path: Path, raw: Mapping[str, Any]) -> Case:
             if raw.get("annotations") is None
             else _existing(raw["annotations"], "annotations", root)
         ),
+        ranger_timezone=(
+            None
+            if raw.get("ranger_timezone") is None
+            else _timezone(raw["ranger_timezone"], "ranger_timezone")
+        ),
     )
 
 
@@ -281,15 +290,14 @@ def _required(raw: Mapping[str, Any], key: str) -> Any:
     return raw[key]
 
 
-def _timezone(value: Any) -> ZoneInfo:
+def _timezone(value: Any, key: str = "timezone") -> ZoneInfo:
     if not isinstance(value, str) or not value:
-        raise CaseError("timezone: must be an IANA zone name such as UTC or Europe/Berlin")
+        raise CaseError(f"{key}: must be an IANA zone name such as UTC or Europe/Berlin")
     try:
         return ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         raise CaseError(
-            f"timezone: unknown zone {_show(value)}; "
-            "use an IANA name such as UTC or America/New_York"
+            f"{key}: unknown zone {_show(value)}; use an IANA name such as UTC or America/New_York"
         ) from None
 
 

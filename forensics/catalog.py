@@ -18,6 +18,7 @@ from pyarrow import csv as pa_csv
 
 from forensics.case import Case
 from forensics.errors import InputError
+from forensics.inputs import open_input, open_input_text
 from forensics.names import is_object_name, principal_short
 
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://[^/]*", re.IGNORECASE)
@@ -93,7 +94,7 @@ def _table_details(case: Case) -> dict[str, dict]:
     """The optional columns of tables.csv (`columns`, `partition_columns`,
     `subject_column`), by object; empty when the file has none of them."""
     details: dict[str, dict] = {"columns": {}, "partition_columns": {}, "subject_columns": {}}
-    with open(case.tables, encoding="utf-8", errors="replace", newline="") as f:
+    with open_input_text(case.tables, "utf-8", "replace", "") as f:
         header = next(csv.reader(f), [])
     present = [c for c in TABLE_DETAILS if c in header]
     if not present:
@@ -232,7 +233,7 @@ def _arrow_columns(path: Path | None, columns: tuple[str, ...]) -> dict[str, pa.
     if path is None:
         return {c: pa.array([], pa.string()) for c in columns}
     try:
-        with open(path, "rb") as f:
+        with open_input(path) as f:
             if f.read(3) == b"\xef\xbb\xbf":
                 return None  # a BOM: the row reader names the header it then sees
         table = pa_csv.read_csv(
@@ -285,7 +286,7 @@ def _rows(case: Case, path: Path | None, columns: tuple[str, ...]) -> Iterator[t
     if path is None:
         return
     try:
-        with open(path, encoding="utf-8", newline="") as f:
+        with open_input_text(path, newline="") as f:
             reader = csv.DictReader(f)
             missing = [c for c in columns if c not in (reader.fieldnames or [])]
             if missing:

@@ -97,6 +97,19 @@ def _parser() -> argparse.ArgumentParser:
         "spills to a private temporary folder: slower, same evidence",
     )
 
+    evidence_opts.add_argument(
+        "--cache",
+        metavar="DIR",
+        help="keep each log file's normalized events in this private folder and reuse them "
+        "when the file and everything that decides its parse are unchanged (default: "
+        "OUT.cache beside the evidence folder); it holds what the logs hold",
+    )
+    evidence_opts.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="read every log file and keep nothing beside the evidence",
+    )
+
     warehouse_opts = argparse.ArgumentParser(add_help=False)
     warehouse_opts.add_argument(
         "--profile",
@@ -277,7 +290,9 @@ def _print_warnings(out: Path) -> None:
     """The warnings the run recorded in its manifest, on stderr."""
     from forensics.evidence import read_manifest
 
-    for warning in read_manifest(out).get("warnings", []):
+    manifest = read_manifest(out)
+    cache = manifest.get("run", {}).get("cache", {})
+    for warning in [*manifest.get("warnings", []), *cache.get("warnings", [])]:
         print(f"forensics: warning: {warning}", file=sys.stderr)
 
 
@@ -324,8 +339,12 @@ def _closing_summary(folder: Path) -> None:
 
 
 def _settings(args: argparse.Namespace):
+    from forensics.errors import InputError
+    from forensics.ingest.cache import default_folder
     from forensics.investigation import Settings
 
+    if args.no_cache and args.cache:
+        raise InputError("give --cache DIR or --no-cache, not both")
     settings = Settings.build(
         args.case,
         args.out,
@@ -333,6 +352,7 @@ def _settings(args: argparse.Namespace):
         args.pseudonymize,
         args.seal,
         allow_quarantine=args.allow_quarantine,
+        cache=None if args.no_cache else args.cache or default_folder(Path(args.out)),
     )
     if args.memory_limit is not None:
         settings = dataclasses.replace(settings, memory_limit=args.memory_limit)

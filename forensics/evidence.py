@@ -28,8 +28,9 @@ from forensics import __version__, queries
 from forensics.case import Case
 from forensics.errors import EvidenceError
 from forensics.ingest import FileCounts
+from forensics.inputs import open_input
 from forensics.policy.history import HistoryFile
-from forensics.privacy import seal
+from forensics.privacy import NAME_REWRITER, seal
 
 #: Evidence files in the order the contract lists them, each produced by queries/evidence/.
 EVIDENCE_FILES = (
@@ -181,7 +182,10 @@ def _write_csv(
     wanted = queries.load(f"evidence/{name}").params
     values = {k: v for k, v in (params or {}).items() if k in wanted}
     queries.execute(con, "evidence/csv_cell")
-    relation = neutralized(queries.relation(con, f"evidence/{name}", **values))
+    relation = queries.relation(con, f"evidence/{name}", **values)
+    if _has_function(con, NAME_REWRITER):
+        relation = names_pseudonymized(relation)
+    relation = neutralized(relation)
     relation.write_csv(str(path), header=True, quotechar='"', na_rep="")
     os.chmod(path, 0o600)
     ((rows,),) = relation.aggregate("count(*)").fetchall()  # unsorted: no second sort
@@ -198,6 +202,52 @@ def neutralized(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
         for name, kind in zip(relation.columns, relation.types, strict=True)
     ]
     return relation.select(*columns)
+
+
+#: Text columns whose values are the toolkit's own words or the case's input paths (which
+#: trace and verify open) and times: principals' names are not looked for in them.
+NAMES_KEPT = frozenset(
+    {
+        "source_file", "format", "source_format", "engine",
+        "classification", "result", "via", "statement_kind", "status", "layer", "kind",
+        "basis", "bound", "time", "start", "end", "first_read", "last_read", "windows",
+        "windows_overlapped", "first_exposure_enabled_read", "last_exposure_enabled_read",
+    }
+)  # fmt: skip
+
+
+def names_pseudonymized(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
+    """`relation` with principals' names inside its text cells (paths, objects, statements,
+    clients, reasons) replaced by their pseudonyms (`privacy.NameRewriter`)."""
+    columns = [
+        duckdb.FunctionExpression(NAME_REWRITER, duckdb.ColumnExpression(name)).alias(name)
+        if str(kind) == "VARCHAR" and name not in NAMES_KEPT
+        else duckdb.ColumnExpression(name)
+        for name, kind in zip(relation.columns, relation.types, strict=True)
+    ]
+    return relation.select(*columns)
+
+
+def pseudonymized_texts(con: duckdb.DuckDBPyConnection, value: object) -> object:
+    """`value` (JSON-like) with principals' names in its strings replaced by their
+    pseudonyms, when this run pseudonymizes (for the manifest's warnings and summaries)."""
+    if not _has_function(con, NAME_REWRITER):
+        return value
+    if isinstance(value, str):
+        ((rewritten,),) = queries.relation(
+            con, "evidence/pseudonymized_text", text=value
+        ).fetchall()
+        return rewritten
+    if isinstance(value, list):
+        return [pseudonymized_texts(con, v) for v in value]
+    if isinstance(value, dict):
+        return {k: pseudonymized_texts(con, v) for k, v in value.items()}
+    return value
+
+
+def _has_function(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    ((present,),) = queries.relation(con, "evidence/function_exists", function=name).fetchall()
+    return bool(present)
 
 
 #: The regex of what `csv_value` drops, for readers that undo it column-wise (pandas).
@@ -221,13 +271,15 @@ def write_manifest(
     history: Sequence[HistoryFile] = (),
     warnings: Sequence[str] = (),
     coverage: Mapping[str, object] | None = None,
+    run: Mapping[str, object] | None = None,
 ) -> None:
     """The manifest: inputs, options, versions and outputs; only `run` varies between runs.
 
     Each log file says how its lines were accounted for; each policy history file how
     many entries it held and the policy changes they made up. `warnings` are what the
     investigator accepted (a source nearly all quarantined, with `--allow-quarantine`);
-    `coverage` is the summary of the coverage ledger (`coverage.csv`)."""
+    `coverage` is the summary of the coverage ledger (`coverage.csv`); `run` adds to the
+    manifest's `run` section (the ingest cache's use: which log files came from it)."""
     by_file = {c.source_file: c for c in counts}
     history_of = {h.path: h for h in history}
     inputs = []
@@ -243,6 +295,7 @@ def write_manifest(
                 parsed=c.parsed,
                 quarantined=c.quarantined,
                 duplicates=duplicates.get(rel, 0),
+                read_by=c.read_by,
             )
         if rel in history_of:
             h = history_of[rel]
@@ -255,6 +308,7 @@ def write_manifest(
         inputs.append(entry)
     manifest = {
         "case": case.name,
+        "timezone": case.timezone.key,  # the case's local zone (the report shows it beside UTC)
         "tool": {"name": "forensics", "version": __version__},
         "dependencies": {d: _version(d) for d in DEPENDENCIES},
         "options": dict(sorted(options.items())),
@@ -266,6 +320,7 @@ def write_manifest(
             "started": started.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "host": socket.gethostname(),
             "case_file": str(case.path),
+            **(dict(run) if run is not None else {}),
         },
     }
     path = stage / MANIFEST
@@ -330,7 +385,7 @@ def verify(folder: Path, case: Case | None = None, seal_key: bytes | None = None
 def sha256_file(path: Path) -> str:
     """Hex sha256 of a file's bytes."""
     digest = hashlib.sha256()
-    with open(path, "rb") as f:
+    with open_input(path) as f:  # an input swapped for a FIFO would block the hash
         while chunk := f.read(_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()

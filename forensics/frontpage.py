@@ -20,10 +20,11 @@ import pandas as pd
 from forensics import annotations, findings, narrative
 from forensics.findings import Evidence
 from forensics.narrative import Figure, RunInfo
-from forensics.webpage import foot, head, table_html
+from forensics.webpage import cut_note, foot, head, table_html
 
-#: Above this many rows a front-page table shows the first rows and names the file with all.
-ROW_LIMIT = 1000
+#: Above this many rows a front-page table shows the first rows (the most reads first where
+#: that is the order) and names the file with all.
+ROW_LIMIT = 200
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ def meta_html(info: RunInfo) -> str:
         f"Case <strong>{html.escape(info.case)}</strong> · evidence produced "
         f"{html.escape(info.started)} · forensics {html.escape(info.tool_version)} · "
         f"manifest.json sha256 <code>{html.escape(info.manifest_sha256)}</code> · "
-        f"{html.escape('; '.join(extras))}. All times are UTC.</p>"
+        f"{html.escape('; '.join(extras))}. {html.escape(narrative.zone_note(info.timezone))}</p>"
     )
 
 
@@ -77,8 +78,9 @@ def _section(
     """One table behind a figure, cut at `ROW_LIMIT` rows with a sentence saying so."""
     note = ""
     if len(frame) > ROW_LIMIT:
+        text = cut_note(ROW_LIMIT, len(frame), source)
         note = (
-            f'<p class="meta">The first {ROW_LIMIT:,} of {len(frame):,} rows; all are in '
+            f'<p class="meta">{html.escape(text.removesuffix(source + "."))}'
             f'<a href="{html.escape(prefix + source, quote=True)}">{html.escape(source)}</a>.</p>'
         )
         frame = frame.head(ROW_LIMIT)
@@ -94,6 +96,22 @@ def sections_html(
 ) -> tuple[str, dict[str, str]]:
     """The tables behind the headline figures, and where a figure must link instead of its
     table (the evidence file) when the table is too long to show whole."""
+    parts = _section_parts(ev, links)
+    html_parts = [
+        _section(anchor, title, intro, frame, empty, source, cell_links, prefix)
+        for anchor, title, intro, frame, empty, source, cell_links in parts
+    ]
+    return "\n".join(html_parts), _long_tables(parts, prefix)
+
+
+def _long_tables(parts: list[tuple], prefix: str) -> dict[str, str]:
+    """{section anchor: evidence file} of the sections too long to show whole."""
+    return {part[0]: prefix + part[5] for part in parts if len(part[3]) > ROW_LIMIT}
+
+
+def _section_parts(ev: Evidence, links: Mapping[str, Mapping[str, str]]) -> list[tuple]:
+    """(anchor, title, intro, frame, empty sentence, evidence file, cell links) of each table
+    behind a headline figure."""
     names = {"principal": links.get("principal", {}), "copy": links.get("object", {})}
     objects = narrative.exposed_objects(ev)
     parts = [
@@ -179,12 +197,7 @@ def sections_html(
             names,
         ),
     ]
-    html_parts, figure_href = [], {}
-    for anchor, title, intro, frame, empty, source, cell_links in parts:
-        html_parts.append(_section(anchor, title, intro, frame, empty, source, cell_links, prefix))
-        if len(frame) > ROW_LIMIT:
-            figure_href[anchor] = prefix + source
-    return "\n".join(html_parts), figure_href
+    return parts
 
 
 def _figure_links(figures: Sequence[Figure], long_tables: Mapping[str, str]) -> dict[str, str]:
@@ -266,11 +279,14 @@ def opening_html(
     links: Mapping[str, Mapping[str, str]],
     prefix: str = "",
     figure_page: str = "",
+    long_tables: Mapping[str, str] | None = None,
 ) -> str:
     """Meta line, paragraph and figures; figures link to `figure_page#anchor` (the page
-    holding the tables behind them), or to the evidence file when a table is cut."""
+    holding the tables behind them), or to the evidence file when a table is cut
+    (`long_tables`, from `sections_html`: computed here when not given)."""
     figures = narrative.figures(ev)
-    _, long_tables = sections_html(ev, links, prefix)
+    if long_tables is None:
+        long_tables = _long_tables(_section_parts(ev, links), prefix)
     href_of = {f.key: f"{figure_page}#{f.anchor}" for f in figures}
     href_of.update(_figure_links(figures, long_tables))
     return (
@@ -282,8 +298,8 @@ def answer_html(
     ev: Evidence, links: Mapping[str, Mapping[str, str]], prefix: str = ""
 ) -> tuple[str, str]:
     """(the opening: meta, paragraph, figures; the tables behind the figures)."""
-    sections, _ = sections_html(ev, links, prefix)
-    return opening_html(ev, links, prefix), sections
+    sections, long_tables = sections_html(ev, links, prefix)
+    return opening_html(ev, links, prefix, long_tables=long_tables), sections
 
 
 def findings_html(folder: str | Path, link_prefix: str = "../", page_prefix: str = "") -> str:

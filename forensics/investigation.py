@@ -17,7 +17,9 @@ from forensics import engine, queries
 from forensics.case import Case, load_case
 from forensics.catalog import Catalog, load_catalog
 from forensics.coverage import build_coverage
+from forensics.errors import EvidenceError
 from forensics.evidence import (
+    pseudonymized_texts,
     seal_manifest,
     staged_output,
     write_coverage,
@@ -25,6 +27,7 @@ from forensics.evidence import (
     write_manifest,
 )
 from forensics.ingest import ingest_into
+from forensics.ingest.cache import IngestCache
 from forensics.ingest.sniff import accept, quarantined_sources
 from forensics.policy.posix import changes_from_rows
 from forensics.privacy import key_id, load_key
@@ -48,6 +51,7 @@ class Settings:
     seal_key: bytes | None = None
     memory_limit: str = engine.DEFAULT_MEMORY_LIMIT
     allow_quarantine: bool = False  # a source nearly all quarantined is a warning, not an error
+    cache: Path | None = None  # the ingest cache folder (forensics/ingest/cache.py); None: none
 
     @classmethod
     def build(
@@ -58,15 +62,18 @@ class Settings:
         pseudonymize: str | Path | None = None,
         seal: str | Path | None = None,
         allow_quarantine: bool = False,
+        cache: str | Path | None = None,
     ) -> Settings:
         """Load the case file and keys and combine them with the options."""
+        case = load_case(case_path)
         return cls(
-            case=load_case(case_path),
-            out=Path(out),
+            case=case,
+            out=out_outside_case(case, Path(out)),
             keep_literals=bool(keep_literals),
             pseudonym_key=load_key(pseudonymize, "pseudonym") if pseudonymize else None,
             seal_key=load_key(seal, "seal") if seal else None,
             allow_quarantine=bool(allow_quarantine),
+            cache=Path(cache) if cache is not None else None,
         )
 
     def options(self) -> dict[str, object]:
@@ -97,6 +104,28 @@ def _beside(python: Callable[[], T], engine_work: Callable[[], U]) -> tuple[U, T
         return done, pending.result()
 
 
+def out_outside_case(case: Case, out: Path) -> Path:
+    """`out` when it is neither the case folder, nor inside it, nor a folder holding it.
+
+    Evidence inside the case folder would be matched by the case's own globs on the next
+    run and hashed as an input, and replacing a folder that holds the case would remove
+    the inputs; so each is one line saying where to write instead."""
+    root = case.root.resolve()
+    real = out.absolute().resolve()
+    if real == root:
+        where = "is the case folder"
+    elif root in real.parents:
+        where = f"is inside the case folder {root}"
+    elif real in root.parents:
+        where = f"holds the case folder {root} (and so its inputs)"
+    else:
+        return out
+    suggestion = root.parent / f"{root.name}-evidence"
+    raise EvidenceError(
+        f"--out {out}: {where}; write the evidence outside the case folder, e.g. --out {suggestion}"
+    )
+
+
 def investigate(settings: Settings, extra: Callable[[Path], None] | None = None) -> Path:
     """Run the whole investigation and write the evidence folder `settings.out`.
 
@@ -106,10 +135,13 @@ def investigate(settings: Settings, extra: Callable[[Path], None] | None = None)
     """
     started = datetime.now(timezone.utc)
     case = settings.case
+    cache = IngestCache.open(settings.cache) if settings.cache is not None else None
     con = engine.connect(memory_limit=settings.memory_limit)
     try:
         files, (catalog, subjects) = _beside(lambda: _catalog_and_subjects(case),
-                                             lambda: ingest_into(con, case))  # fmt: skip
+                                             lambda: ingest_into(con, case, cache))  # fmt: skip
+        if cache is not None:
+            cache.prune()
         warnings = accept(quarantined_sources(con, case, files), settings.allow_quarantine)
         named = queries.relation(con, "normalize/log_principals").fetchall()
         log_principals = {principal for (principal,) in named}
@@ -144,8 +176,9 @@ def investigate(settings: Settings, extra: Callable[[Path], None] | None = None)
                 settings.options(),
                 started,
                 scope.history_files,
-                warnings,
-                coverage.as_dict(),
+                pseudonymized_texts(con, warnings),
+                pseudonymized_texts(con, coverage.as_dict()),
+                {"cache": cache.summary()} if cache is not None else None,
             )
             if settings.seal_key is not None:
                 seal_manifest(stage, settings.seal_key)

@@ -10,13 +10,15 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 
 from forensics import findings
+from forensics.errors import EvidenceError
 from forensics.evidence import MANIFEST, read_manifest, sha256_file
 from forensics.findings import Evidence, by_category
-from forensics.webpage import when
+from forensics.webpage import when, when_local
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class RunInfo:
     literals_kept: bool
     log_files: dict[str, int]
     warnings: tuple[str, ...] = ()
+    timezone: str = "UTC"
 
 
 @dataclass(frozen=True)
@@ -57,16 +60,43 @@ def run_info(folder: str | Path) -> RunInfo:
     for entry in manifest.get("inputs", []):
         if "lines" in entry:  # a log file (policies and the directory have no lines)
             logs[str(entry.get("format", "log"))] = logs.get(str(entry.get("format")), 0) + 1
+    zone = _zone_of(manifest, folder)
     return RunInfo(
         case=str(manifest.get("case", "")),
-        started=when(manifest.get("run", {}).get("started")),
+        started=when_local(manifest.get("run", {}).get("started"), zone),
         tool_version=str(manifest.get("tool", {}).get("version", "")),
         manifest_sha256=sha256_file(folder / MANIFEST),
         pseudonymized=bool(options.get("pseudonym_key_id")),
         literals_kept=bool(options.get("keep_literals")),
         log_files=dict(sorted(logs.items())),
         warnings=tuple(str(w) for w in manifest.get("warnings", [])),
+        timezone=zone,
     )
+
+
+def case_zone(ev: Evidence) -> str:
+    """The case's time zone (IANA name) as the manifest records it; `UTC` for a manifest
+    written before it did."""
+    return _zone_of(read_manifest(ev.folder), ev.folder)
+
+
+def _zone_of(manifest: dict, folder: Path) -> str:
+    zone = str(manifest.get("timezone") or "UTC")
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise EvidenceError(
+            f"{folder / MANIFEST}: timezone {zone[:60]!r} is not a known zone; the manifest "
+            "was damaged (rerun forensics investigate)"
+        ) from None
+    return zone
+
+
+def zone_note(zone: str) -> str:
+    """The sentence that says how the report writes times."""
+    if zone == "UTC":
+        return "All times are UTC."
+    return f"All times are UTC; in brackets beside the key ones, the case's local time ({zone})."
 
 
 def exposure_readers(ev: Evidence) -> pd.DataFrame:
@@ -211,11 +241,11 @@ def _names(names: list[str], most: int = 8) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
-def _times(n: int, first: object, last: object) -> str:
-    """`once, at T` or `N times between A and B`."""
+def _times(n: int, first: object, last: object, zone: str = "UTC") -> str:
+    """`once, at T` or `N times between A and B` (with the case's local time beside)."""
     if n == 1 or when(first) == when(last):
-        return f"{'once' if n == 1 else f'{n} times'}, at {when(first)}"
-    return f"{n} times between {when(first)} and {when(last)}"
+        return f"{'once' if n == 1 else f'{n} times'}, at {when_local(first, zone)}"
+    return f"{n} times between {when_local(first, zone)} and {when_local(last, zone)}"
 
 
 def _plural(n: int, one: str, many: str | None = None) -> str:
@@ -224,7 +254,8 @@ def _plural(n: int, one: str, many: str | None = None) -> str:
 
 def summary(ev: Evidence) -> str:
     """The first paragraph: who, how many, what kind of data, when, in plain words."""
-    spans = _window_span(ev)
+    zone = case_zone(ev)
+    spans = _window_span(ev, zone)
     readers = exposure_readers(ev)
     kinds = readers["kind"].value_counts()
     people = _plural(int(kinds.get("human", 0)), "person", "people")
@@ -247,8 +278,9 @@ def summary(ev: Evidence) -> str:
         text.append(
             f"The logs show {_plural(len(readers), 'reader')} ({people}, {services}{others}) "
             f"who read them only because of the exposure: {_names(list(readers['principal']))}"
-            f"; {_plural(int(readers['reads'].sum()), 'read')} in all, from {when(first)} "
-            f"to {when(last)}. The data read was of these kinds: {categories}."
+            f"; {_plural(int(readers['reads'].sum()), 'read')} in all, from "
+            f"{when_local(first, zone)} to {when_local(last, zone)}. "
+            f"The data read was of these kinds: {categories}."
         )
     made, later = copies(ev), copy_readers(ev)
     if len(made):
@@ -265,15 +297,20 @@ def summary(ev: Evidence) -> str:
     return " ".join(text)
 
 
-def _window_span(ev: Evidence) -> str:
-    """` from START to END (UTC)`, the earliest window start to the latest end."""
+def _window_span(ev: Evidence, zone: str = "UTC") -> str:
+    """` from START to END`, the earliest window start to the latest end (UTC, and the
+    case's local time beside)."""
     windows = ev.exposure_windows
     if windows.empty:
         return ""
     start = pd.to_datetime(windows["start"].replace("", None), utc=True).min()
     ends = pd.to_datetime(windows["end"].replace("", None), utc=True)
-    end = "an end the policy history does not record" if ends.isna().any() else when(ends.max())
-    return f" from {when(start)} to {end}"
+    end = (
+        "an end the policy history does not record"
+        if ends.isna().any()
+        else when_local(ends.max(), zone)
+    )
+    return f" from {when_local(start, zone)} to {end}"
 
 
 def limits(ev: Evidence, info: RunInfo) -> list[str]:
@@ -319,12 +356,13 @@ def findings_sentences(ev: Evidence, most: int = 100) -> list[str]:
     """Numbered findings, each a sentence that can be quoted with the file it rests on;
     beyond `most` of a kind, one sentence says how many more the tables list."""
     out: list[str] = []
+    zone = case_zone(ev)
     readers = exposure_readers(ev)
     for row in readers.head(most).itertuples():
         org = f" ({row.org})" if row.org else ""
         out.append(
             f"{row.principal}{org}, a {row.kind} account, read {row.tables} "
-            f"{_times(int(row.reads), row.first_read, row.last_read)} only because of the "
+            f"{_times(int(row.reads), row.first_read, row.last_read, zone)} only because of the "
             "exposure; the data was of kind "
             f"{row.categories or 'unclassified'}"
             + (
@@ -337,7 +375,7 @@ def findings_sentences(ev: Evidence, most: int = 100) -> list[str]:
     made = copies(ev)
     for row in made.head(most).itertuples():
         out.append(
-            f"{row.made_by} copied {row.made_from} into {row.copy} at {when(row.time)} "
+            f"{row.made_by} copied {row.made_from} into {row.copy} at {when_local(row.time, zone)} "
             f"(generation {int(row.generation)})."
         )
     out += _more(len(made), most, "copy", "Copies made from exposed data", "copies")
@@ -345,7 +383,7 @@ def findings_sentences(ev: Evidence, most: int = 100) -> list[str]:
     for row in later.head(most).itertuples():
         out.append(
             f"{row.principal} read the copy {row.tables} "
-            f"{_times(int(row.reads), row.first_read, row.last_read)}."
+            f"{_times(int(row.reads), row.first_read, row.last_read, zone)}."
         )
     out += _more(len(later), most, "reader of copies", "Who read only copies", "readers of copies")
     return out
@@ -397,25 +435,42 @@ def exposed_objects(ev: Evidence) -> pd.DataFrame:
         "exposure_enabled_events",
         "denied_events",
     ]
-    table = ev.objects[columns].assign(windows=ev.objects["windows"].map(windows_text))
+    zone = case_zone(ev)
+    table = ev.objects[columns].assign(windows=_windows_texts(ev.objects["windows"], zone))
     return table.rename(columns={"baseline_principals": "allowed_anyway"})
 
 
-def windows_text(windows: str) -> str:
-    """`start/end;start/end` of objects.csv in the report's time format."""
+def _windows_texts(column: pd.Series, zone: str) -> pd.Series:
+    """`windows_text` of a whole column, each distinct value once (45,000 exposed objects
+    share a handful of windows)."""
+    return column.map({w: windows_text(w, zone) for w in column.unique()})
+
+
+def _when_locals(column: pd.Series, zone: str) -> pd.Series:
+    """`when_local` of a whole column of times, each distinct time once."""
+    return column.map({t: when_local(t, zone) for t in column.dropna().unique()})
+
+
+def windows_text(windows: str, zone: str = "UTC") -> str:
+    """`start/end;start/end` of objects.csv in the report's time format (the case's local
+    time beside UTC)."""
     spans = []
     for window in str(windows).split(";"):
         start, _, end = window.partition("/")
         if start:
-            spans.append(f"{when(start)} to {when(end) if end else 'still open'}")
+            until = when_local(end, zone) if end else "still open"
+            spans.append(f"{when_local(start, zone)} to {until}")
     return "; ".join(spans)
 
 
 def window_rows(ev: Evidence) -> pd.DataFrame:
-    """One row per exposure window: table, start, end ('open' when the history has none)."""
+    """One row per exposure window: table, start, end ('open' when the history has none),
+    each UTC with the case's local time beside."""
     table = findings.windows(ev)
+    zone = case_zone(ev)
     return table.assign(
-        end=table["end"].map(lambda t: "still open" if pd.isna(t) else when(t)),
+        start=_when_locals(table["start"], zone),
+        end=_when_locals(table["end"], zone).fillna("still open"),
         hours=table["hours"].round(2),
     )
 
@@ -444,6 +499,7 @@ def _log_line(rows: pd.DataFrame) -> pd.Series:
 def reader_heading(ev: Evidence, principal: str) -> str:
     """The reader page's heading and one sentence saying who this is and what they did."""
     rows = ev.principals[ev.principals["principal"] == principal]
+    zone = case_zone(ev)
     if rows.empty:
         who = "not a reader of exposed data or its copies (other accesses are listed below)"
     else:
@@ -454,11 +510,11 @@ def reader_heading(ev: Evidence, principal: str) -> str:
             f"{_plural(int(row['exposure_enabled_events']), 'read')} only the exposure "
             f"allowed, {_plural(int(row['secondary_events']), 'read')} of copies, "
             f"{_plural(int(row['derived_copies_made']), 'copy', 'copies')} made; first read "
-            f"{when(row['first_read'])}, last {when(row['last_read'])}"
+            f"{when_local(row['first_read'], zone)}, last {when_local(row['last_read'], zone)}"
         )
     return (
         f"<h1>Reader {html.escape(principal)}</h1>"
-        f"<p>{html.escape(principal)} is {html.escape(who)}. All times are UTC.</p>"
+        f"<p>{html.escape(principal)} is {html.escape(who)}. {html.escape(zone_note(zone))}</p>"
     )
 
 
@@ -508,11 +564,12 @@ def copy_rows(ev: Evidence) -> pd.DataFrame:
 def object_heading(ev: Evidence, obj: str) -> str:
     """The table page's heading and one sentence: kind of data, windows, readers."""
     rows = ev.objects[ev.objects["object"] == obj]
+    zone = case_zone(ev)
     if rows.empty:
         what = "not exposed itself (a copy or a view over exposed data)"
     else:
         row = rows.iloc[0]
-        windows = windows_text(row["windows"])
+        windows = windows_text(row["windows"], zone)
         what = (
             f"a {row['type']} holding {row['sensitivity'] or 'unclassified'} data, exposed "
             f"{windows}; {_plural(int(row['exposure_enabled_principals']), 'reader')} only "
@@ -521,11 +578,12 @@ def object_heading(ev: Evidence, obj: str) -> str:
         )
     return (
         f"<h1>Table {html.escape(obj)}</h1>"
-        f"<p>{html.escape(obj)} is {html.escape(what)}. All times are UTC.</p>"
+        f"<p>{html.escape(obj)} is {html.escape(what)}. {html.escape(zone_note(zone))}</p>"
     )
 
 
 def top_objects(ev: Evidence, n: int) -> pd.DataFrame:
     """`findings.top_objects` with its windows in the report's time format."""
     table = findings.top_objects(ev, n)
-    return table.assign(windows=table["windows"].map(windows_text))
+    zone = case_zone(ev)
+    return table.assign(windows=_windows_texts(table["windows"], zone))

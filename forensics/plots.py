@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.ticker import MaxNLocator
@@ -73,7 +74,8 @@ def timeline(
     if ax is None:
         _, ax = plt.subplots(figsize=(12, 1.6 + 0.45 * max(1, len(labels))))
     end_of_data = events["time"].max() if len(events) else None
-    for _, w in findings.windows(ev).iterrows():
+    spans = findings.windows(ev)
+    for _, w in spans[spans["object"].isin(row_of)].iterrows():  # the rows drawn only
         if w["object"] in row_of:
             r = row_of[w["object"]]
             end = w["end"] if pd.notna(w["end"]) else end_of_data or w["start"]
@@ -95,9 +97,10 @@ def timeline(
         stack = mine.groupby([mine["object"], mine["time"].dt.floor("min")]).cumcount()
         offset = (k - (len(present) - 1) / 2) * lane + (stack % 4) * lane / 5
         label, colour, marker = CLASSES.get(cls, (cls, "#000000", "o"))
+        xs, ys = _distinct_points(_utc_naive(mine["time"]), (y[chosen] + offset).to_numpy())
         ax.scatter(
-            mine["time"],
-            y[chosen] + offset,
+            xs,
+            ys,
             s=28,
             color=colour,
             marker=marker,
@@ -123,6 +126,29 @@ def timeline(
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8)
     ax.figure.tight_layout()
     return ax
+
+
+#: Beyond this many events of a class the timeline draws one marker per distinct position
+#: at a resolution finer than a pixel (1/4000 of the time span) instead of one per event.
+DISTINCT_ABOVE = 5000
+
+
+def _distinct_points(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The markers to draw: every point, or for many points each distinct (time bin, lane)
+    once, bins of 1/4000 of the span (under a pixel at the figure's width): the picture is
+    the same and 240,000 events draw in a second instead of ten."""
+    if len(x) <= DISTINCT_ABOVE:
+        return x, y
+    ns = x.astype("datetime64[ns]").astype("int64")
+    step = max(1_000_000_000, (int(ns.max()) - int(ns.min())) // 4000)
+    points = pd.DataFrame({"bin": ns // step, "y": y}).drop_duplicates()
+    return (points["bin"].to_numpy() * step).astype("datetime64[ns]"), points["y"].to_numpy()
+
+
+def _utc_naive(times: pd.Series) -> np.ndarray:
+    """UTC times as numpy datetime64 (no zone): matplotlib converts those as one array,
+    while zone-aware ones go through Python one by one (240,000 events: ~8 s)."""
+    return times.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
 
 
 def _date_axis(ax: plt.Axes) -> None:
@@ -189,12 +215,14 @@ def windows_gantt(ev: Evidence, ax: plt.Axes | None = None, rows: int = TOP_ROWS
         _, ax = plt.subplots(figsize=(11, _rows_height(len(labels))))
     row_of = {obj: i for i, obj in enumerate(kept)}
     last = table["end"].max() if table["end"].notna().any() else table["start"].max()
-    start = mdates.date2num(table["start"])
-    width = mdates.date2num(table["end"].fillna(last)) - start
+    start = mdates.date2num(_utc_naive(table["start"]))
+    width = mdates.date2num(_utc_naive(table["end"].fillna(last))) - start
     rows_of = table["object"].map(row_of).fillna(len(kept)).to_numpy()
     for r in sorted(set(rows_of)):  # one collection per row: 45,000 windows draw in a second
         mine = rows_of == r
-        spans = list(zip(start[mine], width[mine], strict=True))
+        # each distinct bar once: the windows of the "other tables" row are thousands of
+        # copies of a handful, and drawing them all took 20 s for the same picture
+        spans = sorted(set(zip(start[mine], width[mine], strict=True)))
         ax.broken_barh(spans, (r - 0.3, 0.6), color="#d9534f")
     ax.xaxis_date(tz="UTC")
     ax.set_yticks(range(len(labels)), labels, fontsize=_label_size(len(labels)))

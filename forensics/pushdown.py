@@ -13,9 +13,12 @@ then the same, byte for byte, as the embedded run over all events.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
@@ -37,13 +40,16 @@ from forensics.evidence import (
     write_manifest,
 )
 from forensics.ingest import IngestResult
+from forensics.ingest.sniff import WAREHOUSE_CHECK, accept_messages, quarantined_in_warehouse
 from forensics.investigation import Settings, investigate
 from forensics.policy.posix import changes_from_rows
+from forensics.pushdown_full import reconstruct_in_warehouse
 from forensics.reads import table_schema
 from forensics.reconstruct import MAX_GENERATIONS, load_scope, reconstruct, view_bases
 from forensics.schema import EVENT_SCHEMA, QUARANTINE_SCHEMA
 from forensics.scope import Scope, derive_scope
 from forensics.subjects import load_subjects, write_subject_evidence
+from forensics.warehouse import as_schema
 
 #: A regular expression that matches nothing, in Java's, RE2's and Trino's syntax alike.
 NOTHING = r"\z."
@@ -51,6 +57,46 @@ NOTHING = r"\z."
 PATTERN_LIMIT = 9_000
 _IDENTITY = [f.name for f in EVENT_SCHEMA]
 _ORDER = [("source_file", "ascending"), ("source_line", "ascending"), ("event_id", "ascending")]
+
+
+@dataclass
+class Stages:
+    """Which stage ran where (the warehouse or here), how long, and what it fetched.
+
+    Recorded in the manifest (`events.stages`): the rows and bytes each stage read back
+    from the warehouse (bytes as read from the server's socket, where the driver lets
+    them be counted)."""
+
+    wh: warehouse.Warehouse
+    done: list[dict] = dataclasses.field(default_factory=list)
+    stack: list[list] = dataclasses.field(default_factory=list)
+
+    @contextmanager
+    def __call__(self, name: str, where: str) -> Iterator[None]:
+        """Time and count the block; a stage inside another is its own entry, and the
+        outer one counts only the rest (its seconds, rows and bytes are its own)."""
+        fetched = getattr(self.wh, "fetched", None) or warehouse.Fetched()
+        rows, size = fetched.rows, fetched.bytes
+        started = time.perf_counter()
+        inner = [0.0, 0, 0]  # seconds, rows, bytes of the stages inside this one
+        self.stack.append(inner)
+        try:
+            yield
+        finally:
+            self.stack.pop()
+        seconds = time.perf_counter() - started
+        total = [seconds, fetched.rows - rows, fetched.bytes - size]
+        if self.stack:
+            self.stack[-1][:] = [a + b for a, b in zip(self.stack[-1], total, strict=True)]
+        entry: dict[str, object] = {
+            "stage": name,
+            "where": where,
+            "seconds": round(total[0] - inner[0], 3),
+            "rows_fetched": total[1] - inner[1],
+        }
+        if isinstance(self.wh, warehouse.HiveWarehouse):
+            entry["bytes_fetched"] = total[2] - inner[2]
+        self.done.append(entry)
 
 
 @dataclass(frozen=True)
@@ -98,25 +144,62 @@ def investigate_in_warehouse(
     says where the events came from and that the case's log files were not parsed here.
     """
     started = datetime.now(timezone.utc)
+    stages = Stages(wh)
     case = settings.case
-    catalog = load_catalog(case)
-    subjects = load_subjects(case, catalog)
-    principals = [r["principal"] for r in warehouse.run(wh, "warehouse/principals").to_pylist()]
-    changes = changes_from_rows(warehouse.run(wh, "warehouse/permission_changes").to_pylist())
-    scope = derive_scope(case, catalog, principals, changes)
-    quarantine = as_schema(
-        warehouse.run(wh, "warehouse/quarantine"), QUARANTINE_SCHEMA, "quarantine"
-    )
-    per_file = warehouse.run(wh, "warehouse/source_files").to_pylist()
+    with stages("case and catalog", "local"):
+        catalog = load_catalog(case)
+        subjects = load_subjects(case, catalog)
+    with stages("principals and permission changes", "warehouse"):
+        rows = warehouse.run(wh, "warehouse/principals").to_pylist()
+        principals = [r["principal"] for r in rows]
+        changes = changes_from_rows(warehouse.run(wh, "warehouse/permission_changes").to_pylist())
+    with stages("scope", "local"):
+        scope = derive_scope(case, catalog, principals, changes)
+    with stages("quarantine and source files", "warehouse"):
+        quarantine = as_schema(
+            warehouse.run(wh, "warehouse/quarantine"), QUARANTINE_SCHEMA, "quarantine"
+        )
+        per_file = warehouse.run(wh, "warehouse/source_files").to_pylist()
+        warnings = accept_messages(
+            quarantined_in_warehouse(per_file, _quarantined_per_file(quarantine)),
+            settings.allow_quarantine,
+        )
     con = engine.connect(memory_limit=settings.memory_limit)
     try:
-        load_scope(con, catalog, scope, case.on_behalf_services)
-        found = reconstruct_from_warehouse(con, wh, catalog, scope, quarantine, settings)
-        coverage = warehouse_coverage(con, wh, case, catalog, scope.windows)
+        with stages("load scope", "local"):
+            load_scope(con, catalog, scope, case.on_behalf_services)
+        profile = getattr(wh, "profile", None)
+        if profile is not None and profile.pushdown == "full":
+            fetched = reconstruct_in_warehouse(
+                con,
+                wh,
+                catalog,
+                scope,
+                quarantine,
+                view_bases(catalog),
+                case.on_behalf_services,
+                settings.keep_literals,
+                settings.pseudonym_key,
+                table_schema(catalog),
+                stages,
+            )
+        else:
+            found = reconstruct_from_warehouse(
+                con, wh, catalog, scope, quarantine, settings, stages
+            )
+            fetched = {
+                "events": found.events.num_rows,
+                "rounds": found.rounds,
+                "objects": list(found.objects),
+                "locations": list(found.locations),
+            }
+        with stages("coverage", "warehouse"):
+            coverage = warehouse_coverage(con, wh, case, catalog, scope.windows)
         with staged_output(settings.out) as stage:
-            outputs = write_evidence(con, stage) + [write_coverage(con, stage)]
-            if subjects is not None:
-                outputs += write_subject_evidence(con, stage, subjects, settings.pseudonym_key)
+            with stages("evidence", "local"):
+                outputs = write_evidence(con, stage) + [write_coverage(con, stage)]
+                if subjects is not None:
+                    outputs += write_subject_evidence(con, stage, subjects, settings.pseudonym_key)
             write_manifest(
                 stage,
                 case,
@@ -126,9 +209,10 @@ def investigate_in_warehouse(
                 settings.options(),
                 started,
                 scope.history_files,
+                warnings,
                 coverage=coverage.as_dict(),
             )
-            record_source(stage, case_logs(settings), wh, found, per_file, quarantine)
+            record_source(stage, case_logs(settings), wh, fetched, per_file, quarantine, stages)
             if settings.seal_key is not None:
                 seal_manifest(stage, settings.seal_key)
             if extra is not None:
@@ -145,6 +229,7 @@ def reconstruct_from_warehouse(
     scope: Scope,
     quarantine: pa.Table,
     settings: Settings,
+    stages: Stages | None = None,
 ) -> Slice:
     """Fetch the slice round by round and reconstruct on it until no new copy is found.
 
@@ -158,26 +243,27 @@ def reconstruct_from_warehouse(
     asked_objects: set[str] = set()
     asked_locations: set[str] = set()
     rows: dict[tuple, dict] = {}
+    stages = stages or Stages(wh)
     for round_no in range(1, MAX_GENERATIONS + 2):
         objects = with_views(wanted, bases)
         locations = locations_of(objects, catalog)
-        for row in fetch(wh, objects - asked_objects, locations - asked_locations):
-            rows.setdefault(tuple(row[name] for name in _IDENTITY), row)
+        with stages(f"event slice, round {round_no}", "warehouse"):
+            for row in fetch(wh, objects - asked_objects, locations - asked_locations):
+                rows.setdefault(tuple(row[name] for name in _IDENTITY), row)
         asked_objects |= objects
         asked_locations |= locations
-        events = as_schema(pa.Table.from_pylist(list(rows.values())), EVENT_SCHEMA, "events")
-        events = events.sort_by(_ORDER)
-        reconstruct(con, IngestResult(events, quarantine, ()), settings.keep_literals, None, schema)
+        with stages(f"reconstruct, round {round_no}", "local"):
+            events = as_schema(pa.Table.from_pylist(list(rows.values())), EVENT_SCHEMA, "events")
+            events = events.sort_by(_ORDER)
+            ingested = IngestResult(events, quarantine, ())
+            reconstruct(con, ingested, settings.keep_literals, None, schema)
         copies = set(con.table("copy_edges").to_arrow_table().column("derived_object").to_pylist())
         if copies <= wanted:
             if settings.pseudonym_key is not None:  # applied once, on the final slice
-                reconstruct(
-                    con,
-                    IngestResult(events, quarantine, ()),
-                    settings.keep_literals,
-                    settings.pseudonym_key,
-                    schema,
-                )
+                with stages("reconstruct with pseudonyms", "local"):
+                    reconstruct(
+                        con, ingested, settings.keep_literals, settings.pseudonym_key, schema
+                    )
             return Slice(
                 events, tuple(sorted(asked_objects)), tuple(sorted(asked_locations)), round_no
             )
@@ -243,31 +329,6 @@ def patterns(names: list[str], exact: bool) -> list[str]:
     return ["^(" + "|".join(chunk) + tail for chunk in chunks]
 
 
-def as_schema(table: pa.Table, schema: pa.Schema, what: str) -> pa.Table:
-    """The warehouse's answer as `schema` (times in UTC milliseconds), or a clear error."""
-    columns = []
-    for field in schema:
-        if field.name not in table.column_names:
-            if table.num_rows == 0 and not table.column_names:
-                columns.append(pa.nulls(0, field.type))
-                continue
-            raise QueryError(
-                f"warehouse table {what}: has no column {field.name}; it needs the columns "
-                f"{', '.join(schema.names)}"
-            )
-        column = table.column(field.name)
-        try:
-            if pa.types.is_timestamp(field.type) and pa.types.is_timestamp(column.type):
-                column = column.cast(pa.timestamp(column.type.unit)).cast(field.type, safe=False)
-            columns.append(column.cast(field.type))
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            raise QueryError(
-                f"warehouse table {what}: column {field.name} is {column.type}, "
-                f"expected {field.type}"
-            ) from None
-    return pa.Table.from_arrays(columns, schema=schema)
-
-
 def case_logs(settings: Settings) -> set[str]:
     """The case's log files (relative paths): listed in the manifest, not parsed here."""
     case = settings.case
@@ -278,9 +339,10 @@ def record_source(
     stage: Path,
     logs: set[str],
     wh: warehouse.Warehouse,
-    found: Slice,
+    fetched: dict[str, object],
     per_file: list[dict],
     quarantine: pa.Table,
+    stages: Stages | None = None,
 ) -> None:
     """Say in the manifest where the events came from and what the warehouse accounted for.
 
@@ -293,9 +355,7 @@ def record_source(
     for entry in manifest["inputs"]:
         if entry["path"] in logs:
             entry["parsed_elsewhere"] = True
-    quarantined: dict[str, int] = {}
-    for name in quarantine.column("source_file").to_pylist():
-        quarantined[name] = quarantined.get(name, 0) + 1
+    quarantined = _quarantined_per_file(quarantine)
     files = sorted({r["source_file"] for r in per_file} | set(quarantined))
     formats = {r["source_file"]: r["source_format"] for r in per_file}
     counts = {r["source_file"]: r["events"] for r in per_file}
@@ -307,6 +367,7 @@ def record_source(
         "engine": profile.engine if profile is not None else wh.dialect,
         "database": profile.database if profile is not None else None,
         "tables": ["events", "quarantine"],
+        "format_check": WAREHOUSE_CHECK,
         "driver": _driver(profile.engine if profile is not None else wh.dialect),
         "warehouse_files": [
             {
@@ -317,12 +378,9 @@ def record_source(
             }
             for name in files
         ],
-        "fetched": {
-            "events": found.events.num_rows,
-            "rounds": found.rounds,
-            "objects": list(found.objects),
-            "locations": list(found.locations),
-        },
+        "pushdown": profile.pushdown if profile is not None else "slice",
+        "fetched": fetched,
+        "stages": list(stages.done) if stages is not None else [],
     }
     ordered: dict[str, object] = {}
     for key, value in manifest.items():
@@ -331,6 +389,14 @@ def record_source(
             ordered["events"] = source
     path.write_text(json.dumps(ordered, indent=2) + "\n", encoding="utf-8")
     os.chmod(path, 0o600)
+
+
+def _quarantined_per_file(quarantine: pa.Table) -> dict[str, int]:
+    """The warehouse's quarantined lines per source file."""
+    counts: dict[str, int] = {}
+    for name in quarantine.column("source_file").to_pylist():
+        counts[name] = counts.get(name, 0) + 1
+    return counts
 
 
 def _driver(engine_name: str) -> dict[str, str]:

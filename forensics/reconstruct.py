@@ -7,8 +7,9 @@ exposed data generation by generation (copies of copies too).
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,7 +22,7 @@ from forensics.engine import load_arrow, load_rows
 from forensics.errors import InputError
 from forensics.ingest import IngestResult
 from forensics.names import principal_short
-from forensics.privacy import pseudonym
+from forensics.privacy import NAME_REWRITER, NameRewriter, pseudonym
 from forensics.reads import load_read_details
 from forensics.redact import redact
 from forensics.scope import Scope
@@ -204,6 +205,20 @@ def reconstruct(
     queries.execute(con, "reconstruct/classify")
     edges = follow_copies(con)
     queries.execute(con, "reconstruct/classified")
+    complete(con, edges, keep_literals, pseudonym_key, schema)
+    return duplicates
+
+
+def complete(
+    con: duckdb.DuckDBPyConnection,
+    edges: list[tuple],
+    keep_literals: bool = False,
+    pseudonym_key: bytes | None = None,
+    schema: TableSchema | None = None,
+) -> None:
+    """The steps after classification, on `classified_all` and the copy edges: pseudonyms,
+    categories, redactions, read details, evidence rows and unparsed statements. (The
+    full pushdown classifies in the warehouse and runs these here.)"""
     load_rows(con, "copy_edges", _COPY_EDGE_SCHEMA, edges)
     if pseudonym_key is not None:
         pseudonymize(con, pseudonym_key)
@@ -212,7 +227,6 @@ def reconstruct(
     load_read_details(con, schema or TableSchema({}, {}, {}))
     queries.execute(con, "reconstruct/access_rows")
     load_rows(con, "unparsed", _UNPARSED_SCHEMA, unparsed_statements(con))
-    return duplicates
 
 
 def normalize_events(con: duckdb.DuckDBPyConnection) -> None:
@@ -255,13 +269,17 @@ def unparsed_statements(con: duckdb.DuckDBPyConnection) -> list[tuple]:
 
 
 def pseudonymize(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
-    """Replace principals by keyed pseudonyms in every table evidence is written from."""
+    """Replace principals by keyed pseudonyms in every table evidence is written from, and
+    register `pseudonymize_names`, which the evidence writer passes every text cell through
+    (`forensics.evidence`): the names inside paths and identifiers get the same pseudonyms."""
     names = queries.relation(con, "reconstruct/principal_names").fetchall()
-    pseudonyms = {
-        name: pseudonym(key, short if short is not None else principal_short(name))
+    shorts = {
+        name: short if short is not None else principal_short(name)
         for name, short in names
         if name is not None
     }
+    pseudonyms = {name: pseudonym(key, short) for name, short in shorts.items()}
+    register_name_rewriter(con, key, set(shorts.values()))
     load_rows(
         con,
         "pseudonyms",
@@ -271,7 +289,31 @@ def pseudonymize(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
     queries.execute(con, "reconstruct/pseudonymize")
 
 
-def follow_copies(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+def register_name_rewriter(
+    con: duckdb.DuckDBPyConnection, key: bytes, principals: set[str]
+) -> None:
+    """Register `NAME_REWRITER` on `con` for these principals, the directory's and the users
+    who changed a policy (`reconstruct/names_in_texts`), but not the directory's service
+    accounts."""
+    found = queries.relation(con, "reconstruct/names_in_texts").fetchall()
+    services = {name for role, name in found if role == "service"}
+    named = principals | {name for role, name in found if role == "name"}
+    rewriter = NameRewriter(key, {n for n in named if n} - services)
+
+    def rewrite(column: pa.Array) -> pa.Array:
+        return pa.array([rewriter(v) for v in column.to_pylist()], type=pa.string())
+
+    with contextlib.suppress(duckdb.InvalidInputException, duckdb.CatalogException):
+        con.remove_function(NAME_REWRITER)  # a former round's (pushdown reconstructs again)
+    text = duckdb.sqltype("VARCHAR")
+    con.create_function(NAME_REWRITER, rewrite, [text], text, type="arrow")
+
+
+def follow_copies(
+    con: duckdb.DuckDBPyConnection,
+    targets_asked: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+    writes: Callable[[duckdb.DuckDBPyConnection], list[Statement]] | None = None,
+) -> list[tuple]:
     """Derived copies, generation by generation, until no statement adds a new one.
 
     Generation 1: objects written by a statement that made an exposure-enabled read.
@@ -280,6 +322,10 @@ def follow_copies(con: duckdb.DuckDBPyConnection) -> list[tuple]:
     Only the statements that made such reads are parsed, each once. The reads of each
     round stay in the engine (`statement_sources`): only those of statements that wrote
     something come to Python.
+
+    The full pushdown (`forensics.pushdown_full`) passes `targets_asked`, called once a
+    round's `copy_targets` is made (it fetches their accesses from the warehouse), and
+    `writes`, which asks the warehouse instead of `write_statements`.
     """
     statements: dict[str, Statement] = {}  # the statements asked about that wrote something
     copies: dict[str, tuple[datetime, int]] = {}
@@ -290,43 +336,59 @@ def follow_copies(con: duckdb.DuckDBPyConnection) -> list[tuple]:
             con, "copies", _COPIES_SCHEMA, [(o, t, g) for o, (t, g) in sorted(copies.items())]
         )
         queries.execute(con, "reconstruct/copy_targets")
+        if targets_asked is not None:
+            targets_asked(con)
         queries.execute(con, "reconstruct/statement_sources")
-        statements |= {s.key: s for s in write_statements(con)}
+        statements |= {s.key: s for s in (writes or write_statements)(con)}
         load_rows(
             con, "writing_statements", [("statement_key", pa.string())], [(k,) for k in statements]
         )
         sources = queries.relation(con, "reconstruct/copy_sources").fetchall()
-        edges = {}
-        for key, source, classification, _principal, _time, source_file, source_line in sources:
-            statement = statements[key]
-            generation = 1 if classification == "exposure_enabled" else copies[source][1] + 1
-            for target in statement.targets:
-                if target == source:
-                    continue
-                edge = (source, target, key)
-                row = (
-                    source,
-                    target,
-                    statement.principal,
-                    statement.time,
-                    statement.kind,
-                    generation,
-                    statement.query_id,
-                    source_file,
-                    source_line,
-                )
-                if edge not in edges or edges[edge][5] > generation:
-                    edges[edge] = row
-        found: dict[str, tuple[datetime, int]] = {}
-        for row in edges.values():
-            target, time, generation = row[1], row[3], row[5]
-            old = found.get(target)
-            found[target] = (
-                (min(time, old[0]), min(generation, old[1])) if old else (time, generation)
-            )
+        edges, found = copies_found(sources, statements, copies)
         if found == copies:
             break
         copies = found
+    return sorted_edges(edges)
+
+
+def copies_found(
+    sources: Iterable[tuple],
+    statements: dict[str, Statement],
+    copies: dict[str, tuple[datetime, int]],
+) -> tuple[dict[tuple[str, str, str], tuple], dict[str, tuple[datetime, int]]]:
+    """A round's copy edges (source, target, statement) from the rows of
+    reconstruct/copy_sources, and each copy's first time and lowest generation."""
+    edges: dict[tuple[str, str, str], tuple] = {}
+    for key, source, classification, _principal, _time, source_file, source_line in sources:
+        statement = statements[key]
+        generation = 1 if classification == "exposure_enabled" else copies[source][1] + 1
+        for target in statement.targets:
+            if target == source:
+                continue
+            edge = (source, target, key)
+            row = (
+                source,
+                target,
+                statement.principal,
+                statement.time,
+                statement.kind,
+                generation,
+                statement.query_id,
+                source_file,
+                source_line,
+            )
+            if edge not in edges or edges[edge][5] > generation:
+                edges[edge] = row
+    found: dict[str, tuple[datetime, int]] = {}
+    for row in edges.values():
+        target, time, generation = row[1], row[3], row[5]
+        old = found.get(target)
+        found[target] = (min(time, old[0]), min(generation, old[1])) if old else (time, generation)
+    return edges, found
+
+
+def sorted_edges(edges: dict[tuple[str, str, str], tuple]) -> list[tuple]:
+    """The copy edges in the order they are loaded (and written)."""
     return sorted(edges.values(), key=lambda r: tuple("" if v is None else str(v) for v in r))
 
 
@@ -334,10 +396,15 @@ def write_statements(con: duckdb.DuckDBPyConnection) -> list[Statement]:
     """Of the statements in the engine's `wanted_statements` (key, principal), those that
     wrote something, with their targets from the log and from the text. (A statement's
     events all have its principal: the engine reads only those principals' events.)"""
+    rows = queries.relation(con, "reconstruct/write_statements", may_write=MAY_WRITE).fetchall()
+    return statements_of(rows)
+
+
+def statements_of(rows: Iterable[tuple]) -> list[Statement]:
+    """The statements that wrote something, from rows of reconstruct/write_statements
+    (key, principal, time, text, query id, objects the log says were written)."""
     result = []
-    for key, principal, time, text, query_id, written in queries.relation(
-        con, "reconstruct/write_statements", may_write=MAY_WRITE
-    ).fetchall():
+    for key, principal, time, text, query_id, written in rows:
         found = extract_objects(text) if text else None
         if found is not None and found.kind in _NO_COPY:
             continue  # TRUNCATE, DROP, ALTER: Ranger may log a write, but nothing is copied

@@ -33,6 +33,7 @@ import numpy as np
 from forensics.case import Case, PolicySnapshot, did_you_mean
 from forensics.catalog import Catalog
 from forensics.errors import CaseError, PolicyError
+from forensics.inputs import input_text
 from forensics.policy import (
     AccessRequest,
     AllowedSets,
@@ -203,15 +204,19 @@ class Authority:
         policies: Iterable[dict],
         tags: ServiceTags | None = None,
         tag_policies: list[dict] | None = None,
+        schedule_zone: str | None = None,
     ) -> PolicyEngine:
         """Ranger's policy engine for these policies, with the roles and super users, and
-        the tag policies on the resources' tags when the case gives them."""
+        the tag policies on the resources' tags when the case gives them; `schedule_zone`
+        is the plugin host's zone recurrences are matched on (the case's
+        `ranger_timezone`)."""
         return PolicyEngine(
             list(policies),
             load_service_def("hive"),
             roles=self.roles,
             super_users=self.super_users,
             super_groups=self.super_groups,
+            schedule_zone=schedule_zone,
             tag_policies=tag_policies,
             service_tags=tags if tag_policies is not None else None,
         )
@@ -222,7 +227,8 @@ class Authority:
         tag_policies = (
             list(_policies(case, state.tag_policies)) if state.tag_policies is not None else None
         )
-        return self.engine(state.policies, tags, tag_policies)
+        zone = case.ranger_timezone.key if case.ranger_timezone is not None else None
+        return self.engine(state.policies, tags, tag_policies, zone)
 
 
 def derive_scope(
@@ -579,7 +585,7 @@ def service_configs(path: Path, name: str) -> Mapping[str, Any]:
 def _configs(path: Path, name: str) -> Mapping[str, Any]:
     """The key -> value configs of a service config file, JSON or Hadoop XML."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = input_text(Path(path))
     except (OSError, UnicodeDecodeError):
         raise PolicyError(f"service_config {name}: cannot be read as UTF-8 text") from None
     if text.lstrip().startswith("<"):

@@ -40,6 +40,7 @@ from forensics.catalog import Catalog, load_catalog
 from forensics.engine import load_rows
 from forensics.errors import InputError
 from forensics.evidence import Output, write_evidence
+from forensics.inputs import open_input_text
 from forensics.names import is_object_name
 from forensics.partitions import any_matches, escape
 from forensics.privacy import subject_pseudonym
@@ -84,7 +85,7 @@ def load_subjects(case: Case, catalog: Catalog | None = None) -> Subjects | None
     rel = case.relpath(path)
     rows = []
     try:
-        with open(path, encoding="utf-8", newline="") as f:
+        with open_input_text(path, newline="") as f:
             reader = csv.DictReader(f)
             header = reader.fieldnames or []
             missing = [c for c in COLUMNS[kind] if c not in header]

@@ -49,8 +49,22 @@ ENGINES = ("duckdb", "hive", "trino")
 DIALECTS = {"duckdb": "duckdb", "hive": "hive", "trino": "trino"}
 AUTH_MODES = ("NONE", "NOSASL", "LDAP", "KERBEROS", "CUSTOM")
 PROFILE_KEYS = frozenset(
-    {"engine", "host", "port", "auth", "user", "database", "password_env", "kerberos_service_name"}
+    {
+        "engine",
+        "host",
+        "port",
+        "auth",
+        "user",
+        "database",
+        "password_env",
+        "kerberos_service_name",
+        "pushdown",
+    }
 )
+#: How much of the investigation runs in the warehouse: `slice` (it selects the events the
+#: reconstruction needs, which run here) or `full` (the reconstruction runs there, on a
+#: Spark Thrift Server; only the classified accesses come back).
+PUSHDOWN = ("slice", "full")
 DEFAULT_PROFILES = Path("~/.config/forensics/profiles.yaml")
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _HOST = re.compile(r"^[A-Za-z0-9.-]{1,253}$")
@@ -87,6 +101,10 @@ _OUTSIDE = re.compile(
 )
 #: Table functions that make rows up and read nothing.
 _GENERATORS = frozenset({"range", "generate_series", "unnest", "explode", "posexplode", "stack"})
+#: The prefix of every temporary view the toolkit defines in a warehouse session: a view
+#: never takes the name of a warehouse table (it would hide it from later queries).
+VIEW_PREFIX = "forensics_"
+_VIEW_NAME = re.compile(rf"^{VIEW_PREFIX}[a-z0-9_]{{1,100}}$")
 #: What a comment must not hold: a statement end, or a comment's start or end.
 _HIDING = re.compile(r";|/\*|\*/")
 
@@ -104,6 +122,7 @@ class Profile:
     database: str | None = None
     password_env: str | None = None
     kerberos_service_name: str | None = None
+    pushdown: str = "slice"
 
     def password(self) -> str | None:
         """The password from the environment variable the profile names, if any."""
@@ -166,6 +185,14 @@ def _profile(name: str, spec: Any) -> Profile:
         value = spec.get(text_key)
         if value is not None and (not isinstance(value, str) or not _NAME.match(value)):
             raise CaseError(f"{key}.{text_key}: letters, digits, '_', '.', '-' only")
+    pushdown = spec.get("pushdown", "slice")
+    if pushdown not in PUSHDOWN:
+        raise CaseError(f"{key}.pushdown: must be one of {', '.join(PUSHDOWN)}")
+    if pushdown == "full" and engine != "hive":
+        raise CaseError(
+            f"{key}.pushdown: full needs a Spark Thrift Server (engine: hive); "
+            f"use pushdown: slice with {engine}"
+        )
     return Profile(
         name=name,
         engine=engine,
@@ -176,11 +203,19 @@ def _profile(name: str, spec: Any) -> Profile:
         database=spec.get("database"),
         password_env=env,
         kerberos_service_name=spec.get("kerberos_service_name"),
+        pushdown=pushdown,
     )
 
 
-def read_only(sql: str, dialect: str) -> exp.Expression:
-    """The parsed statement if it is exactly one query; otherwise `QueryError`, nothing sent."""
+def read_only(sql: str, dialect: str, views: bool = False) -> exp.Expression:
+    """The parsed statement if it is exactly one query; otherwise `QueryError`, nothing sent.
+
+    With `views`, one more form passes: `CREATE [OR REPLACE] TEMPORARY VIEW name AS` a
+    query or `VALUES`, where the name is a plain one starting with `VIEW_PREFIX` (so that
+    it never hides a warehouse table) and the query passes every check a query does. A
+    temporary view lives in the session only and writes nothing; anything else that
+    creates (a table, a global or permanent view, a view over files, a function) is
+    refused as before."""
     quiet = logging.getLogger("sqlglot")
     level = quiet.level
     quiet.setLevel(logging.ERROR)  # "falling back to Command" is our refusal, not a warning
@@ -196,9 +231,10 @@ def read_only(sql: str, dialect: str) -> exp.Expression:
     if len(statements) != 1:
         raise QueryError(f"refused: exactly one statement is allowed, got {len(statements)}")
     tree = statements[0]
-    if not isinstance(tree, exp.Query):
+    body = _temporary_view_body(tree) if views and isinstance(tree, exp.Create) else tree
+    if not isinstance(body, exp.Query) and not (body is not tree and isinstance(body, exp.Values)):
         raise QueryError(f"refused: only queries (SELECT/WITH) are allowed, not {tree.key.upper()}")
-    for node in tree.walk():
+    for node in body.walk():
         if isinstance(node, _WRITES):
             raise QueryError(f"refused: the query contains {node.key.upper()}; queries only read")
         _only_tables_and_plain_functions(node)
@@ -209,6 +245,33 @@ def read_only(sql: str, dialect: str) -> exp.Expression:
                     "otherwise would see another statement); remove the comment"
                 )
     return tree
+
+
+def _temporary_view_body(tree: exp.Create) -> exp.Expression:
+    """The query of `CREATE [OR REPLACE] TEMPORARY VIEW <prefixed name> AS <query>`, or
+    `QueryError` naming what makes it something else."""
+    properties = tree.args.get("properties")
+    kinds = [type(p) for p in (properties.expressions if properties else [])]
+    name = tree.this
+    if tree.args.get("kind") != "VIEW" or kinds != [exp.TemporaryProperty]:
+        raise QueryError(
+            "refused: only CREATE TEMPORARY VIEW ... AS SELECT/VALUES is allowed besides "
+            f"queries, not CREATE {' '.join(p.__name__ for p in kinds)} {tree.args.get('kind')}"
+        )
+    if (
+        not isinstance(name, exp.Table)
+        or name.args.get("db") is not None
+        or not _VIEW_NAME.match(name.name)
+        or not isinstance(name.this, exp.Identifier)
+    ):
+        raise QueryError(
+            f"refused: a temporary view is named {VIEW_PREFIX}<letters, digits, _>, "
+            f"not {name.sql()[:60]}"
+        )
+    body = tree.expression
+    if not isinstance(body, (exp.Query, exp.Values)):
+        raise QueryError("refused: a temporary view is defined AS SELECT or AS VALUES only")
+    return body
 
 
 def _generator(node: exp.Expression) -> bool:
@@ -244,11 +307,43 @@ def _only_tables_and_plain_functions(node: exp.Expression) -> None:
         )
 
 
+#: Rows asked of a HiveServer2 server per fetch (pyhive's default is 1,000: a round trip
+#: per thousand rows).
+FETCH_ROWS = 10_000
+
+
+@dataclass
+class Fetched:
+    """What came back from a server: result rows, and bytes read from its socket."""
+
+    rows: int = 0
+    bytes: int = 0
+
+
+def _count_bytes_read(con: Any, fetched: Fetched) -> None:
+    """Count the bytes pyhive reads from the server's socket (plain or SASL transport)."""
+    transport = getattr(con, "_transport", None)
+    sock = getattr(transport, "_TBufferedTransport__trans", None) or getattr(
+        transport, "_trans", None
+    )
+    if sock is None or not hasattr(sock, "read"):
+        return
+    read = sock.read
+
+    def counted(size: int) -> bytes:
+        data = read(size)
+        fetched.bytes += len(data)
+        return data
+
+    sock.read = counted
+
+
 class Warehouse(Protocol):
     """What the toolkit needs from an engine: run one read-only query, get Arrow back."""
 
     dialect: str
     profile: Profile | None
+    fetched: Fetched
 
     def query(self, sql: str, params: Mapping[str, object] | None = None) -> pa.Table: ...
 
@@ -263,15 +358,18 @@ class DuckDBWarehouse:
     def __init__(self, con: duckdb.DuckDBPyConnection, profile: Profile | None = None) -> None:
         self.con = con
         self.profile = profile
+        self.fetched = Fetched()
 
     def query(self, sql: str, params: Mapping[str, object] | None = None) -> pa.Table:
         read_only(sql, self.dialect)
         try:
-            return self.con.sql(sql, params=dict(params) if params else None).to_arrow_table()
+            found = self.con.sql(sql, params=dict(params) if params else None).to_arrow_table()
         except duckdb.Error as exc:
             raise QueryError(
                 f"the embedded engine could not run the query ({_first_line(str(exc))})"
             ) from None
+        self.fetched.rows += found.num_rows
+        return found
 
     def close(self) -> None:
         self.con.close()
@@ -293,6 +391,7 @@ class HiveWarehouse:
         self.profile = profile
         self.progress = progress
         self.poll_seconds = poll_seconds
+        self.fetched = Fetched()
         try:
             self.con = hive.connect(
                 host=profile.host,
@@ -308,20 +407,39 @@ class HiveWarehouse:
                 f"profile {profile.name}: cannot connect to {profile.host}:{profile.port} "
                 f"({type(exc).__name__}); check host, port and auth"
             ) from None
+        _count_bytes_read(self.con, self.fetched)
 
-    def query(self, sql: str, params: Mapping[str, object] | None = None) -> pa.Table:
-        """Run the query asynchronously, report its state while it runs, cancel on Ctrl-C."""
-        read_only(sql, self.dialect)
+    def query(
+        self, sql: str, params: Mapping[str, object] | None = None, dialect: str | None = None
+    ) -> pa.Table:
+        """Run the query asynchronously, report its state while it runs, fetch the rows in
+        batches of `FETCH_ROWS` (reporting the count), cancel on Ctrl-C. `dialect`: the
+        one the text is written in, if not Hive's (Spark SQL for a Spark Thrift Server)."""
+        read_only(sql, dialect or self.dialect)
+        return self._run(sql, params)
+
+    def define(self, sql: str) -> None:
+        """Define a temporary view of this session (Spark SQL): `CREATE [OR REPLACE]
+        TEMPORARY VIEW forensics_... AS SELECT/VALUES` and nothing else (`read_only`)."""
+        read_only(sql, "spark", views=True)
+        self._run(sql, None)
+
+    def _run(self, sql: str, params: Mapping[str, object] | None) -> pa.Table:
         text, values = _pyformat(sql, params or {})
-        cursor = self.con.cursor()
+        cursor = self.con.cursor(arraysize=FETCH_ROWS)
+        rows: list[Any] = []
         try:
-            with _cancel_on_interrupt(cursor):
+            with _cancel_on_interrupt(cursor), _lost_connection(self.profile):
                 cursor.execute(text, values or None, async_=True)
                 self._wait(cursor)
-                rows = cursor.fetchall()
+                while cursor.description and (batch := cursor.fetchmany(FETCH_ROWS)):
+                    rows += batch
+                    if self.progress is not None and len(rows) >= FETCH_ROWS:
+                        self.progress(f"fetched {len(rows):,} rows")
                 names = [d[0].split(".")[-1] for d in cursor.description or []]
         finally:
             cursor.close()
+        self.fetched.rows += len(rows)
         return pa.table({n: [r[i] for r in rows] for i, n in enumerate(names)})
 
     def _wait(self, cursor: Any) -> None:
@@ -375,6 +493,7 @@ class TrinoWarehouse:
             auth = trino.auth.BasicAuthentication(profile.user or "", profile.password() or "")
         self.profile = profile
         self.progress = progress
+        self.fetched = Fetched()
         self.con = trino.dbapi.connect(
             host=profile.host,
             port=profile.port or (8443 if auth else 8080),
@@ -416,6 +535,7 @@ class TrinoWarehouse:
             ) from None
         finally:
             cursor.close()
+        self.fetched.rows += len(rows)
         return pa.table({n: [r[i] for r in rows] for i, n in enumerate(names)})
 
     def close(self) -> None:
@@ -438,6 +558,21 @@ def _first_line(message: str) -> str:
     """The first line of a server's error message, cut short (never the whole statement)."""
     line = message.strip().splitlines()[0] if message.strip() else ""
     return line if len(line) <= 200 else line[:197] + "..."
+
+
+@contextmanager
+def _lost_connection(profile: Profile) -> Iterator[None]:
+    """A connection lost mid-query (the server stopped, a network error) is one line."""
+    from thrift.transport.TTransport import TTransportException
+
+    try:
+        yield
+    except (TTransportException, OSError) as exc:
+        raise QueryError(
+            f"profile {profile.name}: the connection to {profile.host}:{profile.port} was lost "
+            f"({type(exc).__name__}: {_first_line(str(exc)) or 'no reason given'}); "
+            "check that the server is running and rerun"
+        ) from None
 
 
 @contextmanager
@@ -552,3 +687,28 @@ def transpile(sql: str, dialect: str) -> str:
 
 def _strip_comments(sql: str) -> str:
     return "\n".join(line for line in sql.splitlines() if not line.lstrip().startswith("--"))
+
+
+def as_schema(table: pa.Table, schema: pa.Schema, what: str) -> pa.Table:
+    """The warehouse's answer as `schema` (times in UTC milliseconds), or a clear error."""
+    columns = []
+    for field in schema:
+        if field.name not in table.column_names:
+            if table.num_rows == 0 and not table.column_names:
+                columns.append(pa.nulls(0, field.type))
+                continue
+            raise QueryError(
+                f"warehouse table {what}: has no column {field.name}; it needs the columns "
+                f"{', '.join(schema.names)}"
+            )
+        column = table.column(field.name)
+        try:
+            if pa.types.is_timestamp(field.type) and pa.types.is_timestamp(column.type):
+                column = column.cast(pa.timestamp(column.type.unit)).cast(field.type, safe=False)
+            columns.append(column.cast(field.type))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            raise QueryError(
+                f"warehouse table {what}: column {field.name} is {column.type}, "
+                f"expected {field.type}"
+            ) from None
+    return pa.Table.from_arrays(columns, schema=schema)

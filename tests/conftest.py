@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import importlib.util
 import os
 import shutil
@@ -108,6 +109,13 @@ class ThriftServer:
             con.close()
 
 
+def _die_with_parent() -> None:
+    """Have the kernel kill the server when the test process dies, even by `kill -9`: the
+    fixture's `finally` does not run then, and an orphaned server holds gigabytes."""
+    pr_set_pdeathsig = 1  # <linux/prctl.h>; kept across the exec into java
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
 @pytest.fixture(scope="session")
 def thrift_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThriftServer]:
     """Spark Thrift Server on loopback (NOSASL, UTC), stopped by process group at the end."""
@@ -141,10 +149,18 @@ def thrift_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThriftSe
         "hive.server2.thrift.bind.host=127.0.0.1",
         "--hiveconf",
         "hive.server2.authentication=NOSASL",
+        "--hiveconf",  # its own, not /tmp/<user>/operation_logs, which another server removes
+        f"hive.server2.logging.operation.log.location={work / 'operation_logs'}",
         "spark-internal",
     ]
     server = subprocess.Popen(
-        command, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        command,
+        cwd=work,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        preexec_fn=_die_with_parent,
     )
     try:
         deadline = time.monotonic() + 180

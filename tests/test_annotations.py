@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -12,6 +13,7 @@ import pytest
 from forensics import annotations
 from forensics.cli import main
 from forensics.errors import InputError
+from forensics.privacy import load_key, pseudonym
 from forensics.report import NOTEBOOKS_DIR, render_notebook
 
 HEADER = "event_id,principal,object,status,comment,reviewer\n"
@@ -86,3 +88,28 @@ def test_a_missing_column_says_which(tmp_path: Path) -> None:
     path.write_text("event_id,status\nx,benign\n")
     with pytest.raises(InputError, match="missing column.*principal"):
         annotations.load_annotations(path)
+
+
+def test_a_pseudonymized_report_names_annotated_people_by_their_pseudonyms(
+    incident: Path, tmp_path: Path
+) -> None:
+    key = tmp_path / "key"
+    key.write_text("0123456789abcdef-not-a-real-key\n")
+    case = _case_with(
+        incident,
+        ",carl,,confirmed,carl copied it for dora to /tmp/dora_export,olga\n"
+        ",,mci.keystrokes,benign,ask Carl,olga\n",
+    )
+    out = tmp_path / "ev"
+    args = ["report", str(case), "--out", str(out), "--top", "1", "--pseudonymize", str(key)]
+    assert main(args) == 0
+    with open(out / "report" / "annotations.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    carl = pseudonym(load_key(key, "pseudonym"), "carl")
+    assert rows[0]["principal"] == carl  # as access_events.csv names him
+    assert carl in (out / "access_events.csv").read_text()
+    assert rows[1]["comment"] == f"ask {carl}"
+    names = re.compile(r"(?<![^\W_])(carl|dora|olga)(?![^\W_])", re.I)
+    for path in sorted((out / "report").iterdir()) + [out / "index.html"]:
+        text = re.sub(r"data:image/[a-z+]+;base64,[A-Za-z0-9+/=]+", "", path.read_text())
+        assert not names.search(text), path.name

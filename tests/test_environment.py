@@ -26,6 +26,10 @@ def test_environment_yml_agrees_with_pyproject() -> None:
     declared = project["dependencies"] + project["optional-dependencies"]["dev"]
     conda = yaml.safe_load((ROOT / "environment.yml").read_text())["dependencies"]
     conda_specs = dict(_name_and_spec(d) for d in conda if isinstance(d, str) and d not in ("pip",))
+    pip = next((d["pip"] for d in conda if isinstance(d, dict) and "pip" in d), [])
+    conda_specs.update(  # packages conda-forge lacks, installed by pip (not options, not `-e .`)
+        _name_and_spec(d.split("#")[0]) for d in pip if not d.startswith("-")
+    )
     for conda_name, pypi_name in CONDA_NAMES.items():
         conda_specs[pypi_name] = conda_specs.pop(conda_name)
     conda_specs.pop("python")

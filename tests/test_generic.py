@@ -176,10 +176,11 @@ def test_mapped_column_missing_from_the_file_is_one_clear_error(
     case = _case(tmp_path, "ts,user,obj\n2026-06-18T10:45:00Z,pat,mci.k\n")
     with pytest.raises(InputError, match=r"no column 'operation' for logs\[0\]\.mapping\.action"):
         ingest(load_case(case))
-    assert main(["investigate", str(case), "--out", str(tmp_path / "ev")]) != 0
+    out = tmp_path.with_name(tmp_path.name + "-ev")  # beside the case folder
+    assert main(["investigate", str(case), "--out", str(out)]) != 0
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "logs[0].mapping.action" in err
-    assert not (tmp_path / "ev").exists()
+    assert not out.exists()
 
 
 def test_generic_reader_joins_the_bundled_incident(tmp_path: Path) -> None:

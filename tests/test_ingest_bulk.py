@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 import forensics.ingest as ingest_module
 from forensics import engine, queries
 from forensics.case import load_case
+from forensics.cli import main
 from forensics.ingest import IngestResult, bulk_json, bulk_text, hdfs, ingest, layouts, metastore
 from forensics.ingest.bulk import numbered_lines
 from forensics.ingest.bulk_json import read_json_file
@@ -109,6 +111,9 @@ VARIANTS = {
         "",
         7,
         "Ünal",
+        "@SUM(1+1)",  # names no principal: quarantined
+        "/x",
+        "=cmd|' /C calc'!A0",  # principal "=cmd|' ", neutralized in the CSVs
     ],
     "evtTime": [
         "2026-06-18 09:15:02.123",
@@ -503,7 +508,7 @@ TRINO_VARIANTS = {
     ("metadata", "queryId"): ["q_2", "", None, 5, "Ü"],
     ("metadata", "query"): ["", None, 7, "SELECT 'ü'"],
     ("metadata", "updateType"): ["INSERT", "CREATE TABLE", "", 3, None],
-    ("context", "user"): ["Bob@R", "svc/host@R", "", None, " carl", "Ünal", 7],
+    ("context", "user"): ["Bob@R", "svc/host@R", "", None, " carl", "Ünal", 7, "@SUM(1+1)"],
     ("context", "principal"): ["", None, 3, "Ünal@R"],
     ("context", "remoteClientAddress"): ["", None, 0],
     ("createTime",): [
@@ -698,6 +703,11 @@ TRINO_PLAIN = json.dumps(TRINO_BASE)
             HDFS_PLAIN.replace("(auth:KERBEROS)", "(auth:PROXY) via hue/h@R (auth:KERBEROS)"),
         ),
         ("hdfs-audit", layout_wrappers.syslog_3164(HDFS_PLAIN)),
+        # a user that names no principal: quarantined either way
+        ("hdfs-audit", HDFS_PLAIN.replace("ugi=alice", "ugi=@SUM(1+1)")),
+        ("hdfs-audit", HDFS_PLAIN.replace("ugi=alice", "ugi=/x")),
+        ("metastore-audit", METASTORE_PLAIN.replace("ugi=alice", "ugi=@SUM(1+1)")),
+        ("trino-event", TRINO_PLAIN.replace('"alice"', '"@SUM(1+1)"')),
         ("hdfs-audit", layout_wrappers.filebeat(HDFS_PLAIN)),
         (
             "metastore-audit",
@@ -720,12 +730,39 @@ def test_bulk_and_line_parser_agree_on_lines_near_the_plain_shape(
     _same_either_way(_format_case(tmp_path, fmt, f"{plain}\n{line}\n{plain}\n".encode()))
 
 
+@pytest.mark.parametrize("log4j", [False, True])
+def test_a_user_that_names_no_principal_is_quarantined_either_way(
+    tmp_path: Path, log4j: bool
+) -> None:
+    # `@SUM(1+1)` has nothing before its '@': not an event of an empty principal, but a
+    # quarantined line with the reason; `=cmd|' /C calc'!A0` names "=cmd|' " (kept, and
+    # neutralized in the CSVs)
+    users = ["@SUM(1+1)", "/x", "=cmd|' /C calc'!A0", "alice"]
+    lines = [json.dumps({**BASE, "reqUser": u, "id": f"e-{i}"}) for i, u in enumerate(users)]
+    if log4j:
+        lines = [layout_wrappers.log4j_kafka_appender(line) for line in lines]
+    case_file = _case(tmp_path, lines)
+    _same_either_way(case_file)
+    result = ingest(load_case(case_file))
+    assert sorted(e["principal"] for e in result.events.to_pylist()) == ["=cmd|' ", "alice"]
+    reasons = {q["source_line"]: q["reason"] for q in result.quarantine.to_pylist()}
+    inside = " (inside: log4j prefix)" if log4j else ""
+    assert reasons == {
+        1: f"reqUser '@SUM(1+1)' names no principal (nothing before its first '/' or '@'){inside}",
+        2: f"reqUser '/x' names no principal (nothing before its first '/' or '@'){inside}",
+    }
+
+
 def test_log4j_ranger_rows_decode_as_bare_ranger_rows() -> None:
-    # one decoding of the JSON fields, whether the line was bare or behind a log4j prefix
+    # one decoding of the JSON fields, whether the line was bare or behind a log4j prefix:
+    # both row queries end in the one table macro, and neither holds a copy of its checks
     bare = queries.load("ingest/ranger_rows").sql
     log4j = queries.load("ingest/ranger_log4j_rows").sql
-    shared = bare[bare.index("typed AS (") :]
-    assert log4j.endswith(shared)
+    shared = queries.load("ingest/ranger_typed").sql
+    for sql in (bare, log4j):
+        assert sql.rstrip().endswith("SELECT * FROM ranger_typed('raw')")
+        assert "regexp_full_match" not in sql and "typed AS (" not in sql
+    assert "FROM query_table(raw)" in shared and "AS fast" in shared
     prefix = layouts.LOG4J_JSON.pattern.replace("(?=\\{)", "\\{")
     assert f"'{prefix}'" in log4j
 
@@ -823,3 +860,48 @@ def test_hdfs_dst_times_read_as_the_line_parser_reads_them(tmp_path: Path) -> No
     got = [e["time"].isoformat() for e in ingest(case).events.to_pylist()]
     # first 01:30 of the repeated hour is PDT (UTC-7); 02:30 that never happened reads as PST
     assert got == ["2026-11-01T08:30:00", "2026-03-08T10:30:00", "2026-06-18T16:15:02.123000"]
+
+
+# --- files behind a shipper's envelope or a syslog header: routed to the line parser -------
+
+
+def _plain_line(fmt: str, i: int) -> str:
+    return {
+        "ranger-audit": json.dumps({**BASE, "id": f"e-{i}"}),
+        "hdfs-audit": HDFS_PLAIN.replace("000000_0", f"00000{i}_0"),
+        "metastore-audit": METASTORE_PLAIN.replace("tbl=k", f"tbl=k{i}"),
+        "trino-event": TRINO_PLAIN.replace('"q_1"', f'"q_{i}"'),
+    }[fmt]
+
+
+@pytest.mark.parametrize("wrap", layout_wrappers.SHIPPERS, ids=lambda w: w.__name__)
+@pytest.mark.parametrize("fmt", ["ranger-audit", "hdfs-audit", "metastore-audit", "trino-event"])
+def test_a_file_behind_a_shipper_or_syslog_goes_to_the_line_parser_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str, wrap: Callable[[str], str]
+) -> None:
+    lines = [wrap(_plain_line(fmt, i)) for i in range(3)] + [_plain_line(fmt, 9)]
+    case_file = _format_case(tmp_path, fmt, "".join(f"{x}\n" for x in lines).encode())
+    _same_either_way(case_file)  # the referee: the same events, quarantine and counts
+
+    def no_bulk(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the bulk reader read a file behind a layer")
+
+    monkeypatch.setitem(ingest_module.BULK_READERS, fmt, no_bulk)
+    result = ingest(load_case(case_file))
+    (counts,) = result.files
+    assert (counts.lines, counts.parsed, counts.quarantined) == (4, 4, 0)
+    assert counts.read_by.startswith("line parser: its first line is behind a ")
+    assert result.events.num_rows >= 4
+
+
+def test_the_manifest_says_which_path_read_each_log(tmp_path: Path) -> None:
+    out = tmp_path / "ev"
+    assert main(["investigate", str(INCIDENT / "case.yaml"), "--out", str(out)]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    read_by = {i["path"]: i["read_by"] for i in manifest["inputs"] if "read_by" in i}
+    assert read_by["logs/trino/query-completed.json"] == "bulk"
+    # its last line is cut short: the bulk reader leaves it to the line parser
+    assert read_by["logs/ranger/hive_ranger_audit.20260618-09.log"] == (
+        "bulk; 1 line(s) by the line parser"
+    )
+    assert set(read_by) == {i["path"] for i in manifest["inputs"] if i["path"].startswith("logs/")}

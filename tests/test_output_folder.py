@@ -6,7 +6,8 @@ Held before: an existing file, the case folder itself, the previous evidence aft
 Fixed: a symbolic link (a dangling one was an internal error), an unwritable folder and a
 full disk (internal errors), two runs at once (they could swap each other's folders away),
 and what a killed run left (its partial folder beside the output, its spill folder in the
-temporary folder)."""
+temporary folder), and --out inside the case folder (the next run's globs read the evidence
+back as input) or holding it (replacing it would remove the inputs)."""
 
 from __future__ import annotations
 
@@ -53,12 +54,28 @@ def test_an_existing_file_is_refused(tmp_path: Path, capsys) -> None:
     assert out.read_text() == "mine" and _leftovers(tmp_path) == []
 
 
-def test_the_case_folder_itself_is_refused(incident: Path, capsys) -> None:
-    before = sorted(p.relative_to(incident.parent) for p in incident.parent.rglob("*"))
-    capsys.readouterr()
-    assert main(["investigate", str(incident), "--out", str(incident.parent)]) == 1
-    _one_line_error(capsys.readouterr().err, "is not an evidence folder")
-    assert sorted(p.relative_to(incident.parent) for p in incident.parent.rglob("*")) == before
+@pytest.mark.parametrize(
+    ("where", "says"),
+    [
+        (".", "is the case folder"),
+        ("out", "is inside the case folder"),
+        ("logs/out", "is inside the case folder"),
+        ("..", "holds the case folder"),
+    ],
+)
+def test_out_in_or_around_the_case_folder_is_refused(
+    incident: Path, capsys, where: str, says: str, tmp_path: Path
+) -> None:
+    # inside, evidence would be read back as input by the next run's globs; around it,
+    # replacing the folder would remove the inputs
+    root = incident.parent
+    before = sorted(p.relative_to(root) for p in root.rglob("*"))
+    for command in ("investigate", "report"):
+        capsys.readouterr()
+        assert main([command, str(incident), "--out", str(root / where)]) == 1
+        _one_line_error(capsys.readouterr().err, says, "write the evidence outside", "-evidence")
+    assert sorted(p.relative_to(root) for p in root.rglob("*")) == before
+    assert not (root / "out").exists()
 
 
 @pytest.mark.parametrize("dangling", [False, True])

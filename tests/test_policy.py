@@ -316,7 +316,7 @@ def test_within_a_priority_the_lower_evaluation_score_is_named() -> None:
     ],
 )
 def test_evaluation_order_score_is_rangers(resources, items, extra, score) -> None:
-    from forensics.policy.engine import _eval_order
+    from forensics.policy.compiled import eval_order as _eval_order
 
     policy = _policy(1, resources, allow=items, **extra)
     policy["resources"] = {k.lstrip("!"): v for k, v in policy["resources"].items()}

@@ -49,7 +49,11 @@ def _stamp(moment: datetime) -> str:
     return moment.strftime("%Y/%m/%d %H:%M:%S")
 
 
-def _expected(engine: PolicyEngine, obj: str, principal: str, groups, access, owner=None):
+def _expected(
+    engine: PolicyEngine, obj: str, principal: str, groups, access, owner=None, lean="deny"
+):
+    """The engine's deciding policy (None: denied), with the conditions a request from
+    the logs cannot decide taken the way `lean` says."""
     db, table = obj.split(".", 1)
     decision = engine.evaluate(
         AccessRequest(
@@ -59,7 +63,8 @@ def _expected(engine: PolicyEngine, obj: str, principal: str, groups, access, ow
             groups=frozenset(groups),
             time=AT,
             owner=owner,
-        )
+        ),
+        lean=lean,
     )
     return decision.policy_id if decision.allowed else None
 
@@ -74,6 +79,9 @@ def _compare(engine, objects, directory, access="select", owners=None) -> Allowe
             want = _expected(engine, obj, principal, groups, access, owner)
             got = sets.policy_for(obj, principal)
             assert got == want, (obj, principal, got, want)
+            maybe = _expected(engine, obj, principal, groups, access, owner, lean="allow")
+            conditional = maybe if want is None else None
+            assert sets.conditional_for(obj, principal) == conditional, (obj, principal)
             assert sets.allowed(obj, principal) == (want is not None)
             if want is not None:
                 expected[principal] = want
@@ -334,6 +342,42 @@ def test_objects_with_the_same_policies_share_one_class_and_sets_stay_compact() 
         ("db0.t0", "user00001", 1),
         ("db0.t1", "user00001", 1),
     ]
+
+
+def test_a_conditional_grant_is_not_a_grant_anyway_and_is_kept_apart() -> None:
+    """Who could read the table anyway: an item whose condition is decided per request
+    (a client address) grants only under it, so the baseline does not count it, and the
+    sets say a conditional grant exists; a conditional deny counts as denying."""
+    ip = [{"type": "ip", "values": ["10.*"]}]
+    engine = PolicyEngine(
+        [
+            _policy(1, "db", "*", policyItems=_grant(users=["ann"], conditions=ip)),
+            _policy(2, "db", "*", policyItems=_grant(users=["bob", "cy"])),
+            _policy(3, "db", "*", denyPolicyItems=_grant(users=["cy"], conditions=ip)),
+        ],
+        HIVE,
+    )
+    people = {"ann": frozenset(), "bob": frozenset(), "cy": frozenset(), "dee": frozenset()}
+    sets = allowed_sets(engine, ["db.t"], people, AT)
+    assert sets.principals_of("db.t") == {"bob": 2}
+    assert (sets.conditional_for("db.t", "ann"), sets.conditional_for("db.t", "cy")) == (1, 2)
+    assert sets.conditional_for("db.t", "bob") is None  # allowed whatever the conditions
+    assert sets.conditional_for("db.t", "dee") is None  # no grant at all
+    assert any("conditional grant" in n for n in sets.notes)
+
+
+def test_a_policy_with_conditions_of_its_own_only_denies_in_the_baseline() -> None:
+    ip = [{"type": "ip", "values": ["10.*"]}]
+    gated = _policy(1, "db", "*", policyItems=_grant(users=["ann"]), conditions=ip)
+    gated["denyPolicyItems"] = _grant(users=["bob"])
+    engine = PolicyEngine([gated, _policy(2, "db", "*", policyItems=_grant(users=["bob"]))], HIVE)
+    sets = allowed_sets(engine, ["db.t"], {"ann": frozenset(), "bob": frozenset()}, AT)
+    assert sets.principals_of("db.t") == {}  # bob: denied if the conditions hold
+    assert (sets.conditional_for("db.t", "ann"), sets.conditional_for("db.t", "bob")) == (1, 2)
+    for who, want in (("ann", None), ("bob", None)):
+        decision = engine.evaluate(AccessRequest({"database": "db", "table": "t"}, "select", who,
+                                                 time=AT), lean="deny")  # fmt: skip
+        assert (decision.policy_id if decision.allowed else None) == want
 
 
 def test_notes_name_what_the_logs_cannot_decide() -> None:

@@ -216,8 +216,10 @@ def test_without_wildcards_a_star_is_a_name() -> None:
             AccessRequest({"database": db, "table": table}, "select", "ann")
         ).allowed
 
-    assert ask("*", "*")
     assert not ask("sales", "t")
+    # A requested "*" asks for every value (Ranger's `isAllValuesRequested`), which only a
+    # match-any policy value covers; without wildcards the policy's "*" is a name.
+    assert not ask("*", "*")
 
 
 def test_path_separator_and_recursion() -> None:
@@ -529,3 +531,106 @@ def test_request_expressions_in_resource_values() -> None:
     assert sets.principals_of("home_ann.t") == {"ann": 1}
     assert sets.principals_of("dept_fin.t") == {}
     assert any("user attributes not given" in n for n in sets.notes)
+
+
+# -- resource element matching scopes, empty and list values ------------------------------
+
+
+def _path_engine(values: list[str], recursive: bool) -> PolicyEngine:
+    policy = {
+        "id": 7,
+        "name": "p7",
+        "resources": {"path": {"values": values, "isRecursive": recursive}},
+        "policyItems": [_item(["read"], ["ann"])],
+    }
+    return PolicyEngine([policy], HDFS)
+
+
+@pytest.mark.parametrize(
+    ("values", "recursive", "path", "scope", "allowed"),
+    [
+        (["/tmp/ab"], False, "/tmp", "SELF_OR_CHILD", True),  # the folder holding /tmp/ab
+        (["/tmp/ab"], False, "/tmp/", "SELF_OR_CHILD", True),  # a trailing separator too
+        (["/tmp/ab"], False, "/tmp", "SELF", False),  # without the scope: an ancestor
+        (["/tmp/a/b"], False, "/tmp", "SELF_OR_CHILD", False),  # a grandchild is not
+        (["/user/dir/sub"], True, "/user/dir", "SELF_OR_CHILD", True),
+        (["/user/*/x"], False, "/user/bob", "SELF_OR_CHILD", True),  # wildcard parent
+        (["/home/ann"], True, "/ho", "SELF_OR_PREFIX", True),  # a prefix of the path
+        (["/home/ann"], True, "/hx", "SELF_OR_PREFIX", False),
+        (["/home/ann"], True, "/ho", "SELF_OR_CHILD", False),
+    ],
+)
+def test_element_matching_scopes(values, recursive, path, scope, allowed) -> None:
+    """Ranger's `resourceElementMatchingScopes` (S3, ADLS and Kafka plugins ask "may the
+    user reach something under this path/prefix"): CHILD and PREFIX matches count only
+    under their scope."""
+    engine = _path_engine(values, recursive)
+    request = AccessRequest({"path": path}, "read", "ann", element_scopes={"path": scope})
+    assert engine.evaluate(request).allowed is allowed
+
+
+def test_prefix_scope_on_an_empty_value_asks_for_any_name() -> None:
+    """Kafka's "any topic" check: `""` with SELF_OR_PREFIX is a prefix of every name a
+    policy gives; without the scope `""` (all values) only a `*` policy covers."""
+    policy = _hive_policy(1, "sales", "t", policyItems=[_item(["select"], ["ann"])])
+    engine = PolicyEngine([policy], HIVE)
+    prefix = {"database": "SELF_OR_PREFIX"}
+    assert _ask(engine, "ann", "select", db="", table="t", element_scopes=prefix).allowed
+    assert not _ask(engine, "ann", "select", db="", table="t").allowed
+
+
+def test_a_list_value_matches_when_one_of_its_values_does() -> None:
+    """Atlas sends an entity's type with its supertypes (`["hive_table", "DataSet"]`): a
+    policy on any one of them applies (`RangerDefaultResourceMatcher`, collections)."""
+    policy = _hive_policy(1, "DataSet", policyItems=[_item(["select"], ["ann"])])
+    engine = PolicyEngine([policy], HIVE)
+    assert _ask(engine, "ann", "select", db=["hive_table", "DataSet"]).allowed
+    assert not _ask(engine, "ann", "select", db=["hive_table", "Process"]).allowed
+
+
+def _hive_with_together() -> object:
+    import json
+
+    from forensics.policy.servicedef import DATA_DIR
+
+    raw = json.loads((DATA_DIR / "servicedef-hive.json").read_text())
+    raw["policyConditions"] = [
+        *(raw.get("policyConditions") or []),
+        {
+            "name": "accessed-together",
+            "evaluator": "org.apache.ranger.plugin.conditionevaluator."
+            "RangerHiveResourcesAccessedTogetherCondition",
+        },
+    ]
+    return service_def_from_dict(raw, "hive")
+
+
+@pytest.mark.parametrize(
+    ("columns", "denied"),
+    [
+        (["ssn", "name"], True),  # both named columns in one query
+        (["ssn"], False),  # one of them alone
+        (["ssn", "city"], False),  # with a column the condition does not name
+    ],
+)
+def test_accessed_together_is_decided_from_the_requested_resources(columns, denied) -> None:
+    """Ranger's `RangerHiveResourcesAccessedTogetherCondition` compares every resource of
+    the query (the request context's REQUESTED_RESOURCES): it holds when they match its
+    `db.table.column` values two or more times."""
+    together = {"type": "accessed-together", "values": ["db.t.ssn", "db.t.name"]}
+    deny = _item(["select"], groups=["public"], conditions=[together])
+    policies = [
+        _hive_policy(1, "db", denyPolicyItems=[deny]),
+        _hive_policy(2, "db", policyItems=[_item(["select"], ["ann"])]),
+    ]
+    engine = PolicyEngine(policies, _hive_with_together())
+    query = {"requestedResources": [
+        {"elements": {"database": "db", "table": "t", "column": c}} for c in columns
+    ]}  # fmt: skip
+    resource = {"database": "db", "table": "t", "column": columns[0]}
+    decision = engine.evaluate(
+        AccessRequest(resource, "select", "ann", context={"REQUESTED_RESOURCES": query})
+    )
+    assert (decision.allowed, decision.undecidable) == (not denied, ())
+    unknown = engine.evaluate(AccessRequest(resource, "select", "ann"))
+    assert unknown.undecidable and "REQUESTED_RESOURCES" in unknown.undecidable[0]

@@ -13,7 +13,7 @@ import yaml
 
 from forensics.case import load_case
 from forensics.catalog import load_catalog
-from forensics.errors import PolicyError
+from forensics.errors import CaseError, PolicyError
 from forensics.policy import AccessRequest, PolicyEngine, load_service_def
 from forensics.policy.schedule import TICK, parse_schedule
 from forensics.scope import derive_scope
@@ -208,3 +208,30 @@ def test_a_recurring_schedule_opens_a_window_per_occurrence(incident: Path) -> N
         for d in (18, 19, 20)
     ]
     assert all("validity schedule of policy 6" in w.opened_by for w in windows)
+
+
+def test_the_case_says_on_whose_clock_recurrences_are_matched(incident: Path) -> None:
+    """Ranger matches recurrences on the plugin host's clock (Java's default zone), not the
+    schedule's `timeZone`: with `ranger_timezone: America/New_York` (UTC-4 in June) the
+    daily 10:00 occurrence is 14:00 UTC."""
+    schedule = {
+        "timeZone": "UTC",
+        "recurrences": [
+            {
+                "schedule": {"minute": "0", "hour": "10", "dayOfMonth": "*", "dayOfWeek": ""},
+                "interval": {"minutes": 30},
+            }
+        ],
+    }
+    case_file = _scheduled_case(incident, [schedule])
+    case = yaml.safe_load(case_file.read_text())
+    case["ranger_timezone"] = "America/New_York"
+    case_file.write_text(yaml.safe_dump(case))
+    windows = _windows(case_file, "hr.salaries")
+    assert [w.start for w in windows] == [
+        datetime(2026, 6, d, 14, tzinfo=UTC) for d in (18, 19, 20)
+    ]
+    case["ranger_timezone"] = "Mars/Olympus"
+    case_file.write_text(yaml.safe_dump(case))
+    with pytest.raises(CaseError, match="ranger_timezone: unknown zone"):
+        load_case(case_file)

@@ -4,6 +4,7 @@ priority, component access types, tag attributes and validity periods."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
 
 import pytest
@@ -227,7 +228,9 @@ def test_who_can_names_the_tag_policy(incident, capsys) -> None:
     lines = dict(line.split("\t", 1) for line in capsys.readouterr().out.splitlines())
     assert lines["carl"] == "tag policy 900 (tag PII)\tpolicies/baseline.json"
     assert sum("tag policy 900" in v for v in lines.values()) > 20
-    assert not any("tag policy" in v for p, v in lines.items() if p == "svc_crawler")
+    # svc_crawler's resource policy allows too: the tag policy, which allowed first, stays
+    # named (Ranger's updateAccessResult names an allowing policy only when not yet allowed)
+    assert lines["svc_crawler"].startswith("tag policy 900")
 
 
 def test_policy_check_takes_tags_tag_policies_and_conditions(tmp_path, capsys) -> None:
@@ -264,7 +267,10 @@ def test_policy_check_takes_tags_tag_policies_and_conditions(tmp_path, capsys) -
     assert main([*tagged, "--tags", str(tmp_path / "tags.json")]) == 0
     out = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert out[0]["policy_id"] == 900 and "tag policy 900" in out[0]["reason"]
-    assert (out[1]["policy_id"], out[2]["policy_id"]) == (1, 900)  # 11.x: only the tag
+    # bob from 10.x is allowed by policy 1 too, but the tag policy allowed first and stays
+    # named (Ranger's updateAccessResult); from 11.x only the tag policy allows
+    assert (out[1]["policy_id"], out[2]["policy_id"]) == (900, 900)
+    assert out[1]["allowed"] and out[2]["allowed"]
     assert not any("undecidable" in o for o in out)
     assert main(args) == 0
     plain = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
@@ -333,3 +339,82 @@ def test_case_file_tags_keys_say_what_to_fix(incident) -> None:
     raw["tag_policies"] = "tp.json"  # one export: in force throughout
     incident.write_text(yaml.safe_dump(raw))
     assert load_case(incident).tag_policies[0].at == ALWAYS
+
+
+def test_tags_below_a_prefix_count_under_the_prefix_scope() -> None:
+    """An S3-style "may the user read something under this prefix" (`SELF_OR_PREFIX`):
+    Ranger's tag enricher matches tagged resources with the request's element scopes, so
+    a tag on `/vendor/pii` decides a request for the prefix `/vendor`."""
+    hdfs = load_service_def("hdfs")
+    tags = service_tags_from_dict(
+        {
+            "serviceResources": [
+                {"id": 1, "resourceElements": {"path": {"values": ["/vendor/pii"],
+                                                         "isRecursive": True}}},
+            ],
+            "tags": {"1": {"type": "PII-VENDOR"}},
+            "resourceToTagIds": {"1": [1]},
+        },
+        hdfs,
+        "tags",
+    )  # fmt: skip
+    engine = PolicyEngine(
+        [],
+        hdfs,
+        tag_policies=[_tag_policy(5, "PII-VENDOR", policyItems=[_item(["hdfs:read"], ["ann"])])],
+        service_tags=tags,
+    )
+
+    def ask(path: str, scopes: dict) -> bool:
+        return engine.evaluate(AccessRequest({"path": path}, "read", "ann",
+                                             element_scopes=scopes)).allowed  # fmt: skip
+
+    assert ask("/vendor", {"path": "SELF_OR_PREFIX"})
+    assert not ask("/vendor", {})
+    assert not ask("/other", {"path": "SELF_OR_PREFIX"})
+
+
+def test_a_tag_on_a_database_with_stars_below_covers_its_tables() -> None:
+    """A tagged resource `db2/*/*` covers `db2` and every table in it as the resource
+    itself (Ranger's SELF_AND_ALL_DESCENDANTS), not only as something below: a tag policy
+    on it decides a `select` of a table and "any access" (`_any`) to the database."""
+    tags = service_tags_from_dict(
+        {
+            "serviceResources": [
+                {"id": 5, "resourceElements": {"database": {"values": ["db2"]},
+                                               "table": {"values": ["*"]},
+                                               "column": {"values": ["*"]}}},
+            ],
+            "tags": {"5": {"type": "SENSITIVE"}},
+            "resourceToTagIds": {"5": [5]},
+        },
+        HIVE,
+        "tags",
+    )  # fmt: skip
+    engine = PolicyEngine(
+        [],
+        HIVE,
+        tag_policies=[_tag_policy(1, "SENSITIVE", policyItems=[_item(["hive:select"], ["ann"])])],
+        service_tags=tags,
+    )
+    table = engine.evaluate(AccessRequest({"database": "db2", "table": "t"}, "select", "ann"))
+    assert (table.allowed, table.policy_id) == (True, 1)
+    assert engine.evaluate(AccessRequest({"database": "db2"}, "_any", "ann")).allowed
+    assert not engine.evaluate(AccessRequest({"database": "db3"}, "_any", "ann")).allowed
+
+
+def test_a_deny_below_counts_when_descendant_denies_are_not_ignored() -> None:
+    """Ranger's `isDescendantDenyIgnored=false`: a tag deny on a column decides a
+    SELF_OR_DESCENDANTS request for its table and "any access" to its database (each
+    access type must then be allowed); by default (true) such a deny is ignored."""
+    deny = _tag_policy(5, "PII", denyPolicyItems=[_item(["hive:select"], groups=["public"])])
+    allow = _policy(101, policyItems=[_item(["all"], ["ann"])])
+    engine = _engine([allow], [deny])
+    table = {"database": "sales", "table": "customers"}
+    below = AccessRequest(table, "select", "ann", scope="SELF_OR_DESCENDANTS")
+    assert engine.evaluate(below).allowed
+    strict = engine.evaluate(replace(below, ignore_descendant_deny=False))
+    assert (strict.allowed, strict.policy_id) == (False, 5)
+    use = AccessRequest({"database": "sales"}, "", "ann")
+    assert engine.evaluate(use).allowed
+    assert not engine.evaluate(replace(use, ignore_descendant_deny=False)).allowed

@@ -18,11 +18,12 @@ import pytest
 from forensics import engine, pushdown, warehouse
 from forensics.case import load_case
 from forensics.cli import main
-from forensics.errors import QueryError
+from forensics.errors import InputError, QueryError
 from forensics.evidence import EVIDENCE_FILES, verify
 from forensics.ingest import IngestResult, ingest
+from forensics.ingest.sniff import WAREHOUSE_CHECK
 from forensics.investigation import Settings, investigate
-from forensics.schema import EVENT_SCHEMA
+from forensics.schema import EVENT_SCHEMA, QUARANTINE_SCHEMA
 from tests.conftest import INCIDENT, ThriftServer
 
 CASE = INCIDENT / "case.yaml"
@@ -118,6 +119,11 @@ def test_only_the_slice_comes_back(parsed: IngestResult, embedded: Path, tmp_pat
     assert fetched["rounds"] == 3  # exposed objects, then kc_copy and the export, then kc_copy2
     assert "sandbox.kc_copy2" in fetched["objects"]
     assert "mci.conversation_summary" in fetched["objects"]  # a view over an exposed table
+    stages = json.loads((out / "manifest.json").read_text())["events"]["stages"]
+    slices = [s for s in stages if s["stage"].startswith("event slice")]
+    assert [s["where"] for s in slices] == ["warehouse"] * 3
+    assert sum(s["rows_fetched"] for s in slices) >= fetched["events"]
+    assert all(s["rows_fetched"] == 0 for s in stages if s["where"] == "local")
 
 
 def test_pseudonyms_and_literals_match_too(
@@ -154,6 +160,32 @@ def test_manifest_says_where_the_events_came_from(parsed: IngestResult, tmp_path
     assert logs and all(i.get("parsed_elsewhere") is True and "lines" not in i for i in logs)
     others = [i for i in manifest["inputs"] if not i["path"].startswith("logs/")]
     assert others and not any("parsed_elsewhere" in i for i in others)
+
+
+def test_a_warehouse_source_nearly_all_quarantined_stops_the_run(
+    parsed: IngestResult, tmp_path: Path
+) -> None:
+    # the format check of an embedded run (`ingest.sniff`) on the warehouse's counts: a
+    # source file whose lines were nearly all quarantined where the logs were normalized
+    wrong = pa.table(
+        {
+            "source_file": ["logs/ranger/wrong.log"] * 40,
+            "source_line": list(range(1, 41)),
+            "format": ["ranger-audit"] * 40,
+            "reason": ["not a JSON object"] * 40,
+        },
+        schema=QUARANTINE_SCHEMA,
+    )
+    quarantine = pa.concat_tables([parsed.quarantine, wrong])
+    wh = _duckdb_warehouse(parsed.events, quarantine)
+    with pytest.raises(InputError, match=r"logs/ranger/wrong.log .*40 lines quarantined"):
+        pushdown.investigate_in_warehouse(Settings.build(CASE, tmp_path / "no"), wh)
+    assert not (tmp_path / "no").exists()
+    settings = Settings.build(CASE, tmp_path / "ev", allow_quarantine=True)
+    out = pushdown.investigate_in_warehouse(settings, _duckdb_warehouse(parsed.events, quarantine))
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert [w for w in manifest["warnings"] if "wrong.log" in w]
+    assert manifest["events"]["format_check"] == WAREHOUSE_CHECK  # says what was not checked
 
 
 def test_a_warehouse_table_without_a_needed_column_is_one_clear_error(
@@ -309,3 +341,85 @@ def test_a_missing_warehouse_table_is_one_clear_error(
     finally:
         wh.close()
     assert not (tmp_path / "ev").exists()
+
+
+# --- full pushdown: the reconstruction itself runs in the Spark Thrift Server ------------
+
+HOSTILE = [
+    "mci.it's",
+    "db.`x`; DROP TABLE events; --",
+    "a\\'; SELECT 1; --",
+    "back\\slash\\",
+    "semi;colon",
+    "/w/mci.db/new\nline",
+    "percent %s %(x)s $1",
+    "uni\u2028code\u00e9",
+]
+
+
+def test_scope_values_become_literals_that_read_back_as_sent() -> None:
+    from forensics import pushdown_full
+
+    columns = [("object", pa.string()), ("n", pa.int64()), ("at", pa.timestamp("ms"))]
+    rows = [(name, i, datetime(2026, 6, 17, 10, i)) for i, name in enumerate(HOSTILE)]
+    sql = pushdown_full.values_view("forensics_hostile", columns, rows)
+    warehouse.read_only(sql, "spark", views=True)  # one statement, a temporary view
+    with pytest.raises(QueryError, match="cannot be sent"):
+        pushdown_full.values_view("forensics_x", columns, [("a\x00b", 1, None)])
+    with pytest.raises(QueryError, match="cannot be sent"):
+        pushdown_full.values_view("forensics_x", columns, [("a", "1; DROP TABLE t", None)])
+
+
+def _full_profiles(server: ThriftServer, folder: Path) -> Path:
+    profiles = folder / "profiles.yaml"
+    profiles.write_text(
+        "profiles:\n"
+        f"  sts: {{engine: hive, host: 127.0.0.1, port: {server.port}, "
+        "auth: NOSASL, user: investigator, database: incident, pushdown: full}\n"
+    )
+    return profiles
+
+
+def test_full_pushdown_is_byte_identical_to_the_embedded_run(
+    incident_in_warehouse: ThriftServer, embedded: Path, tmp_path: Path
+) -> None:
+    profiles = _full_profiles(incident_in_warehouse, tmp_path)
+    out = tmp_path / "full"
+    args = ["investigate", str(CASE), "--out", str(out)]
+    assert main([*args, "--profile", "sts", "--profiles", str(profiles)]) == 0
+    _same_csvs(embedded, out)
+    assert verify(out, load_case(CASE)) == []
+    source = json.loads((out / "manifest.json").read_text())["events"]
+    assert source["pushdown"] == "full"
+    fetched = source["fetched"]
+    accesses = fetched["exposed_accesses"] + fetched["copy_accesses"]
+    evidence = len((out / "access_events.csv").read_text().splitlines()) - 1
+    assert evidence <= accesses <= 1.1 * evidence  # the accesses behind the evidence only
+    where = {s["stage"]: s["where"] for s in source["stages"]}
+    assert where["exposed objects' accesses, tested"] == "warehouse"
+    assert where["classification and copies"] == "local"
+    assert where["categories, redaction, read details, evidence rows"] == "local"
+    scope_queries = ("principals and permission changes", "quarantine and source files", "coverage")
+    rows = sum(s["rows_fetched"] for s in source["stages"] if s["stage"] not in scope_queries)
+    # besides the accesses: the statements asked about, those that wrote, the events
+    # dropped as duplicates (sent back), and one row saying whether there are text-only
+    # records
+    asked = fetched["statements"] + fetched["writing_statements"] + fetched["dropped_events"]
+    assert rows == accesses + asked + 1
+
+
+def test_hostile_names_reach_the_thrift_server_as_themselves(
+    incident_in_warehouse: ThriftServer,
+) -> None:
+    from forensics import pushdown_full
+
+    columns = [("object", pa.string()), ("n", pa.int64())]
+    rows = [(name, i) for i, name in enumerate(HOSTILE)]
+    wh = warehouse.HiveWarehouse(incident_in_warehouse.profile(database="incident"))
+    try:
+        wh.define(pushdown_full.values_view("forensics_hostile", columns, rows))
+        back = wh.query("SELECT object, n FROM forensics_hostile ORDER BY n", dialect="spark")
+        assert [tuple(r.values()) for r in back.to_pylist()] == rows
+        assert wh.query("SELECT count(*) AS n FROM events").column("n")[0].as_py() > 0
+    finally:
+        wh.close()

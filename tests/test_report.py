@@ -23,7 +23,7 @@ def _outputs(notebook: nbformat.NotebookNode) -> str:
             data = output.get("data", {})
             texts.append(data.get("text/plain", "") + data.get("text/html", ""))
             texts.append(output.get("text", ""))
-    return "\n".join(texts).replace("<wbr>", "")  # optional line breaks are not text
+    return "\n".join(texts).replace("<wbr/>", "")  # optional line breaks are not text
 
 
 def test_report_notebook_shows_the_evidence_numbers(report: Path) -> None:
@@ -309,16 +309,16 @@ def test_failing_notebook_leaves_previous_evidence_and_no_partial_report(
     real = report_module.render_notebook
     calls = []
 
-    def failing_second(notebook, folder, parameters, stem="report", title=None):
+    def failing_second(notebook, folder, parameters, stem="report", title=None, km=None):
         calls.append(stem)
         if len(calls) == 2:
             raise ReportError(f"{notebook.name}: cell 3 failed with ValueError: boom")
-        return real(notebook, folder, parameters, stem, title)
+        return real(notebook, folder, parameters, stem, title, km=km)
 
     monkeypatch.setattr(report_module, "render_notebook", failing_second)
     assert main(["report", str(INCIDENT / "case.yaml"), "--out", str(out), "--top", "1"]) == 1
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
-    assert [p.name for p in tmp_path.iterdir()] == ["evidence"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["evidence", "evidence.cache"]
 
 
 def _expected_figures(report: Path) -> dict[str, int]:
@@ -424,7 +424,7 @@ def _fake_pages(monkeypatch) -> list[str]:
 
     done: list[str] = []
 
-    def fake(notebook, folder, parameters, stem="report", title=None):
+    def fake(notebook, folder, parameters, stem="report", title=None, km=None):
         done.append(stem)
         (folder / f"{stem}.html").write_text("<title>x</title>")
         return report_module.Page(f"{stem}.html", title or stem)
@@ -492,7 +492,9 @@ def test_a_long_table_shows_its_first_rows_and_says_how_many_there_are() -> None
     frame = pd.DataFrame({"principal": [f"user{i:04d}" for i in range(2500)]})
     page = table_html(frame, "none", limit=2000)
     assert page.count("<tr>") == 2001  # header + 2000 rows
-    assert "The first 2,000 of 2,500 rows" in page
+    assert "The first 2,000 of 2,500 rows (500 more not shown)" in page
+    named = table_html(frame, "none", source="principals.csv")
+    assert named.count("<tr>") == 501 and "all are in principals.csv" in named
     assert table_html(frame.head(0), "No one.") == '<p class="none">No one.</p>'
 
 

@@ -10,6 +10,7 @@ anywhere.
 from __future__ import annotations
 
 import csv
+import html
 import json
 import re
 from html.parser import HTMLParser
@@ -142,22 +143,27 @@ def test_no_page_loads_anything_from_the_network(hostile: tuple[Path, Path]) -> 
         assert not re.search(r"@import|url\(\s*['\"]?(https?:|//)", css, re.I), path.name
 
 
-def test_pseudonymized_report_names_no_real_person(tmp_path: Path) -> None:
+@pytest.mark.parametrize("incident", ["bundled", "hostile"])
+def test_pseudonymized_report_names_no_real_person(tmp_path: Path, incident: str) -> None:
     """Every file of the evidence and report (CSV, manifest, pages, executed notebooks'
-    stored outputs, file names) is free of every human's name and raw log form."""
+    stored outputs, file names) is free of every principal's name, also inside paths and
+    identifiers (`/tmp/dora_export`: a name is a whole token, `_` separates), and of the
+    hostile principals' logged forms; the directory's service accounts (`hive`, `trino`)
+    name software and are kept."""
     key = tmp_path / "pseudonym.key"
     key.write_text("0123456789abcdef-not-a-real-key\n")
     out = tmp_path / "evidence"
-    case = INCIDENT / "case.yaml"
+    case = INCIDENT / "case.yaml" if incident == "bundled" else build(tmp_path / "case")
     assert (
         main(["report", str(case), "--out", str(out), "--top", "1", "--pseudonymize", str(key)])
         == 0
     )
     with open(INCIDENT / "directory" / "people.csv", newline="") as f:
-        humans = {r["principal"] for r in csv.DictReader(f) if r["kind"] == "human"}
-    names = re.compile(
-        r"(?<![A-Za-z0-9_])(" + "|".join(sorted(humans)) + r")(?![A-Za-z0-9_])", re.I
-    )
+        people = {r["principal"] for r in csv.DictReader(f) if r["kind"] != "service"}
+    tokens = people | ({"tabby"} if incident == "hostile" else set())
+    names = re.compile(r"(?<![^\W_])(" + "|".join(sorted(tokens)) + r")(?![^\W_])", re.I)
+    logged = [] if incident == "bundled" else [*HOSTILE_PRINCIPALS, *HOSTILE_PRINCIPALS.values()]
+    logged = [n.strip() for n in logged if n.strip() not in ("tabby", "TABBY")]
     checked = 0
     for path in sorted(out.rglob("*")):
         assert not names.search(path.name), path
@@ -169,9 +175,13 @@ def test_pseudonymized_report_names_no_real_person(tmp_path: Path) -> None:
             for cell in node["cells"]:
                 for output in cell.get("outputs", []):
                     output.get("data", {}).pop("image/png", None)
-            text = json.dumps(node)
+            text = json.dumps(node, ensure_ascii=False)
         text = re.sub(r"data:image/[a-z+]+;base64,[A-Za-z0-9+/=]+", "", text)
         found = sorted({m.group(1) for m in names.finditer(text)})
         assert not found, (path.relative_to(out), found)
+        shown = html.unescape(text).lower()
+        assert not [n for n in logged if n.lower() in shown], path.relative_to(out)
         checked += 1
     assert checked >= 20
+    copies = (out / "derived_copies.csv").read_text()
+    assert "/tmp/p-" in copies and "_export" in copies  # dora's export folder, renamed

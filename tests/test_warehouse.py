@@ -93,6 +93,65 @@ def test_everything_else_is_refused_before_it_is_sent(sql: str) -> None:
         warehouse.read_only(sql, "hive")
 
 
+#: What the full-pushdown session may send besides queries: temporary views of its own.
+VIEWS_ACCEPTED = [
+    "CREATE TEMPORARY VIEW forensics_w AS SELECT * FROM VALUES ('a', 1), ('b', 2) AS t(o, n)",
+    "CREATE TEMPORARY VIEW forensics_w AS VALUES ('a', 1)",
+    "CREATE OR REPLACE TEMPORARY VIEW forensics_copies AS SELECT object FROM forensics_w",
+    "CREATE TEMPORARY VIEW forensics_e AS SELECT e.principal FROM events e "
+    "LEFT ANTI JOIN forensics_d d ON d.event_id = e.event_id",
+]
+VIEWS_REFUSED = [
+    # a second statement after an allowed one
+    "CREATE TEMPORARY VIEW forensics_x AS SELECT 1; DROP TABLE y",
+    "CREATE TEMPORARY VIEW forensics_x AS SELECT 1; INSERT INTO events SELECT * FROM events",
+    # a view over a warehouse table's name would hide it from the session's queries
+    "CREATE OR REPLACE TEMPORARY VIEW events AS SELECT 1 AS x",
+    "CREATE TEMPORARY VIEW quarantine AS SELECT 1 AS x",
+    "CREATE TEMPORARY VIEW incident.forensics_x AS SELECT 1",
+    "CREATE TEMPORARY VIEW `forensics_x; DROP TABLE y` AS SELECT 1",
+    # anything else that creates, caches, writes or loads code
+    "CREATE VIEW forensics_x AS SELECT 1",
+    "CREATE GLOBAL TEMPORARY VIEW forensics_x AS SELECT 1",
+    "CREATE TEMPORARY VIEW forensics_x USING parquet OPTIONS (path '/etc')",
+    "CREATE TEMPORARY TABLE forensics_x AS SELECT 1",
+    "CREATE TABLE forensics_x AS SELECT 1",
+    "CREATE TEMPORARY FUNCTION forensics_f AS 'org.example.Evil'",
+    "CACHE TABLE forensics_x AS SELECT 1",
+    "CACHE TABLE events",
+    "UNCACHE TABLE events",
+    "INSERT OVERWRITE DIRECTORY '/tmp/x' SELECT * FROM events",
+    "INSERT OVERWRITE LOCAL DIRECTORY '/tmp/x' SELECT * FROM events",
+    "ADD JAR /tmp/evil.jar",
+    "ADD FILE /tmp/evil.py",
+    "DROP VIEW forensics_x",
+    "SET spark.sql.shuffle.partitions=1",
+    # the view's query is checked like any query
+    "CREATE TEMPORARY VIEW forensics_x AS SELECT reflect('java.lang.Runtime', 'getRuntime')",
+    "CREATE TEMPORARY VIEW forensics_x AS SELECT * FROM parquet.`/etc/passwd`",
+    "CREATE TEMPORARY VIEW forensics_x AS SELECT 1 /* ; DROP TABLE events */",
+]
+
+
+@pytest.mark.parametrize("sql", VIEWS_ACCEPTED)
+def test_temporary_views_of_the_toolkits_own_pass_only_when_asked_for(sql: str) -> None:
+    assert warehouse.read_only(sql, "spark", views=True) is not None
+    with pytest.raises(QueryError, match="refused"):
+        warehouse.read_only(sql, "spark")  # a plain query connection still refuses them
+
+
+@pytest.mark.parametrize("sql", VIEWS_REFUSED)
+def test_every_other_write_or_ddl_is_still_refused_with_views_allowed(sql: str) -> None:
+    with pytest.raises(QueryError, match="refused"):
+        warehouse.read_only(sql, "spark", views=True)
+
+
+@pytest.mark.parametrize("sql", REFUSED)
+def test_the_query_refusals_hold_with_views_allowed(sql: str) -> None:
+    with pytest.raises(QueryError, match="refused"):
+        warehouse.read_only(sql, "spark", views=True)
+
+
 @pytest.mark.parametrize("sql", REFUSED_DUCKDB)
 def test_the_embedded_engine_refuses_reads_outside_its_tables(sql: str, tmp_path: Path) -> None:
     """Refused before anything runs: the file the statement names is never read or made."""
@@ -172,6 +231,7 @@ def test_profiles_load(tmp_path: Path) -> None:
         name="lab", engine="hive", host="127.0.0.1", port=10000, auth="NOSASL", user="me"
     )
     assert profiles["local"].engine == "duckdb"
+    assert profiles["lab"].pushdown == "slice"  # the default: the slice comes here
 
 
 @pytest.mark.parametrize(
@@ -185,6 +245,8 @@ def test_profiles_load(tmp_path: Path) -> None:
         ("{engine: hive, host: h, colour: red}", "colour: unknown key"),
         ("{engine: hive, host: h, password_env: 'x y'}", "password_env: must name"),
         ("{engine: hive, host: h, auth: MAGIC}", "auth: must be one of"),
+        ("{engine: hive, host: h, pushdown: most}", "pushdown: must be one of slice, full"),
+        ("{engine: trino, host: h, pushdown: full}", "pushdown: full needs a Spark Thrift"),
     ],
 )
 def test_bad_profiles_say_what_to_fix(tmp_path: Path, spec: str, message: str) -> None:
@@ -423,8 +485,8 @@ def test_ctrl_c_cancels_the_query_on_the_server(thrift_server: ThriftServer) -> 
     states: list[int] = []
     make_cursor = wh.con.cursor
 
-    def cursor():  # the real cursor; after its cancel, ask the server for the state
-        real = make_cursor()
+    def cursor(**options):  # the real cursor; after its cancel, ask the server for the state
+        real = make_cursor(**options)
         cancel = real.cancel
 
         def cancel_then_poll() -> None:
@@ -447,3 +509,26 @@ def test_ctrl_c_cancels_the_query_on_the_server(thrift_server: ThriftServer) -> 
         assert wh.query("SELECT 1 AS one").num_rows == 1  # the session is still usable
     finally:
         wh.close()
+
+
+def test_a_connection_lost_mid_query_is_one_line_naming_the_server() -> None:
+    """A server that stops (or a network that drops) mid-query: no internal error."""
+    from thrift.transport.TTransport import TTransportException
+
+    class Dropped:
+        def execute(self, *args, **kwargs):
+            raise TTransportException(message="TSocket read 0 bytes")
+
+        def close(self) -> None:
+            pass
+
+    class Connection:
+        def cursor(self, **options):
+            return Dropped()
+
+    wh = object.__new__(warehouse.HiveWarehouse)
+    wh.profile = warehouse.Profile(name="sts", engine="hive", host="127.0.0.1", port=10000)
+    wh.con, wh.progress, wh.fetched = Connection(), None, warehouse.Fetched()
+    with pytest.raises(QueryError, match="connection to 127.0.0.1:10000 was lost") as err:
+        wh.query("SELECT 1")
+    assert "TSocket read 0 bytes" in str(err.value) and "\n" not in str(err.value)

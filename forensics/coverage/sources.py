@@ -36,6 +36,7 @@ from forensics.ingest.bulk import compression_of
 from forensics.ingest.layouts import parse_within
 from forensics.ingest.ranger import RECORD_KEYS
 from forensics.ingest.reader import read_lines
+from forensics.inputs import open_input
 
 RANGER_FORMATS = ("ranger-audit", "ranger-solr")
 _UTC = ZoneInfo("UTC")
@@ -382,7 +383,7 @@ def _ends_with_newline(path: Path) -> bool:
     size = path.stat().st_size
     if size == 0 or compression_of(path) != "none":
         return True
-    with open(path, "rb") as f:
+    with open_input(path) as f:
         f.seek(size - 1)
         return f.read(1) == b"\n"
 

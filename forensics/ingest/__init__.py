@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from forensics import engine
 from forensics.case import Case, LogSource
 from forensics.ingest import generic, hdfs, hiveserver2, lineage, metastore, ranger, solr, trino
 from forensics.ingest.base import BadLine, LineContext
-from forensics.ingest.bulk import BulkReader, numbered_lines
+from forensics.ingest.bulk import BulkReader, first_line, numbered_lines
 from forensics.ingest.bulk_generic import (
     finish_generic_views,
     read_generic_parquet,
@@ -31,7 +31,10 @@ from forensics.ingest.bulk_generic import (
 )
 from forensics.ingest.bulk_json import read_json_file, read_ranger_file
 from forensics.ingest.bulk_text import read_text_file
+from forensics.ingest.cache import Counts, IngestCache
+from forensics.ingest.layouts import LOG4J_JSON, peel
 from forensics.ingest.reader import read_lines
+from forensics.inputs import open_input
 from forensics.schema import Event, Quarantined, events_table, quarantine_table
 
 Parser = Callable[[str, LineContext], list[Event]]
@@ -61,6 +64,12 @@ BULK_READERS: dict[str, BulkReader] = {
     metastore.FORMAT: partial(read_text_file, name="metastore"),
 }
 
+#: `FileCounts.read_by`: the line parser read every line, or the bulk reader did (the line
+#: parser then reads the lines it left, if any).
+LINE_PARSER = "line parser"
+BULK = "bulk"
+CACHED = "ingest cache (the events of an earlier run's read of the same file)"
+
 #: Formats with a reader of their own: one JSON document holding many records (Solr), or
 #: log records spanning several lines (HiveServer2), each line still accounted for.
 READERS = {solr.FORMAT: solr.documents, hiveserver2.FORMAT: hiveserver2.records}
@@ -68,13 +77,15 @@ READERS = {solr.FORMAT: solr.documents, hiveserver2.FORMAT: hiveserver2.records}
 
 @dataclass(frozen=True)
 class FileCounts:
-    """How the lines of one input log file were accounted for."""
+    """How the lines of one input log file were accounted for, and which path read them
+    (`read_by`, for the manifest: either path gives the same events, so it is not compared)."""
 
     source_file: str
     format: str
     lines: int
     parsed: int
     quarantined: int
+    read_by: str = field(default=LINE_PARSER, compare=False)
 
 
 @dataclass(frozen=True)
@@ -99,11 +110,25 @@ def ingest(case: Case) -> IngestResult:
         con.close()
 
 
-def ingest_into(con: duckdb.DuckDBPyConnection, case: Case) -> tuple[FileCounts, ...]:
+def _read_in_place(path: Path, fmt: str) -> bool:
+    """Whether the file is a generic Parquet log, which `bulk_generic` scans where it lies
+    rather than copying its rows into `raw_events`: there is nothing of it to cache, and a
+    cache entry of it would hold only the rows the row parser read."""
+    if fmt != generic.FORMAT:
+        return False
+    with open_input(path) as f:
+        return f.read(4) == b"PAR1"
+
+
+def ingest_into(
+    con: duckdb.DuckDBPyConnection, case: Case, cache: IngestCache | None = None
+) -> tuple[FileCounts, ...]:
     """Parse every log file of the case into the engine's `raw_events` and `quarantine`
     tables, file by file in the order of their paths relative to the case; memory stays
     bounded by one batch of events, whatever the size of the logs. Generic Parquet logs
-    are not copied: `raw_events` is then a view that scans them (`bulk_generic`)."""
+    are not copied: `raw_events` is then a view that scans them (`bulk_generic`). With a
+    `cache`, a file whose entry is there is loaded from it instead of read, and a file read
+    is kept there (`forensics/ingest/cache.py`)."""
     jobs = sorted(
         (
             (case.relpath(path), path, source.format, i)
@@ -126,18 +151,57 @@ def ingest_into(con: duckdb.DuckDBPyConnection, case: Case) -> tuple[FileCounts,
     )
     for rel, path, fmt, i in jobs:
         overall.set_postfix_str(rel, refresh=False)
-        bulk = _bulk(con, case, path, rel, fmt, i)
+        cached = cache is not None and not _read_in_place(path, fmt)
+        slot = cache.slot(rel, path, case.logs[i], case.timezone) if cached else None
+        if slot is not None and (kept := cache.load(con, slot)) is not None:
+            counts.append(
+                FileCounts(
+                    rel, fmt, kept.lines, kept.parsed, kept.quarantined, kept.read_by or CACHED
+                )
+            )
+            overall.update(path.stat().st_size)
+            continue
+        if slot is not None:
+            cache.begin(con, slot)
+        layer = layered(path, fmt)
+        bulk = _bulk(con, case, path, rel, fmt, i) if layer is None else None
         if bulk is not None:
             lines, rest, parse = bulk
-            _, _, quarantined = _parse_records(sink, rest, parse, rel, fmt, case)
-            counts.append(FileCounts(rel, fmt, lines, lines - quarantined, quarantined))
+            left, _, quarantined = _parse_records(sink, rest, parse, rel, fmt, case)
+            read_by = BULK if not left else f"{BULK}; {left} line(s) by the {LINE_PARSER}"
+            counts.append(FileCounts(rel, fmt, lines, lines - quarantined, quarantined, read_by))
         else:
-            counts.append(_parse_file(sink, path, rel, fmt, case, i, quiet))
+            done = _parse_file(sink, path, rel, fmt, case, i, quiet)
+            if layer is not None:
+                done = replace(done, read_by=f"{LINE_PARSER}: its first line is behind a {layer}")
+            counts.append(done)
         sink.flush()
+        if slot is not None:
+            c = counts[-1]
+            cache.store(con, slot, Counts(c.lines, c.parsed, c.quarantined, c.read_by))
         overall.update(path.stat().st_size)
     overall.close()
     finish_generic_views(con)
     return tuple(counts)
+
+
+#: Keys that make a JSON line the format's own record, not a shipper's envelope.
+_RECORD_KEYS = {ranger.FORMAT: ranger.RECORD_KEYS, trino.FORMAT: trino.RECORD_KEYS}
+
+
+def layered(path: Path, fmt: str) -> str | None:
+    """The layer (`layouts.peel`) around the first line of a file that a bulk reader would
+    read, when it is one only the line parser peels (a log shipper's JSON envelope, a
+    syslog header; the log4j prefix of Ranger lines is the Ranger bulk reader's own): such
+    a file goes to the line parser whole, which peels every line, instead of through a bulk
+    read that would decode none of its lines."""
+    if fmt not in BULK_READERS:
+        return None
+    text = first_line(path)
+    found = peel(text, _RECORD_KEYS.get(fmt, frozenset())) if text is not None else None
+    if found is None or (fmt == ranger.FORMAT and LOG4J_JSON.match(text or "")):
+        return None
+    return found[0]
 
 
 def _bulk(

@@ -7,6 +7,8 @@ import json
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from forensics.names import principal_short
+
 
 class BadLine(Exception):  # noqa: N818 - a signal, not an error shown to the user
     """Raised by a parser for a line it cannot parse; the message is the quarantine reason."""
@@ -37,6 +39,19 @@ def require(record: dict, key: str) -> object:
     if value is None or value == "":
         raise BadLine(f"missing field {key}")
     return value
+
+
+def principal_of(raw: str, field: str) -> str:
+    """The principal (`names.principal_short`) a user field names, or `BadLine` when it
+    names none: a value such as `@SUM(1+1)` or `/x` has nothing before its first `@` or `/`,
+    and an event without a principal would be counted for nobody (quarantined instead,
+    with the value's start in the reason)."""
+    short = principal_short(raw)
+    if not short:
+        raise BadLine(
+            f"{field} {raw[:40]!r} names no principal (nothing before its first '/' or '@')"
+        )
+    return short
 
 
 def json_object(text: str) -> dict:

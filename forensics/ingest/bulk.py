@@ -16,11 +16,13 @@ file line for line (then the line parser reads all of it).
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import zlib
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import NamedTuple, Protocol
+from typing import BinaryIO, NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -29,7 +31,15 @@ import pyarrow as pa
 
 from forensics import queries
 from forensics.engine import load_rows
-from forensics.ingest.reader import MAX_LINE_BYTES, _decode, is_gzip, read_lines
+from forensics.ingest.reader import (
+    EMPTY_LINE,
+    MAX_LINE_BYTES,
+    _decode,
+    is_gzip,
+    open_stream,
+    read_lines,
+)
+from forensics.inputs import open_input
 
 _CHUNK = 1 << 24
 _NEWLINE = 10
@@ -75,10 +85,9 @@ def compression_of(path: Path) -> str:
 def blocks(path: Path, compression: str, size: int = _CHUNK) -> Iterator[Block]:
     """The file's lines, a block of about `size` bytes at a time, split where
     `reader.read_lines` splits them (at each newline; a last line without one counts too)."""
-    opener = gzip.open if compression == "gzip" else open
     first = 1
     carry = b""
-    with opener(path, "rb") as stream:
+    with open_input(path) as raw, _decompressed(raw, compression) as stream:
         while True:
             block = stream.read(size)
             raw = bytearray(carry)
@@ -101,6 +110,38 @@ def blocks(path: Path, compression: str, size: int = _CHUNK) -> Iterator[Block]:
                 first += len(ends)
             if not block:
                 return
+
+
+@contextlib.contextmanager
+def _decompressed(raw: BinaryIO, compression: str) -> Iterator[BinaryIO]:
+    if compression != "gzip":
+        yield raw
+        return
+    with gzip.GzipFile(fileobj=raw, mode="rb") as stream:
+        yield stream  # type: ignore[misc]
+
+
+#: The longest first line `first_line` reads (a longer one is no plain record to look at).
+FIRST_LINE_BYTES = 1 << 20
+
+
+def first_line(path: Path) -> str | None:
+    """The file's first line that is not blank, decoded as `reader.read_lines` decodes it
+    (None when there is none, it cannot be decoded or read, or it is longer than
+    `FIRST_LINE_BYTES`: only that much of a gzip bomb is inflated)."""
+    try:
+        with open_stream(path) as stream:
+            while raw := stream.readline(FIRST_LINE_BYTES + 1):
+                if len(raw) > FIRST_LINE_BYTES:
+                    return None
+                line = _decode(0, raw)
+                if line.text is not None:
+                    return line.text
+                if line.problem != EMPTY_LINE:
+                    return None
+    except (OSError, EOFError, zlib.error):
+        return None
+    return None
 
 
 def scan_lines(path: Path, compression: str) -> tuple[int, np.ndarray]:

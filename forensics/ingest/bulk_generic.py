@@ -34,6 +34,7 @@ from forensics import queries
 from forensics.engine import load_rows
 from forensics.ingest.bulk import BulkRead
 from forensics.ingest.generic import GenericLog, Record
+from forensics.inputs import check_input, open_input
 
 _BATCH = 65_536
 #: The event fields the SQL reads as text, in `generic_input`'s column order.
@@ -55,9 +56,10 @@ def read_generic_parquet(
     makes the view); the row count and the rows left to the row parser, or None (nothing
     recorded) when the file is not Parquet or its column types are not ones the SQL
     decodes."""
-    with open(path, "rb") as f:
+    with open_input(path) as f:
         if f.read(4) != b"PAR1":
             return None
+    check_input(path)
     try:
         parquet = pq.ParquetFile(path)
     except Exception:  # noqa: BLE001 - the row parser names the damage in its own error

@@ -18,9 +18,11 @@ reader refuses the first and keeps the last). Ranger's and Trino's writers produ
 
 from __future__ import annotations
 
+import os
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -29,15 +31,15 @@ import numpy as np
 from forensics import queries
 from forensics.ingest.bulk import (
     BulkRead,
-    blocks,
     compression_of,
+    first_line,
     load_line_numbers,
     load_offsets,
     scan_lines,
 )
 from forensics.ingest.bulk_text import read_text_file
 from forensics.ingest.layouts import LOG4J_JSON
-from forensics.ingest.reader import EMPTY_LINE, _decode
+from forensics.inputs import open_input
 
 
 def read_json_file(
@@ -47,12 +49,15 @@ def read_json_file(
     `ingest/<name>_*`; None (nothing inserted) when DuckDB cannot read the file line for
     line."""
     compression = compression_of(path)
+    _define_macros(con, name)
     # The line count (numpy, file reads: both free Python's lock) runs beside DuckDB's
     # reader, which frees it too: the two overlap on the two cores.
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    with ThreadPoolExecutor(max_workers=1) as pool, open_input(path) as handle:
         scan = pool.submit(scan_lines, path, compression)
         try:
-            queries.execute(con, f"ingest/{name}_rows", path=str(path), compression=compression)
+            queries.execute(
+                con, f"ingest/{name}_rows", path=_opened(handle, path), compression=compression
+            )
             read = True
         except duckdb.Error:
             read = False
@@ -74,6 +79,16 @@ def read_json_file(
     return lines, slow
 
 
+def _opened(handle: BinaryIO, path: Path) -> str:
+    """The name under which DuckDB reads the file `handle` has open (checked to be a
+    regular file by `open_input`): `/dev/fd/N` reopens that very file, so it cannot be
+    swapped for a FIFO or device between the check and DuckDB's read (nor read as a glob
+    pattern, as DuckDB reads a path holding `*` or `[`); the path itself where the system
+    has no /dev/fd."""
+    fd_path = f"/dev/fd/{handle.fileno()}"
+    return fd_path if os.path.exists(fd_path) else str(path)
+
+
 def read_ranger_file(
     con: duckdb.DuckDBPyConnection, path: Path, rel: str, tz: ZoneInfo
 ) -> BulkRead | None:
@@ -87,20 +102,22 @@ def read_ranger_file(
             queries.execute(con, "ingest/ranger_agents_table")
             queries.execute(con, "ingest/ranger_agents", source_file=rel)
         return found
+    _define_macros(con, "ranger")
     load_line_numbers(con, "ranger_line_numbers", np.zeros(0, dtype=np.int64))
     return read_text_file(con, path, rel, tz, name="ranger", rows="ranger_log4j")
 
 
+#: Table macros a format's row queries call (the Ranger decoding that bare lines and lines
+#: behind a log4j prefix share), defined before they run.
+MACROS = {"ranger": ("ingest/ranger_typed",)}
+
+
+def _define_macros(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    for macro in MACROS.get(name, ()):
+        queries.execute(con, macro)
+
+
 def _log4j_first_line(path: Path) -> bool:
     """Whether the first line that is not blank starts with a log4j prefix before JSON."""
-    try:
-        for block in blocks(path, compression_of(path), 1 << 16):
-            for start, end in zip(block.starts().tolist(), block.ends.tolist(), strict=True):
-                line = _decode(0, bytes(block.raw[start:end]))
-                if line.text is not None:
-                    return LOG4J_JSON.match(line.text) is not None
-                if line.problem != EMPTY_LINE:
-                    return False
-    except (OSError, EOFError, zlib.error):
-        return False
-    return False
+    text = first_line(path)
+    return text is not None and LOG4J_JSON.match(text) is not None

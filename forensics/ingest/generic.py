@@ -36,6 +36,7 @@ import pyarrow.parquet as pq
 from forensics.errors import InputError
 from forensics.ingest.base import BadLine, LineContext
 from forensics.ingest.reader import local_to_epoch_ms, read_lines
+from forensics.inputs import check_input, open_input
 from forensics.names import object_name, principal_short
 from forensics.schema import (
     ALLOWED,
@@ -64,6 +65,7 @@ _LAST_MS = 253_402_300_800_000
 
 
 def _parquet_rows(path: Path, rel: str) -> Iterator[tuple[int, Record | None, str | None]]:
+    check_input(path)
     try:
         table = pq.ParquetFile(path)
     except Exception as exc:  # pyarrow raises several types for a damaged file
@@ -135,7 +137,7 @@ class GenericLog:
     def records(self, path: Path, rel: str) -> Iterator[tuple[int, Record | None, str | None]]:
         """(line or row number, the record by column name, why it cannot be read), after
         checking that every mapped column exists in the file."""
-        with open(path, "rb") as f:
+        with open_input(path) as f:
             parquet = f.read(4) == b"PAR1"
         rows = _parquet_rows(path, rel) if parquet else _csv_rows(path, rel)
         for number, record, problem in rows:

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import re
 
-from forensics.ingest.base import BadLine, LineContext, NotRecord, require
+from forensics.ingest.base import BadLine, LineContext, NotRecord, principal_of, require
 from forensics.ingest.layouts import parse_within
 from forensics.ingest.reader import parse_local_time
-from forensics.names import principal_short
 from forensics.schema import ALLOWED, DENIED, OP_METADATA, OP_OTHER, OP_READ, OP_WRITE, Event
 
 FORMAT = "hdfs-audit"
@@ -97,7 +96,7 @@ def _parse_bare(text: str, ctx: LineContext) -> list[Event]:
             source_file=ctx.source_file,
             source_line=ctx.line,
             engine="hdfs",
-            principal=principal_short(raw_user),
+            principal=principal_of(raw_user, "ugi"),
             principal_raw=raw_user,
             op=_op(verb),
             action=cmd,

@@ -59,6 +59,7 @@ from pathlib import Path
 
 from forensics.ingest.base import LineContext
 from forensics.ingest.reader import Line, parse_local_time, read_lines
+from forensics.inputs import open_input
 from forensics.names import principal_short
 from forensics.schema import ALLOWED, OP_OTHER, OP_READ, OP_WRITE, Event
 from forensics.sqlrefs import extract_objects
@@ -274,7 +275,7 @@ def _record(
 def _cut_short(path: Path) -> bool:
     """Whether a plain file's last line lacks its line end (log4j ends every record with
     one). A compressed file cut short is reported by the reader itself."""
-    with open(path, "rb") as f:
+    with open_input(path) as f:
         if f.read(2) == b"\x1f\x8b":
             return False
         f.seek(0, 2)

@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from forensics.ingest.base import BadLine, LineContext, NotRecord, require
+from forensics.ingest.base import BadLine, LineContext, NotRecord, principal_of, require
 from forensics.ingest.layouts import parse_within
 from forensics.ingest.reader import local_to_epoch_ms
-from forensics.names import object_name, principal_short
+from forensics.names import object_name
 from forensics.schema import ALLOWED, OP_METADATA, OP_WRITE, Event
 
 FORMAT = "metastore-audit"
@@ -61,7 +61,7 @@ def _parse_bare(text: str, ctx: LineContext) -> list[Event]:
             source_file=ctx.source_file,
             source_line=ctx.line,
             engine="metastore",
-            principal=principal_short(ugi.split(" ", 1)[0]),
+            principal=principal_of(ugi.split(" ", 1)[0], "ugi"),
             principal_raw=ugi.split(" ", 1)[0],
             op=OP_WRITE if name.lower().startswith(_CHANGES) else OP_METADATA,
             action=name,

@@ -11,10 +11,17 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from forensics.ingest.base import BadLine, LineContext, NotRecord, json_object, require
+from forensics.ingest.base import (
+    BadLine,
+    LineContext,
+    NotRecord,
+    json_object,
+    principal_of,
+    require,
+)
 from forensics.ingest.layouts import parse_within
 from forensics.ingest.reader import local_to_epoch_ms
-from forensics.names import object_name, principal_short
+from forensics.names import object_name
 from forensics.schema import (
     ALLOWED,
     DENIED,
@@ -81,7 +88,7 @@ def parse_record(record: dict, ctx: LineContext) -> list[Event]:
             source_file=ctx.source_file,
             source_line=ctx.line,
             engine=engine,
-            principal=principal_short(user),
+            principal=principal_of(user, "reqUser"),
             principal_raw=user,
             op=op,
             action=access,

@@ -8,6 +8,7 @@ lines that could be read.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import zlib
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from typing import BinaryIO, NamedTuple
 from zoneinfo import ZoneInfo
 
 from forensics.errors import InputError
+from forensics.inputs import open_input
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 #: The quarantine reason of a line holding nothing but whitespace.
@@ -40,11 +42,24 @@ TOO_LONG = f"line longer than {MAX_LINE_BYTES >> 20} MiB (not read)"
 MAX_DOCUMENT_BYTES = 1 << 30
 
 
+@contextlib.contextmanager
+def open_stream(path: Path) -> Iterator[BinaryIO]:
+    """`path` (a regular file, `open_input`) as a stream of its bytes, gunzipped when its
+    first bytes say gzip."""
+    with open_input(path) as raw:
+        if raw.read(2) == b"\x1f\x8b":
+            raw.seek(0)
+            with gzip.GzipFile(fileobj=raw, mode="rb") as stream:
+                yield stream  # type: ignore[misc]
+        else:
+            raw.seek(0)
+            yield raw
+
+
 def read_lines(path: Path) -> Iterator[Line]:
     """Yield every line of `path` (gzip or plain); a broken line has `text=None`."""
-    opener = gzip.open if is_gzip(path) else open
     number = 0
-    with opener(path, "rb") as stream:
+    with open_stream(path) as stream:
         try:
             while raw := stream.readline(MAX_LINE_BYTES + 1):
                 number += 1
@@ -68,9 +83,8 @@ def _skip_line(stream: BinaryIO) -> None:
 def read_text(path: Path) -> str:
     """A whole (possibly gzipped) file as text, for formats that are one JSON document;
     undecodable bytes are replaced, so the parser quarantines what they touch."""
-    opener = gzip.open if is_gzip(path) else open
     try:
-        with opener(path, "rb") as stream:
+        with open_stream(path) as stream:
             data = stream.read(MAX_DOCUMENT_BYTES + 1)
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise InputError(f"{path.name}: compressed file cut short ({type(exc).__name__})") from None
@@ -89,7 +103,7 @@ def count_lines(path: Path) -> int:
 
 def is_gzip(path: Path) -> bool:
     """Gzip is told by the file's first two bytes, not its name (rotated logs rarely say)."""
-    with open(path, "rb") as f:
+    with open_input(path) as f:
         return f.read(2) == b"\x1f\x8b"
 
 

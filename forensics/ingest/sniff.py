@@ -10,7 +10,7 @@ with one line saying which format its lines look like, unless the investigator a
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -121,9 +121,43 @@ def looks_like_format(
     return best if best[1] * 2 >= len(texts) and best[1] > 0 else (None, 0)
 
 
+#: What a warehouse run's manifest says of this check (`events.format_check`).
+WAREHOUSE_CHECK = (
+    "the share of quarantined lines was checked per source file from the warehouse's own "
+    "counts (quarantined lines against events); which known format the lines look like "
+    "was not checked: the warehouse keeps no line texts"
+)
+
+
+def quarantined_in_warehouse(
+    per_file: Sequence[Mapping[str, object]], quarantined: Mapping[str, int]
+) -> list[str]:
+    """The run-stopping message of each warehouse source file whose quarantined lines are
+    at least `SHARE` of its lines, counting each event as a line (a line gives at least one
+    event, so a file is never flagged for more than its lines' share)."""
+    events = {str(r["source_file"]): int(r["events"] or 0) for r in per_file}  # type: ignore[call-overload]
+    formats = {str(r["source_file"]): r.get("source_format") for r in per_file}
+    messages = []
+    for name in sorted(set(events) | set(quarantined)):
+        bad, good = quarantined.get(name, 0), events.get(name, 0)
+        if bad and bad >= SHARE * (bad + good):
+            messages.append(
+                f"warehouse source file {name} (format {formats.get(name) or 'unknown'}): "
+                f"{bad} lines quarantined against {good} events; the warehouse keeps no line "
+                "texts, so which format they look like cannot be told here: check how this "
+                "source was normalized into the warehouse's events"
+            )
+    return messages
+
+
 def accept(found: Sequence[QuarantinedSource], allow: bool) -> list[str]:
     """The manifest's warnings for the sources found; `InputError` unless `allow`."""
-    messages = [f.message() for f in found]
+    return accept_messages([f.message() for f in found], allow)
+
+
+def accept_messages(messages: Sequence[str], allow: bool) -> list[str]:
+    """The manifest's warnings; `InputError` naming the first unless `allow`."""
+    messages = list(messages)
     if messages and not allow:
         more = f" (and {len(messages) - 1} more such source(s))" if len(messages) > 1 else ""
         raise InputError(

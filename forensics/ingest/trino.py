@@ -11,10 +11,17 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from forensics.ingest.base import BadLine, LineContext, NotRecord, json_object, require
+from forensics.ingest.base import (
+    BadLine,
+    LineContext,
+    NotRecord,
+    json_object,
+    principal_of,
+    require,
+)
 from forensics.ingest.layouts import parse_within
 from forensics.ingest.reader import local_to_epoch_ms
-from forensics.names import principal_short, trino_object
+from forensics.names import trino_object
 from forensics.schema import ALLOWED, DENIED, OP_READ, OP_WRITE, Event
 
 FORMAT = "trino-event"
@@ -55,7 +62,7 @@ def _parse_bare(text: str, ctx: LineContext) -> list[Event]:
         source_file=ctx.source_file,
         source_line=ctx.line,
         engine="trino",
-        principal=principal_short(user),
+        principal=principal_of(user, "user"),
         principal_raw=str(context.get("principal") or user),
         path=None,
         result=result,

@@ -3,7 +3,9 @@
 `servicedef` describes a service's resources and access types, `matchers` compares
 resource values, `schedule` says when validity schedules hold, `conditions` decides policy
 conditions (or says why it cannot), `tags` finds a resource's tags and prepares the tag
-service's policies, `engine` decides, `allowed` decides for a whole directory at once,
+service's policies, `request` is what is asked and answered, `compiled` is a policy ready
+for evaluation, `engine` decides (with `tag_eval` for tag policies and `any_access` for
+requests without an access type), `allowed` decides for a whole directory at once,
 `audit` lists what is decided without an audit record, `io` reads exports and requests.
 """
 

@@ -24,6 +24,12 @@ from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from forensics.policy.matchers import SELF, resource_matcher
+from forensics.policy.servicedef import ServiceDef
+from forensics.policy.undecidable import Undecidable
+
+__all__ = ["Undecidable"]  # re-exported: callers catch it from here
+
 #: Well-known condition names and their evaluators, when the service definition given
 #: does not declare them (Ranger 2.5 adds `_expression` to every service definition).
 DEFAULT_EVALUATORS = {
@@ -74,10 +80,10 @@ class Facts:
     cluster_name: str | None = None
     cluster_type: str | None = None
     zone: ZoneInfo | None = None  # the plugin host's clock (times of day, tag dates)
-
-
-class Undecidable(Exception):
-    """A condition cannot be decided from the request; the message says why."""
+    #: the request context's REQUESTED_RESOURCES: every resource of the same Hive query
+    #: (None: not known), and the service they are matched in
+    requested: tuple[Mapping[str, Any], ...] | None = None
+    service_def: ServiceDef | None = None
 
 
 def compile_condition(raw: Mapping, definitions: Mapping[str, tuple], where: str) -> Condition:
@@ -200,18 +206,69 @@ def _expression(condition: Condition, facts: Facts) -> bool:
 
 
 def _together(condition: Condition, facts: Facts) -> bool:
-    """`RangerHiveResourcesAccessedTogetherCondition` and its negation: they compare the
-    other resources of the same Hive query, which an audit event does not carry."""
-    raise Undecidable(
-        "it needs every resource the Hive query accessed together (REQUESTED_RESOURCES), "
-        "which an audit event does not carry"
-    )
+    """`RangerHiveResourcesAccessedTogetherCondition`: holds when the query's resources
+    (REQUESTED_RESOURCES) match the condition's `db.table.column` specs two or more times;
+    outside a Hive service, or without values, it holds (Ranger builds no matcher then)."""
+    excluded = _mutually_excluded(condition, facts)
+    return True if excluded is None else not excluded
+
+
+def _not_together(condition: Condition, facts: Facts) -> bool:
+    """`RangerHiveResourcesNotAccessedTogetherCondition`: the negation, holding as well
+    when Ranger builds no matcher."""
+    excluded = _mutually_excluded(condition, facts)
+    return True if excluded is None else excluded
+
+
+def _mutually_excluded(condition: Condition, facts: Facts) -> bool | None:
+    """Ranger's `RangerRequestedResources.isMutuallyExcluded`: False when the query's
+    resources match the specs two or more times in all (None: no matcher to apply)."""
+    service = facts.service_def
+    specs = [_together_spec(v, service) for v in condition.values if v.strip()]
+    specs = [s for s in specs if s]
+    if service is None or service.name != "hive" or not specs:
+        return None
+    if facts.requested is None:
+        raise Undecidable(
+            "it needs every resource the Hive query accessed together (REQUESTED_RESOURCES), "
+            "which an audit event does not carry"
+        )
+    if len(facts.requested) < 2:
+        return True
+    hits = sum(_covers(spec, r) for r in facts.requested for spec in specs)
+    return hits < 2
+
+
+def _together_spec(value: str, service: ServiceDef | None) -> dict | None:
+    """A `db.table.column` value as matchers (missing levels `*`), as Ranger's
+    `buildMatcher` splits it; None for more than three parts or a service without them."""
+    parts = [p for p in value.strip().split(".") if p]
+    levels = ("database", "table", "column")
+    if service is None or not 0 < len(parts) < 4 or not set(levels) <= set(service.resources):
+        return None
+    values = parts + ["*"] * (3 - len(parts))
+    return {
+        level: resource_matcher(service.resources[level], {"values": [v]})
+        for level, v in zip(levels, values, strict=True)
+    }
+
+
+def _covers(spec: Mapping[str, Any], resource: Mapping[str, Any]) -> bool:
+    """Whether a requested resource is the spec's resource (or lies in it, `*` below)."""
+    for level, matcher in spec.items():
+        value = resource.get(level)
+        if value is None:
+            if not matcher.matches_all:
+                return False
+        elif matcher.element_match(value) != SELF:
+            return False
+    return True
 
 
 EVALUATORS = {
     "RangerIpMatcher": _ip,
     "RangerHiveResourcesAccessedTogetherCondition": _together,
-    "RangerHiveResourcesNotAccessedTogetherCondition": _together,
+    "RangerHiveResourcesNotAccessedTogetherCondition": _not_together,
     "RangerTimeOfDayMatcher": _time_of_day,
     "RangerAnyOfExpectedTagsPresentConditionEvaluator": _any_tag,
     "RangerTagsAllPresentConditionEvaluator": _all_tags,

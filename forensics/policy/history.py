@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from forensics.errors import PolicyError
+from forensics.inputs import input_text
 
 POLICY_VERSIONS, ADMIN_AUDIT = "ranger-policy-versions", "ranger-admin-audit"
 CREATE, UPDATE, DELETE = "create", "update", "delete"
@@ -176,7 +177,7 @@ def load_history(sources: Iterable[tuple[str, Sequence[Path]]], name: Namer = st
 
 def _json(path: Path, name: Namer) -> Any:
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
+        return json.loads(input_text(Path(path)))
     except OSError as exc:
         raise PolicyError(f"policy history {name(path)}: cannot be read ({exc.strerror})") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from forensics.errors import PolicyError
+from forensics.inputs import input_text
 from forensics.policy.engine import AccessRequest, PolicyEngine
 from forensics.policy.history import instant
 from forensics.policy.servicedef import load_service_def
@@ -19,7 +20,7 @@ SERVICES = ("hive", "hdfs")
 def load_policies(path: str | Path) -> list[dict]:
     """The policies of a Ranger Admin export (`{"policies": [...]}`) or a bare list."""
     try:
-        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+        raw = json.loads(input_text(Path(path)))
     except OSError as exc:
         raise PolicyError(f"policies {path}: cannot be read ({exc.strerror})") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -40,7 +41,7 @@ def load_policies(path: str | Path) -> list[dict]:
 def load_roles(path: str | Path) -> dict[str, frozenset[str]]:
     """Role name -> its users and groups, from a Ranger roles export."""
     try:
-        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+        raw = json.loads(input_text(Path(path)))
     except (OSError, json.JSONDecodeError) as exc:
         raise PolicyError(f"roles {path}: cannot be read as JSON ({exc})") from None
     roles = raw.get("rangerRoles", raw.get("roles")) if isinstance(raw, dict) else raw

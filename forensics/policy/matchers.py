@@ -16,11 +16,16 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
-from forensics.policy.conditions import Undecidable
 from forensics.policy.servicedef import ResourceDef
+from forensics.policy.undecidable import Undecidable
 
 USER_MACRO = "{USER}"
+#: Ranger's `ResourceElementMatchingScope` (per resource element of a request), and what a
+#: requested value can be to a policy value (`ResourceElementMatchType`).
+SELF_OR_CHILD, SELF_OR_PREFIX = "SELF_OR_CHILD", "SELF_OR_PREFIX"
+SELF, CHILD, PREFIX = "SELF", "CHILD", "PREFIX"
 #: Tokens a resource value may name (`RangerAccessRequestUtil.KEY_USER`, `KEY_OWNER`).
 USER_TOKEN, OWNER_TOKEN = "USER", "OWNER"
 
@@ -72,6 +77,75 @@ class ResourceMatcher:
         found = any(self._one(value, name, user, owner, attributes) for value in self.values)
         return not found if self.excludes else found
 
+    def element_match(
+        self,
+        requested: Any,
+        scope: str = SELF,
+        user: str = "",
+        owner: str | None = None,
+        attributes: Mapping[str, str] | None = None,
+    ) -> str | None:
+        """How a requested element value relates to the policy values, as Ranger's
+        `RangerDefaultResourceMatcher.getMatchType` tells it: SELF (covered), CHILD (with
+        scope SELF_OR_CHILD: a path directly above a policy value), PREFIX (with scope
+        SELF_OR_PREFIX: a prefix of something a policy value covers), or None. A list
+        matches when one of its values does; `""` (all values) only a match-any matcher,
+        except as a prefix; `isExcludes` inverts SELF/None."""
+        if scope == SELF and isinstance(requested, str) and requested not in ("", "*"):
+            return SELF if self.matches(requested, user, owner, attributes) else None  # common
+        prefix = scope == SELF_OR_PREFIX
+        every = requested is None or requested in ("", "*")
+        match_any = not any(self.values) or (self.resource.wildcard and "*" in self.values)
+        if match_any or (every and not prefix):
+            found = SELF if match_any else None
+        else:
+            names = requested if isinstance(requested, (list, tuple)) else [requested or ""]
+            found = None
+            for name in names:
+                kind = self._element(str(name), scope, user, owner, attributes)
+                found = kind or found
+                if found == SELF:
+                    break
+        if not self.excludes or (every and not match_any):
+            return found
+        return SELF if found is None else None
+
+    def _element(
+        self,
+        name: str,
+        scope: str,
+        user: str,
+        owner: str | None,
+        attributes: Mapping[str, str] | None,
+    ) -> str | None:
+        """`element_match` for one requested string against every policy value."""
+        found = None
+        for value in self.values:
+            if not value:
+                continue
+            if self._one(value, name, user, owner, attributes):
+                return SELF
+            if scope not in (SELF_OR_CHILD, SELF_OR_PREFIX):
+                continue
+            expanded = self._expand(value, user, owner, attributes)
+            if scope == SELF_OR_CHILD and _child_match(self, expanded, name):
+                found = CHILD
+            elif scope == SELF_OR_PREFIX and _prefix_match(self, expanded, name):
+                found = PREFIX
+        return found
+
+    def _expand(
+        self, value: str, user: str, owner: str | None, attributes: Mapping[str, str] | None
+    ) -> str:
+        """A policy value with its request expressions and tokens replaced."""
+        res = self.resource
+        if res.replace_expressions and "${{" in value:
+            value = resolve_expressions(value, user, attributes or {})
+        if res.replace_tokens and res.token_start in value:
+            tokens = {USER_TOKEN: user} if owner is None else {USER_TOKEN: user, OWNER_TOKEN: owner}
+            value = replace_tokens(value, tokens, res)
+        return value
+
     def has_token(self, token: str) -> bool:
         """Whether a value names `token` (e.g. USER), so that it matches per request; a
         request expression `${{..}}` counts as naming the user."""
@@ -110,6 +184,151 @@ class ResourceMatcher:
         sep = self.resource.separator if (self.resource.is_path and self.recursive) else None
         pattern = _pattern(value, self.resource.wildcard, self.resource.ignore_case, sep)
         return pattern.match(name) is not None
+
+
+def _form(value: str, wildcard: bool) -> tuple[str, str]:
+    """(form, string) of a policy value as Ranger's `getMatcher` picks its matcher:
+    `exact` (no wildcard), `ends` (`*abc`: the string after the stars), `starts` (`abc*`:
+    the string before them) or `wildcard` (`?` or stars elsewhere)."""
+    if not wildcard or ("*" not in value and "?" not in value):
+        return "exact", value
+    if "?" in value:
+        return "wildcard", value
+    first, last = value.index("*"), value.rindex("*")
+    if value[first : last + 1].strip("*"):  # stars not contiguous
+        return "wildcard", value
+    if first == 0:
+        return "ends", value[last + 1 :]
+    if last != len(value) - 1:
+        return "wildcard", value
+    return "starts", value[:first]
+
+
+def _same(a: str, b: str, ignore_case: bool) -> bool:
+    return a.lower() == b.lower() if ignore_case else a == b
+
+
+def _starts(text: str, start: str, ignore_case: bool) -> bool:
+    return text.lower().startswith(start.lower()) if ignore_case else text.startswith(start)
+
+
+def _ends(text: str, end: str, ignore_case: bool) -> bool:
+    return text.lower().endswith(end.lower()) if ignore_case else text.endswith(end)
+
+
+def _child_match(matcher: ResourceMatcher, value: str, name: str) -> bool:
+    """Ranger's `isChildMatch` (path resources only): `name` is the folder directly
+    holding what the policy value names (its value cut at the last separator)."""
+    res = matcher.resource
+    if not res.is_path or not name:
+        return False
+    sep, ic = res.separator, res.ignore_case
+    if name.endswith(sep):
+        name = name[:-1]
+    if matcher.recursive:
+        if res.wildcard and value.endswith(sep):
+            value += "*"
+        if res.wildcard and ("*" in value or "?" in value):
+            cut = value.rfind(sep)
+            return cut != -1 and _pattern(value[:cut], True, ic, sep).match(name) is not None
+        plain = value[:-1] if value.endswith(sep) else value
+        cut = plain.rfind(sep)
+        return cut != -1 and _same(name, plain[:cut], ic)
+    form, text = _form(value, res.wildcard)
+    cut = text.rfind(sep)
+    if cut == -1:
+        return False
+    shorter = text[:cut]
+    if form == "exact":
+        return _same(name, shorter, ic)
+    if form == "starts":
+        return _starts(name, shorter, ic)
+    if form == "ends":
+        return _ends(name, shorter, ic)
+    return _pattern(shorter, True, ic, None).match(name) is not None
+
+
+def _prefix_match(matcher: ResourceMatcher, value: str, name: str) -> bool:
+    """Ranger's `isPrefixMatch`: `name` can begin something the policy value covers."""
+    res = matcher.resource
+    ic = res.ignore_case
+    if res.is_path and matcher.recursive:
+        if res.wildcard and value.endswith(res.separator):
+            value += "*"
+        return wildcard_prefix_match(name, value, ic)
+    form, text = _form(value, res.wildcard)
+    if form == "ends":
+        return True
+    if form == "wildcard":
+        return wildcard_prefix_match(name, text, ic)
+    return _starts(text, name, ic)
+
+
+def wildcard_prefix_match(value: str, pattern: str, ignore_case: bool) -> bool:
+    """Ranger's `ResourceMatcher.wildcardPrefixMatch`, ported as written: whether `value`
+    is a prefix of a string the wildcard `pattern` matches (as Ranger computes it)."""
+    if ignore_case:
+        value, pattern = value.lower(), pattern.lower()
+    tokens = _split_tokens(pattern)
+    any_chars, text_at, at = False, 0, 0
+    backtrack: list[tuple[int, int]] = []
+    while True:
+        if backtrack:
+            at, text_at = backtrack.pop()
+            any_chars = True
+        while at < len(tokens):
+            token = tokens[at]
+            if token == "?":
+                text_at += 1
+                if text_at > len(value):
+                    break
+                any_chars = False
+            elif token == "*":
+                any_chars = True
+                if at == len(tokens) - 1:
+                    text_at = len(value)
+            else:
+                if len(token) > len(value) - text_at:
+                    token = token[: max(len(value) - text_at, 0)]
+                if any_chars:
+                    text_at = value.find(token, text_at)
+                    if text_at == -1:
+                        break
+                    repeat = value.find(token, text_at + 1)
+                    if repeat >= 0:
+                        backtrack.append((at, repeat))
+                elif not value.startswith(token, text_at):
+                    break
+                text_at += len(token)
+                any_chars = False
+            at += 1
+        if at == len(tokens) or text_at == len(value):
+            return True
+        if not backtrack:
+            return any_chars
+
+
+def _split_tokens(text: str) -> list[str]:
+    """Ranger's `splitOnTokens`: literal runs, `?`, and one `*` per run of stars."""
+    if "*" not in text and "?" not in text:
+        return [text]
+    found: list[str] = []
+    buffer, previous = "", ""
+    for ch in text:
+        if ch not in "?*":
+            buffer += ch
+        else:
+            if buffer:
+                found.append(buffer)
+                buffer = ""
+            if ch == "?":
+                found.append("?")
+            elif previous != "*":
+                found.append("*")
+        previous = ch
+    if buffer:
+        found.append(buffer)
+    return found
 
 
 _EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}")

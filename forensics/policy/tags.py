@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from forensics.errors import PolicyError
+from forensics.inputs import input_text
 from forensics.policy.conditions import ResourceTag
 from forensics.policy.matchers import ResourceMatcher, resource_matcher
 from forensics.policy.schedule import ValiditySchedule, parse_schedule
@@ -78,9 +79,14 @@ class ServiceTags:
     _index: dict[str, dict[str, list[_TaggedResource]]] | None = None
     _rest: list[_TaggedResource] = field(default_factory=list)
 
-    def _candidates(self, resource: Mapping[str, Any]) -> list[_TaggedResource]:
+    def _candidates(
+        self, resource: Mapping[str, Any], scopes: Mapping[str, str]
+    ) -> list[_TaggedResource]:
         """The tagged resources that may match: those whose first level names the
-        requested value literally (looked up), and all others (tested)."""
+        requested value literally (looked up), and all others (tested); all of them when
+        the request widens an element's matching scope."""
+        if scopes:
+            return list(self.resources)
         if self._index is None:
             self._index, self._rest = {}, []
             for tagged in self.resources:
@@ -110,11 +116,15 @@ class ServiceTags:
                 found += [t for ts in by_value.values() for t in ts]
         return found
 
-    def tags_of(self, resource: Mapping[str, Any]) -> tuple[TagForEval, ...]:
-        """The tags a requested resource carries, with how each relates to it."""
+    def tags_of(
+        self, resource: Mapping[str, Any], scopes: Mapping[str, str] | None = None
+    ) -> tuple[TagForEval, ...]:
+        """The tags a requested resource carries, with how each relates to it; `scopes`
+        are the request's `resourceElementMatchingScopes` (Ranger's tag enricher matches
+        tagged resources with them as policies are)."""
         found: dict[tuple, TagForEval] = {}
-        for tagged in self._candidates(resource):
-            match = self._match(tagged.matchers, resource)
+        for tagged in self._candidates(resource, scopes or {}):
+            match = self._match(tagged.matchers, resource, scopes or {})
             if match is None:
                 continue
             for tag in tagged.tags:
@@ -122,7 +132,12 @@ class ServiceTags:
                 found.setdefault(key, TagForEval(tag.tag, match, tag.periods))
         return tuple(found[k] for k in sorted(found, key=lambda k: (k[0], k[2], k[1])))
 
-    def _match(self, matchers: Mapping[str, ResourceMatcher], resource: Mapping) -> str | None:
+    def _match(
+        self,
+        matchers: Mapping[str, ResourceMatcher],
+        resource: Mapping,
+        scopes: Mapping[str, str],
+    ) -> str | None:
         asked = [k for k, v in resource.items() if v not in (None, "", [])]
         chain = next(
             (h for h in self.hierarchies if set(asked) <= set(h) and set(matchers) <= set(h)),
@@ -138,8 +153,12 @@ class ServiceTags:
             if matcher is None:
                 return ANCESTOR if relation == SELF else None  # the tag stops above
             if value in (None, "", []):
+                if matcher.matches_all:
+                    continue  # `*` to the leaf: the tag covers the resource and all below
                 return DESCENDANT if relation == SELF else None  # the tag is below
             names = value if isinstance(value, list) else [value]
+            if level in scopes and matcher.element_match(value, scopes[level]) is not None:
+                continue
             if all(matcher.matches(str(n)) for n in names):
                 continue
             if matcher.resource.is_path and all(_below(matcher, str(n)) for n in names):
@@ -230,7 +249,7 @@ def tags_for_eval(raw: Iterable[Mapping], where: str = "tags") -> tuple[TagForEv
 def load_service_tags(path: Path, service_def: ServiceDef, name: str) -> ServiceTags:
     """A ServiceTags export file."""
     try:
-        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+        raw = json.loads(input_text(Path(path)))
     except OSError as exc:
         raise PolicyError(f"tags {name}: cannot be read ({exc.strerror})") from None
     except (json.JSONDecodeError, UnicodeDecodeError):

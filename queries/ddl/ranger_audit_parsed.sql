@@ -44,6 +44,7 @@ SELECT *,
         WHEN NOT repo_type RLIKE '^-?[0-9]+$' THEN 'repoType must be an integer'
         WHEN repo_type NOT IN ('1', '3') THEN NULL
         WHEN req_user IS NULL OR req_user = '' THEN 'missing field reqUser'
+        WHEN trim(req_user) = '' OR substr(trim(req_user), 1, 1) IN ('/', '@') THEN 'reqUser names no principal (nothing before its first ''/'' or ''@'')'
         WHEN evt_time IS NULL OR evt_time = '' THEN 'missing field evtTime'
         WHEN utc_time IS NULL THEN 'evtTime is not a time'
         WHEN result IS NULL OR result = '' THEN 'missing field result'

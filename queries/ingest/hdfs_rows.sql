@@ -53,6 +53,7 @@ decoded AS (
     FROM fields
 )
 SELECT line, local_time, allowed, ugi, ip, cmd, src, dst, perm, caller,
-    coalesce(plain AND ugi <> '' AND cmd <> '' AND lower(allowed) IN ('true', 'false')
+    -- a user that names no principal (`@x`, `/x`: nothing before '/' or '@') is the line parser's to quarantine
+    coalesce(plain AND ugi <> '' AND NOT regexp_matches(ugi, '^[/@ ]') AND cmd <> '' AND lower(allowed) IN ('true', 'false')
         AND local_time IS NOT NULL, false) AS fast
 FROM decoded

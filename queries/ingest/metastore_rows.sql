@@ -67,5 +67,6 @@ SELECT line, local_time, ugi, ip, name,
         WHEN table_object.db <> '' THEN lower(trim(table_object.db, '`')) || '.' || lower(trim(table_object.tbl, '`'))
         WHEN len(qualified) >= 2 THEN lower(trim(qualified[-2], '`')) || '.' || lower(trim(qualified[-1], '`'))
     END AS object,
-    coalesce(plain AND ugi <> '' AND name <> '' AND local_time IS NOT NULL, false) AS fast
+    -- a user that names no principal (`@x`, `/x`: nothing before '/' or '@') is the line parser's to quarantine
+    coalesce(plain AND ugi <> '' AND NOT regexp_matches(ugi, '^[/@ ]') AND name <> '' AND local_time IS NOT NULL, false) AS fast
 FROM decoded

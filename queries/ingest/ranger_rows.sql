@@ -1,5 +1,5 @@
 -- name: ranger_rows
--- description: One Ranger audit file read by DuckDB's own JSON reader, one row per line in file order, blank lines skipped (`ranger_line_numbers` maps rows to lines when there were any; the caller checks the row count, else the file takes the line-by-line parser), decoded where the fields have the plain types and shapes a Ranger plugin writes; `fast` is false for a line the line parser must read (it decides the odd cases, so both paths give the same events).
+-- description: One Ranger audit file read by DuckDB's own JSON reader, one row per line in file order, blank lines skipped (`ranger_line_numbers` maps rows to lines when there were any; the caller checks the row count, else the file takes the line-by-line parser), decoded (by the table macro ingest/ranger_typed) where the fields have the plain types and shapes a Ranger plugin writes; `fast` is false for a line the line parser must read (it decides the odd cases, so both paths give the same events).
 -- param: path text  the log file
 -- param: compression text  gzip or none (told by the file's first bytes, not its name)
 CREATE OR REPLACE TEMP TABLE ranger_rows AS
@@ -19,51 +19,5 @@ WITH raw AS (
             agentHost: 'JSON', agent: 'JSON', seq_num: 'JSON'
         }
     )
-),
-typed AS (
-    SELECT line,
-        -- integers: a JSON number of digits only; strings: a JSON string (or null/absent)
-        CASE WHEN regexp_full_match(repoType::VARCHAR, '-?[0-9]{1,18}') THEN repoType::VARCHAR::BIGINT END AS repo_type,
-        CASE WHEN regexp_full_match(result::VARCHAR, '-?[0-9]{1,18}') THEN result::VARCHAR::BIGINT END AS result,
-        CASE WHEN regexp_full_match(policy::VARCHAR, '-?[0-9]{1,18}') THEN policy::VARCHAR::BIGINT END AS policy,
-        policy IS NULL OR policy::VARCHAR = 'null' OR regexp_full_match(policy::VARCHAR, '-?[0-9]{1,18}') AS policy_ok,
-        CASE WHEN regexp_full_match(event_count::VARCHAR, '-?[0-9]{1,18}') THEN event_count::VARCHAR::BIGINT END AS event_count,
-        event_count IS NULL OR event_count::VARCHAR = 'null' OR regexp_full_match(event_count::VARCHAR, '-?[0-9]{1,18}') AS count_ok,
-        list_bool_and([
-            x IS NULL OR x::VARCHAR = 'null' OR starts_with(x::VARCHAR, '"')
-            FOR x IN [reqUser, evtTime, access, resource, resType, action, reqData, id, cliIP, sess]
-        ]) AS strings_ok,
-        reqUser ->> '$' AS req_user,
-        evtTime ->> '$' AS evt_time,
-        access ->> '$' AS access,
-        resource ->> '$' AS resource,
-        resType ->> '$' AS res_type,
-        action ->> '$' AS action,
-        reqData ->> '$' AS req_data,
-        id ->> '$' AS id,
-        cliIP ->> '$' AS cli_ip,
-        sess ->> '$' AS sess,
-        -- which plugin process wrote the line, kept for the coverage ledger (ingest/ranger_agents)
-        agentHost ->> '$' AS agent_host,
-        agent ->> '$' AS agent,
-        CASE WHEN regexp_full_match(seq_num::VARCHAR, '[0-9]{1,18}') THEN seq_num::VARCHAR::BIGINT END AS seq_num
-    FROM raw
-),
-checked AS (
-    SELECT *,
-        try_strptime(evt_time, '%Y-%m-%d %H:%M:%S.%f') AS local_time,
-        repo_type IS NOT NULL AND policy_ok AND count_ok AND strings_ok
-            AND (repo_type NOT IN (1, 3) OR (
-                regexp_full_match(req_user, '[!-~]+')
-                AND regexp_full_match(evt_time, '[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{1,6}')
-                AND result IN (0, 1)
-                AND id <> ''
-                AND regexp_full_match(coalesce(access, '') || coalesce(action, '') || coalesce(res_type, ''), '[ -~]*')
-                AND (repo_type = 1 OR regexp_full_match(coalesce(resource, ''), '[!-~]*'))
-                AND (repo_type = 1 OR regexp_full_match(left(coalesce(req_data, ''), 64), '[\t\n\f\r -~]*'))
-            )) AS plain
-    FROM typed
 )
-SELECT * EXCLUDE (plain),
-    coalesce(plain AND (repo_type NOT IN (1, 3) OR local_time IS NOT NULL), false) AS fast
-FROM checked
+SELECT * FROM ranger_typed('raw')

@@ -1,0 +1,452 @@
+"""The warehouse path measured: the generated incidents in a Spark Thrift Server.
+
+    python benchmarks/bench_warehouse.py [--sizes 1000000,10000000] [--modes slice,full]
+
+For each size, the incident of `benchmarks/synth_events.py` (cached like `make bench`'s, in
+$FORENSICS_BENCH_DIR or ~/.cache/forensics-bench) is declared to a Spark Thrift Server
+(pyspark's, local[2], on loopback, NOSASL) as an external Parquet table over the very files
+the generator wrote (`CREATE TABLE ... USING parquet LOCATION`, nothing copied, no row
+inserted), beside an empty `quarantine` table. Then, each in a fresh interpreter:
+
+- embedded: what `forensics investigate` does after ingest, on the same Parquet read by the
+  embedded engine as its `raw_events` (the catalog's columns and partitions used, as the
+  warehouse path uses them), timed per stage;
+- warehouse (one per mode): `forensics investigate CASE --profile bench` as a user runs it,
+  with `pushdown: <mode>` in the profile; its stages, where each ran, the rows and bytes
+  (read from the server's socket) each fetched come from the manifest (`events.stages`).
+
+Every evidence CSV of each warehouse run is compared byte for byte with the embedded run's.
+Writes benchmarks/results/warehouse.md and its section of docs/performance.md, and prints
+it. Not a test: the targets (issue 23)
+are checked here and reported, never asserted in `make test`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import bench_ingest  # noqa: E402
+import bench_investigate  # noqa: E402
+import synth  # noqa: E402
+
+SIZES = (1_000_000, 10_000_000)
+MODES = ("full", "slice")
+RESULTS = HERE / "results" / "warehouse.md"
+DOCS = HERE.parent / "docs" / "performance.md"
+SECTION = "## The warehouse path (`make bench-warehouse`)"
+DRIVER_MEMORY = "6g"
+
+
+# --- the server ---------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def start_server(work: Path) -> tuple[subprocess.Popen, int, float]:
+    """Spark Thrift Server as tests/conftest.py starts it (local[2], UTC, NOSASL), with a
+    larger driver; returns the process, its port and the seconds it took to listen."""
+    import pyspark
+
+    spark_home = Path(pyspark.__file__).parent
+    work.mkdir(parents=True, exist_ok=True)
+    port = _free_port()
+    env = {**os.environ, "SPARK_HOME": str(spark_home), "SPARK_LOG_DIR": str(work), "TZ": "UTC"}
+    command = [
+        str(spark_home / "bin" / "spark-submit"),
+        "--class", "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2",
+        "--master", "local[2]",
+        "--driver-memory", DRIVER_MEMORY,
+        "--conf", f"spark.sql.warehouse.dir={work / 'warehouse'}",
+        "--conf", "spark.ui.enabled=false",
+        "--conf", "spark.sql.session.timeZone=UTC",
+        "--conf", "spark.sql.shuffle.partitions=8",
+        "--conf", f"spark.local.dir={work / 'local'}",
+        "--conf", f"spark.driver.extraJavaOptions=-Dderby.system.home={work} -Duser.timezone=UTC",
+        "--hiveconf", f"hive.server2.thrift.port={port}",
+        "--hiveconf", "hive.server2.thrift.bind.host=127.0.0.1",
+        "--hiveconf", "hive.server2.authentication=NOSASL",
+        "--hiveconf", f"hive.server2.logging.operation.log.location={work / 'operation_logs'}",
+        "spark-internal",
+    ]  # fmt: skip
+    log = open(work / "server.log", "wb")  # noqa: SIM115 (open while the server runs)
+    started = time.perf_counter()
+    server = subprocess.Popen(
+        command, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    while not _listening(port):
+        if server.poll() is not None or time.perf_counter() - started > 300:
+            stop_server(server)
+            tail = (work / "server.log").read_text(errors="replace")[-2000:]
+            raise SystemExit(f"Spark Thrift Server did not start:\n{tail}")
+        time.sleep(0.5)
+    return server, port, time.perf_counter() - started
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    """The server's whole process group (spark-submit and its JVM)."""
+    try:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    except ProcessLookupError:
+        pass
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+
+
+def declare(port: int, database: str, events: Path, quarantine: Path) -> float:
+    """`database.events` over the generator's Parquet and an empty `database.quarantine`,
+    both external tables (the benchmark's own connection: the toolkit's is read-only)."""
+    from pyhive import hive
+
+    started = time.perf_counter()
+    con = hive.connect(host="127.0.0.1", port=port, auth="NOSASL", username="setup")
+    try:
+        cursor = con.cursor()
+        cursor.execute(f"DROP DATABASE IF EXISTS {database} CASCADE")
+        cursor.execute(f"CREATE DATABASE {database}")
+        cursor.execute(f"CREATE TABLE {database}.events USING parquet LOCATION '{events}'")
+        cursor.execute(f"CREATE TABLE {database}.quarantine USING parquet LOCATION '{quarantine}'")
+        cursor.execute(f"SELECT count(*) FROM {database}.events")
+        cursor.fetchall()
+    finally:
+        con.close()
+    return time.perf_counter() - started
+
+
+def empty_quarantine(folder: Path) -> Path:
+    """A Parquet file of no quarantined line (the generator's events are all parsed)."""
+    import pyarrow.parquet as pq
+
+    from forensics.schema import QUARANTINE_SCHEMA, arrow_table
+
+    folder.mkdir(parents=True, exist_ok=True)
+    pq.write_table(arrow_table([], QUARANTINE_SCHEMA), folder / "part-0.parquet")
+    return folder
+
+
+# --- the children -------------------------------------------------------------------------
+
+
+def child_embedded(root: str, out: str) -> dict:
+    """`forensics investigate` after ingest, on the Parquet as the engine's raw_events."""
+    from datetime import datetime, timezone
+
+    from forensics import engine, queries
+    from forensics.case import load_case
+    from forensics.catalog import load_catalog
+    from forensics.evidence import staged_output, write_evidence, write_manifest
+    from forensics.policy.posix import changes_from_rows
+    from forensics.reads import table_schema
+    from forensics.reconstruct import load_scope, reconstruct
+    from forensics.scope import derive_scope
+
+    stages: list[dict] = []
+
+    def stage(name: str, started: float) -> float:
+        now = time.perf_counter()
+        stages.append({"stage": name, "where": "local", "seconds": now - started})
+        return now
+
+    folder = Path(root)
+    begun = datetime.now(timezone.utc)
+    t0 = t = time.perf_counter()
+    case = load_case(folder / "case.yaml")
+    catalog = load_catalog(case)
+    t = stage("case and catalog", t)
+    con = engine.connect()
+    bench_investigate.raw_events_view(con, folder / "events")
+    named = {p for (p,) in queries.relation(con, "normalize/log_principals").fetchall()}
+    changed = queries.relation(con, "normalize/permission_changes").to_arrow_table()
+    changes = changes_from_rows(changed.to_pylist())
+    t = stage("principals and permission changes", t)
+    scope = derive_scope(case, catalog, named, changes)
+    t = stage("scope", t)
+    load_scope(con, catalog, scope, case.on_behalf_services)
+    t = stage("load scope", t)
+    reconstruct(con, None, False, None, table_schema(catalog))
+    t = stage("reconstruct", t)
+    with staged_output(Path(out)) as staged:
+        outputs = write_evidence(con, staged)
+        write_manifest(staged, case, (), {}, outputs, {}, begun)
+    stage("evidence", t)
+    return {
+        "seconds": time.perf_counter() - t0,
+        "peak_rss": bench_ingest._peak_rss(),
+        "stages": stages,
+    }
+
+
+def child_warehouse(root: str, out: str, profiles: str) -> dict:
+    """`forensics investigate CASE --profile bench` as a user runs it."""
+    from forensics.cli import main
+
+    t0 = time.perf_counter()
+    args = ["investigate", str(Path(root) / "case.yaml"), "--out", out]
+    code = main([*args, "--profile", "bench", "--profiles", profiles])
+    if code != 0:
+        raise SystemExit(f"forensics investigate --profile exited {code}")
+    seconds = time.perf_counter() - t0
+    source = json.loads((Path(out) / "manifest.json").read_text(encoding="utf-8"))["events"]
+    return {
+        "seconds": seconds,
+        "peak_rss": bench_ingest._peak_rss(),
+        "stages": source["stages"],
+    }
+
+
+def run_child(args: list[str], log: Path, timeout: float) -> dict:
+    """One measurement in a fresh interpreter (its JSON answer on stdout), stopped after
+    `timeout` seconds (the warehouse's progress, in the log, says where it was)."""
+    command = [sys.executable, __file__, "--child", *args]
+    env = dict(os.environ, FORENSICS_PROGRESS="1")
+    load = os.getloadavg()[0]
+    with open(log, "w", encoding="utf-8") as err:
+        child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=err, text=True, env=env)
+        try:
+            out, _ = child.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.communicate()
+            last = log.read_text(encoding="utf-8", errors="replace").split("\r")[-1].strip()
+            return {"failed": f"stopped after {timeout:.0f} s ({last[-120:]})"}
+    done = subprocess.CompletedProcess(command, child.returncode, out)
+    if done.returncode != 0:
+        tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-3:]
+        return {"failed": " / ".join(tail)[-400:]}
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result["load"] = [load, os.getloadavg()[0]]
+    return result
+
+
+# --- the comparison -----------------------------------------------------------------------
+
+
+def compare(left: Path, right: Path) -> dict:
+    """Each evidence CSV: identical bytes or not, and its rows (header excluded)."""
+    from forensics.evidence import EVIDENCE_FILES
+
+    found = {}
+    for name in EVIDENCE_FILES:
+        a, b = left / f"{name}.csv", right / f"{name}.csv"
+        same = a.is_file() and b.is_file() and a.read_bytes() == b.read_bytes()
+        rows = _rows(a)
+        found[name] = {"identical": same, "rows": rows}
+    return found
+
+
+def _rows(path: Path) -> int:
+    import pyarrow.csv as pc
+
+    return pc.read_csv(path).num_rows if path.is_file() else 0
+
+
+def measure(n: int, port: int, modes: list[str], cache: Path, timeout: float) -> dict:
+    """The embedded run and one warehouse run per mode on the incident of `n` events."""
+    root, _ = bench_investigate.incident(synth.Params(events=n), cache)
+    runs = root / "bench-warehouse"
+    shutil.rmtree(runs, ignore_errors=True)
+    runs.mkdir()
+    database = f"bench{n}"
+    quarantine = empty_quarantine(runs / "quarantine")
+    result: dict = {"events": n, "root": str(root)}
+    result["declare_s"] = declare(port, database, root / "events", quarantine)
+    embedded = ["embedded", str(root), str(runs / "embedded")]
+    result["embedded"] = run_child(embedded, runs / "embedded.log", timeout)
+    evidence_rows = None
+    if "failed" not in result["embedded"]:
+        rows = compare(runs / "embedded", runs / "embedded")
+        evidence_rows = sum(v["rows"] for v in rows.values())
+    result["evidence_rows"] = evidence_rows
+    for mode in modes:
+        profiles = runs / f"profiles-{mode}.yaml"
+        profiles.write_text(
+            "profiles:\n"
+            f"  bench: {{engine: hive, host: 127.0.0.1, port: {port}, auth: NOSASL, "
+            f"user: investigator, database: {database}"
+            + (f", pushdown: {mode}" if mode != "slice" else "")
+            + "}\n",
+            encoding="utf-8",
+        )
+        out = runs / mode
+        args = ["warehouse", str(root), str(out), str(profiles)]
+        found = run_child(args, runs / f"{mode}.log", timeout)
+        if "failed" not in found and "failed" not in result["embedded"]:
+            found["compare"] = compare(runs / "embedded", out)
+        result[mode] = found
+    return result
+
+
+# --- the report ---------------------------------------------------------------------------
+
+
+def _fetch(stages: list[dict]) -> tuple[int, int, float]:
+    rows = sum(s.get("rows_fetched", 0) for s in stages)
+    size = sum(s.get("bytes_fetched", 0) or 0 for s in stages)
+    seconds = sum(s["seconds"] for s in stages if s.get("rows_fetched"))
+    return rows, size, seconds
+
+
+def report(results: list[dict], server_start: float, modes: list[str]) -> str:
+    """The table of docs/performance.md's warehouse section, and the stages per run."""
+    load = os.getloadavg()
+    lines = [
+        "# The warehouse path, measured (`make bench-warehouse`)\n",
+        "Written by `benchmarks/bench_warehouse.py`. Incidents by `benchmarks/synth_events.py` "
+        "(300,000 objects, 45,000 exposed, 50,000 principals) declared to a Spark Thrift "
+        f"Server (pyspark, local[2], driver {DRIVER_MEMORY}, on the same machine; it took "
+        f"{server_start:.0f} s to listen) as an external Parquet table. `embedded` = the "
+        "investigation after ingest on the same Parquet by the embedded engine; the others "
+        "= `forensics investigate --profile` with the profile's `pushdown` mode. Rows and "
+        "bytes fetched: result rows read back from the server, bytes read from its socket. "
+        f"Machine: `nproc` {os.cpu_count()}, load average {load[0]:.2f}/{load[1]:.2f}/"
+        f"{load[2]:.2f} when written.\n",
+        "| events | run | seconds | s / embedded | rows fetched | fetched / evidence rows "
+        "| MB fetched | rows/s (MB/s) of the stages that fetched, queries included "
+        "| evidence byte-identical |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+    ]
+    for r in results:
+        base = r["embedded"]
+        ev = r.get("evidence_rows")
+        if "failed" in base:
+            lines.append(f"| {r['events']:,} | embedded | failed: {base['failed']} | | | | | | |")
+        else:
+            lines.append(
+                f"| {r['events']:,} | embedded | {base['seconds']:.1f} | 1.00x | 0 | 0.00x | 0 "
+                f"| | ({ev:,} evidence rows) |"
+            )
+        for mode in modes:
+            m = r.get(mode, {})
+            if "failed" in m or not m:
+                why = m.get("failed", "not run")
+                lines.append(f"| {r['events']:,} | {mode} | failed: {why} | | | | | | |")
+                continue
+            rows, size, secs = _fetch(m["stages"])
+            same = m.get("compare", {})
+            identical = all(v["identical"] for v in same.values()) if same else False
+            differ = [k for k, v in same.items() if not v["identical"]]
+            ratio = f"{m['seconds'] / base['seconds']:.2f}x" if "seconds" in base else ""
+            per = f"{rows / ev:.2f}x" if ev else ""
+            rate = f"{rows / secs:,.0f} ({size / 2**20 / secs:.1f})" if secs else ""
+            lines.append(
+                f"| {r['events']:,} | {mode} | {m['seconds']:.1f} | {ratio} | {rows:,} | {per} "
+                f"| {size / 2**20:.1f} | {rate} | "
+                + ("yes, all 9 CSVs" if identical else f"NO: {', '.join(differ)}")
+                + " |"
+            )
+    lines += ["", "Targets (issue 23, full pushdown):", ""]
+    for r in results:
+        m, base, ev = r.get("full", {}), r["embedded"], r.get("evidence_rows")
+        if "stages" not in m or "seconds" not in base or not ev:
+            lines.append(f"- {r['events']:,} events: not measured ({m.get('failed', 'no run')})")
+            continue
+        accesses = sum(
+            s["rows_fetched"]
+            for s in m["stages"]
+            if s["stage"].startswith(("exposed objects", "accesses of"))
+        )
+        access_rows = m.get("compare", {}).get("access_events", {}).get("rows", 0)
+        same = all(v["identical"] for v in m.get("compare", {}).values())
+        ratio = m["seconds"] / base["seconds"]
+        lines += [
+            f"- {r['events']:,} events: evidence byte-identical: {'yes' if same else 'NO'}; "
+            f"accesses fetched {accesses:,} for {access_rows:,} access_events rows "
+            f"({accesses / max(access_rows, 1):.2f}x; target <= 1.1x: "
+            f"{'met' if accesses <= 1.1 * access_rows else 'missed'}); time {ratio:.2f}x "
+            f"the embedded run (target <= 2x: {'met' if ratio <= 2 else 'missed'})",
+        ]
+    for r in results:
+        for run in ("embedded", *modes):
+            m = r.get(run, {})
+            if "stages" not in m:
+                continue
+            lines += [
+                f"\n{run} at {r['events']:,} events, per stage:\n",
+                "| stage | where | seconds | rows fetched | MB fetched |",
+                "| --- | --- | ---: | ---: | ---: |",
+            ]
+            for s in m["stages"]:
+                size = s.get("bytes_fetched")
+                lines.append(
+                    f"| {s['stage']} | {s['where']} | {s['seconds']:.2f} "
+                    f"| {s.get('rows_fetched', 0):,} | "
+                    + (f"{size / 2**20:.1f}" if size is not None else "")
+                    + " |"
+                )
+    return "\n".join(lines) + "\n"
+
+
+def write_docs(text: str, path: Path = DOCS) -> None:
+    """This benchmark's section of docs/performance.md replaced (appended the first time);
+    the other sections are left as they are."""
+    doc = path.read_text(encoding="utf-8")
+    body = text.split("\n", 1)[1].lstrip("\n")  # the results file's title dropped
+    section = f"{SECTION}\n\n{body.rstrip()}\n"
+    start = doc.find(SECTION)
+    if start < 0:
+        doc = doc.rstrip("\n") + "\n\n" + section
+    else:
+        end = doc.find("\n## ", start + len(SECTION))
+        doc = doc[:start] + section + (doc[end:] if end >= 0 else "")
+    path.write_text(doc, encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default=",".join(str(n) for n in SIZES))
+    parser.add_argument("--modes", default=",".join(MODES))
+    parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per run")
+    parser.add_argument("--no-docs", action="store_true", help="leave docs/performance.md")
+    parser.add_argument("--child", nargs=argparse.REMAINDER)
+    args = parser.parse_args()
+    if args.child:
+        kind, *rest = args.child
+        found = child_embedded(*rest) if kind == "embedded" else child_warehouse(*rest)
+        print(json.dumps(found))
+        return
+    cache = Path(os.environ.get("FORENSICS_BENCH_DIR") or "~/.cache/forensics-bench").expanduser()
+    modes = [m for m in args.modes.split(",") if m]
+    sizes = [int(n) for n in args.sizes.split(",") if n.strip()]
+    work = cache / "thrift-server"
+    shutil.rmtree(work, ignore_errors=True)
+    server, port, startup = start_server(work)
+    results = []
+    try:
+        for n in sizes:
+            print(f"{n:,} events ...", file=sys.stderr, flush=True)
+            results.append(measure(n, port, modes, cache, args.timeout))
+            text = report(results, startup, modes)
+            RESULTS.parent.mkdir(exist_ok=True)
+            RESULTS.write_text(text, encoding="utf-8")
+            if not args.no_docs:
+                write_docs(text)
+            print(text, flush=True)
+    finally:
+        stop_server(server)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,478 @@
+"""The ingest cache: each log file's normalized events kept for the next run.
+
+Investigations are rerun (a new day's logs, a corrected catalog, the daily report), and
+parsing every log again is most of a rerun's time. So each log file's rows of `raw_events`
+and `quarantine`, with its line counts, are kept as one entry of a cache folder, and a
+rerun loads the entry instead of reading the file.
+
+An entry is trusted only when everything that decides those rows is the same, so it is
+keyed (`entry_key`) by: the file's sha256 and size, its path relative to the case (every
+event carries it, and event ids are derived from it), its declared format and, for a
+`generic` log, the mapping and time format; the case's time zone and the bytes of that
+zone's rules; the toolkit's version and a digest of its own code and queries (a parser
+edited without a version bump changes the key too); DuckDB's and pyarrow's versions.
+The redaction and pseudonymization options are not in the key: the rows are kept as the
+logs wrote them (the evidence applies both later), because the statements' literals
+decide partitions and statement identity (see docs/case-and-evidence.md).
+
+An entry is a folder `<key>/` of `events.parquet`, `quarantine.parquet`,
+`ranger_agents.parquet` (the agent fields the coverage ledger reads, kept by ingest for a
+Ranger file) and `entry.json` (the key's material, the counts, each Parquet file's sha256
+and row count). It is written
+into a `.partial-` folder and renamed into place only when complete and flushed to disk,
+so a killed run never leaves an entry that a later run trusts; a damaged entry (a file
+whose digest or rows differ, an `entry.json` that does not parse or names another key) is
+ignored with a warning and the file read again. The folder holds what the logs hold
+(principals and statements with their literals): it is private (0700, files 0600) and
+tagged `CACHEDIR.TAG`, so that backup tools that honour the tag leave it out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import zoneinfo
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+
+import duckdb
+
+from forensics import __version__, queries
+from forensics.case import LogSource
+from forensics.errors import InputError
+
+#: The entry layout; a change makes every older entry foreign.
+LAYOUT = 2
+EVENTS = "events.parquet"
+QUARANTINE = "quarantine.parquet"
+AGENTS = "ranger_agents.parquet"  # the agent fields ingest keeps for coverage (Ranger)
+#: Each file of an entry: the engine table it holds rows of, and the query that selects the
+#: rows one log file added to it.
+TABLES = {
+    EVENTS: ("raw_events", "ingest/cache_events"),
+    QUARANTINE: ("quarantine", "ingest/cache_quarantine"),
+    AGENTS: ("ranger_agents", "ingest/cache_agents"),
+}
+ENTRY = "entry.json"
+#: The Cache Directory Tagging Specification's tag (https://bford.info/cachedir/).
+TAG = "CACHEDIR.TAG"
+TAG_TEXT = (
+    "Signature: 8a477f597d28d172789f06886806bc55\n"
+    "# This folder is a cache of normalized log events written by forensics.\n"
+    "# It holds what the logs hold (principals, statements): keep it private.\n"
+)
+_PARTIAL = ".partial-"
+_CHUNK = 1 << 20
+
+
+def default_folder(out: Path) -> Path:
+    """The cache folder of an evidence folder: beside it, named after it (`ev.cache`)."""
+    out = Path(out).absolute()
+    return out.parent / f"{out.name}.cache"
+
+
+@dataclass(frozen=True)
+class Counts:
+    """A cached file's line counts, as `ingest.FileCounts` holds them."""
+
+    lines: int
+    parsed: int
+    quarantined: int
+    read_by: str = ""  # which path read the file when it was cached (the manifest's read_by)
+
+
+@dataclass(frozen=True)
+class Mark:
+    """Where one file's rows start in the engine's tables, taken before it is read."""
+
+    events_from: int
+    events: int
+    quarantine_from: int
+    quarantined: int
+    agents_from: int
+    agents: int
+
+    def start(self, name: str) -> tuple[int, int]:
+        """The first row id and the row count of the table an entry file holds."""
+        return {
+            EVENTS: (self.events_from, self.events),
+            QUARANTINE: (self.quarantine_from, self.quarantined),
+            AGENTS: (self.agents_from, self.agents),
+        }[name]
+
+
+@dataclass
+class Slot:
+    """One log file's place in the cache: its key and, once read, what it added."""
+
+    key: str
+    material: dict[str, object]
+    rel: str
+    path: Path
+    stat: tuple[int, int]  # size and mtime when hashed: a file changed meanwhile is not kept
+    mark: Mark | None = None
+
+
+@dataclass
+class IngestCache:
+    """A cache folder in use by one run, and what the run did with it (for the manifest)."""
+
+    folder: Path
+    usable: bool = True
+    reused: list[str] = field(default_factory=list)
+    stored: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    used: dict[str, str] = field(default_factory=dict)  # key -> log file, of this run
+
+    @classmethod
+    def open(cls, folder: Path) -> IngestCache:
+        """The cache folder, created private and tagged; `InputError` when it cannot be a
+        cache (a symbolic link, another user's folder, a folder of other files)."""
+        folder = Path(folder).absolute()
+        if folder.is_symlink():
+            raise InputError(
+                f"{folder}: the cache folder is a symbolic link; give the real folder as "
+                "--cache (a link could lead the cached events anywhere)"
+            )
+        if folder.exists() and not folder.is_dir():
+            raise InputError(f"{folder}: exists and is not a folder; give another --cache")
+        if folder.is_dir() and not (folder / TAG).is_file() and any(folder.iterdir()):
+            raise InputError(
+                f"{folder}: exists and is not a forensics cache folder (no {TAG}); "
+                "give another --cache or an empty folder"
+            )
+        try:
+            _private_folders(folder)
+            if folder.stat().st_uid != os.getuid():
+                raise InputError(f"{folder}: the cache folder is not yours; give another --cache")
+            os.chmod(folder, 0o700)
+            if not (folder / TAG).is_file():
+                _write_private(folder / TAG, TAG_TEXT.encode())
+        except OSError as exc:  # a read-only or full disk: the run goes on without a cache
+            unusable = cls(folder, usable=False)
+            unusable.warnings.append(
+                f"{folder}: the cache folder cannot be used ({exc.strerror}); every log file "
+                "was read and none was cached"
+            )
+            return unusable
+        opened = cls(folder)
+        opened._remove_leftovers()
+        return opened
+
+    def slot(self, rel: str, path: Path, source: LogSource, tz: zoneinfo.ZoneInfo) -> Slot | None:
+        """The key of one log file (its content hashed now); None when the cache folder
+        could not be used."""
+        if not self.usable:
+            return None
+        before = path.stat()
+        material = entry_material(rel, _sha256(path), before.st_size, source, tz)
+        key = hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+        self.used[key] = rel
+        return Slot(key, material, rel, path, (before.st_size, before.st_mtime_ns))
+
+    def load(self, con: duckdb.DuckDBPyConnection, slot: Slot) -> Counts | None:
+        """Insert the file's cached rows into `raw_events` and `quarantine` and return its
+        counts; None (nothing inserted; a warning when an entry was there but unusable)
+        when the file must be read."""
+        entry = self.folder / slot.key
+        if not entry.is_dir():
+            return None
+        try:
+            counts = _checked_entry(entry, slot)
+            _insert(con, entry)
+        except _Unusable as exc:
+            self.warnings.append(
+                f"cache entry {slot.key[:12]} for {slot.rel} ignored ({exc}); the file was "
+                "read again"
+            )
+            shutil.rmtree(entry, ignore_errors=True)
+            return None
+        self.reused.append(slot.rel)
+        return counts
+
+    def begin(self, con: duckdb.DuckDBPyConnection, slot: Slot) -> None:
+        """Note where the file's rows will start, before it is read (nothing is kept for
+        the file when the engine's tables cannot say: they must be tables with row ids)."""
+        try:
+            queries.execute(con, "ingest/ranger_agents_table")
+            (mark,) = queries.relation(con, "ingest/cache_mark").fetchall()
+        except duckdb.Error as exc:
+            self.warnings.append(f"{slot.rel}: not cached ({str(exc).splitlines()[0][:120]})")
+            return
+        slot.mark = Mark(*mark)
+
+    def store(self, con: duckdb.DuckDBPyConnection, slot: Slot, counts: Counts) -> None:
+        """Keep the rows the file added since `begin`, as a new entry. A file that changed
+        while it was read, rows that are not all the file's, or a cache that cannot be
+        written (a full disk) leave no entry: a warning, the evidence unchanged."""
+        if slot.mark is None:
+            return  # begin() could not mark where the file's rows start
+        stat = slot.path.stat()
+        if (stat.st_size, stat.st_mtime_ns) != slot.stat:
+            self.warnings.append(f"{slot.rel} changed while it was read; it was not cached")
+            return
+        if (self.folder / slot.key).is_dir():
+            return
+        stage = Path(tempfile.mkdtemp(prefix=f"{_PARTIAL}{os.getpid()}-", dir=self.folder))
+        try:
+            entry = _write_entry(con, stage, slot, counts)
+            if entry is None:
+                self.warnings.append(f"{slot.rel}: its rows could not be told apart; not cached")
+                return
+            os.rename(stage, self.folder / slot.key)
+            _fsync_folder(self.folder)
+        except (OSError, duckdb.Error) as exc:  # a full disk, a failed write
+            if (self.folder / slot.key).is_dir():
+                return  # another run sharing the folder stored the same entry meanwhile
+            reason = getattr(exc, "strerror", None) or str(exc).splitlines()[0][:120]
+            self.warnings.append(
+                f"{slot.rel}: could not be cached in {self.folder} ({reason}); the evidence "
+                "is unaffected"
+            )
+            return
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
+        self.stored.append(slot.rel)
+
+    def prune(self) -> int:
+        """Remove the entries this run's log files superseded (an entry of the same path
+        whose key this run did not use: the file grew, or a setting changed), so that a
+        log that grows between reruns does not leave one entry per run. How many."""
+        if not self.usable:
+            return 0
+        paths = set(self.used.values())
+        removed = 0
+        for entry in self.folder.iterdir():
+            if entry.name in self.used or len(entry.name) != 64 or entry.is_symlink():
+                continue
+            try:
+                meta = json.loads((entry / ENTRY).read_text(encoding="utf-8"))
+                path = meta["material"]["source_file"]
+            except (OSError, ValueError, KeyError, TypeError):
+                continue  # not readable: ignored with a warning if its key comes up
+            if path in paths:
+                shutil.rmtree(entry, ignore_errors=True)
+                removed += 1
+        return removed
+
+    def summary(self) -> dict[str, object]:
+        """What the manifest's `run` says of the cache: where it is, which log files came
+        from it, which were added to it, and the entries ignored."""
+        return {
+            "folder": str(self.folder),
+            "from_cache": sorted(self.reused),
+            "stored": sorted(self.stored),
+            "warnings": list(self.warnings),
+        }
+
+    def _remove_leftovers(self) -> None:
+        """The `.partial-PID-*` folders of runs that were killed (their process is gone)."""
+        for leftover in self.folder.glob(f"{_PARTIAL}*-*"):
+            pid = leftover.name[len(_PARTIAL) :].split("-", 1)[0]
+            if not pid.isdigit() or leftover.is_symlink() or not leftover.is_dir():
+                continue
+            try:
+                os.kill(int(pid), 0)
+            except ProcessLookupError:
+                shutil.rmtree(leftover, ignore_errors=True)
+            except PermissionError:
+                pass
+
+
+def _private_folders(folder: Path) -> None:
+    """`folder` and the missing folders above it, created 0700 (as the evidence's)."""
+    missing = [folder, *(p for p in folder.parents if not p.exists())]
+    for path in reversed(missing):
+        path.mkdir(mode=0o700, exist_ok=True)
+
+
+def entry_material(
+    rel: str, sha256: str, size: int, source: LogSource, tz: zoneinfo.ZoneInfo
+) -> dict[str, object]:
+    """Everything that decides a log file's normalized rows: the cache entry's key is the
+    sha256 of this, as sorted JSON."""
+    return {
+        "layout": LAYOUT,
+        "tool": __version__,
+        "code": code_digest(),
+        "dependencies": {name: _version(name) for name in ("duckdb", "pyarrow")},
+        "source_file": rel,
+        "sha256": sha256,
+        "bytes": size,
+        "format": source.format,
+        "mapping": [list(pair) for pair in source.mapping],
+        "time_format": source.time_format,
+        "timezone": tz.key,
+        "zone_rules": zone_digest(tz.key),
+    }
+
+
+@cache
+def code_digest() -> str:
+    """sha256 over the toolkit's own Python files and queries (their paths and bytes)."""
+    package = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for base, pattern in ((package, "*.py"), (queries.QUERIES_DIR, "*.sql")):
+        for path in sorted(base.rglob(pattern)):
+            digest.update(f"{base.name}/{path.relative_to(base).as_posix()}\0".encode())
+            digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+@cache
+def zone_digest(key: str) -> str:
+    """sha256 of the time zone rules Python reads for `key` (the system's tz database, else
+    the tzdata package): a rules update changes how offset-less times read."""
+    for root in zoneinfo.TZPATH:
+        candidate = Path(root) / key
+        if candidate.is_file():
+            return hashlib.sha256(candidate.read_bytes()).hexdigest()
+    try:
+        from importlib import resources
+
+        data = resources.files("tzdata.zoneinfo").joinpath(*key.split("/")).read_bytes()
+        return hashlib.sha256(data).hexdigest()
+    except (ModuleNotFoundError, FileNotFoundError, OSError):
+        return "unknown"
+
+
+class _Unusable(Exception):
+    """A cache entry that must not be trusted; the message says why."""
+
+
+def _checked_entry(entry: Path, slot: Slot) -> Counts:
+    """The counts of an entry whose description names this key and whose files are whole."""
+    try:
+        meta = json.loads((entry / ENTRY).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        raise _Unusable(f"no readable {ENTRY}") from None
+    if not isinstance(meta, dict) or meta.get("material") != slot.material:
+        raise _Unusable("written for another file, version or setting")
+    try:
+        counts = Counts(
+            **{k: meta["counts"][k] for k in ("lines", "parsed", "quarantined")},
+            read_by=str(meta["counts"].get("read_by", "")),
+        )
+        files = {name: meta["files"][name] for name in TABLES}
+    except (KeyError, TypeError):
+        raise _Unusable(f"{ENTRY} lacks counts or files") from None
+    numbers = (counts.lines, counts.parsed, counts.quarantined)
+    if not all(isinstance(v, int) and v >= 0 for v in numbers) or (
+        counts.parsed + counts.quarantined != counts.lines
+    ):
+        raise _Unusable("its counts do not reconcile")
+    for name, recorded in files.items():
+        if not isinstance(recorded, dict) or _sha256_or_none(entry / name) != recorded.get(
+            "sha256"
+        ):
+            raise _Unusable(f"{name} differs from what was written")
+    if files[QUARANTINE].get("rows") != counts.quarantined:
+        raise _Unusable("its quarantine does not match its counts")
+    return counts
+
+
+def _insert(con: duckdb.DuckDBPyConnection, entry: Path) -> None:
+    """Append an entry's rows to `raw_events` and `quarantine`, both or neither."""
+    queries.execute(con, "ingest/ranger_agents_table")
+    con.begin()
+    try:
+        for name, (table, _) in TABLES.items():
+            rows = con.read_parquet(str(entry / name))
+            if rows.columns != con.table(table).columns or _kinds(rows) != _kinds(con.table(table)):
+                raise _Unusable(f"{name} has other columns than {table}")
+            rows.insert_into(table)
+        con.commit()
+    except (duckdb.Error, _Unusable) as exc:
+        con.rollback()
+        raise exc if isinstance(exc, _Unusable) else _Unusable(f"unreadable ({exc})") from None
+
+
+def _kinds(relation: duckdb.DuckDBPyRelation) -> list[str]:
+    """Column types, a millisecond timestamp read back from Parquet as a timestamp."""
+    return [str(t).replace("TIMESTAMP_MS", "TIMESTAMP") for t in relation.types]
+
+
+def _write_entry(
+    con: duckdb.DuckDBPyConnection, stage: Path, slot: Slot, counts: Counts
+) -> dict | None:
+    """The entry's files in `stage`, flushed; None when the rows added since the mark are
+    not exactly the file's (all of them must name it, and be all the rows added)."""
+    assert slot.mark is not None
+    files: dict[str, dict[str, object]] = {}
+    for name, (table, query) in TABLES.items():
+        since, before = slot.mark.start(name)
+        queries.relation(con, query, since=since).write_parquet(
+            str(stage / name), compression="zstd"
+        )
+        written = con.read_parquet(str(stage / name))  # checked as written, in one column
+        kept = _count(written)
+        other = written.filter(
+            duckdb.ColumnExpression("source_file") != duckdb.ConstantExpression(slot.rel)
+        )
+        if kept != _count(con.table(table)) - before or _count(other) != 0:
+            return None
+        files[name] = {"sha256": _sha256(stage / name), "rows": kept}
+    if files[QUARANTINE]["rows"] != counts.quarantined:
+        return None
+    meta = {"material": slot.material, "counts": vars(counts), "files": files}
+    _write_private(stage / ENTRY, json.dumps(meta, indent=1, sort_keys=True).encode())
+    for name in TABLES:
+        os.chmod(stage / name, 0o600)
+        _fsync(stage / name)
+    return meta
+
+
+def _count(relation: duckdb.DuckDBPyRelation) -> int:
+    ((rows,),) = relation.aggregate("count(*)").fetchall()
+    return int(rows)
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """A new file readable by its owner only, flushed to disk."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.chmod(path, 0o600)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename in `folder` durable."""
+    _fsync(folder)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _sha256_or_none(path: Path) -> str | None:
+    try:
+        return _sha256(path) if path.is_file() and not path.is_symlink() else None
+    except OSError:
+        return None
+
+
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"

@@ -1,0 +1,416 @@
+"""Full pushdown: the reconstruction runs in the warehouse; only its rows come back.
+
+With `pushdown: full` in a profile (a Spark Thrift Server), the events never leave the
+warehouse. The case's scope (windows, views over exposed objects, baseline, storage
+locations, on-behalf services) is sent as temporary views of the session (`CREATE
+TEMPORARY VIEW forensics_... AS SELECT ... FROM VALUES`, the only statement besides
+queries the read-only guard lets through, `warehouse.read_only`); the same `queries/`
+files the embedded engine runs are transpiled to Spark SQL (`forensics.transpile`) and
+run there, each table they make a temporary view. What comes back:
+
+- per round of copy-following, the statements that made exposure-enabled reads or reads
+  of copies, and which of them wrote something (parsed here, `sqlrefs`, as the embedded
+  run parses them: statement parsing stays local);
+- at the end, the classified accesses (`classification`: one row per access in scope,
+  the evidence's rows) and the keys of the statements among them that wrote.
+
+The steps after classification (pseudonyms, categories with their `WITH RECURSIVE`, which
+Spark lacks, redaction, read details, evidence) run here on those rows
+(`reconstruct.complete`), so the evidence is the embedded run's, byte for byte.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+import duckdb
+import pyarrow as pa
+import sqlglot
+from sqlglot import exp
+
+from forensics import queries, warehouse
+from forensics.catalog import Catalog
+from forensics.engine import load_arrow, load_rows
+from forensics.errors import QueryError
+from forensics.reconstruct import (
+    MAY_WRITE,
+    Statement,
+    complete,
+    follow_copies,
+    normalize_events,
+    statements_of,
+)
+from forensics.schema import EVENT_SCHEMA
+from forensics.scope import Scope
+from forensics.sqlcolumns import TableSchema
+from forensics.transpile import Translator
+from forensics.warehouse import as_schema
+
+PREFIX = warehouse.VIEW_PREFIX
+#: Rows per statement that sends rows (one string literal each).
+CHUNK_ROWS = 20_000
+#: Every name the query files make or read in the session, each a temporary view there
+#: (`raw_events` is the warehouse's own `events` table).
+SESSION_NAMES = (
+    "catalog_objects", "view_bases", "windows", "baseline_objects", "baseline_members",
+    "on_behalf", "dropped_events", "path_objects", "resolved_events", "keyed_events",
+    "text_statement_keys", "events", "exposed_targets", "exposed_access", "copies",
+    "copy_targets", "classification", "statement_sources", "wanted_statements",
+    "asked_statements", "writing_statements",
+)  # fmt: skip
+#: Tables the query files make whose rows come back (each also stays a view there).
+FETCHED = frozenset({"exposed_access"})
+#: Small tables every later query reads: their rows come back and are sent again, so that
+#: the warehouse does not compute them again for each query that reads them (the events
+#: dropped as duplicates: two window passes over every event).
+MATERIALIZED = frozenset({"dropped_events"})
+_TS = pa.timestamp("ms")
+_S = pa.string()
+
+
+class Session:
+    """One warehouse session: the views sent and made there, and the statements run."""
+
+    def __init__(
+        self,
+        wh: warehouse.HiveWarehouse,
+        schema: dict[str, dict[str, str]],
+        keep_literals: bool,
+        stages,
+    ) -> None:
+        names = {name: PREFIX + name for name in SESSION_NAMES}
+        names["raw_events"] = "events"
+        self.wh = wh
+        self.schema = schema
+        self.stages = stages
+        self.translator = Translator(
+            target="spark",
+            params={"may_write": MAY_WRITE, "keep_literals": int(keep_literals)},
+            names=names,
+        )
+        self.inserted: dict[str, list[tuple]] = {}
+        self.types: dict[str, pa.Schema] = {}
+        self.materialized: dict[str, int] = {}
+        self.columns: dict[str, list[tuple[str, pa.DataType]]] = {}
+
+    def run(self, name: str) -> pa.Table | None:
+        """The statements of `queries/<name>.sql` in the session: a table or view made
+        becomes a temporary view, rows inserted are fetched and the target sent again as
+        rows, and the rows of a query (or of a table in `FETCHED`) are returned."""
+        found = None
+        for sql, target, kind in self.translator.statements(queries.load(name).sql, self.schema):
+            if kind == "INSERT":
+                rows = self.wh.query(sql, dialect="spark")
+                self.inserted.setdefault(target, []).extend(_tuples(rows))
+                columns = self.columns.get(target) or [(c, _S) for c in self.schema[target]]
+                self.send(target, columns, self.inserted[target])
+            elif target in MATERIALIZED:
+                rows = self.wh.query(sql, dialect="spark")
+                columns = [(f.name, f.type) for f in self.types[target]]
+                self.send(target, columns, _tuples(as_schema(rows, self.types[target], target)))
+                self.materialized[target] = rows.num_rows
+            elif target is not None:
+                if kind == "TABLE" and target in self.columns:
+                    self.inserted[target] = []  # CREATE TABLE t (columns): empty again
+                self.wh.define(self._view(PREFIX + target, sql))
+                if target in FETCHED:
+                    found = self.wh.query(sql, dialect="spark")
+            else:
+                found = self.wh.query(sql, dialect="spark")
+        return found
+
+    def send(
+        self, name: str, columns: Sequence[tuple[str, pa.DataType]], rows: Iterable[Sequence]
+    ) -> None:
+        """Rows from here as the temporary view `forensics_<name>`, in chunks of
+        `CHUNK_ROWS` (each its own view, the whole their union); every value a literal
+        checked to read back as itself."""
+        rows = list(rows)
+        self.columns[name] = list(columns)
+        chunks = [rows[i : i + CHUNK_ROWS] for i in range(0, len(rows), CHUNK_ROWS)] or [[]]
+        if len(chunks) == 1:
+            self.wh.define(values_view(PREFIX + name, columns, chunks[0]))
+            return
+        parts = []
+        for i, chunk in enumerate(chunks):
+            part = f"{PREFIX}{name}_part{i}"
+            self.wh.define(values_view(part, columns, chunk))
+            parts.append(exp.select("*").from_(part))
+        union = parts[0]
+        for part_query in parts[1:]:
+            union = exp.union(union, part_query, distinct=False)
+        self.wh.define(self._view(PREFIX + name, union.sql(dialect="spark")))
+
+    def _view(self, name: str, sql: str) -> str:
+        tree = exp.Create(
+            this=exp.to_table(name),
+            kind="VIEW",
+            replace=True,
+            properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
+            expression=sqlglot.parse_one(sql, read="spark"),
+        )
+        return tree.sql(dialect="spark")
+
+
+def values_view(name: str, columns: Sequence[tuple[str, pa.DataType]], rows: list) -> str:
+    """`CREATE OR REPLACE TEMPORARY VIEW name AS SELECT CAST(r.c0 AS type) AS column, ...
+    FROM (SELECT inline(from_json('<rows as JSON>', 'array<struct<c0:string, ...>>')))`.
+
+    The rows travel as one string literal (JSON, each value a JSON string or null, then
+    escaped as a Spark literal by sqlglot): one token for the server's parser whatever the
+    number of rows (a VALUES list costs it a second per 2,000). The statement is parsed
+    back and its literal decoded to check it holds exactly the values given (a quote,
+    backslash, backtick or semicolon in a name stays data)."""
+    aliases = [f"c{i}" for i in range(len(columns))]
+    payload = [
+        {
+            alias: _text(value, kind)
+            for alias, value, (_, kind) in zip(aliases, row, columns, strict=True)
+        }
+        for row in rows
+    ]
+    data = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    struct = ", ".join(f"{alias}: string" for alias in aliases)
+    rowset = exp.select(
+        exp.func(
+            "inline",
+            exp.func(
+                "from_json",
+                exp.Literal.string(data),
+                exp.Literal.string(f"array<struct<{struct}>>"),
+            ),
+        )
+    )
+    selected = [
+        exp.cast(exp.column(alias), _spark_type(kind)).as_(column)
+        for alias, (column, kind) in zip(aliases, columns, strict=True)
+    ]
+    query = exp.select(*selected).from_(rowset.subquery("r"))
+    tree = exp.Create(
+        this=exp.to_table(name),
+        kind="VIEW",
+        replace=True,
+        properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
+        expression=query,
+    )
+    sql = tree.sql(dialect="spark")
+    back = sqlglot.parse_one(sql, read="spark").find(exp.Literal)
+    if back is None or json.loads(back.this) != payload:
+        raise QueryError(f"pushdown: the rows of {name} do not read back as sent; nothing was sent")
+    return sql
+
+
+def _text(value: object, kind: pa.DataType) -> str | None:
+    """One value as the text Spark casts to the column's kind; anything else is refused."""
+    if value is None:
+        return None
+    if pa.types.is_timestamp(kind) and isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    if pa.types.is_integer(kind) and isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if pa.types.is_boolean(kind) and isinstance(value, bool):
+        return "true" if value else "false"
+    if pa.types.is_string(kind) and isinstance(value, str) and "\x00" not in value:
+        return value
+    raise QueryError(f"pushdown: {str(value)[:60]!r} cannot be sent as a {kind} value")
+
+
+def _spark_type(kind: pa.DataType) -> str:
+    if pa.types.is_timestamp(kind):
+        return "TIMESTAMP"
+    if pa.types.is_integer(kind):
+        return "BIGINT"
+    if pa.types.is_boolean(kind):
+        return "BOOLEAN"
+    if pa.types.is_string(kind):
+        return "STRING"
+    raise QueryError(f"pushdown: a column of {kind} cannot be sent to the warehouse")
+
+
+def _tuples(table: pa.Table) -> list[tuple]:
+    columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
+    return list(zip(*columns, strict=True))
+
+
+def local_pipeline(
+    con: duckdb.DuckDBPyConnection, quarantine: pa.Table
+) -> dict[str, dict[str, str]]:
+    """The embedded pipeline up to the exposed accesses on no events: its tables, views
+    and macros exist here with their columns (the schema the translation expands stars
+    from, and the types the warehouse's rows are read back in)."""
+    load_arrow(con, "raw_events", EVENT_SCHEMA.empty_table())
+    load_arrow(con, "quarantine", quarantine)
+    normalize_events(con)
+    queries.execute(con, "reconstruct/access")
+    queries.execute(con, "reconstruct/exposed_access")
+    load_rows(con, "copies", _COPIES, [])
+    queries.execute(con, "reconstruct/copy_targets")
+    queries.execute(con, "reconstruct/classify")
+    schema: dict[str, dict[str, str]] = {}
+    for table, column in queries.relation(con, "pushdown/columns").fetchall():
+        schema.setdefault(table, {})[column] = "string"
+    return schema
+
+
+_COPIES = [("object", _S), ("created_at", _TS), ("generation", pa.int64())]
+_TARGETS = [("object", _S), ("target", _S), ("via_view", _S)]
+
+
+def reconstruct_in_warehouse(
+    con: duckdb.DuckDBPyConnection,
+    wh: warehouse.HiveWarehouse,
+    catalog: Catalog,
+    scope: Scope,
+    quarantine: pa.Table,
+    bases: list[tuple[str, str]],
+    on_behalf: Iterable[str],
+    keep_literals: bool,
+    pseudonym_key: bytes | None,
+    table_schema: TableSchema,
+    stages,
+) -> dict[str, int]:
+    """The accesses in scope selected and tested in the warehouse, copies followed with
+    their accesses and the statements that wrote fetched round by round, classification
+    and the rest here; returns what was fetched.
+
+    The warehouse scans the events: the exposed objects' accesses with their baseline and
+    window tests (reconstruct/exposed_access), each round's new copies' accesses
+    (reconstruct/access), the statements asked about (reconstruct/write_statements), and
+    which classified statements wrote. Here, on those rows: reconstruct/classify,
+    statement_sources, copy_sources and everything after, as the embedded run does."""
+    schema = local_pipeline(con, quarantine)
+    access_types = con.table("exposed_access").to_arrow_table().schema
+    session = Session(wh, schema, keep_literals, stages)
+    session.types = {name: con.table(name).to_arrow_table().schema for name in MATERIALIZED}
+    with stages("scope sent as temporary views", "warehouse"):
+        send_scope(session, catalog, scope, bases, on_behalf)
+    with stages("exposed objects' accesses, tested", "warehouse"):
+        session.run("normalize/events")
+        present = session.run("normalize/text_records")
+        if present is not None and present.num_rows and present.column(0)[0].as_py():
+            session.run("normalize/text_statement_keys")  # as normalize_events does
+        session.run("reconstruct/access")
+        exposed = session.run("reconstruct/exposed_access")
+        load_arrow(con, "exposed_access", as_schema(exposed, access_types, "events"))
+        queries.execute(con, "pushdown/fetched_access")
+    copy_types = con.table("fetched_access").to_arrow_table().schema
+    asked: list[tuple] = []
+    counts = {"exposed_accesses": exposed.num_rows, "copy_accesses": 0, "statements": 0}
+
+    def targets_asked(con: duckdb.DuckDBPyConnection) -> None:
+        new = [t for t in con.table("copy_targets").fetchall() if t not in asked]
+        if not new:
+            return
+        asked.extend(new)
+        with stages(f"accesses of {len(new)} copy targets", "warehouse"):
+            send_locations(session, catalog, [*scope.exposed, *(t[1] for t in asked)])
+            session.send("copy_targets", _TARGETS, new)
+            found = as_schema(session.run("pushdown/copy_access"), copy_types, "events")
+            counts["copy_accesses"] += found.num_rows
+            before = con.table("fetched_access").to_arrow_table()
+            load_arrow(con, "fetched_access", pa.concat_tables([before, found]))
+
+    def writes(con: duckdb.DuckDBPyConnection) -> list[Statement]:
+        wanted = con.table("wanted_statements").fetchall()
+        if not wanted:
+            return []
+        with stages(f"{len(wanted)} statements asked about", "warehouse"):
+            session.send("wanted_statements", [("statement_key", _S), ("principal", _S)], wanted)
+            rows = _written(session.run("reconstruct/write_statements"))
+            counts["statements"] += len(rows)
+        return statements_of(rows)
+
+    with stages("classification and copies", "local"):
+        queries.execute(con, "reconstruct/classify")
+        edges = follow_copies(con, targets_asked, writes)
+        queries.execute(con, "reconstruct/classified")
+    with stages("statements that wrote", "warehouse"):
+        session.send("copy_targets", _TARGETS, asked)
+        writing = session.run("pushdown/writing_keys")
+        counts["writing_statements"] = writing.num_rows
+    counts |= session.materialized
+    with stages("categories, redaction, read details, evidence rows", "local"):
+        queries.execute(con, "pushdown/local_events_replaced")
+        load_rows(con, "events", [("statement_key", _S), ("op", _S)], _tuples(writing))
+        complete(con, edges, keep_literals, pseudonym_key, table_schema)
+    return counts
+
+
+def send_scope(
+    session: Session,
+    catalog: Catalog,
+    scope: Scope,
+    bases: list[tuple[str, str]],
+    on_behalf: Iterable[str],
+) -> None:
+    """The scope the warehouse's queries read, as temporary views (the columns they read)."""
+    send_locations(session, catalog, scope.exposed)
+    session.send("view_bases", [("view", _S), ("base", _S)], bases)
+    session.send(
+        "windows",
+        [("object", _S), ("start", _TS), ("end", _TS), ("layer", _S)],
+        [(w.object, _naive(w.start), _naive(w.end), w.layer) for w in scope.windows],
+    )
+    exposed = set(scope.exposed)
+    objects, members = scope.baseline.classes(
+        exposed | {view for view, base in bases if base in exposed}
+    )
+    session.send("baseline_objects", [("object", _S), ("set_id", pa.int64())], objects)
+    session.send(
+        "baseline_members",
+        [("set_id", pa.int64()), ("principal", _S)],
+        [(k, p) for k, names in sorted(members.items()) for p in names],
+    )
+    session.send("on_behalf", [("principal", _S)], [(p,) for p in sorted(on_behalf)])
+
+
+def send_locations(session: Session, catalog: Catalog, targets: Iterable[str]) -> None:
+    """The catalog's storage locations the warehouse resolves paths with: those of the
+    targets and every location under one (a path takes the object of its longest location
+    prefix, so a deeper one must be there to win; the others can never be a target's)."""
+    located = sorted((o.location, o.object, o.type) for o in catalog.objects.values() if o.location)
+    keys = [loc for loc, _, _ in located]
+    roots = sorted(
+        {
+            catalog.objects[t].location.rstrip("/")
+            for t in targets
+            if t in catalog.objects and catalog.objects[t].location
+        }
+    )
+    rows = set()
+    for root in roots:
+        start = bisect.bisect_left(keys, root)
+        for location, name, kind in located[start:]:
+            if location != root and not location.startswith(root + "/"):
+                if not location.startswith(root):
+                    break
+                continue
+            rows.add((name, kind, location))
+    session.send("catalog_objects", [("object", _S), ("type", _S), ("location", _S)], sorted(rows))
+
+
+def _naive(moment: datetime | None) -> datetime | None:
+    return None if moment is None else moment.replace(tzinfo=None)
+
+
+def _written(table: pa.Table) -> list[tuple]:
+    """Rows of reconstruct/write_statements with their times as times and the objects
+    written as lists (the server sends an array as its JSON text)."""
+    rows = []
+    for key, principal, time, text, query_id, written in _tuples(_timed(table)):
+        if isinstance(written, str):
+            written = json.loads(written)
+        rows.append((key, principal, time, text, query_id, written))
+    return rows
+
+
+def _timed(table: pa.Table) -> pa.Table:
+    """The `time` column as UTC milliseconds (the server sends text)."""
+    index = table.column_names.index("time")
+    column = table.column(index)
+    if not pa.types.is_timestamp(column.type):
+        column = column.cast(_TS)
+    return table.set_column(index, "time", column.cast(_TS))

@@ -1,0 +1,4 @@
+-- name: cache_events
+-- description: The events one log file added to raw_events (row ids from $since on), in the order they were added: what the ingest cache keeps for that file.
+-- param: since int  the first row id the file's rows may have (cache_mark's events_from)
+SELECT * FROM raw_events WHERE rowid >= $since ORDER BY rowid
