@@ -7,6 +7,7 @@ is exactly what the evidence files say.
 from __future__ import annotations
 
 import html
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -524,6 +525,20 @@ def coverage_note(ev: Evidence, table: pd.DataFrame | None = None) -> str:
     )
 
 
+def coverage_basis(ev: Evidence) -> str:
+    """What the coverage ledger rests on, as the manifest's `coverage.basis` says: the log
+    files themselves, or (a warehouse run) the hourly counts the warehouse aggregated, on
+    which sequence numbers, cut or missing rotated files, Solr TTL and NameNode failovers
+    cannot be checked. Empty when the manifest does not say (an older one)."""
+    try:
+        manifest = json.loads((ev.folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""
+    coverage = manifest.get("coverage") if isinstance(manifest, dict) else None
+    basis = coverage.get("basis") if isinstance(coverage, dict) else None
+    return basis if isinstance(basis, str) else ""
+
+
 def coverage_statement(ev: Evidence, obj: str | None = None) -> str:
     """What the logs could and could not show over the exposure windows (of `obj` when
     given), as plain text for the first page: every window with the sources that covered
@@ -548,6 +563,9 @@ def coverage_statement(ev: Evidence, obj: str | None = None) -> str:
             "of reads there proves nothing."
         )
     ]
+    basis = coverage_basis(ev)
+    if obj is None and basis:
+        lines.append(f"This coverage rests on the {basis}.")
     for row in table.itertuples():
         share = row.covered_hours / row.hours if row.hours else 1.0
         lines.append(

@@ -125,3 +125,27 @@ def test_thrift_server_coverage_equals_the_duckdb_warehouse_run(
     _run(case, tmp_path / "duckdb")
     sts = (tmp_path / "sts" / "coverage.csv").read_bytes()
     assert sts == (tmp_path / "duckdb" / "coverage.csv").read_bytes()
+
+
+def test_findings_and_first_page_say_what_the_coverage_rests_on(tmp_path: Path) -> None:
+    """A warehouse run's ledger rests on hourly counts, which cannot see seq_num jumps, cut
+    or missing rotated files, Solr TTL or NameNode failovers: the coverage statement (shown
+    whole in the first page's coverage section and in 90_findings) says so; a run over the
+    log files says its own basis."""
+    from forensics import findings, frontpage
+    from forensics.coverage import BASIS as FILES_BASIS
+
+    _run(done_when_case(tmp_path / "lossy", False), tmp_path / "wh-out")
+    ev = findings.load_evidence(tmp_path / "wh-out")
+    assert findings.coverage_basis(ev) == counts.BASIS
+    text = findings.coverage_statement(ev)
+    assert f"This coverage rests on the {counts.BASIS}." in text.splitlines()
+    assert "NameNode failover not checked" in frontpage.coverage_html(ev)
+
+    from tests.test_coverage import investigate as investigate_files
+
+    investigate_files(done_when_case(tmp_path / "files", False), tmp_path / "files-out")
+    ev = findings.load_evidence(tmp_path / "files-out")
+    assert f"This coverage rests on the {FILES_BASIS}." in findings.coverage_statement(ev)
+    assert "not checked" not in findings.coverage_statement(ev)
+    assert findings.coverage_statement(ev, "hr.salaries").count("rests on") == 0
