@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -249,20 +248,16 @@ def glossary_html() -> str:
     return f'<section id="glossary" class="glossary"><h2>Glossary</h2>{items}</section>'
 
 
-def timeline_png(ev: Evidence) -> str:
-    """The timeline plot as an inline PNG `<img>` (the page must load nothing)."""
+def timeline_png(ev: Evidence, png: bytes | None = None) -> str:
+    """The timeline plot as an inline PNG `<img>` (the page must load nothing); `png`: the
+    image already drawn (`plots.timeline_png`), else it is drawn here."""
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
     from forensics import plots
 
-    ax = plots.timeline(ev)
-    buffer = io.BytesIO()
-    ax.figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-    plt.close(ax.figure)
-    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    data = base64.b64encode(png if png is not None else plots.timeline_png(ev)).decode("ascii")
     return (
         f'<img src="data:image/png;base64,{data}" alt="Timeline of every access to the '
         'exposed tables, by classification, with the exposure windows shaded">'
@@ -329,9 +324,14 @@ def findings_html(folder: str | Path, link_prefix: str = "../", page_prefix: str
 
 
 def index_html(
-    folder: Path, pages: Sequence[Link], top: int, links: Mapping[str, Mapping[str, str]]
+    folder: Path,
+    pages: Sequence[Link],
+    top: int,
+    links: Mapping[str, Mapping[str, str]],
+    timeline: bytes | None = None,
 ) -> str:
-    """The whole `index.html`: the answer first, the timeline, the pages, the details."""
+    """The whole `index.html`: the answer first, the timeline (`timeline`: the PNG already
+    drawn, else drawn here), the pages, the details."""
     ev = findings.load_evidence(folder)
     info = narrative.run_info(folder)
     opening, sections = answer_html(ev, links)
@@ -357,7 +357,7 @@ def index_html(
         head(title)
         + f"<body><h1>{html.escape(title)}</h1>"
         + opening
-        + f'<section id="timeline"><h2>Timeline</h2>{timeline_png(ev)}</section>'
+        + f'<section id="timeline"><h2>Timeline</h2>{timeline_png(ev, timeline)}</section>'
         + f'<section id="pages"><h2>Pages of this report</h2><p>{html.escape(note)}</p>'
         + "".join(lists)
         + "</section>"

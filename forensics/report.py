@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +39,10 @@ SUITE = ("00_scope", "10_who_read_what", "40_copies", "50_subjects", "90_finding
 PRINCIPAL_NOTEBOOK = "20_principal"
 OBJECT_NOTEBOOK = "30_object"
 REPORT_DIR = "report"
+#: The notebooks showing the timeline, and the file (in `report/`, removed when the
+#: pages are done) of the image drawn once for them all.
+WITH_TIMELINE = ("investigation", "10_who_read_what")
+TIMELINE_FILE = "timeline.png"
 DEFAULT_TOP_READERS = 5
 SUITE_TITLES = {
     "00_scope": "Scope: what was exposed, when, and who could read it anyway",
@@ -125,7 +131,7 @@ def render_suite(
     annotations.stage_copy(annotations_file, sub, pseudonym_key, names or ())
     _write_private(sub / PAGES_FILE, json.dumps(files, indent=1, sort_keys=True) + "\n")
     params = {"evidence_dir": str(folder)}
-    jobs: list[tuple[Path, Path, dict[str, object], str, str, str]] = [
+    jobs: list[Job] = [
         (MAIN_NOTEBOOK, folder, params, "report", "Exposure investigation, on one page", "pages")
     ]
     for name in SUITE:
@@ -162,16 +168,120 @@ def render_suite(
                 "tables with a page",
             )
         )
-    pages = []
-    with shared_kernel(sub) as km:
-        for i, (notebook, where, parameters, stem, title, group) in enumerate(jobs, start=1):
-            if on_page is not None:
-                on_page(i, len(jobs), title)
-            page = render_notebook(notebook, where, parameters, stem, title, km=km)
-            path = page.path if where == folder else f"{REPORT_DIR}/{page.path}"
-            pages.append(Page(path, page.title, group))
-    write_index(folder, pages, top_readers, files)
+    image = sub / TIMELINE_FILE
+    jobs = [
+        (nb, where, {**p, "timeline_image": str(image)} if nb.stem in WITH_TIMELINE else p, *rest)
+        for nb, where, p, *rest in jobs
+    ]
+    pages = [
+        Page(f"{stem}.html" if where == folder else f"{REPORT_DIR}/{stem}.html", title, group)
+        for _, where, _, stem, title, group in jobs
+    ]
+    # beside the kernels, this process draws the timeline once (the pages showing it wait
+    # for it) and then writes the index, which needs only the evidence and the page list
+    with ThreadPoolExecutor(1, thread_name_prefix="report-index") as side:
+        timeline = side.submit(_draw_timeline, ev, image)
+        index = side.submit(
+            lambda: write_index(folder, pages, top_readers, files, timeline.result())
+        )
+        try:
+            render_pages(
+                jobs,
+                sub,
+                kernels(folder),
+                on_page,
+                before=lambda job: timeline.result() if "timeline_image" in job[2] else None,
+            )
+        finally:
+            wait([timeline, index])
+    index.result()
+    image.unlink()  # shown inline by every page that has it
     return pages
+
+
+def _draw_timeline(ev: findings.Evidence, path: Path) -> bytes:
+    """The timeline drawn once for every page of the report, also kept at `path` (private)
+    for the notebooks to show."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from forensics import plots
+
+    png = plots.timeline_png(ev)
+    path.write_bytes(png)
+    os.chmod(path, 0o600)
+    return png
+
+
+#: Kernels rendering pages at once (one per core, at most this many): each holds the
+#: evidence it read, so memory grows with them.
+MAX_KERNELS = 2
+#: Above this size of access_events.csv the pages run in one kernel: a kernel's frames
+#: take several times the file's size, and two such kernels would not fit in memory.
+ONE_KERNEL_ABOVE_BYTES = 1_000_000_000
+
+Job = tuple[Path, Path, dict[str, object], str, str, str]
+
+
+def kernels(folder: Path) -> int:
+    """How many kernels render the pages: one per core up to `MAX_KERNELS`, one when the
+    evidence is so large that two kernels' copies of it would crowd memory."""
+    events = folder / "access_events.csv"
+    size = events.stat().st_size if events.is_file() else 0
+    if size > ONE_KERNEL_ABOVE_BYTES:
+        return 1
+    return max(1, min(MAX_KERNELS, os.cpu_count() or 1))
+
+
+def render_pages(
+    jobs: list[Job],
+    cwd: Path,
+    workers: int = 1,
+    on_page: Callable[[int, int, str], None] | None = None,
+    before: Callable[[Job], object] | None = None,
+) -> list[Page]:
+    """Render every job (notebook, folder, parameters, stem, title, group) in `workers`
+    kernels at once (started in `cwd`), each taking the next job when its page is done.
+    The pages come back in the jobs' order whatever order they finished in (a page
+    depends only on the evidence and its parameters). `on_page(done, total, title)` after
+    each page; `before(job)` before a job is rendered (it may wait for what the page
+    needs). The first failure stops every worker and is raised."""
+    results: list[Page | None] = [None] * len(jobs)
+    failures: list[BaseException] = []
+    lock = threading.Lock()
+    state = {"next": 0, "done": 0}
+
+    def take() -> int | None:
+        with lock:
+            if failures or state["next"] >= len(jobs):
+                return None
+            state["next"] += 1
+            return state["next"] - 1
+
+    def work() -> None:
+        try:
+            with shared_kernel(cwd) as km:
+                while (i := take()) is not None:
+                    notebook, folder, parameters, stem, title, _ = jobs[i]
+                    if before is not None:
+                        before(jobs[i])
+                    results[i] = render_notebook(notebook, folder, parameters, stem, title, km=km)
+                    with lock:
+                        state["done"] += 1
+                        if on_page is not None:
+                            on_page(state["done"], len(jobs), title)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            with lock:
+                failures.append(exc)
+
+    threads = [threading.Thread(target=work, name=f"report-kernel-{n}") for n in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
+    return [page for page in results if page is not None]
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -253,13 +363,7 @@ def render_notebook(
     title = title or _title(node, notebook.stem)
     out = folder / f"{stem}.html"
     index_href = "index.html" if (folder / MANIFEST).is_file() else "../index.html"
-    body, _ = HTMLExporter(
-        template_name="offline",
-        extra_template_basedirs=[str(TEMPLATES_DIR)],
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-    ).from_notebook_node(
+    body, _ = _exporter().from_notebook_node(
         node,
         resources={
             "metadata": {"name": title},
@@ -279,16 +383,37 @@ def write_index(
     pages: list[Page],
     top_readers: int = DEFAULT_TOP_READERS,
     files: dict[str, dict[str, str]] | None = None,
+    timeline: bytes | None = None,
 ) -> Path:
-    """`index.html`: the answer first (see `frontpage`), then every page of the report."""
+    """`index.html`: the answer first (see `frontpage`), then every page of the report
+    (`timeline`: the timeline's PNG when already drawn)."""
     links = {
         kind: {name: f"{REPORT_DIR}/{file}" for name, file in names.items()}
         for kind, names in (files or {}).items()
     }
     links_list = [Link(p.path, p.title, p.group) for p in pages]
     index = folder / "index.html"
-    _write_private(index, index_html(folder, links_list, top_readers, links))
+    _write_private(index, index_html(folder, links_list, top_readers, links, timeline))
     return index
+
+
+_EXPORTERS = threading.local()
+
+
+def _exporter() -> HTMLExporter:
+    """This thread's HTML exporter, made once: a new one compiles its Jinja templates
+    again (~0.5 s a page). Each page's own values go in through `resources`."""
+    exporter = getattr(_EXPORTERS, "html", None)
+    if exporter is None:
+        exporter = HTMLExporter(
+            template_name="offline",
+            extra_template_basedirs=[str(TEMPLATES_DIR)],
+            exclude_input=True,
+            exclude_input_prompt=True,
+            exclude_output_prompt=True,
+        )
+        _EXPORTERS.html = exporter
+    return exporter
 
 
 def _title(node: nbformat.NotebookNode, fallback: str) -> str:

@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 
 from forensics import findings
-from forensics.report import render_notebook, shared_kernel
+from forensics.errors import ReportError
+from forensics.report import render_notebook, render_pages, shared_kernel
 from forensics.webpage import table_html
 from tests.conftest import ROOT
 
@@ -76,7 +77,70 @@ def test_page_check_counts_rows_and_flags_a_long_table(report: Path, tmp_path: P
     (found,) = report_scale.problems(report_scale.check_report(long), 1000, 8_000_000)
     assert "index.html: a table of 1,200 rows" in found
     (cut,) = report_scale.check_report(long)
-    assert cut.cut_notes == 1 and cut.largest_table_rows == 1200
+    assert cut.cut_notes == 1 and cut.largest_table_rows == 1200 and cut.cut_unnamed == 0
+    (long / "index.html").write_text(table_html(frame, "none", limit=10))  # no CSV named
+    (found,) = report_scale.problems(report_scale.check_report(long), 1000, 8_000_000)
+    assert "index.html: 1 cut table(s) name no CSV with every row" in found
+
+
+def _waits_for(mine: Path, other: Path) -> str:
+    """A cell that marks `mine` and returns only once `other` is marked (by a page in
+    another kernel): it can finish only if both pages run at the same time."""
+    return (
+        "import os, pathlib, time\n"
+        f"pathlib.Path({str(mine)!r}).touch()\n"
+        "deadline = time.monotonic() + 120\n"
+        f"while not pathlib.Path({str(other)!r}).exists():\n"
+        "    assert time.monotonic() < deadline, 'the other page never ran alongside'\n"
+        "    time.sleep(0.05)\n"
+        "print(mark, os.getpid())"
+    )
+
+
+def test_pages_render_in_two_kernels_at_once_and_come_back_in_order(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.mark", tmp_path / "b.mark"
+    first = _notebook(tmp_path / "a.ipynb", _waits_for(a, b))
+    second = _notebook(tmp_path / "b.ipynb", _waits_for(b, a))
+    plain = _notebook(tmp_path / "c.ipynb", "import os\nprint(mark, os.getpid())")
+    jobs = [
+        (first, tmp_path, {"mark": "one"}, "p1", "Page one", "pages"),
+        (second, tmp_path, {"mark": "two"}, "p2", "Page two", "pages"),
+        (plain, tmp_path, {"mark": "three"}, "p3", "Page three", "pages"),
+    ]
+    done: list[tuple[int, int]] = []
+    pages = render_pages(jobs, tmp_path, 2, on_page=lambda i, n, _: done.append((i, n)))
+    assert [p.path for p in pages] == ["p1.html", "p2.html", "p3.html"]
+    assert [p.title for p in pages] == ["Page one", "Page two", "Page three"]
+    assert done == [(1, 3), (2, 3), (3, 3)]
+    printed = [
+        nbformat.read(tmp_path / f"p{i}.ipynb", as_version=4).cells[-1].outputs[0]["text"].split()
+        for i in (1, 2, 3)
+    ]
+    assert [mark for mark, _ in printed] == ["one", "two", "three"]
+    assert printed[0][1] != printed[1][1]  # two kernels
+
+
+def test_a_failing_page_stops_the_others_and_is_raised(tmp_path: Path) -> None:
+    good = _notebook(tmp_path / "good.ipynb", "print(mark)")
+    bad = _notebook(tmp_path / "bad.ipynb", "raise ValueError('boom')")
+    jobs = [
+        (good, tmp_path, {"mark": "x"}, "p1", "One", "pages"),
+        (bad, tmp_path, {"mark": "x"}, "p2", "Two", "pages"),
+        (good, tmp_path, {"mark": "x"}, "p3", "Three", "pages"),
+    ]
+    with pytest.raises(ReportError, match="bad.ipynb: cell .* failed with ValueError: boom"):
+        render_pages(jobs, tmp_path, 1)
+    assert (tmp_path / "p1.html").is_file() and not (tmp_path / "p3.html").exists()
+
+
+def test_the_timeline_is_drawn_once_and_shown_on_every_page_that_has_it(report: Path) -> None:
+    images = {
+        page: report_scale._IMAGE.findall((report / page).read_text(encoding="utf-8"))
+        for page in ("index.html", "report.html", "report/10_who_read_what.html")
+    }
+    timeline = images["index.html"][0]
+    assert timeline and all(timeline in found for found in images.values())
+    assert not (report / "report" / "timeline.png").exists()  # not left beside the pages
 
 
 def findings_tables(page: Path) -> list[str]:
