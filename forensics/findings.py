@@ -267,7 +267,7 @@ def check_principal(ev: Evidence, principal: str) -> str:
     `=1+2`), and a report that refused them would hide exactly the reader to look at."""
     if not isinstance(principal, str) or len(principal) > 256:
         raise EvidenceError(f"principal {str(principal)[:80]!r} is not a principal name")
-    if principal not in set(ev.access_events["principal"]):
+    if not ev.access_events["principal"].eq(principal).any():  # no set of every name (slow)
         raise EvidenceError(
             f"principal {principal[:80]!r} has no events in {ev.folder}/access_events.csv"
         )
@@ -278,7 +278,7 @@ def check_object(ev: Evidence, obj: str) -> str:
     """`obj` if it is a `db.table` name found in the evidence; else a clear error."""
     if not isinstance(obj, str) or not is_object_name(obj):
         raise EvidenceError(f"object {str(obj)[:80]!r} is not a db.table name")
-    if obj not in set(ev.access_events["object"]) | set(ev.objects["object"]):
+    if not (ev.access_events["object"].eq(obj).any() or ev.objects["object"].eq(obj).any()):
         raise EvidenceError(f"object {obj} is not in the evidence of {ev.folder}")
     return obj
 
@@ -456,12 +456,15 @@ _OPEN_END = pd.Timestamp("2200-01-01", tz="UTC")
 MISSING = ("gap", "expired", "unaudited")
 
 
-def window_coverage(ev: Evidence) -> pd.DataFrame:
+def window_coverage(ev: Evidence, starts: set[pd.Timestamp] | None = None) -> pd.DataFrame:
     """Per exposure window interval (objects sharing it counted): its length, how much of
     it the logs covered (any source), by which sources (`format source share`, `;`-joined)
-    and how many gaps, expired ranges and unaudited objects overlap it."""
+    and how many gaps, expired ranges and unaudited objects overlap it. With `starts`, only
+    the intervals starting then (one object's page: a few of thousands, the same rows)."""
     columns = ["window", "objects", "hours", "covered_hours", "sources", "missing", "complete"]
     spans = windows(ev)
+    if starts is not None:
+        spans = spans[spans["start"].isin(starts)]
     if spans.empty or ev.coverage.empty:
         return pd.DataFrame(columns=columns)
     cov = ev.coverage
@@ -546,9 +549,12 @@ def coverage_statement(ev: Evidence, obj: str | None = None) -> str:
     reads (none included) holds only as far as this coverage."""
     if ev.coverage.empty:
         return "Coverage of the exposure windows: unknown (the evidence has no coverage.csv)."
-    table = window_coverage(ev)
-    if obj is not None:
-        own = set(windows(ev).loc[lambda w: w["object"] == obj, "start"].map(_when))
+    if obj is None:
+        table = window_coverage(ev)
+    else:
+        starts = set(windows(ev).loc[lambda w: w["object"] == obj, "start"])
+        table = window_coverage(ev, starts)
+        own = {_when(start) for start in starts}
         table = table[table["window"].str.split("/").str[0].isin(own)]
     if table.empty:
         return "No exposure window" + (f" of {obj}." if obj else ".")
@@ -627,7 +633,10 @@ def _missing(
 ) -> pd.DataFrame:
     cov = ev.coverage
     hit = cov["status"].isin(MISSING) & _overlaps(cov, start, end)
-    hit &= (cov["status"] != "unaudited") | cov["object"].isin(objects) | (cov["object"] == "")
+    # each of the few coverage rows looked up in the set (not `isin` of 45,000 names,
+    # which builds an Arrow array of them at every call)
+    listed = pd.Series([name in objects for name in cov["object"]], index=cov.index, dtype=bool)
+    hit &= (cov["status"] != "unaudited") | listed | (cov["object"] == "")
     return cov[hit]
 
 

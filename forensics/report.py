@@ -216,9 +216,10 @@ def _draw_timeline(ev: findings.Evidence, path: Path) -> bytes:
 #: Kernels rendering pages at once (one per core, at most this many): each holds the
 #: evidence it read, so memory grows with them.
 MAX_KERNELS = 2
-#: Above this size of access_events.csv the pages run in one kernel: a kernel's frames
-#: take several times the file's size, and two such kernels would not fit in memory.
-ONE_KERNEL_ABOVE_BYTES = 1_000_000_000
+#: Above this size of access_events.csv the pages run in one kernel: a kernel holds about
+#: six times the file's size (1M events: a 55 MB file, a 460 MB kernel), and two kernels
+#: of a 10M-event case (580 MB) would take 7 GB.
+ONE_KERNEL_ABOVE_BYTES = 300_000_000
 
 Job = tuple[Path, Path, dict[str, object], str, str, str]
 

@@ -157,3 +157,19 @@ def test_default_cut_names_the_file_with_every_row(limit: int) -> None:
     assert f"The first {limit} of {limit + 7} rows (7 more not shown); all are in objects.csv" in (
         page
     )
+
+
+def test_two_kernels_unless_the_evidence_would_crowd_memory(tmp_path: Path, monkeypatch) -> None:
+    from forensics import report as report_module
+
+    events = tmp_path / "access_events.csv"
+    events.write_text("time,principal\n")
+    monkeypatch.setattr(report_module.os, "cpu_count", lambda: 2)
+    assert report_module.kernels(tmp_path) == 2
+    monkeypatch.setattr(report_module.os, "cpu_count", lambda: 1)
+    assert report_module.kernels(tmp_path) == 1
+    monkeypatch.setattr(report_module.os, "cpu_count", lambda: 8)
+    assert report_module.kernels(tmp_path) == report_module.MAX_KERNELS
+    with events.open("r+b") as f:  # a sparse file: the size without the bytes
+        f.truncate(report_module.ONE_KERNEL_ABOVE_BYTES + 1)
+    assert report_module.kernels(tmp_path) == 1
