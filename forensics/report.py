@@ -342,14 +342,18 @@ def render_notebook(
     if km is not None:
         reset_names(km)
     try:
-        papermill.execute_notebook(
+        # no output path: papermill would write the whole notebook (every output so far,
+        # validated) at each cell's start and end; it is written once below. With a shared
+        # kernel (started in its folder) no `cwd` either: papermill changes the process's
+        # directory for it, which two pages rendering at once would interleave.
+        node = papermill.execute_notebook(
             str(notebook),
-            str(executed),
+            None,
             parameters=parameters,
             kernel_name="python3",
             progress_bar=False,
             log_output=False,
-            cwd=str(folder),
+            cwd=None if km is not None else str(folder),
             extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no transport chatter
             **({"km": km} if km is not None else {}),
         )
@@ -358,7 +362,6 @@ def render_notebook(
         raise ReportError(
             f"{notebook.name}: cell {exc.exec_count} failed with {exc.ename}: {exc.evalue}"
         ) from None
-    node = nbformat.read(executed, as_version=4)
     node.cells = [c for c in node.cells if "parameters" not in c.metadata.get("tags", [])]
     nbformat.write(node, executed)  # the notebook's defaults (demo names) are not this case's
     title = title or _title(node, notebook.stem)
