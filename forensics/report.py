@@ -191,6 +191,7 @@ def render_suite(
                 kernels(folder),
                 on_page,
                 before=lambda job: timeline.result() if "timeline_image" in job[2] else None,
+                ready=lambda job: "timeline_image" not in job[2] or timeline.done(),
             )
         finally:
             wait([timeline, index])
@@ -240,24 +241,28 @@ def render_pages(
     workers: int = 1,
     on_page: Callable[[int, int, str], None] | None = None,
     before: Callable[[Job], object] | None = None,
+    ready: Callable[[Job], bool] | None = None,
 ) -> list[Page]:
     """Render every job (notebook, folder, parameters, stem, title, group) in `workers`
-    kernels at once (started in `cwd`), each taking the next job when its page is done.
-    The pages come back in the jobs' order whatever order they finished in (a page
-    depends only on the evidence and its parameters). `on_page(done, total, title)` after
-    each page; `before(job)` before a job is rendered (it may wait for what the page
-    needs). The first failure stops every worker and is raised."""
+    kernels at once (started in `cwd`), each taking the next job when its page is done:
+    the first not taken for which `ready(job)` holds, else the first not taken, for which
+    `before(job)` may then wait (what the page needs is still being made). The pages come
+    back in the jobs' order whatever order they ran in (a page depends only on the
+    evidence and its parameters). `on_page(done, total, title)` after each page. The
+    first failure stops every worker and is raised."""
     results: list[Page | None] = [None] * len(jobs)
     failures: list[BaseException] = []
     lock = threading.Lock()
-    state = {"next": 0, "done": 0}
+    waiting = list(range(len(jobs)))
+    state = {"done": 0}
 
     def take() -> int | None:
         with lock:
-            if failures or state["next"] >= len(jobs):
+            if failures or not waiting:
                 return None
-            state["next"] += 1
-            return state["next"] - 1
+            now = [i for i in waiting if ready is None or ready(jobs[i])]
+            waiting.remove(i := (now or waiting)[0])
+            return i
 
     def work() -> None:
         try:

@@ -133,6 +133,23 @@ def test_a_failing_page_stops_the_others_and_is_raised(tmp_path: Path) -> None:
     assert (tmp_path / "p1.html").is_file() and not (tmp_path / "p3.html").exists()
 
 
+def test_a_page_waiting_for_its_input_goes_after_the_pages_ready(tmp_path: Path) -> None:
+    page = _notebook(tmp_path / "p.ipynb", "print(mark)")
+    jobs = [(page, tmp_path, {"mark": str(i)}, f"p{i}", f"Page {i}", "pages") for i in (1, 2, 3)]
+    ran: list[str] = []
+    waited: list[str] = []
+    pages = render_pages(
+        jobs,
+        tmp_path,
+        1,
+        on_page=lambda _, __, title: ran.append(title),
+        before=lambda job: waited.append(job[3]),
+        ready=lambda job: job[3] != "p1",  # p1's input is never ready: it waits, last
+    )
+    assert ran == ["Page 2", "Page 3", "Page 1"] and waited == ["p2", "p3", "p1"]
+    assert [p.path for p in pages] == ["p1.html", "p2.html", "p3.html"]
+
+
 def test_the_timeline_is_drawn_once_and_shown_on_every_page_that_has_it(report: Path) -> None:
     images = {
         page: report_scale._IMAGE.findall((report / page).read_text(encoding="utf-8"))
