@@ -251,7 +251,8 @@ def write_docs(text: str) -> None:
         current = current.rstrip("\n") + "\n\n" + text
     else:
         nxt = current.find("\n## ", start + len(SECTION))
-        current = current[:start] + text + ("" if nxt < 0 else current[nxt:].lstrip("\n"))
+        rest = "" if nxt < 0 else "\n" + current[nxt:].lstrip("\n")
+        current = current[:start] + text.rstrip("\n") + "\n" + rest
     doc.write_text(current if current.endswith("\n") else current + "\n", encoding="utf-8")
 
 
