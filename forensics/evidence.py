@@ -316,16 +316,24 @@ def write_manifest(
         "outputs": [{"path": o.name, "sha256": o.sha256, "rows": o.rows} for o in outputs],
         "warnings": list(warnings),
         **({"coverage": dict(coverage)} if coverage is not None else {}),
-        "run": {
-            "started": started.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "host": socket.gethostname(),
-            "case_file": str(case.path),
-            **(dict(run) if run is not None else {}),
-        },
+        "run": run_record(case, started, run),
     }
     path = stage / MANIFEST
     path.write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     os.chmod(path, 0o600)
+
+
+def run_record(
+    case: Case, started: datetime, run: Mapping[str, object] | None = None
+) -> dict[str, object]:
+    """The manifest's `run` section, the only one that varies between runs: when and where
+    it ran, from which case file, and what `run` adds (the cache's use)."""
+    return {
+        "started": started.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "host": socket.gethostname(),
+        "case_file": str(case.path),
+        **(dict(run) if run is not None else {}),
+    }
 
 
 def seal_manifest(stage: Path, key: bytes) -> None:

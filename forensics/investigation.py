@@ -6,6 +6,8 @@ and are validated; `investigate` runs the stages in the order the data flows.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -34,6 +36,7 @@ from forensics.privacy import key_id, load_key
 from forensics.reads import table_schema
 from forensics.reconstruct import load_scope, reconstruct
 from forensics.scope import derive_scope
+from forensics.stage_cache import StageCache
 from forensics.subjects import Subjects, load_subjects, write_subject_evidence
 
 T = TypeVar("T")
@@ -81,6 +84,19 @@ class Settings:
         return {
             "keep_literals": self.keep_literals,
             "pseudonym_key_id": key_id(self.pseudonym_key) if self.pseudonym_key else None,
+        }
+
+    def evidence_options(self) -> dict[str, object]:
+        """The options a cached evidence folder must have been made with: those of the
+        manifest, the whole pseudonym key (as an HMAC, not the manifest's short id) and
+        whether a quarantined source is allowed (without, the run stops)."""
+        key = self.pseudonym_key
+        return {
+            **self.options(),
+            "pseudonym_key": hmac.new(key, b"forensics cache", hashlib.sha256).hexdigest()
+            if key
+            else None,
+            "allow_quarantine": self.allow_quarantine,
         }
 
 
@@ -134,8 +150,61 @@ def investigate(settings: Settings, extra: Callable[[Path], None] | None = None)
     into place).
     """
     started = datetime.now(timezone.utc)
-    case = settings.case
     cache = IngestCache.open(settings.cache) if settings.cache is not None else None
+    try:
+        stages = StageCache(cache, settings.case) if cache is not None and cache.usable else None
+        if stages is None:
+            _investigate(settings, started, cache, None, extra)
+            return settings.out.absolute()
+        key = stages.evidence_key(settings.evidence_options())
+        if not _reused(settings, stages, key, started, extra):
+            _investigate(settings, started, cache, stages, extra)
+            stages.store_evidence(key, settings.out)
+    except BaseException:
+        if cache is not None:
+            cache.abandon()
+        raise
+    return settings.out.absolute()
+
+
+class _NotCached(Exception):
+    """The evidence is not in the cache (or its entry was not usable)."""
+
+
+def _reused(
+    settings: Settings,
+    stages: StageCache,
+    key: str,
+    started: datetime,
+    extra: Callable[[Path], None] | None,
+) -> bool:
+    """The evidence of an earlier run with the same inputs, parameters and code, copied
+    from the cache into `settings.out` (`forensics/stage_cache.py`); False when there is
+    none, nothing written."""
+    cache = stages.cache
+    try:
+        with staged_output(settings.out) as stage:
+            if not stages.reuse_evidence(key, stage, started, lambda: {"cache": cache.summary()}):
+                raise _NotCached
+            if settings.seal_key is not None:
+                seal_manifest(stage, settings.seal_key)
+            if extra is not None:
+                extra(stage)
+    except _NotCached:
+        return False
+    return True
+
+
+def _investigate(
+    settings: Settings,
+    started: datetime,
+    cache: IngestCache | None,
+    stages: StageCache | None,
+    extra: Callable[[Path], None] | None,
+) -> None:
+    """Every stage, in the order the data flows; the scope from the cache when its inputs
+    are those of an earlier run."""
+    case = settings.case
     con = engine.connect(memory_limit=settings.memory_limit)
     try:
         files, (catalog, subjects) = _beside(lambda: _catalog_and_subjects(case),
@@ -147,7 +216,13 @@ def investigate(settings: Settings, extra: Callable[[Path], None] | None = None)
         log_principals = {principal for (principal,) in named}
         changed = queries.relation(con, "normalize/permission_changes").to_arrow_table()
         changes = changes_from_rows(changed.to_pylist())
-        scope = derive_scope(case, catalog, log_principals, changes)
+        if stages is None:
+            scope = derive_scope(case, catalog, log_principals, changes)
+        else:
+            scope = stages.scope(
+                stages.scope_key(log_principals, changes),
+                lambda: derive_scope(case, catalog, log_principals, changes),
+            )
         load_scope(con, catalog, scope, case.on_behalf_services)
         if settings.memory_limit == engine.AUTO:
             engine.fit_memory(con)  # the Python side has grown by the scope
@@ -186,4 +261,3 @@ def investigate(settings: Settings, extra: Callable[[Path], None] | None = None)
                 extra(stage)
     finally:
         con.close()
-    return settings.out.absolute()

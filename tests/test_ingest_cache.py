@@ -56,10 +56,21 @@ def cold(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     return root / "c", json.loads((root / "ev" / MANIFEST).read_text())["run"]["cache"]
 
 
-def _cache_copy(cold: tuple[Path, dict], tmp_path: Path) -> Path:
+def _cache_copy(cold: tuple[Path, dict], tmp_path: Path, stages: bool = False) -> Path:
+    """A copy of the cold cache; without its stage entries (the scope, the evidence) unless
+    `stages`, so that a rerun exercises the per-file entries."""
     target = tmp_path / "cache"
     shutil.copytree(cold[0], target, symlinks=True)
+    if not stages:
+        _drop_stages(target)
     return target
+
+
+def _drop_stages(cache: Path) -> None:
+    """The stage entries removed, as after a run with other parameters."""
+    for entry in cache.glob("*-*"):
+        if entry.name.startswith(("scope-", "evidence-")):
+            shutil.rmtree(entry)
 
 
 def _run(case: Path, out: Path, cache: Path, capsys, *extra: str) -> dict:
@@ -84,7 +95,7 @@ def _entries(cache: Path) -> dict[str, Path]:
     """Trusted-looking entries by the log file they hold."""
     found = {}
     for entry in cache.iterdir():
-        if entry.is_dir() and not entry.name.startswith("."):
+        if entry.is_dir() and len(entry.name) == 64:
             found[json.loads((entry / ENTRY).read_text())["material"]["source_file"]] = entry
     return found
 
@@ -308,7 +319,7 @@ def test_a_cache_that_cannot_be_written_is_a_warning(
     run = _run(INCIDENT / "case.yaml", tmp_path / "ev", tmp_path / "cache", capsys)
     assert run["stored"] == [] and len(run["warnings"]) == len(LOGS)
     assert "No space left on device" in run["warnings"][0]
-    assert [p.name for p in (tmp_path / "cache").iterdir()] == [TAG]
+    assert _entries(tmp_path / "cache") == {}
     _same_evidence(reference, tmp_path / "ev")
 
 
@@ -410,6 +421,7 @@ def test_generic_parquet_and_csv_logs_from_the_cache(tmp_path: Path, capsys) -> 
     case.write_text(yaml.safe_dump(raw))
     assert main(["investigate", str(case), "--out", str(tmp_path / "plain"), "--no-cache"]) == 0
     cold = _run(case, tmp_path / "cold", tmp_path / "cache", capsys)
+    _drop_stages(tmp_path / "cache")
     warm = _run(case, tmp_path / "warm", tmp_path / "cache", capsys)
     # the CSV is parsed, so cached; the Parquet is scanned where it lies (no copy to keep)
     assert (

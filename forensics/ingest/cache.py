@@ -128,6 +128,11 @@ class IngestCache:
     stored: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     used: dict[str, str] = field(default_factory=dict)  # key -> log file, of this run
+    stages_reused: list[str] = field(default_factory=list)  # forensics/stage_cache.py's
+    stages_stored: list[str] = field(default_factory=list)
+    created: bool = False  # this run made the folder (`abandon` removes it if left empty)
+    #: path -> (size, mtime, sha256) of the files hashed this run: each hashed once
+    hashed: dict[Path, tuple[int, int, str]] = field(default_factory=dict)
 
     @classmethod
     def open(cls, folder: Path) -> IngestCache:
@@ -146,6 +151,7 @@ class IngestCache:
                 f"{folder}: exists and is not a forensics cache folder (no {TAG}); "
                 "give another --cache or an empty folder"
             )
+        created = not folder.exists()
         try:
             _private_folders(folder)
             if folder.stat().st_uid != os.getuid():
@@ -160,9 +166,32 @@ class IngestCache:
                 "was read and none was cached"
             )
             return unusable
-        opened = cls(folder)
+        opened = cls(folder, created=created)
         opened._remove_leftovers()
         return opened
+
+    def digest(self, path: Path) -> str:
+        """The sha256 of `path`'s bytes, hashed once per run while its size and mtime stay
+        the same (the stage cache's keys and the ingest cache's share it)."""
+        stat = path.stat()
+        known = self.hashed.get(path)
+        if known is not None and known[:2] == (stat.st_size, stat.st_mtime_ns):
+            return known[2]
+        sha = _sha256(path)
+        self.hashed[path] = (stat.st_size, stat.st_mtime_ns, sha)
+        return sha
+
+    def abandon(self) -> None:
+        """After a failed run: the folder removed if this run made it and kept nothing in
+        it (the entries of the stages that did complete are right whatever failed after
+        them, and are kept for the rerun that follows the fix)."""
+        if not self.usable or not self.created:
+            return
+        try:
+            if all(p.name == TAG for p in self.folder.iterdir()):
+                shutil.rmtree(self.folder)
+        except OSError:
+            pass
 
     def slot(self, rel: str, path: Path, source: LogSource, tz: zoneinfo.ZoneInfo) -> Slot | None:
         """The key of one log file (its content hashed now); None when the cache folder
@@ -170,7 +199,7 @@ class IngestCache:
         if not self.usable:
             return None
         before = path.stat()
-        material = entry_material(rel, _sha256(path), before.st_size, source, tz)
+        material = entry_material(rel, self.digest(path), before.st_size, source, tz)
         key = hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
         self.used[key] = rel
         return Slot(key, material, rel, path, (before.st_size, before.st_mtime_ns))
@@ -262,11 +291,14 @@ class IngestCache:
 
     def summary(self) -> dict[str, object]:
         """What the manifest's `run` says of the cache: where it is, which log files came
-        from it, which were added to it, and the entries ignored."""
+        from it, which were added to it, which stages' results came from it or were added
+        (`forensics/stage_cache.py`: "scope", "evidence"), and the entries ignored."""
         return {
             "folder": str(self.folder),
             "from_cache": sorted(self.reused),
             "stored": sorted(self.stored),
+            "stages_from_cache": sorted(self.stages_reused),
+            "stages_stored": sorted(self.stages_stored),
             "warnings": list(self.warnings),
         }
 
