@@ -100,9 +100,9 @@ def _parser() -> argparse.ArgumentParser:
     evidence_opts.add_argument(
         "--cache",
         metavar="DIR",
-        help="keep each log file's normalized events in this private folder and reuse them "
-        "when the file and everything that decides its parse are unchanged (default: "
-        "OUT.cache beside the evidence folder); it holds what the logs hold",
+        help="keep each log file's normalized events, the scope and the evidence in this "
+        "private folder and reuse each when everything it was made from is unchanged "
+        "(default: OUT.cache beside the evidence folder); it holds what the logs hold",
     )
     evidence_opts.add_argument(
         "--no-cache",

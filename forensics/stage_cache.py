@@ -166,7 +166,7 @@ class StageCache:
         """Copy the evidence of `key` into `stage` (each file checked against its
         manifest's digest while copied) and write its manifest with a new `run` section
         (`run()` gives what it adds); False, `stage` left empty, when there is none usable."""
-        entry = self._entry(EVIDENCE, key)
+        entry = self._entry(EVIDENCE, key, checked=(MANIFEST,))  # the others as copied
         if entry is None:
             return False
         try:
@@ -236,9 +236,10 @@ class StageCache:
 
     # -- entries ------------------------------------------------------------------------
 
-    def _entry(self, kind: str, key: str) -> Path | None:
+    def _entry(self, kind: str, key: str, checked: Iterable[str] | None = None) -> Path | None:
         """The entry folder of `key`, when its description names this key and every file
-        is as written; None otherwise (a damaged one removed, with a warning)."""
+        (or those `checked`: the caller checks the others as it reads them) is there and
+        as written; None otherwise (a damaged one removed, with a warning)."""
         entry = self.cache.folder / f"{kind}-{key}"
         if not entry.is_dir() or entry.is_symlink():
             return None
@@ -249,9 +250,12 @@ class StageCache:
             files = meta["files"]
             if not isinstance(files, dict) or not files:
                 raise _Unusable(f"{ENTRY} lists no files")
+            hashed = set(files if checked is None else checked)
             for name, digest in files.items():
                 path = entry / name
-                if path.is_symlink() or not path.is_file() or _sha256(path) != digest:
+                if path.is_symlink() or not path.is_file():
+                    raise _Unusable(f"{name} differs from what was written")
+                if name in hashed and _sha256(path) != digest:
                     raise _Unusable(f"{name} differs from what was written")
         except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
             self._drop(kind, key, entry, f"no readable {ENTRY} ({type(exc).__name__})")
@@ -322,7 +326,7 @@ def _copy_hashed(source: Path, target: Path) -> str:
     """Copy `source` to a new private file `target` (never through a link); its sha256."""
     digest = hashlib.sha256()
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    with open(fd, "wb") as out, open(source, "rb") as f:
+    with open(fd, "wb") as out, open(os.open(source, os.O_RDONLY | os.O_NOFOLLOW), "rb") as f:
         while chunk := f.read(_CHUNK):
             digest.update(chunk)
             out.write(chunk)

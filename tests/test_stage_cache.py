@@ -211,6 +211,16 @@ def _damage_csv_and_its_entry(entry: Path) -> None:
     (entry / ENTRY).write_text(json.dumps(meta))
 
 
+def _damage_manifest(entry: Path) -> None:
+    """The manifest's digest of a file changed to that of the changed file."""
+    _damage_csv(entry)
+    manifest = json.loads((entry / MANIFEST).read_text())
+    for out in manifest["outputs"]:
+        if out["path"] == "access_events.csv":
+            out["sha256"] = cache_module._sha256(entry / "access_events.csv")
+    (entry / MANIFEST).write_text(json.dumps(manifest))
+
+
 def _garbage(entry: Path) -> None:
     (entry / ENTRY).write_text("{not json")
 
@@ -222,8 +232,9 @@ def _missing(entry: Path) -> None:
 @pytest.mark.parametrize(
     ("damage", "reason"),
     [
-        (_damage_csv, "access_events.csv differs from what was written"),
+        (_damage_csv, "access_events.csv differs from its manifest"),
         (_damage_csv_and_its_entry, "access_events.csv differs from its manifest"),
+        (_damage_manifest, "manifest.json differs from what was written"),
         (_garbage, "no readable entry.json"),
         (_missing, "principals.csv differs from what was written"),
         ("foreign", "written for another key"),
