@@ -176,6 +176,8 @@ class StageCache:
                 if current.get(item["path"]) != item["sha256"]:
                     raise _Unusable(f"input {item['path']} differs from its manifest")
             for out in manifest["outputs"]:
+                if Path(out["path"]).name != out["path"]:
+                    raise _Unusable(f"its manifest names {out['path']!r}, not a file name")
                 if _copy_hashed(entry / out["path"], stage / out["path"]) != out["sha256"]:
                     raise _Unusable(f"{out['path']} differs from its manifest")
         except (OSError, ValueError, KeyError, TypeError, _Unusable) as exc:
@@ -192,9 +194,13 @@ class StageCache:
 
     def store_evidence(self, key: str, out: Path) -> None:
         """Keep the evidence folder `out` (its manifest's outputs and the manifest) as the
-        entry of `key`, unless a file differs from its manifest's digest."""
-        manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
-        names = [o["path"] for o in manifest["outputs"]]
+        entry of `key` (a file that differs from its manifest is caught when it is used)."""
+        try:
+            manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+            names = [str(o["path"]) for o in manifest["outputs"]]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            self.cache.warnings.append(f"the evidence was not cached ({exc})")
+            return
         self._store(EVIDENCE, key, {n: out / n for n in [*names, MANIFEST]})
 
     # -- the scope ----------------------------------------------------------------------
