@@ -170,7 +170,10 @@ class StageCache:
         if entry is None:
             return False
         try:
-            manifest = json.loads((entry / MANIFEST).read_text(encoding="utf-8"))
+            try:
+                manifest = json.loads((entry / MANIFEST).read_text(encoding="utf-8"))
+            except OSError as exc:
+                raise _Unusable(f"{MANIFEST} unreadable ({exc.strerror})") from None
             current = {self.case.relpath(p): d for p, d in self.digests.items()}
             for item in manifest["inputs"]:  # the key holds them; checked again all the same
                 if current.get(item["path"]) != item["sha256"]:
@@ -180,7 +183,9 @@ class StageCache:
                     raise _Unusable(f"its manifest names {out['path']!r}, not a file name")
                 if _copy_hashed(entry / out["path"], stage / out["path"]) != out["sha256"]:
                     raise _Unusable(f"{out['path']} differs from its manifest")
-        except (OSError, ValueError, KeyError, TypeError, _Unusable) as exc:
+        except OSError:
+            raise  # writing the evidence failed (a full disk): one line, as without a cache
+        except (ValueError, KeyError, TypeError, _Unusable) as exc:
             for path in list(stage.iterdir()):
                 path.unlink()
             self._drop(EVIDENCE, key, entry, str(exc))
@@ -329,11 +334,23 @@ class _Unusable(Exception):
 
 
 def _copy_hashed(source: Path, target: Path) -> str:
-    """Copy `source` to a new private file `target` (never through a link); its sha256."""
+    """Copy `source` to a new private file `target` (never through a link); its sha256.
+    `source` unreadable is `_Unusable` (the entry's fault); a failed write of `target` (a
+    full disk) is the `OSError` itself, which the evidence folder reports as one line."""
     digest = hashlib.sha256()
+    try:
+        f = open(os.open(source, os.O_RDONLY | os.O_NOFOLLOW), "rb")
+    except OSError as exc:
+        raise _Unusable(f"{source.name} unreadable ({exc.strerror})") from None
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    with open(fd, "wb") as out, open(os.open(source, os.O_RDONLY | os.O_NOFOLLOW), "rb") as f:
-        while chunk := f.read(_CHUNK):
+    with open(fd, "wb") as out, f:
+        while True:
+            try:
+                chunk = f.read(_CHUNK)
+            except OSError as exc:
+                raise _Unusable(f"{source.name} unreadable ({exc.strerror})") from None
+            if not chunk:
+                break
             digest.update(chunk)
             out.write(chunk)
     return digest.hexdigest()

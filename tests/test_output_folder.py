@@ -175,6 +175,7 @@ def test_kill_9_mid_write_keeps_the_previous_evidence(tmp_path: Path) -> None:
     temp.mkdir()
     env = {**os.environ, "TMPDIR": str(temp)}
     cmd = [sys.executable, "-m", "forensics.cli", "investigate", CASE, "--out", str(out)]
+    cmd.append("--no-cache")  # every run the engine's (a cached evidence has no spill folder)
     assert subprocess.run(cmd, env=env, capture_output=True).returncode == 0
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     killed_mid_write = False
