@@ -41,7 +41,7 @@ def table_schema(catalog: Catalog) -> TableSchema:
 
 
 def load_read_details(con: duckdb.DuckDBPyConnection, schema: TableSchema) -> None:
-    """The `access_details` table: columns, partitions and categories of every access."""
+    """The `access_details` view: columns, partitions and categories of every access."""
     reader = ColumnReader(schema)
     rows = []
     for text, database, engine in queries.relation(con, "reconstruct/read_statements").fetchall():

@@ -1,12 +1,7 @@
 -- name: exposure_enabled_reads
 -- description: One row per (principal, object) with at least one exposure-enabled read, with the columns its reads touched (`*` when one read's are unknown), their categories and the partitions read.
 WITH r AS (
-    SELECT c.*, d.columns, d.categories, d.partitions
-    FROM classified c
-    JOIN access_details d
-        ON d.event_id = c.event_id AND d.source_file = c.source_file
-        AND d.source_line = c.source_line AND d.target = c.target
-    WHERE c.classification = 'exposure_enabled'
+    SELECT * FROM classified_details WHERE classification = 'exposure_enabled'
 )
 SELECT r.principal, r.target AS object,
     strftime(min(r.time), '%Y-%m-%dT%H:%M:%S.%gZ') AS first_read,

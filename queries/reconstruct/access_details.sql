@@ -1,5 +1,5 @@
 -- name: access_details
--- description: Per classified access (event and object): the columns it read (`;`-joined, `*` when unknown), the partitions it could have read (`*`: all) and the sensitivity categories of those columns.
+-- description: Each classified access (event and object) with the columns it read (`;`-joined, `*` when unknown), the partitions it could have read (`*`: all) and the sensitivity categories of those columns.
 -- Columns: what the log names (Ranger `@column`, Trino input columns) for a read of the
 -- object itself; else what its statement read of that object (`statement_reads`, filled
 -- by forensics/reads.py; a read through a view has only the view's columns in the log,
@@ -8,13 +8,18 @@
 -- Categories: a `*` row of the sensitivity list applies to every read of the object, a
 -- column's row to reads of that column (every read whose columns are unknown). An object
 -- with no rows of its own (a view, a derived copy) has the categories it inherits.
-CREATE OR REPLACE TABLE access_details AS
+-- Views, not tables: each reader (access_rows, exposure_enabled_reads, the data-subject
+-- queries) reads the classified accesses once with their details beside them. A table of
+-- the details, joined back to every classified access on (event, file, line, object), was
+-- a copy and a join of 2.4M rows at 10M events, most of it spilled under the default memory
+-- limit. The lookups below are small tables (statement reads, path partitions, categories).
+CREATE OR REPLACE VIEW classified_details AS
 WITH sens AS (
     SELECT object, list({col: "column", category: category}) AS items
     FROM sensitivity GROUP BY object
 ),
 d AS (
-    SELECT c.event_id, c.source_file, c.source_line, c.target,
+    SELECT c.*,
         CASE
             WHEN c.log_columns IS NOT NULL AND c.via_view IS NULL THEN c.log_columns
             WHEN s.object IS NOT NULL THEN coalesce(s.columns, '*')
@@ -40,4 +45,8 @@ SELECT d.*,
     END AS categories
 FROM d
 LEFT JOIN sens se ON se.object = d.target
-LEFT JOIN object_categories oc ON oc.object = d.target
+LEFT JOIN object_categories oc ON oc.object = d.target;
+
+CREATE OR REPLACE VIEW access_details AS
+SELECT event_id, source_file, source_line, target, columns, partitions, categories
+FROM classified_details

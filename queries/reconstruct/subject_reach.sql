@@ -2,13 +2,10 @@
 -- description: Per exposure-enabled read and each partition the owner lists for the object it read: `lower` when the read could have read that partition (read_partitions, matched by forensics/subjects.py), `upper` when only its object was read; with the read's categories.
 CREATE OR REPLACE TABLE subject_reach AS
 WITH reads AS (
-    SELECT c.event_id, c.source_file, c.source_line, c.principal, c.time, c.target AS object,
-        d.partitions, d.categories
-    FROM classified c
-    JOIN access_details d
-        ON d.event_id = c.event_id AND d.source_file = c.source_file
-        AND d.source_line = c.source_line AND d.target = c.target
-    WHERE c.classification = 'exposure_enabled'
+    SELECT event_id, source_file, source_line, principal, time, target AS object,
+        partitions, categories
+    FROM classified_details
+    WHERE classification = 'exposure_enabled'
 ),
 parts AS (SELECT DISTINCT object, partition FROM subject_input)
 SELECT r.event_id, r.source_file, r.source_line, r.principal, r.time, r.object, p.partition,
