@@ -87,7 +87,7 @@ SPARK_QUERIES = (
     ("reconstruct/redactions_plain", "redactions_plain"),
     ("reconstruct/redactions", "redactions"),
     ("reconstruct/statement_texts", None),
-    ("reconstruct/access_details", "access_details"),
+    ("reconstruct/access_details", "classified_details"),
     ("reconstruct/access_rows", "access_rows"),
     *((f"evidence/{name}", None) for name in (
         "exposure_enabled_reads", "access_events", "objects", "principals", "derived_copies",
@@ -119,19 +119,22 @@ def incident(params: synth.Params, cache: Path) -> tuple[Path, float]:
 
 
 class Timer:
-    """Inclusive and exclusive seconds per label, for nested `with timer(label)` blocks."""
+    """Inclusive and exclusive seconds per label, for nested `with timer(label)` blocks, and
+    exclusive CPU seconds (this process, every thread: the engine's too): on a shared
+    machine the CPU seconds say what a step costs, the wall seconds what it waited."""
 
     def __init__(self) -> None:
         self.own: dict[str, float] = defaultdict(float)
+        self.own_cpu: dict[str, float] = defaultdict(float)
         self.total: dict[str, float] = defaultdict(float)
         self.calls: dict[str, int] = defaultdict(int)
         self.stack: list[list] = []
 
     @contextlib.contextmanager
     def __call__(self, label: str):
-        frame = [label, 0.0]  # label, seconds of nested blocks
+        frame = [label, 0.0, 0.0]  # label, seconds and CPU seconds of nested blocks
         self.stack.append(frame)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         loud = not label.startswith(("parse ", "redact "))
         if loud:  # progress on stderr: which step a stopped run was in
             print(f"{label}: start, RSS {bench_ingest._rss(os.getpid()) / 2**30:.2f} GB",
@@ -140,14 +143,17 @@ class Timer:
             yield
         finally:
             elapsed = time.perf_counter() - started
+            used = time.process_time() - cpu
             if loud:
                 print(f"{label}: {elapsed:.2f} s", file=sys.stderr, flush=True)
             self.stack.pop()
             self.total[label] += elapsed
             self.own[label] += elapsed - frame[1]
+            self.own_cpu[label] += used - frame[2]
             self.calls[label] += 1
             if self.stack:
                 self.stack[-1][1] += elapsed
+                self.stack[-1][2] += used
 
     def inside(self, label: str) -> bool:
         return any(frame[0] == label for frame in self.stack)
@@ -287,6 +293,7 @@ def child_ours(root: str, out: str, memory_limit: str) -> dict:
         "peak_rss": peak,
         "stages": {k[6:]: v for k, v in timer.total.items() if k.startswith("stage ")},
         "own": dict(timer.own),
+        "own_cpu": dict(timer.own_cpu),
         "calls": dict(timer.calls),
         "events": events,
         "duplicates": sum(duplicates.values()),
@@ -786,15 +793,22 @@ def breakdown(r: dict) -> list[str]:
              "| stage | seconds | share |", "| --- | ---: | ---: |"]  # fmt: skip
     for stage, s in m["stages"].items():
         lines.append(f"| {stage} | {s:.2f} | {s / m['seconds']:.0%} |")
-    lines += [f"\nOurs at {r['events']:,} events, the items inside (own seconds, calls):\n",
-              "| item | seconds | calls |", "| --- | ---: | ---: |"]  # fmt: skip
+    lines += [f"\nOurs at {r['events']:,} events, the items inside (own seconds, own CPU "
+              "seconds of the process, calls):\n",
+              "| item | seconds | CPU s | calls |", "| --- | ---: | ---: | ---: |"]  # fmt: skip
+    cpu = m.get("own_cpu", {})
     items = sorted(
         ((k, v) for k, v in m["own"].items() if not k.startswith("stage ")), key=lambda kv: -kv[1]
     )
     for label, s in items:
-        lines.append(f"| {label} | {s:.2f} | {m['calls'][label]} |")
+        used = f"{cpu[label]:.2f}" if label in cpu else "-"
+        lines.append(f"| {label} | {s:.2f} | {used} | {m['calls'][label]} |")
     stage_own = sum(v for k, v in m["own"].items() if k.startswith("stage "))
-    lines.append(f"| (Python and engine work between them) | {stage_own:.2f} | |")
+    stage_cpu = sum(v for k, v in cpu.items() if k.startswith("stage "))
+    lines.append(
+        f"| (Python and engine work between them) | {stage_own:.2f} | "
+        f"{f'{stage_cpu:.2f}' if cpu else '-'} | |"
+    )
     p = {k: v for k, v in m["parsed"].items() if k != "view_bases"}  # catalog, not events
     calls = sum(v["calls"] for v in p.values())
     detail = ", ".join(
