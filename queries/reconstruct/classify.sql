@@ -8,7 +8,10 @@
 -- no read events.
 -- A view: each round of copy-following reads it once (reconstruct/statement_sources) with
 -- that round's copies; reconstruct/classified keeps the last round's.
-CREATE OR REPLACE VIEW classification AS
+-- A table macro over the reads of the copies (`copy_reads`: each round's, read from the events;
+-- reconstruct/classified: the last round's, kept), so that the classified accesses are never
+-- a copy of the exposed objects' accesses (2.4M wide rows at 10M events).
+CREATE OR REPLACE MACRO classified_from(copy_reads) AS TABLE
 -- The accesses to exposed objects (tested once, reconstruct/exposed_access), and the reads of
 -- each derived copy made after the copy was (a read before it existed read something else).
 WITH f AS (
@@ -16,9 +19,8 @@ WITH f AS (
         e.is_baseline, e.in_window
     FROM exposed_access e LEFT JOIN copies c ON c.object = e.target AND e.time >= c.created_at
     UNION ALL
-    SELECT a.*, c.generation AS copy_generation, false AS is_baseline, false AS in_window
-    FROM access_to('copy_targets') a
-    JOIN copies c ON c.object = a.target AND a.time >= c.created_at
+    SELECT r.*, false AS is_baseline, false AS in_window
+    FROM query_table(copy_reads) r
 )
 SELECT f.* EXCLUDE (is_baseline, in_window),
     f.source_format IN ('hive-lineage', 'hiveserver2-log') AS text_only,
@@ -33,4 +35,12 @@ SELECT f.* EXCLUDE (is_baseline, in_window),
         WHEN f.in_window THEN 'exposure_enabled'
         ELSE 'outside_window'
     END AS classification
-FROM f
+FROM f;
+
+CREATE OR REPLACE VIEW copy_reads AS
+SELECT a.*, c.generation AS copy_generation
+FROM access_to('copy_targets') a
+JOIN copies c ON c.object = a.target AND a.time >= c.created_at;
+
+CREATE OR REPLACE VIEW classification AS
+SELECT * FROM classified_from('copy_reads')
