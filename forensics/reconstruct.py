@@ -395,12 +395,8 @@ def sorted_edges(edges: dict[tuple[str, str, str], tuple]) -> list[tuple]:
 def write_statements(con: duckdb.DuckDBPyConnection) -> list[Statement]:
     """Of the statements in the engine's `wanted_statements` (key, principal), those that
     wrote something, with their targets from the log and from the text. (A statement's
-    events all have its principal: the engine reads only those principals' events, and of
-    those only the ones that can belong to a wanted statement: the same rows as
-    reconstruct/write_statements, which the warehouse path runs.)"""
-    rows = queries.relation(
-        con, "reconstruct/write_statements_narrowed", may_write=MAY_WRITE
-    ).fetchall()
+    events all have its principal: the engine reads only those principals' events.)"""
+    rows = queries.relation(con, "reconstruct/write_statements", may_write=MAY_WRITE).fetchall()
     return statements_of(rows)
 
 
