@@ -587,7 +587,9 @@ def measure(
     """Every tool on the incident of `params.events` events."""
     n = params.events
     root, generated = incident(params, cache)
-    runs = root / "bench-runs"
+    # beside the incident, not inside it: `forensics investigate` refuses an --out within
+    # the case folder (the case file run (e) writes its evidence under here)
+    runs = root.with_name(f"{root.name}-runs")
     shutil.rmtree(runs, ignore_errors=True)
     runs.mkdir()
     results: dict = {
