@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -28,9 +29,9 @@ OBJECT_TYPES = ("table", "view")
 PEOPLE_KINDS = ("human", "service")
 
 
-@dataclass(frozen=True)
-class CatalogObject:
-    """A table or view of the warehouse, with its storage location (tables only)."""
+class CatalogObject(NamedTuple):
+    """A table or view of the warehouse, with its storage location (tables only). A named
+    tuple: a catalog holds hundreds of thousands, made straight from Arrow's columns."""
 
     object: str
     type: str
@@ -51,10 +52,26 @@ class Catalog:
     columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
     partition_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
     subject_columns: dict[str, str] = field(default_factory=dict)
+    #: `objects` as Arrow read them (object, type, location; file order), when it did
+    object_table: pa.Table | None = field(default=None, repr=False, compare=False)
 
     def principals(self) -> set[str]:
         """Every principal the directory knows."""
         return set(self.groups) | set(self.people)
+
+    def objects_table(self) -> pa.Table:
+        """`objects` as a table (object, type, location) in the catalog's order, for the
+        engine: the one Arrow read when it holds exactly them (no name given twice)."""
+        if self.object_table is not None and self.object_table.num_rows == len(self.objects):
+            return self.object_table
+        rows = list(self.objects.values())
+        return pa.table(
+            {
+                "object": pa.array([o.object for o in rows], pa.string()),
+                "type": pa.array([o.type for o in rows], pa.string()),
+                "location": pa.array([o.location for o in rows], pa.string()),
+            }
+        )
 
 
 def load_catalog(case: Case) -> Catalog:
@@ -64,13 +81,15 @@ def load_catalog(case: Case) -> Catalog:
     of tables); a file it cannot take as it is (a short row, a bad value, anything not
     plain ASCII) is read row by row instead, which says what is wrong and on which line,
     and gives the same catalog otherwise."""
+    fast = _objects_fast(case)
     return Catalog(
-        objects=_objects_fast(case) or _objects(case),
+        objects=fast[0] if fast is not None else _objects(case),
         view_definitions=_views(case),
         sensitivity=sorted(set(_sensitivity_fast(case) or _sensitivity(case))),
         groups={p: frozenset(g) for p, g in (_groups_fast(case) or _groups(case)).items()},
         people=_people_fast(case) or _people(case),
         **_table_details(case),
+        object_table=fast[1] if fast is not None else None,
     )
 
 
@@ -152,8 +171,9 @@ def _people(case: Case) -> dict[str, tuple[str, str]]:
     return people
 
 
-def _objects_fast(case: Case) -> dict[str, CatalogObject] | None:
-    """`_objects` by Arrow; None: the row reader must read (or refuse) the file."""
+def _objects_fast(case: Case) -> tuple[dict[str, CatalogObject], pa.Table] | None:
+    """`_objects` by Arrow, and the objects as Arrow's table; None: the row reader must
+    read (or refuse) the file."""
     columns = _arrow_columns(case.tables, ("object", "type", "location"))
     if columns is None:
         return None
@@ -169,12 +189,12 @@ def _objects_fast(case: Case) -> dict[str, CatalogObject] | None:
     locations = pc.if_else(
         pc.and_(tables, pc.not_equal(paths, "")), paths, pa.scalar(None, pa.string())
     )
-    return {
-        obj: CatalogObject(obj, kind, location)
-        for obj, kind, location in zip(
-            names.to_pylist(), kinds.to_pylist(), locations.to_pylist(), strict=True
-        )
-    }
+    table = pa.table({"object": names, "type": kinds, "location": locations})
+    listed = names.to_pylist()
+    rows = map(
+        CatalogObject._make, zip(listed, kinds.to_pylist(), locations.to_pylist(), strict=True)
+    )
+    return dict(zip(listed, rows, strict=True)), table
 
 
 def _sensitivity_fast(case: Case) -> list[tuple[str, str, str]] | None:

@@ -23,7 +23,7 @@ import functools
 import json
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -103,6 +103,7 @@ class Baseline:
     `sets` None: no policy state is known, and the baseline lets nobody in."""
 
     sets: AllowedSets | None
+    _counts: dict[int, int] = field(default_factory=dict, repr=False)  # class -> principals
 
     def _has(self, obj: str) -> bool:
         return self.sets is not None and obj in self.sets
@@ -124,7 +125,12 @@ class Baseline:
             return 0
         if self.everyone(obj):
             return universe
-        return self.sets.count(obj)  # type: ignore[union-attr]
+        assert self.sets is not None
+        k = self.sets.class_of(obj)  # objects of a class are counted once
+        found = self._counts.get(k)
+        if found is None:
+            found = self._counts[k] = self.sets.class_bits(k).bit_count()
+        return found
 
     def classes(self, objects: Iterable[str]) -> tuple[list[tuple[str, int]], dict[int, list[str]]]:
         """The baseline of `objects` in two relations for the engine: (object, set id) and
@@ -136,10 +142,14 @@ class Baseline:
         members: dict[int, list[str]] = {}
         rows = []
         everyone = self.sets.bit(ANYONE)
+        of_class: dict[int, int] = {}  # class -> its bitset, for the objects of a class
         for obj in sorted(set(objects)):
             if obj not in self.sets:
                 continue
-            bits = self.sets.bits(obj)
+            k = self.sets.class_of(obj)
+            bits = of_class.get(k)
+            if bits is None:
+                bits = of_class[k] = self.sets.class_bits(k)
             if not bits:
                 continue
             k = ids.get(bits)
@@ -247,9 +257,19 @@ def derive_scope(
     authority = load_authority(case)
     history = read_history(case)
     engines: dict[tuple, PolicyEngine] = {}
+    contents: dict[int, tuple[tuple[dict, ...], str]] = {}
+
+    def content(state: PolicyState) -> str:
+        """The state's policies as canonical text: a state that puts back the policies of
+        an earlier one (a change reverted) is decided as that one was, by the same sets."""
+        found = contents.get(id(state.policies))
+        if found is None:  # the policies are kept beside their text, so the id stays theirs
+            text = json.dumps(state.policies, sort_keys=True, default=str)
+            found = contents[id(state.policies)] = (state.policies, text)
+        return found[1]
 
     def engine_of(state: PolicyState) -> PolicyEngine:
-        key = (id(state.policies), state.tags, state.tag_policies)
+        key = (content(state), state.tags, state.tag_policies)
         found = engines.get(key)
         if found is None:
             found = engines[key] = authority.state_engine(case, state)
@@ -263,7 +283,7 @@ def derive_scope(
     sets = []
     for state in states:
         engine = engine_of(state)
-        key = (id(state.policies), state.tags, state.tag_policies, in_schedule(engine, state.at))
+        key = (content(state), state.tags, state.tag_policies, in_schedule(engine, state.at))
         if key not in computed:
             computed[key] = allowed_sets(engine, objects, members, state.at)
         sets.append(computed[key])
@@ -371,11 +391,13 @@ def file_windows(
     Each path keeps the status its last change left; the table is open while any of its
     paths is. A change of the location itself that opens nothing closes the paths under
     it as well, since they are reached through it."""
+    ordered = sorted(changes, key=lambda c: (c.time_ms, c.source_file, c.source_line))
+    if not ordered:
+        return []
     by_location = {o.location: o.object for o in catalog.objects.values() if o.location}
     paths: dict[str, dict[str, bool]] = {}
     opened: dict[str, PermissionChange] = {}
     windows = []
-    ordered = sorted(changes, key=lambda c: (c.time_ms, c.source_file, c.source_line))
     for change in ordered:
         for location, obj in _locations_of(change.path, by_location):
             lets_in = readers(change).outside(
@@ -629,9 +651,13 @@ def _windows(
     distinct: dict[int, int] = {}  # id of an AllowedSets -> its column
     column = [distinct.setdefault(id(s), len(distinct)) for s in sets]
     unique = list({id(s): s for s in sets}.values())
-    matrix = np.stack([s.object_class for s in unique], axis=1)
-    combos, inverse = np.unique(matrix, axis=0, return_inverse=True)
-    inverse = inverse.ravel()  # the combination of each object (numpy may keep a column)
+    code = np.zeros(len(objects), dtype=np.int64)  # each object's combination so far
+    for s in unique:  # renumbered after each column, so the codes stay below len(objects)
+        code = np.unique(code * len(s.classes) + s.object_class, return_inverse=True)[1]
+        code = code.ravel()  # (numpy may keep a column)
+    _, first, inverse = np.unique(code, return_index=True, return_inverse=True)
+    inverse = inverse.ravel()  # the combination of each object
+    combos = [[int(s.object_class[i]) for s in unique] for i in first.tolist()]
     versions = [state.versions() for state in states]
     everyone = sets[0].bit(ANYONE)
     found: list[list[Window]] = []

@@ -137,6 +137,14 @@ class AllowedSets:
         """Whether `principal` may access `obj`."""
         return self.policy_for(obj, principal) is not None
 
+    def class_of(self, obj: str) -> int:
+        """The class of `obj` (its position in `classes`): objects of one class are
+        decided alike, so what is worked out for one holds for all of them."""
+        found = self._objects.get(obj)
+        if found is None:
+            raise PolicyError(f"allowed sets: object {obj!r} was not among the objects evaluated")
+        return int(self.object_class[found])
+
     def bits(self, obj: str) -> int:
         """The allowed principals of `obj` as one bitset (positions in `principals`)."""
         return union(bits for _, bits in self._grants(obj))
@@ -195,15 +203,17 @@ def allowed_sets(
     if at.tzinfo is None:
         raise PolicyError("allowed sets: the time `at` must carry a time zone (use UTC)")
     names = tuple(dict.fromkeys(objects))
+    split = [split_object(obj) for obj in names]
     people = PrincipalSets(engine, directory)
-    repos, macro_zone = _repositories(engine, names)
+    repos, macro_zone = _repositories(engine, names, split)
     notes = _item_notes(engine, access, owners is not None)
-    keys: list[tuple] = [()] * len(names)
     tagged = TagSets(engine, people, at, access)
-    steps_of: dict[tuple, Callable[[], list[tuple[CompiledPolicy, int, int]]]] = {}
+    tag_of, tag_keys = _tag_ids(tagged, names)
+    keys: dict[tuple, int] = {}  # class key -> its position in `found`
+    found: list[tuple[tuple, Callable[..., list[tuple[CompiledPolicy, int, int]]]]] = []
+    key_of = np.full(len(names), -1, dtype=np.int64)  # each object's class key
     per_principal: set[str] = set()
     unresolved: set[str] = set()
-    tag_keys = tagged.keys(names)
     for repo, (policies, members) in repos.items():
         current = [p for p in policies if in_force(p, at)]
         matched = MatchedObjects(
@@ -213,13 +223,23 @@ def allowed_sets(
             access,
             people,
             [(owners or {}).get(names[i]) for i in members],
+            [split[i] for i in members],
         )
-        for local, index in enumerate(members):
-            obj = names[index]
-            owner = people.index.get((owners or {}).get(obj, "")) if owners else None
-            key, steps = matched.class_of(local, owner)
-            keys[index] = (repo, tag_keys[index], *key)
-            steps_of.setdefault(keys[index], steps)
+        owner_at = [people.index.get(owners.get(names[i], "")) for i in members] if owners else None
+        local, listed = matched.classes(owner_at)
+        at_members = np.asarray(members, dtype=np.int64)
+        combined = local * len(tag_keys) + tag_of[at_members]
+        distinct, inverse = np.unique(combined, return_inverse=True)
+        position = np.empty(len(distinct), dtype=np.int64)
+        for j, code in enumerate(distinct.tolist()):
+            key, steps = listed[code // len(tag_keys)]
+            full = (repo, tag_keys[code % len(tag_keys)], *key)
+            k = keys.get(full)
+            if k is None:
+                k = keys[full] = len(found)
+                found.append((full, steps))
+            position[j] = k
+        key_of[at_members] = position[inverse.ravel()]
         per_principal |= matched.per_principal
         unresolved |= matched.unresolved
     if per_principal:
@@ -227,35 +247,37 @@ def allowed_sets(
             f"policies {_ids(per_principal)}: {USER_MACRO} in their resources is matched "
             "per principal"
         )
-    classes: dict[tuple, int] = {}
+    for index in sorted(macro_zone):  # each decided per request, a class of its own
+        key_of[index] = len(found)
+        found.append((("per request", names[index]), lambda lean: []))
     grants: list[Grants] = []
     extra: list[Grants] = []  # per class: allowed only if conditions hold
     shared: dict[int, int] = {}
-    object_class = np.empty(len(names), dtype=np.int32)
-    for index, obj in enumerate(names):
+    # classes are numbered in the order their first object comes
+    distinct, first, inverse = np.unique(key_of, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    number = np.empty(len(distinct), dtype=np.int32)
+    number[order] = np.arange(len(distinct), dtype=np.int32)
+    object_class = number[inverse.ravel()] if len(names) else np.empty(0, dtype=np.int32)
+    for j in order.tolist():
+        key, steps = found[int(distinct[j])]
+        index = int(first[j])
         if index in macro_zone:
-            key: tuple = ("per request", obj)
+            obj = names[index]
+            decided = _per_request(engine, obj, people, at, access, owners, LEAN_DENY)
+            maybe = _per_request(engine, obj, people, at, access, owners, LEAN_ALLOW)
         else:
-            key = keys[index]
-        k = classes.get(key)
-        if k is None:
-            if index in macro_zone:
-                decided = _per_request(engine, obj, people, at, access, owners, LEAN_DENY)
-                maybe = _per_request(engine, obj, people, at, access, owners, LEAN_ALLOW)
-            else:
-                decided = _class_decision(key, steps_of[key], tagged, people, LEAN_DENY)
-                maybe = _class_decision(key, steps_of[key], tagged, people, LEAN_ALLOW, decided)
-            k = classes[key] = len(grants)
-            grants.append(tuple((pid, shared.setdefault(bits, bits)) for pid, bits in decided))
-            surely = union(bits for _, bits in decided)
-            extra.append(
-                tuple(
-                    (pid, shared.setdefault(bits & ~surely, bits & ~surely))
-                    for pid, bits in maybe
-                    if bits & ~surely
-                )
+            decided = _class_decision(key, steps, tagged, people, LEAN_DENY)
+            maybe = _class_decision(key, steps, tagged, people, LEAN_ALLOW, decided)
+        grants.append(tuple((pid, shared.setdefault(bits, bits)) for pid, bits in decided))
+        surely = union(bits for _, bits in decided)
+        extra.append(
+            tuple(
+                (pid, shared.setdefault(bits & ~surely, bits & ~surely))
+                for pid, bits in maybe
+                if bits & ~surely
             )
-        object_class[index] = k
+        )
     if tagged.conditional():
         notes.append(
             f"tag policies {_ids(tagged.conditional())}: conditions are decided per request; "
@@ -285,21 +307,18 @@ def allowed_sets(
 
 
 def _repositories(
-    engine: PolicyEngine, objects: tuple[str, ...]
+    engine: PolicyEngine, objects: tuple[str, ...], split: list[tuple[str, str]]
 ) -> tuple[dict[str | None, tuple[list[CompiledPolicy], list[int]]], set[int]]:
     """Objects by the policy repository that decides them (the service's, or one security
     zone's), and the objects that need per-request evaluation (zone named by `{USER}`)."""
     repos: dict[str | None, tuple[list[CompiledPolicy], list[int]]] = {}
     macro_zone: set[int] = set()
     if not engine.zones:  # the service's policies decide every object
-        for obj in objects:
-            split_object(obj)
         return {None: (engine.policies, list(range(len(objects))))}, macro_zone
     macro = any(
         user_dependent(m) for specs, _ in engine.zones.values() for s in specs for m in s.values()
     )
-    for i, obj in enumerate(objects):
-        db, table = split_object(obj)
+    for i, (db, table) in enumerate(split):
         if macro:
             macro_zone.add(i)
             continue
@@ -325,6 +344,18 @@ def _zones(engine: PolicyEngine, db: str, table: str) -> list[str]:
                 found.append(name)
                 break
     return found
+
+
+def _tag_ids(tagged: TagSets, names: Sequence[str]) -> tuple[np.ndarray, list[tuple]]:
+    """Each object's tag key (`TagSets.keys`) as a position in the list of distinct keys
+    returned beside it (one empty key when no tag policy applies)."""
+    if not tagged.active:
+        return np.zeros(len(names), dtype=np.int64), [()]
+    ids: dict[tuple, int] = {}
+    of = np.fromiter(
+        (ids.setdefault(k, len(ids)) for k in tagged.keys(names)), dtype=np.int64, count=len(names)
+    )
+    return of, list(ids) or [()]
 
 
 def _class_decision(

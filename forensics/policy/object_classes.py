@@ -67,7 +67,13 @@ def user_dependent(matcher: ResourceMatcher) -> bool:
 
 
 class MatchedObjects:
-    """One policy repository's policies matched against its objects, and their classes."""
+    """One policy repository's policies matched against its objects, and their classes.
+
+    A policy whose table values take every name (`*`) applies to whole databases, so it
+    is kept per database (`db_policies`), not per object: a warehouse's policies mostly
+    name databases, and its 300,000 objects then fall into one class per set of databases
+    decided alike. Only policies naming some tables, `{USER}` or `{OWNER}` in their
+    resources are kept per object (`extra`)."""
 
     def __init__(
         self,
@@ -77,22 +83,26 @@ class MatchedObjects:
         access: str,
         people: PrincipalSets,
         owners: list[str | None],
+        split: list[tuple[str, str]] | None = None,
     ) -> None:
         self.people = people
         self.access = access
         self.owners = owners  # each object's owner, for `{OWNER}` in resource values
-        self.split = [split_object(obj) for obj in objects]
+        self.split = split if split is not None else [split_object(obj) for obj in objects]
         self.policies = policies
         dbs = Names(sorted({db for db, _ in self.split}))
         db_pos = {name: i for i, name in enumerate(dbs.names)}
-        tables = Names(sorted({t for _, t in self.split}))
-        table_pos = {name: i for i, name in enumerate(tables.names)}
-        by_db: list[list[int]] = [[] for _ in dbs.names]
-        by_table: list[list[int]] = [[] for _ in tables.names]
-        for i, (db, table) in enumerate(self.split):
-            by_db[db_pos[db]].append(i)
-            by_table[table_pos[table]].append(i)
-        self.applicable: list[list[int]] = [[] for _ in objects]
+        #: each object's database (its position in the sorted database names)
+        self.db_of = np.fromiter(
+            (db_pos[db] for db, _ in self.split), dtype=np.int64, count=len(self.split)
+        )
+        self._dbs, self._tables = dbs, None
+        self._by_db: list[np.ndarray] | None = None
+        self._by_table: list[list[int]] | None = None
+        #: per database, the policies (positions) applying to all of its tables, ascending
+        whole: list[list[int]] = [[] for _ in dbs.names]
+        #: per object, the policies applying to it besides its database's, as chosen
+        self.extra: dict[int, set[int]] = {}
         #: (policy, resource set) -> its levels with `{USER}` values, matched per principal
         self.user_levels: dict[tuple[int, int], list[str]] = {}
         #: (object, policy) -> the resource sets matching it, for policies with `{USER}`
@@ -102,10 +112,15 @@ class MatchedObjects:
         for p, policy in enumerate(policies):
             if not policy.has_items:
                 continue
+            usable = [
+                (k, matchers)
+                for k, matchers in enumerate(policy.resource_sets)  # additionalResources too
+                if covers_tables(matchers, chain)
+            ]
+            per_user = any(user_dependent(m[lv]) for _, m in usable for lv in LEVELS)
+            whole_dbs: set[int] = set()
             chosen_any: set[int] = set()
-            for k, matchers in enumerate(policy.resource_sets):  # additionalResources too
-                if not covers_tables(matchers, chain):
-                    continue
+            for k, matchers in usable:
                 levels = [lv for lv in LEVELS if user_dependent(matchers[lv])]
                 if levels:
                     self.user_levels[(p, k)] = levels
@@ -113,10 +128,14 @@ class MatchedObjects:
                 dbm, tbm = matchers["database"], matchers["table"]
                 by_owner = "database" not in levels and dbm.has_token(OWNER_TOKEN)
                 in_dbs = None if "database" in levels or by_owner else included(dbs, dbm)
-                candidates = (
+                if not per_user and not by_owner and takes_every_name(tbm):
+                    if not tbm.excludes:  # every table of the databases matched
+                        whole_dbs.update(range(len(dbs.names)) if in_dbs is None else in_dbs)
+                    continue
+                candidates: Iterable[int] = (
                     range(len(objects))
                     if in_dbs is None
-                    else [i for d in sorted(in_dbs) for i in by_db[d]]
+                    else [int(i) for d in sorted(in_dbs) for i in self.by_db[d]]
                 )
                 if by_owner:  # `{OWNER}`: each object's own owner decides
                     candidates = [
@@ -128,39 +147,110 @@ class MatchedObjects:
                     chosen = [i for i in candidates if tbm.matches(self.split[i][1], "", owners[i])]
                 else:
                     chosen = tables_matching(
-                        tables, tbm, by_table, candidates, self.split, len(objects)
+                        self.tables, tbm, self.by_table, candidates, self.split, len(objects)
                     )
                 chosen_any.update(chosen)
-                for i in chosen:
-                    self.sets_of.setdefault((i, p), []).append(k)
-            for i in sorted(chosen_any):
-                self.applicable[i].append(p)
-            if not any(key[0] == p for key in self.user_levels):
-                for i in chosen_any:
-                    del self.sets_of[(i, p)]
+                if per_user:
+                    for i in chosen:
+                        self.sets_of.setdefault((i, p), []).append(k)
+            for d in whole_dbs:
+                whole[d].append(p)
+            for i in chosen_any:
+                if int(self.db_of[i]) not in whole_dbs:
+                    self.extra.setdefault(i, set()).add(p)
+        self.db_policies = [tuple(ps) for ps in whole]
         self.unresolved: set[str] = set()  # resource values with unresolvable expressions
         self._verdicts: dict[tuple[int, str], tuple[int, int]] = {}
         self._masks: dict[tuple[int, int, str, str, str | None], int] = {}
         self._plain: dict[tuple[int, ...], tuple[tuple, Callable]] = {}
+
+    @property
+    def by_db(self) -> list[np.ndarray]:
+        """Per database, its objects (positions, ascending)."""
+        if self._by_db is None:
+            order = np.argsort(self.db_of, kind="stable")
+            bounds = np.searchsorted(self.db_of[order], np.arange(len(self._dbs.names) + 1))
+            self._by_db = [order[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+        return self._by_db
+
+    @property
+    def tables(self) -> Names:
+        """The distinct table names, indexed (built when a policy names some tables)."""
+        if self._tables is None:
+            self._tables = Names(sorted({t for _, t in self.split}))
+        return self._tables
+
+    @property
+    def by_table(self) -> list[list[int]]:
+        """Per distinct table name, its objects."""
+        if self._by_table is None:
+            pos = {name: i for i, name in enumerate(self.tables.names)}
+            self._by_table = [[] for _ in self.tables.names]
+            for i, (_, table) in enumerate(self.split):
+                self._by_table[pos[table]].append(i)
+        return self._by_table
+
+    def applicable(self, i: int) -> tuple[int, ...]:
+        """The policies (positions, ascending) whose resources match object `i`."""
+        whole = self.db_policies[int(self.db_of[i])]
+        extra = self.extra.get(i)
+        return whole if not extra else tuple(sorted(extra.union(whole)))
+
+    def classes(
+        self, owners: list[int | None] | None
+    ) -> tuple[np.ndarray, list[tuple[tuple, Callable[..., list]]]]:
+        """Each object's class (a position in the list returned beside it: the class key
+        and how to build its steps), as `class_of` decides, with `owners` the objects'
+        owners as principal positions (None: owners not given). Without `{USER}` or
+        owners, objects are classed per database, and one by one only where some policy
+        names their table."""
+        if self.user_levels or owners is not None:
+            found: dict[tuple, int] = {}
+            listed: list[tuple[tuple, Callable]] = []
+            ids = np.empty(len(self.split), dtype=np.int64)
+            for i in range(len(self.split)):
+                key, steps = self.class_of(i, owners[i] if owners is not None else None)
+                k = found.get(key)
+                if k is None:
+                    k = found[key] = len(listed)
+                    listed.append((key, steps))
+                ids[i] = k
+            return ids, listed
+        plain: dict[tuple[int, ...], int] = {}
+        per_db = np.fromiter(
+            (plain.setdefault(ps, len(plain)) for ps in self.db_policies),
+            dtype=np.int64,
+            count=len(self.db_policies),
+        )
+        ids = per_db[self.db_of] if len(self.split) else np.empty(0, dtype=np.int64)
+        for i in sorted(self.extra):
+            ids[i] = plain.setdefault(self.applicable(i), len(plain))
+        return ids, [self._plain_class(ps) for ps in plain]
 
     def class_of(
         self, i: int, owner: int | None
     ) -> tuple[tuple, Callable[..., list[tuple[CompiledPolicy, int, int]]]]:
         """The class key of object `i` (what decides it) and how to build its steps."""
         if not self.user_levels and owner is None:  # the applicable policies alone decide
-            applicable = tuple(self.applicable[i])
-            found = self._plain.get(applicable)
-            if found is None:
-                found = self._plain[applicable] = self._class(i, None)
-            return found
+            return self._plain_class(self.applicable(i))
         return self._class(i, owner)
+
+    def _plain_class(
+        self, applicable: tuple[int, ...]
+    ) -> tuple[tuple, Callable[..., list[tuple[CompiledPolicy, int, int]]]]:
+        """The class of objects that exactly the `applicable` policies match (no `{USER}`
+        and no owner involved)."""
+        found = self._plain.get(applicable)
+        if found is None:
+            found = self._plain[applicable] = self._steps([(p, -1) for p in applicable], None)
+        return found
 
     def _class(
         self, i: int, owner: int | None
     ) -> tuple[tuple, Callable[..., list[tuple[CompiledPolicy, int, int]]]]:
         db, table = self.split[i]
         parts: list[tuple[int, int]] = []
-        for p in self.applicable[i]:
+        for p in self.applicable(i):
             sets = self.sets_of.get((i, p))
             mask = -1 if sets is None else 0
             for k in sets or ():  # any matching resource set lets the policy apply
@@ -172,7 +262,14 @@ class MatchedObjects:
             if mask:
                 parts.append((p, mask))
         uses_owner = owner is not None and any(names_owner(self.policies[p]) for p, _ in parts)
-        key = (tuple(parts), owner if uses_owner else None)
+        return self._steps(parts, owner if uses_owner else None)
+
+    def _steps(
+        self, parts: list[tuple[int, int]], owner: int | None
+    ) -> tuple[tuple, Callable[..., list[tuple[CompiledPolicy, int, int]]]]:
+        """The class key of objects matched by the policies of `parts` (policy, principals
+        for whom it matches) and `owner`, and how to build the class's steps."""
+        key = (tuple(parts), owner)
 
         def steps(lean: str = LEAN_DENY) -> list[tuple[CompiledPolicy, int, int]]:
             built = []
@@ -227,6 +324,12 @@ def matches_or_not(
     except Undecidable:
         unresolved.update(matcher.values)
         return False
+
+
+def takes_every_name(matcher: ResourceMatcher) -> bool:
+    """Whether one of the matcher's values matches every name (`*`, before `isExcludes`),
+    as `Names.found` answers None."""
+    return matcher.resource.wildcard and "*" in matcher.values
 
 
 def included(names: Names, matcher: ResourceMatcher) -> set[int] | None:
