@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,7 +25,7 @@ from forensics.names import principal_short
 from forensics.privacy import NAME_REWRITER, NameRewriter, pseudonym
 from forensics.reads import load_read_details
 from forensics.redact import redact
-from forensics.scope import Scope
+from forensics.scope import Scope, Window
 from forensics.sqlcolumns import TableSchema
 from forensics.sqlrefs import ViewCatalog, extract_objects
 
@@ -87,12 +87,7 @@ def load_scope(
     as sets shared by the objects decided alike (`scope.Baseline.classes`)."""
     s = pa.string()
     bases = view_bases(catalog)
-    load_rows(
-        con,
-        "catalog_objects",
-        [("object", s), ("type", s), ("location", s)],
-        [(o.object, o.type, o.location) for o in catalog.objects.values()],
-    )
+    load_arrow(con, "catalog_objects", catalog.objects_table())
     load_rows(
         con,
         "view_bases",
@@ -111,39 +106,7 @@ def load_scope(
         [("principal", s), ("kind", s), ("org", s)],
         [(p, kind, org) for p, (kind, org) in sorted(catalog.people.items())],
     )
-    load_rows(
-        con,
-        "windows",
-        [
-            ("object", s),
-            ("start", _TS),
-            ("end", _TS),
-            ("opened_by", s),
-            ("closed_by", s),
-            ("source", s),
-            ("opened_by_users", pa.list_(s)),
-            ("closed_by_users", pa.list_(s)),
-            ("policy_ids", pa.list_(pa.int64())),
-            ("policy_versions", pa.list_(s)),
-            ("layer", s),
-        ],
-        [
-            (
-                w.object,
-                _naive(w.start),
-                _naive(w.end),
-                w.opened_by,
-                w.closed_by,
-                w.source,
-                list(w.opened_by_users),
-                list(w.closed_by_users),
-                list(w.policy_ids),
-                list(w.policy_versions),
-                w.layer,
-            )
-            for w in scope.windows
-        ],
-    )
+    load_arrow(con, "windows", windows_table(scope.windows))
     exposed = set(scope.exposed)
     objects, members = scope.baseline.classes(
         exposed | {view for view, base in bases if base in exposed}
@@ -162,6 +125,41 @@ def load_scope(
         [(o, scope.baseline_count(o)) for o in scope.exposed],
     )
     load_rows(con, "on_behalf", [("principal", s)], [(p,) for p in sorted(on_behalf)])
+
+
+def windows_table(windows: Sequence[Window]) -> pa.Table:
+    """The windows as the engine's `windows` table, made column by column (an exposure
+    of 45,000 objects is 45,000 windows, most of them alike but for the object)."""
+    s = pa.string()
+    times = {w.start for w in windows} | {w.end for w in windows}
+    naive = {t: _naive(t) for t in times}
+
+    def column(name: str, kind: pa.DataType) -> pa.Array:
+        values = [getattr(w, name) for w in windows]
+        if kind == _TS:
+            values = [naive[v] for v in values]
+        elif pa.types.is_list(kind):
+            values = [list(v) for v in values]
+        return pa.array(values, kind)
+
+    return pa.table(
+        {
+            name: column(name, kind)
+            for name, kind in (
+                ("object", s),
+                ("start", _TS),
+                ("end", _TS),
+                ("opened_by", s),
+                ("closed_by", s),
+                ("source", s),
+                ("opened_by_users", pa.list_(s)),
+                ("closed_by_users", pa.list_(s)),
+                ("policy_ids", pa.list_(pa.int64())),
+                ("policy_versions", pa.list_(s)),
+                ("layer", s),
+            )
+        }
+    )
 
 
 def view_bases(catalog: Catalog) -> list[tuple[str, str]]:

@@ -43,6 +43,7 @@ from forensics.policy.compiled import (
 from forensics.policy.engine import LEAN_ALLOW, LEAN_DENY, PolicyEngine
 from forensics.policy.object_classes import (
     MatchedObjects,
+    ObjectNames,
     names_owner,
     split_object,
     table_chain,
@@ -189,7 +190,7 @@ class AllowedSets:
 
 def allowed_sets(
     engine: PolicyEngine,
-    objects: Sequence[str],
+    objects: Sequence[str] | ObjectNames,
     directory: Mapping[str, Iterable[str]],
     at: datetime,
     access: str = "select",
@@ -197,15 +198,16 @@ def allowed_sets(
 ) -> AllowedSets:
     """Who of `directory` (principal -> groups) may `access` each `db.table` of `objects`
     at `at`, by `engine`'s policies, roles, super users and security zones; `owners`
-    (object -> owner) resolves `{OWNER}` items as a request's `owner` would."""
+    (object -> owner) resolves `{OWNER}` items as a request's `owner` would. `objects`
+    may be given as `ObjectNames`, split once for several policy states."""
     if not access:
         raise PolicyError("allowed sets: give an access type such as select, not any access")
     if at.tzinfo is None:
         raise PolicyError("allowed sets: the time `at` must carry a time zone (use UTC)")
-    names = tuple(dict.fromkeys(objects))
-    split = [split_object(obj) for obj in names]
+    listed = objects if isinstance(objects, ObjectNames) else ObjectNames(objects)
+    names = listed.names
     people = PrincipalSets(engine, directory)
-    repos, macro_zone = _repositories(engine, names, split)
+    repos, macro_zone = _repositories(engine, listed)
     notes = _item_notes(engine, access, owners is not None)
     tagged = TagSets(engine, people, at, access)
     tag_of, tag_keys = _tag_ids(tagged, names)
@@ -219,20 +221,19 @@ def allowed_sets(
         matched = MatchedObjects(
             engine,
             current,
-            [names[i] for i in members],
+            listed if len(members) == len(names) else listed.subset(members),
             access,
             people,
-            [(owners or {}).get(names[i]) for i in members],
-            [split[i] for i in members],
+            [owners.get(names[i]) for i in members] if owners else [None] * len(members),
         )
         owner_at = [people.index.get(owners.get(names[i], "")) for i in members] if owners else None
-        local, listed = matched.classes(owner_at)
+        local, classed = matched.classes(owner_at)
         at_members = np.asarray(members, dtype=np.int64)
         combined = local * len(tag_keys) + tag_of[at_members]
         distinct, inverse = np.unique(combined, return_inverse=True)
         position = np.empty(len(distinct), dtype=np.int64)
         for j, code in enumerate(distinct.tolist()):
-            key, steps = listed[code // len(tag_keys)]
+            key, steps = classed[code // len(tag_keys)]
             full = (repo, tag_keys[code % len(tag_keys)], *key)
             k = keys.get(full)
             if k is None:
@@ -301,13 +302,13 @@ def allowed_sets(
         object_class=object_class,
         notes=tuple(notes),
         conditional_classes=tuple(extra),
-        _objects={obj: i for i, obj in enumerate(names)},
+        _objects=listed.index,
         _principals=people.index,
     )
 
 
 def _repositories(
-    engine: PolicyEngine, objects: tuple[str, ...], split: list[tuple[str, str]]
+    engine: PolicyEngine, objects: ObjectNames
 ) -> tuple[dict[str | None, tuple[list[CompiledPolicy], list[int]]], set[int]]:
     """Objects by the policy repository that decides them (the service's, or one security
     zone's), and the objects that need per-request evaluation (zone named by `{USER}`)."""
@@ -318,7 +319,7 @@ def _repositories(
     macro = any(
         user_dependent(m) for specs, _ in engine.zones.values() for s in specs for m in s.values()
     )
-    for i, (db, table) in enumerate(split):
+    for i, (db, table) in enumerate(objects.split):
         if macro:
             macro_zone.add(i)
             continue

@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from forensics.errors import PolicyError
 from forensics.policy.compiled import OWNER_MACRO, CompiledPolicy
@@ -62,6 +64,58 @@ class Names:
         return hits
 
 
+class ObjectNames:
+    """`db.table` names (each once, in the order given) split into database and table,
+    in bulk: each object's database as a position among the sorted database names. Made
+    once for a catalog, it serves every policy state evaluated over it."""
+
+    def __init__(self, objects: Iterable[str]) -> None:
+        self.names = tuple(dict.fromkeys(objects))
+        self.index = dict(zip(self.names, range(len(self.names)), strict=True))
+        parts = pc.split_pattern(pa.array(self.names, pa.string()), ".", max_splits=1)
+        whole = pc.equal(pc.list_value_length(parts), 2)
+        if len(self.names) and not pc.all(whole).as_py():
+            split_object(self.names[pc.index(whole, False).as_py()])  # raises, naming it
+        dbs = pc.list_element(parts, 0) if len(self.names) else pa.array([], pa.string())
+        self._tables = pc.list_element(parts, 1) if len(self.names) else dbs
+        bad = pc.or_(pc.equal(dbs, ""), pc.equal(self._tables, ""))
+        if len(self.names) and pc.any(bad).as_py():
+            split_object(self.names[pc.index(bad, True).as_py()])  # raises, naming it
+        encoded = dbs.dictionary_encode()
+        distinct = encoded.dictionary.to_pylist()
+        #: the distinct database names, sorted
+        self.dbs = sorted(distinct)
+        rank = {db: i for i, db in enumerate(self.dbs)}
+        by_code = np.array([rank[db] for db in distinct], dtype=np.int64)
+        #: each object's database: its position in `dbs`
+        self.db_of = (
+            by_code[encoded.indices.to_numpy(zero_copy_only=False)]
+            if len(self.names)
+            else np.empty(0, dtype=np.int64)
+        )
+        self._split: list[tuple[str, str]] | None = None
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    @property
+    def split(self) -> list[tuple[str, str]]:
+        """(database, table) of each object (made when first asked)."""
+        if self._split is None:
+            self._split = list(
+                zip(
+                    (self.dbs[i] for i in self.db_of.tolist()),
+                    self._tables.to_pylist(),
+                    strict=True,
+                )
+            )
+        return self._split
+
+    def subset(self, positions: Sequence[int]) -> ObjectNames:
+        """The names at `positions`, in that order (the objects of one security zone)."""
+        return ObjectNames([self.names[i] for i in positions])
+
+
 def user_dependent(matcher: ResourceMatcher) -> bool:
     return matcher.has_token(USER_TOKEN)
 
@@ -79,23 +133,19 @@ class MatchedObjects:
         self,
         engine: PolicyEngine,
         policies: list[CompiledPolicy],
-        objects: list[str],
+        objects: ObjectNames,
         access: str,
         people: PrincipalSets,
         owners: list[str | None],
-        split: list[tuple[str, str]] | None = None,
     ) -> None:
         self.people = people
         self.access = access
         self.owners = owners  # each object's owner, for `{OWNER}` in resource values
-        self.split = split if split is not None else [split_object(obj) for obj in objects]
+        self.objects = objects
         self.policies = policies
-        dbs = Names(sorted({db for db, _ in self.split}))
-        db_pos = {name: i for i, name in enumerate(dbs.names)}
+        dbs = Names(objects.dbs)
         #: each object's database (its position in the sorted database names)
-        self.db_of = np.fromiter(
-            (db_pos[db] for db, _ in self.split), dtype=np.int64, count=len(self.split)
-        )
+        self.db_of = objects.db_of
         self._dbs, self._tables = dbs, None
         self._by_db: list[np.ndarray] | None = None
         self._by_table: list[list[int]] | None = None
@@ -165,6 +215,11 @@ class MatchedObjects:
         self._plain: dict[tuple[int, ...], tuple[tuple, Callable]] = {}
 
     @property
+    def split(self) -> list[tuple[str, str]]:
+        """(database, table) of each object."""
+        return self.objects.split
+
+    @property
     def by_db(self) -> list[np.ndarray]:
         """Per database, its objects (positions, ascending)."""
         if self._by_db is None:
@@ -207,8 +262,8 @@ class MatchedObjects:
         if self.user_levels or owners is not None:
             found: dict[tuple, int] = {}
             listed: list[tuple[tuple, Callable]] = []
-            ids = np.empty(len(self.split), dtype=np.int64)
-            for i in range(len(self.split)):
+            ids = np.empty(len(self.objects), dtype=np.int64)
+            for i in range(len(self.objects)):
                 key, steps = self.class_of(i, owners[i] if owners is not None else None)
                 k = found.get(key)
                 if k is None:
@@ -222,7 +277,7 @@ class MatchedObjects:
             dtype=np.int64,
             count=len(self.db_policies),
         )
-        ids = per_db[self.db_of] if len(self.split) else np.empty(0, dtype=np.int64)
+        ids = per_db[self.db_of] if len(self.objects) else np.empty(0, dtype=np.int64)
         for i in sorted(self.extra):
             ids[i] = plain.setdefault(self.applicable(i), len(plain))
         return ids, [self._plain_class(ps) for ps in plain]
