@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -38,11 +38,35 @@ class CatalogObject(NamedTuple):
     location: str | None
 
 
+class CatalogObjects(Mapping[str, CatalogObject]):
+    """The catalog's objects by name, kept as the columns Arrow read: a warehouse has
+    hundreds of thousands, and most stages only ask whether a name is there or hand the
+    whole table to the engine, so each `CatalogObject` is made when it is asked for. A
+    name given twice keeps its first place and its last row, as a dict would."""
+
+    def __init__(self, names: list[str], types: list[str], locations: list[str | None]) -> None:
+        self._index = dict(zip(names, range(len(names)), strict=True))
+        self._types, self._locations = types, locations
+
+    def __getitem__(self, name: str) -> CatalogObject:
+        i = self._index[name]
+        return CatalogObject(name, self._types[i], self._locations[i])
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._index
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._index)
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+
 @dataclass(frozen=True)
 class Catalog:
     """Everything the case says about the warehouse and its people."""
 
-    objects: dict[str, CatalogObject]
+    objects: Mapping[str, CatalogObject]
     view_definitions: dict[str, str]
     sensitivity: list[tuple[str, str, str]]  # (object, column, category)
     groups: dict[str, frozenset[str]]  # principal -> groups
@@ -171,7 +195,7 @@ def _people(case: Case) -> dict[str, tuple[str, str]]:
     return people
 
 
-def _objects_fast(case: Case) -> tuple[dict[str, CatalogObject], pa.Table] | None:
+def _objects_fast(case: Case) -> tuple[CatalogObjects, pa.Table] | None:
     """`_objects` by Arrow, and the objects as Arrow's table; None: the row reader must
     read (or refuse) the file."""
     columns = _arrow_columns(case.tables, ("object", "type", "location"))
@@ -190,11 +214,8 @@ def _objects_fast(case: Case) -> tuple[dict[str, CatalogObject], pa.Table] | Non
         pc.and_(tables, pc.not_equal(paths, "")), paths, pa.scalar(None, pa.string())
     )
     table = pa.table({"object": names, "type": kinds, "location": locations})
-    listed = names.to_pylist()
-    rows = map(
-        CatalogObject._make, zip(listed, kinds.to_pylist(), locations.to_pylist(), strict=True)
-    )
-    return dict(zip(listed, rows, strict=True)), table
+    objects = CatalogObjects(names.to_pylist(), kinds.to_pylist(), locations.to_pylist())
+    return objects, table
 
 
 def _sensitivity_fast(case: Case) -> list[tuple[str, str, str]] | None:
