@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 
 import duckdb
 import pyarrow as pa
@@ -107,7 +108,8 @@ def load_scope(
         [(p, kind, org) for p, (kind, org) in sorted(catalog.people.items())],
     )
     load_arrow(con, "windows", windows_table(scope.windows))
-    exposed = set(scope.exposed)
+    exposed_list = scope.exposed
+    exposed = set(exposed_list)
     objects, members = scope.baseline.classes(
         exposed | {view for view, base in bases if base in exposed}
     )
@@ -122,7 +124,9 @@ def load_scope(
         con,
         "exposed_objects",
         [("object", s), ("baseline_principals", pa.int64())],
-        [(o, scope.baseline_count(o)) for o in scope.exposed],
+        list(
+            zip(exposed_list, scope.baseline.counts(exposed_list, len(scope.universe)), strict=True)
+        ),
     )
     load_rows(con, "on_behalf", [("principal", s)], [(p,) for p in sorted(on_behalf)])
 
@@ -135,12 +139,10 @@ def windows_table(windows: Sequence[Window]) -> pa.Table:
     naive = {t: _naive(t) for t in times}
 
     def column(name: str, kind: pa.DataType) -> pa.Array:
-        values = [getattr(w, name) for w in windows]
+        values = list(map(attrgetter(name), windows))
         if kind == _TS:
             values = [naive[v] for v in values]
-        elif pa.types.is_list(kind):
-            values = [list(v) for v in values]
-        return pa.array(values, kind)
+        return pa.array(values, kind)  # a tuple is taken as a list
 
     return pa.table(
         {

@@ -146,6 +146,13 @@ class AllowedSets:
             raise PolicyError(f"allowed sets: object {obj!r} was not among the objects evaluated")
         return int(self.object_class[found])
 
+    def classes_of(self, objects: Iterable[str]) -> np.ndarray:
+        """The class of each of `objects` (-1 for one not among the objects evaluated)."""
+        at = np.fromiter((self._objects.get(o, -1) for o in objects), dtype=np.int64)
+        if not len(at):
+            return at
+        return np.where(at >= 0, self.object_class[at], -1)
+
     def bits(self, obj: str) -> int:
         """The allowed principals of `obj` as one bitset (positions in `principals`)."""
         return union(bits for _, bits in self._grants(obj))
