@@ -55,6 +55,7 @@ from forensics.policy.history import (
 )
 from forensics.policy.object_classes import ObjectNames
 from forensics.policy.posix import PermissionChange, readers
+from forensics.policy.principal_sets import Directory
 from forensics.policy.schedule import TICK
 from forensics.policy.tags import ServiceTags, TagForEval, load_service_tags
 
@@ -266,6 +267,7 @@ def derive_scope(
     members[ANYONE] = frozenset()
     objects = sorted(catalog.objects)
     names = ObjectNames(objects)  # split once for every state
+    directory = Directory(members)  # and the directory's bitsets made once
     authority = load_authority(case)
     history = read_history(case)
     engines: dict[tuple, PolicyEngine] = {}
@@ -300,7 +302,7 @@ def derive_scope(
         engine = engine_of(state)
         key = (content(state), state.tags, state.tag_policies, in_schedule(engine, state.at))
         if key not in computed:
-            computed[key] = allowed_sets(engine, names, members, state.at)
+            computed[key] = allowed_sets(engine, names, directory, state.at)
         sets.append(computed[key])
     baseline = Baseline(sets[0] if sets else None)
     if len(states) >= 2:

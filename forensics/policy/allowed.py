@@ -49,7 +49,7 @@ from forensics.policy.object_classes import (
     table_chain,
     user_dependent,
 )
-from forensics.policy.principal_sets import PrincipalSets, positions, union
+from forensics.policy.principal_sets import Directory, PrincipalSets, positions, union
 from forensics.policy.request import AccessRequest
 from forensics.policy.set_decisions import decide, decide_tagged
 from forensics.policy.tag_sets import TagSets
@@ -198,7 +198,7 @@ class AllowedSets:
 def allowed_sets(
     engine: PolicyEngine,
     objects: Sequence[str] | ObjectNames,
-    directory: Mapping[str, Iterable[str]],
+    directory: Mapping[str, Iterable[str]] | Directory,
     at: datetime,
     access: str = "select",
     owners: Mapping[str, str] | None = None,
@@ -206,7 +206,8 @@ def allowed_sets(
     """Who of `directory` (principal -> groups) may `access` each `db.table` of `objects`
     at `at`, by `engine`'s policies, roles, super users and security zones; `owners`
     (object -> owner) resolves `{OWNER}` items as a request's `owner` would. `objects`
-    may be given as `ObjectNames`, split once for several policy states."""
+    may be given as `ObjectNames` and `directory` as a `Directory`, made once for several
+    policy states."""
     if not access:
         raise PolicyError("allowed sets: give an access type such as select, not any access")
     if at.tzinfo is None:
@@ -316,13 +317,13 @@ def allowed_sets(
 
 def _repositories(
     engine: PolicyEngine, objects: ObjectNames
-) -> tuple[dict[str | None, tuple[list[CompiledPolicy], list[int]]], set[int]]:
+) -> tuple[dict[str | None, tuple[list[CompiledPolicy], Sequence[int]]], set[int]]:
     """Objects by the policy repository that decides them (the service's, or one security
     zone's), and the objects that need per-request evaluation (zone named by `{USER}`)."""
-    repos: dict[str | None, tuple[list[CompiledPolicy], list[int]]] = {}
+    repos: dict[str | None, tuple[list[CompiledPolicy], Sequence[int]]] = {}
     macro_zone: set[int] = set()
     if not engine.zones:  # the service's policies decide every object
-        return {None: (engine.policies, list(range(len(objects))))}, macro_zone
+        return {None: (engine.policies, np.arange(len(objects)))}, macro_zone
     macro = any(
         user_dependent(m) for specs, _ in engine.zones.values() for s in specs for m in s.values()
     )

@@ -16,12 +16,13 @@ from forensics.policy.matchers import USER_TOKEN
 from forensics.policy.servicedef import ResourceDef
 
 
-class PrincipalSets:
-    """The directory as bitsets: everyone, each group, each role, the super users."""
+class Directory:
+    """The principals (sorted) and each group's members as a bitset: what the policy
+    states evaluated over one directory share, so it is made once for all of them."""
 
-    def __init__(self, engine: PolicyEngine, directory: Mapping[str, Iterable[str]]) -> None:
+    def __init__(self, directory: Mapping[str, Iterable[str]]) -> None:
         self.names = tuple(sorted(directory))
-        self.index = {name: i for i, name in enumerate(self.names)}
+        self.index = dict(zip(self.names, range(len(self.names)), strict=True))
         self.groups_of = {name: frozenset(directory[name]) for name in self.names}
         self.everyone = (1 << len(self.names)) - 1
         members: dict[str, list[int]] = {}
@@ -29,6 +30,17 @@ class PrincipalSets:
             for group in groups:
                 members.setdefault(group, []).append(self.index[name])
         self.group = {g: bitset(ix, len(self.names)) for g, ix in members.items()}
+
+
+class PrincipalSets:
+    """The directory as bitsets: everyone, each group, each role, the super users."""
+
+    def __init__(
+        self, engine: PolicyEngine, directory: Directory | Mapping[str, Iterable[str]]
+    ) -> None:
+        shared = directory if isinstance(directory, Directory) else Directory(directory)
+        self.names, self.index, self.groups_of = shared.names, shared.index, shared.groups_of
+        self.everyone, self.group = shared.everyone, shared.group
         self.role = {
             role: union(self.user(m) | self.group.get(m, 0) for m in names)
             for role, names in engine.role_members.items()
