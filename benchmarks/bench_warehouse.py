@@ -27,8 +27,6 @@ import argparse
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -36,10 +34,13 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
 
 import bench_ingest  # noqa: E402
 import bench_investigate  # noqa: E402
 import synth  # noqa: E402
+
+from tests import spark_server  # noqa: E402
 
 SIZES = (1_000_000, 10_000_000)
 MODES = ("full", "slice")
@@ -52,68 +53,20 @@ DRIVER_MEMORY = "6g"
 # --- the server ---------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _listening(port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.5)
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
-
-def start_server(work: Path) -> tuple[subprocess.Popen, int, float]:
-    """Spark Thrift Server as tests/conftest.py starts it (local[2], UTC, NOSASL), with a
-    larger driver; returns the process, its port and the seconds it took to listen."""
-    import pyspark
-
-    spark_home = Path(pyspark.__file__).parent
-    work.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
-    env = {**os.environ, "SPARK_HOME": str(spark_home), "SPARK_LOG_DIR": str(work), "TZ": "UTC"}
-    command = [
-        str(spark_home / "bin" / "spark-submit"),
-        "--class", "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2",
-        "--master", "local[2]",
-        "--driver-memory", DRIVER_MEMORY,
-        "--conf", f"spark.sql.warehouse.dir={work / 'warehouse'}",
-        "--conf", "spark.ui.enabled=false",
-        "--conf", "spark.sql.session.timeZone=UTC",
-        "--conf", "spark.sql.shuffle.partitions=8",
-        "--conf", f"spark.local.dir={work / 'local'}",
-        "--conf", f"spark.driver.extraJavaOptions=-Dderby.system.home={work} -Duser.timezone=UTC",
-        "--hiveconf", f"hive.server2.thrift.port={port}",
-        "--hiveconf", "hive.server2.thrift.bind.host=127.0.0.1",
-        "--hiveconf", "hive.server2.authentication=NOSASL",
-        "--hiveconf", f"hive.server2.logging.operation.log.location={work / 'operation_logs'}",
-        "spark-internal",
-    ]  # fmt: skip
-    log = open(work / "server.log", "wb")  # noqa: SIM115 (open while the server runs)
-    started = time.perf_counter()
-    server = subprocess.Popen(
-        command, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
-    while not _listening(port):
-        if server.poll() is not None or time.perf_counter() - started > 300:
-            stop_server(server)
-            tail = (work / "server.log").read_text(errors="replace")[-2000:]
-            raise SystemExit(f"Spark Thrift Server did not start:\n{tail}")
-        time.sleep(0.5)
-    return server, port, time.perf_counter() - started
-
-
-def stop_server(server: subprocess.Popen) -> None:
-    """The server's whole process group (spark-submit and its JVM)."""
+def start_server(
+    work: Path, conf: dict[str, str] | None = None, driver_memory: str = DRIVER_MEMORY
+) -> tuple[subprocess.Popen, int, float]:
+    """Spark Thrift Server as the tests start it (tests/spark_server.py: local[2], UTC,
+    NOSASL), with a larger driver and more shuffle partitions; returns the process, its
+    port and the seconds it took to listen."""
+    home = spark_server.spark_home()
+    if home is None:
+        raise SystemExit("pyspark and a Java runtime are needed; run `make setup`")
+    settings = {"spark.sql.shuffle.partitions": "8", **(conf or {})}
     try:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
-    except ProcessLookupError:
-        pass
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)
-        server.wait()
+        return spark_server.start(home, work, driver_memory, settings, timeout=300)
+    except spark_server.ServerDidNotStart as error:
+        raise SystemExit(str(error)) from None
 
 
 def declare(port: int, database: str, events: Path, quarantine: Path) -> float:
@@ -309,14 +262,16 @@ def _fetch(stages: list[dict]) -> tuple[int, int, float]:
     return rows, size, seconds
 
 
-def report(results: list[dict], server_start: float, modes: list[str]) -> str:
+def report(
+    results: list[dict], server_start: float, modes: list[str], memory: str = DRIVER_MEMORY
+) -> str:
     """The table of docs/performance.md's warehouse section, and the stages per run."""
     load = os.getloadavg()
     lines = [
         "# The warehouse path, measured (`make bench-warehouse`)\n",
         "Written by `benchmarks/bench_warehouse.py`. Incidents by `benchmarks/synth_events.py` "
         "(300,000 objects, 45,000 exposed, 50,000 principals) declared to a Spark Thrift "
-        f"Server (pyspark, local[2], driver {DRIVER_MEMORY}, on the same machine; it took "
+        f"Server (pyspark, local[2], driver {memory}, on the same machine; it took "
         f"{server_start:.0f} s to listen) as an external Parquet table. `embedded` = the "
         "investigation after ingest on the same Parquet by the embedded engine; the others "
         "= `forensics investigate --profile` with the profile's `pushdown` mode. Rows and "
@@ -420,6 +375,11 @@ def main() -> None:
     parser.add_argument("--modes", default=",".join(MODES))
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per run")
     parser.add_argument("--no-docs", action="store_true", help="leave docs/performance.md")
+    parser.add_argument(
+        "--driver-memory",
+        default=DRIVER_MEMORY,
+        help="the server's heap (check `free -g` first: the kernel kills it when short)",
+    )
     parser.add_argument("--child", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     if args.child:
@@ -432,20 +392,20 @@ def main() -> None:
     sizes = [int(n) for n in args.sizes.split(",") if n.strip()]
     work = cache / "thrift-server"
     shutil.rmtree(work, ignore_errors=True)
-    server, port, startup = start_server(work)
+    server, port, startup = start_server(work, driver_memory=args.driver_memory)
     results = []
     try:
         for n in sizes:
             print(f"{n:,} events ...", file=sys.stderr, flush=True)
             results.append(measure(n, port, modes, cache, args.timeout))
-            text = report(results, startup, modes)
+            text = report(results, startup, modes, args.driver_memory)
             RESULTS.parent.mkdir(exist_ok=True)
             RESULTS.write_text(text, encoding="utf-8")
             if not args.no_docs:
                 write_docs(text)
             print(text, flush=True)
     finally:
-        stop_server(server)
+        spark_server.stop(server)
 
 
 if __name__ == "__main__":

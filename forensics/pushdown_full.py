@@ -46,7 +46,7 @@ from forensics.reconstruct import (
 from forensics.schema import EVENT_SCHEMA
 from forensics.scope import Scope
 from forensics.sqlcolumns import TableSchema
-from forensics.transpile import Translator
+from forensics.transpile import Translator, inline_ctes
 from forensics.warehouse import as_schema
 
 PREFIX = warehouse.VIEW_PREFIX
@@ -63,10 +63,14 @@ SESSION_NAMES = (
 )  # fmt: skip
 #: Tables the query files make whose rows come back (each also stays a view there).
 FETCHED = frozenset({"exposed_access"})
-#: Small tables every later query reads: their rows come back and are sent again, so that
-#: the warehouse does not compute them again for each query that reads them (the events
-#: dropped as duplicates: two window passes over every event).
-MATERIALIZED = frozenset({"dropped_events"})
+#: Tables later queries read again, cached by the server (`CACHE TABLE` of the session's
+#: temporary view, `HiveWarehouse.cache`) so that it computes them once: the events dropped
+#: as duplicates (two window passes over every event) and the objects of storage paths
+#: (every distinct path), which every query reading the events joins, and the exposed
+#: objects' accesses (a scan of every event), which the statements that wrote are asked
+#: of at the end. Cached, the server also knows their sizes and broadcasts the small ones
+#: to a join instead of shuffling every event.
+CACHED = frozenset({"dropped_events", "path_objects", "exposed_access"})
 _TS = pa.timestamp("ms")
 _S = pa.string()
 
@@ -92,8 +96,6 @@ class Session:
             names=names,
         )
         self.inserted: dict[str, list[tuple]] = {}
-        self.types: dict[str, pa.Schema] = {}
-        self.materialized: dict[str, int] = {}
         self.columns: dict[str, list[tuple[str, pa.DataType]]] = {}
 
     def run(self, name: str) -> pa.Table | None:
@@ -107,17 +109,14 @@ class Session:
                 self.inserted.setdefault(target, []).extend(_tuples(rows))
                 columns = self.columns.get(target) or [(c, _S) for c in self.schema[target]]
                 self.send(target, columns, self.inserted[target])
-            elif target in MATERIALIZED:
-                rows = self.wh.query(sql, dialect="spark")
-                columns = [(f.name, f.type) for f in self.types[target]]
-                self.send(target, columns, _tuples(as_schema(rows, self.types[target], target)))
-                self.materialized[target] = rows.num_rows
             elif target is not None:
                 if kind == "TABLE" and target in self.columns:
                     self.inserted[target] = []  # CREATE TABLE t (columns): empty again
-                self.wh.define(self._view(PREFIX + target, sql))
+                self.wh.define(self._view(PREFIX + target, sql, target in CACHED))
+                if target in CACHED:
+                    self.wh.cache(PREFIX + target)
                 if target in FETCHED:
-                    found = self.wh.query(sql, dialect="spark")
+                    found = self.wh.query(f"SELECT * FROM {PREFIX}{target}", dialect="spark")
             else:
                 found = self.wh.query(sql, dialect="spark")
         return found
@@ -144,13 +143,17 @@ class Session:
             union = exp.union(union, part_query, distinct=False)
         self.wh.define(self._view(PREFIX + name, union.sql(dialect="spark")))
 
-    def _view(self, name: str, sql: str) -> str:
+    def _view(self, name: str, sql: str, cached: bool = False) -> str:
+        """`CREATE OR REPLACE TEMPORARY VIEW name AS sql`; a view to be cached without
+        CTEs, so that the server finds its cached rows inside later queries
+        (`transpile.inline_ctes`)."""
+        query = sqlglot.parse_one(sql, read="spark")
         tree = exp.Create(
             this=exp.to_table(name),
             kind="VIEW",
             replace=True,
             properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
-            expression=sqlglot.parse_one(sql, read="spark"),
+            expression=inline_ctes(query) if cached else query,
         )
         return tree.sql(dialect="spark")
 
@@ -284,8 +287,8 @@ def reconstruct_in_warehouse(
     schema = local_pipeline(con, quarantine)
     access_types = con.table("exposed_access").to_arrow_table().schema
     session = Session(wh, schema, keep_literals, stages)
-    session.types = {name: con.table(name).to_arrow_table().schema for name in MATERIALIZED}
     with stages("scope sent as temporary views", "warehouse"):
+        check_utc(session)
         send_scope(session, catalog, scope, bases, on_behalf)
     with stages("exposed objects' accesses, tested", "warehouse"):
         session.run("normalize/events")
@@ -296,6 +299,7 @@ def reconstruct_in_warehouse(
         exposed = session.run("reconstruct/exposed_access")
         load_arrow(con, "exposed_access", as_schema(exposed, access_types, "events"))
         queries.execute(con, "pushdown/fetched_access")
+        writing = _tuples(session.run("pushdown/exposed_writing_keys"))
     copy_types = con.table("fetched_access").to_arrow_table().schema
     asked: list[tuple] = []
     counts = {"exposed_accesses": exposed.num_rows, "copy_accesses": 0, "statements": 0}
@@ -327,16 +331,34 @@ def reconstruct_in_warehouse(
         queries.execute(con, "reconstruct/classify")
         edges = follow_copies(con, targets_asked, writes)
         queries.execute(con, "reconstruct/classified")
-    with stages("statements that wrote", "warehouse"):
-        session.send("copy_targets", _TARGETS, asked)
-        writing = session.run("pushdown/writing_keys")
-        counts["writing_statements"] = writing.num_rows
-    counts |= session.materialized
+    if asked:
+        with stages("statements that wrote, of the copies' accesses", "warehouse"):
+            session.send("copy_targets", _TARGETS, asked)
+            writing += _tuples(session.run("pushdown/writing_keys"))
+    counts["writing_statements"] = len(writing)
     with stages("categories, redaction, read details, evidence rows", "local"):
         queries.execute(con, "pushdown/local_events_replaced")
-        load_rows(con, "events", [("statement_key", _S), ("op", _S)], _tuples(writing))
+        load_rows(con, "events", [("statement_key", _S), ("op", _S)], sorted(set(writing)))
         complete(con, edges, keep_literals, pseudonym_key, table_schema)
     return counts
+
+
+#: What Spark's `current_timezone()` says for a session in UTC.
+UTC_NAMES = frozenset({"UTC", "Etc/UTC", "GMT", "Etc/GMT", "Z", "+00:00", "UTC+00:00"})
+
+
+def check_utc(session: Session) -> None:
+    """Stop unless the warehouse session's time zone is UTC: the scope's times are sent as
+    text and the accesses' times come back as text, each read in the session's zone, so
+    in another zone every window test and evidence time would shift."""
+    found = session.run("pushdown/session_timezone")
+    zone = found.column("zone")[0].as_py() if found is not None and found.num_rows else None
+    if zone not in UTC_NAMES:
+        name = session.wh.profile.name
+        raise QueryError(
+            f"profile {name}: the warehouse session's time zone is {zone}, not UTC; start "
+            "the Spark Thrift Server with --conf spark.sql.session.timeZone=UTC"
+        )
 
 
 def send_scope(

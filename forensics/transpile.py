@@ -348,3 +348,41 @@ def _has_special_star(tree: exp.Expression) -> bool:
         star.args.get("except_") or star.args.get("except") or star.args.get("replace")
         for star in tree.find_all(exp.Star)
     )
+
+
+def inline_ctes(tree: exp.Expression) -> exp.Expression:
+    """The query with every common table expression (`WITH name AS (...)`) replaced by a
+    subquery where it is read, innermost first; the meaning is unchanged (a CTE read twice
+    is computed twice).
+
+    For a view the server is asked to cache: Spark (4.0) finds a cached view inside a
+    later query by comparing plans, and a view whose CTE is read more than once keeps it
+    as a CTE whose id is new at each analysis, so the cached rows were never used and the
+    view was computed again in every query that read it."""
+    tree = tree.copy()
+    while holders := [q for q in tree.find_all(exp.Query) if q.args.get("with_")]:
+        query = holders[-1]  # breadth-first order: the last one holds no other
+        with_ = query.args["with_"]
+        if with_.args.get("recursive"):
+            raise Untranslatable("WITH RECURSIVE cannot be written as subqueries")
+        query.set("with_", None)
+        bodies: dict[str, exp.Expression] = {}
+        for cte in with_.expressions:
+            bodies[cte.alias] = _read_ctes(cte.this.copy(), bodies)
+        replaced = _read_ctes(query, bodies)
+        if query is tree:
+            tree = replaced
+    return tree
+
+
+def _read_ctes(node: exp.Expression, bodies: Mapping[str, exp.Expression]) -> exp.Expression:
+    """Each read of a CTE in `bodies` (a table of that name, no database) as a subquery
+    under the name it was read by."""
+
+    def swap(found: exp.Expression) -> exp.Expression:
+        if isinstance(found, exp.Table) and not found.args.get("db") and found.name in bodies:
+            alias = exp.TableAlias(this=exp.to_identifier(found.alias_or_name))
+            return exp.Subquery(this=bodies[found.name].copy(), alias=alias)
+        return found
+
+    return node.transform(swap, copy=False)

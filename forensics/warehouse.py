@@ -25,6 +25,7 @@ that holds it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -231,6 +232,9 @@ def read_only(sql: str, dialect: str, views: bool = False) -> exp.Expression:
     if len(statements) != 1:
         raise QueryError(f"refused: exactly one statement is allowed, got {len(statements)}")
     tree = statements[0]
+    if views and isinstance(tree, (exp.Cache, exp.Uncache)):
+        _cached_view(tree)
+        return tree
     body = _temporary_view_body(tree) if views and isinstance(tree, exp.Create) else tree
     if not isinstance(body, exp.Query) and not (body is not tree and isinstance(body, exp.Values)):
         raise QueryError(f"refused: only queries (SELECT/WITH) are allowed, not {tree.key.upper()}")
@@ -272,6 +276,28 @@ def _temporary_view_body(tree: exp.Create) -> exp.Expression:
     if not isinstance(body, (exp.Query, exp.Values)):
         raise QueryError("refused: a temporary view is defined AS SELECT or AS VALUES only")
     return body
+
+
+def _cached_view(tree: exp.Cache | exp.Uncache) -> None:
+    """`CACHE [LAZY] TABLE <prefixed name>` or `UNCACHE TABLE [IF EXISTS] <prefixed name>`
+    and nothing more (no `AS SELECT`, no `OPTIONS`), or `QueryError`: the server keeps the
+    rows of one of the session's own temporary views in its memory (spilled to its local
+    disk when short), so that later queries read them instead of computing them again.
+    No table or file is written; `HiveWarehouse.cache` also checks the view is the
+    session's."""
+    name = tree.this
+    extra = [key for key in ("expression", "options") if tree.args.get(key)]
+    if (
+        extra
+        or not isinstance(name, exp.Table)
+        or name.args.get("db") is not None
+        or not isinstance(name.this, exp.Identifier)
+        or not _VIEW_NAME.match(name.name)
+    ):
+        raise QueryError(
+            f"refused: only CACHE TABLE {VIEW_PREFIX}<name> (a temporary view of the session, "
+            f"no AS or OPTIONS) is allowed, not {tree.sql()[:60]}"
+        )
 
 
 def _generator(node: exp.Expression) -> bool:
@@ -408,6 +434,8 @@ class HiveWarehouse:
                 f"({type(exc).__name__}); check host, port and auth"
             ) from None
         _count_bytes_read(self.con, self.fetched)
+        self.views: set[str] = set()
+        self.cached: list[str] = []
 
     def query(
         self, sql: str, params: Mapping[str, object] | None = None, dialect: str | None = None
@@ -421,8 +449,30 @@ class HiveWarehouse:
     def define(self, sql: str) -> None:
         """Define a temporary view of this session (Spark SQL): `CREATE [OR REPLACE]
         TEMPORARY VIEW forensics_... AS SELECT/VALUES` and nothing else (`read_only`)."""
+        tree = read_only(sql, "spark", views=True)
+        if not isinstance(tree, exp.Create):
+            raise QueryError("refused: define() creates temporary views only")
+        self._run(sql, None)
+        self.views.add(tree.this.name)
+
+    def cache(self, name: str) -> None:
+        """`CACHE TABLE name` for a temporary view this session defined (never a warehouse
+        table): its rows are computed once and kept by the server for the later queries
+        that read it; `close` releases them (`UNCACHE TABLE`)."""
+        if name not in self.views:
+            raise QueryError(f"refused: {name[:60]} is not a temporary view of this session")
+        sql = exp.Cache(this=exp.to_table(name), lazy=False).sql(dialect="spark")
         read_only(sql, "spark", views=True)
         self._run(sql, None)
+        self.cached.append(name)
+
+    def uncache(self) -> None:
+        """The rows the server keeps for this session's cached views released."""
+        while self.cached:
+            name = self.cached.pop()
+            sql = exp.Uncache(this=exp.to_table(name), exists=True).sql(dialect="spark")
+            read_only(sql, "spark", views=True)
+            self._run(sql, None)
 
     def _run(self, sql: str, params: Mapping[str, object] | None) -> pa.Table:
         text, values = _pyformat(sql, params or {})
@@ -464,7 +514,18 @@ class HiveWarehouse:
             )
 
     def close(self) -> None:
-        self.con.close()
+        """The session closed, the rows it cached released first (the server's cache
+        outlives a session's temporary views). When the connection is already lost or
+        interrupted, the release is skipped, not raised over the error that ended the run:
+        the server evicts cached rows itself when it needs the memory."""
+        try:
+            if self.cached:
+                self.uncache()
+        except Exception:  # noqa: BLE001 (any driver error: the first error is the one to see)
+            self.cached.clear()
+        finally:
+            with contextlib.suppress(Exception):
+                self.con.close()
 
 
 class TrinoWarehouse:

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import ctypes
-import importlib.util
 import os
 import shutil
 import signal
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
+
+from tests import spark_server
 
 # Property-based tests draw the same examples on every run unless asked otherwise, so a CI
 # run is reproducible; HYPOTHESIS_PROFILE=explore draws new ones (and remembers failures).
@@ -47,18 +45,6 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 # --- one real HiveServer2-protocol server for the whole session --------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _listening(port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.5)
-        return s.connect_ex(("127.0.0.1", port)) == 0
 
 
 @dataclass(frozen=True)
@@ -119,62 +105,15 @@ def _die_with_parent() -> None:
 @pytest.fixture(scope="session")
 def thrift_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThriftServer]:
     """Spark Thrift Server on loopback (NOSASL, UTC), stopped by process group at the end."""
-    spec = importlib.util.find_spec("pyspark")
-    if spec is None or shutil.which("java") is None:
+    home = spark_server.spark_home()
+    if home is None:
         pytest.fail("pyspark and a Java runtime are needed; run `make setup` (it installs both)")
-    spark_home = Path(spec.origin).parent
     work = tmp_path_factory.mktemp("sts")
-    port = _free_port()
-    log = open(work / "server.log", "wb")
-    env = {**os.environ, "SPARK_HOME": str(spark_home), "SPARK_LOG_DIR": str(work), "TZ": "UTC"}
-    command = [
-        str(spark_home / "bin" / "spark-submit"),
-        "--class",
-        "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2",
-        "--master",
-        "local[2]",
-        "--conf",
-        f"spark.sql.warehouse.dir={work / 'warehouse'}",
-        "--conf",
-        "spark.ui.enabled=false",
-        "--conf",
-        "spark.sql.session.timeZone=UTC",
-        "--conf",
-        "spark.sql.shuffle.partitions=2",
-        "--conf",
-        f"spark.driver.extraJavaOptions=-Dderby.system.home={work} -Duser.timezone=UTC",
-        "--hiveconf",
-        f"hive.server2.thrift.port={port}",
-        "--hiveconf",
-        "hive.server2.thrift.bind.host=127.0.0.1",
-        "--hiveconf",
-        "hive.server2.authentication=NOSASL",
-        "--hiveconf",  # its own, not /tmp/<user>/operation_logs, which another server removes
-        f"hive.server2.logging.operation.log.location={work / 'operation_logs'}",
-        "spark-internal",
-    ]
-    server = subprocess.Popen(
-        command,
-        cwd=work,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-        preexec_fn=_die_with_parent,
-    )
     try:
-        deadline = time.monotonic() + 180
-        while not _listening(port):
-            if server.poll() is not None or time.monotonic() > deadline:
-                tail = (work / "server.log").read_text(errors="replace")[-2000:]
-                pytest.fail(f"Spark Thrift Server did not start:\n{tail}")
-            time.sleep(0.5)
+        server, port, _ = spark_server.start(home, work, preexec_fn=_die_with_parent)
+    except spark_server.ServerDidNotStart as error:
+        pytest.fail(str(error))
+    try:
         yield ThriftServer(port=port, work=work)
     finally:
-        try:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=30)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-        log.close()
+        spark_server.stop(server)

@@ -381,7 +381,7 @@ def _full_profiles(server: ThriftServer, folder: Path) -> Path:
 
 
 def test_full_pushdown_is_byte_identical_to_the_embedded_run(
-    incident_in_warehouse: ThriftServer, embedded: Path, tmp_path: Path
+    incident_in_warehouse: ThriftServer, embedded: Path, parsed: IngestResult, tmp_path: Path
 ) -> None:
     profiles = _full_profiles(incident_in_warehouse, tmp_path)
     out = tmp_path / "full"
@@ -389,6 +389,12 @@ def test_full_pushdown_is_byte_identical_to_the_embedded_run(
     assert main([*args, "--profile", "sts", "--profiles", str(profiles)]) == 0
     _same_csvs(embedded, out)
     assert verify(out, load_case(CASE)) == []
+    # the coverage ledger of a warehouse run (from its hourly counts, without the checks
+    # only the log files allow, so not the embedded run's): as DuckDB holding the same
+    # events computes it
+    wh = _duckdb_warehouse(parsed.events, parsed.quarantine)
+    kept = pushdown.investigate_in_warehouse(Settings.build(CASE, tmp_path / "duckdb"), wh)
+    assert (out / "coverage.csv").read_bytes() == (kept / "coverage.csv").read_bytes()
     source = json.loads((out / "manifest.json").read_text())["events"]
     assert source["pushdown"] == "full"
     fetched = source["fetched"]
@@ -401,11 +407,33 @@ def test_full_pushdown_is_byte_identical_to_the_embedded_run(
     assert where["categories, redaction, read details, evidence rows"] == "local"
     scope_queries = ("principals and permission changes", "quarantine and source files", "coverage")
     rows = sum(s["rows_fetched"] for s in source["stages"] if s["stage"] not in scope_queries)
-    # besides the accesses: the statements asked about, those that wrote, the events
-    # dropped as duplicates (sent back), and one row saying whether there are text-only
-    # records
-    asked = fetched["statements"] + fetched["writing_statements"] + fetched["dropped_events"]
+    # besides the accesses: the statements asked about, those that wrote, and one row
+    # saying whether there are text-only records (the events dropped as duplicates stay
+    # in the server's cache, never fetched)
+    assert "dropped_events" not in fetched
+    asked = fetched["statements"] + fetched["writing_statements"]
     assert rows == accesses + asked + 1
+
+
+def test_full_pushdown_with_pseudonyms_and_literals_is_byte_identical(
+    incident_in_warehouse: ThriftServer, embedded: Path, tmp_path: Path
+) -> None:
+    """--pseudonymize and --keep-literals change what the warehouse is asked (the literal
+    redaction's parameter) and what is done here: both as the embedded run does them."""
+    key = tmp_path / "key"
+    key.write_bytes(b"f" * 32)
+    key.chmod(0o600)
+    options = ["--pseudonymize", str(key), "--keep-literals"]
+    local = tmp_path / "local"
+    assert main(["investigate", str(CASE), "--out", str(local), *options]) == 0
+    for name in ("access_events.csv", "principals.csv"):  # the options change these
+        assert (local / name).read_bytes() != (embedded / name).read_bytes(), name
+    profiles = _full_profiles(incident_in_warehouse, tmp_path)
+    out = tmp_path / "full"
+    args = ["investigate", str(CASE), "--out", str(out), *options]
+    assert main([*args, "--profile", "sts", "--profiles", str(profiles)]) == 0
+    _same_csvs(local, out)
+    assert json.loads((out / "manifest.json").read_text())["events"]["pushdown"] == "full"
 
 
 def test_hostile_names_reach_the_thrift_server_as_themselves(
@@ -421,5 +449,53 @@ def test_hostile_names_reach_the_thrift_server_as_themselves(
         back = wh.query("SELECT object, n FROM forensics_hostile ORDER BY n", dialect="spark")
         assert [tuple(r.values()) for r in back.to_pylist()] == rows
         assert wh.query("SELECT count(*) AS n FROM events").column("n")[0].as_py() > 0
+    finally:
+        wh.close()
+
+
+def test_only_the_sessions_own_views_are_cached_and_released(
+    incident_in_warehouse: ThriftServer,
+) -> None:
+    from forensics import pushdown_full
+
+    wh = warehouse.HiveWarehouse(incident_in_warehouse.profile(database="incident"))
+    try:
+        for name in ("events", "forensics_never_defined"):
+            with pytest.raises(QueryError, match="not a temporary view of this session"):
+                wh.cache(name)
+        with pytest.raises(QueryError, match="refused"):
+            wh.define("CACHE TABLE forensics_x")  # define() makes views only
+        columns = [("object", pa.string()), ("n", pa.int64())]
+        wh.define(pushdown_full.values_view("forensics_kept", columns, [("a", 1), ("b", 2)]))
+        wh.cache("forensics_kept")
+        assert wh.cached == ["forensics_kept"]
+        back = wh.query("SELECT object, n FROM forensics_kept ORDER BY n", dialect="spark")
+        assert back.to_pylist() == [{"object": "a", "n": 1}, {"object": "b", "n": 2}]
+    finally:
+        wh.close()
+    assert wh.cached == []  # UNCACHE TABLE sent before the session closed
+
+
+def test_full_pushdown_runs_only_in_a_utc_session(incident_in_warehouse: ThriftServer) -> None:
+    """The session's time zone asked of the real server: UTC (as tests/spark_server.py
+    starts it) passes; a session opened in New York time stops with what to set."""
+    from pyhive import hive
+
+    from forensics import pushdown_full
+
+    wh = warehouse.HiveWarehouse(incident_in_warehouse.profile(database="incident"))
+    try:
+        pushdown_full.check_utc(pushdown_full.Session(wh, {}, False, None))
+        wh.con.close()
+        wh.con = hive.connect(  # the same server, a session in another zone
+            host="127.0.0.1",
+            port=incident_in_warehouse.port,
+            auth="NOSASL",
+            username="tester",
+            configuration={"set:hiveconf:spark.sql.session.timeZone": "America/New_York"},
+        )
+        session = pushdown_full.Session(wh, {}, False, None)
+        with pytest.raises(QueryError, match="time zone is America/New_York, not UTC; start"):
+            pushdown_full.check_utc(session)
     finally:
         wh.close()

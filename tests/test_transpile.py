@@ -231,7 +231,7 @@ def test_every_query_file_of_the_warehouse_path_translates_for_trino(tmp_path):
         "normalize/events", "reconstruct/access", "reconstruct/exposed_access",
         "reconstruct/copy_targets", "reconstruct/statement_sources",
         "reconstruct/write_statements", "reconstruct/copy_sources", "pushdown/copy_access",
-        "pushdown/writing_keys",
+        "pushdown/writing_keys", "pushdown/exposed_writing_keys",
     ):  # fmt: skip
         try:
             for sql, _, _ in translator.statements(queries.load(name).sql, {}):
@@ -239,3 +239,25 @@ def test_every_query_file_of_the_warehouse_path_translates_for_trino(tmp_path):
         except (transpile.Untranslatable, sqlglot.errors.OptimizeError):
             refused.append(name)
     assert refused == []
+
+
+def test_ctes_become_subqueries_with_the_same_rows():
+    """A view the server caches is sent without CTEs (Spark does not find a cached view
+    whose CTE is read twice inside later queries): the rows are the query's, on DuckDB."""
+    sql = (
+        "WITH a AS (SELECT x FROM t WHERE x > 1), b AS (SELECT x FROM a WHERE x < 9) "
+        "SELECT b.x, a2.x AS y FROM b JOIN a a2 ON a2.x = b.x "
+        "WHERE b.x IN (WITH c AS (SELECT x FROM t WHERE x % 2 = 0) SELECT x FROM c) "
+        "UNION ALL SELECT x, x FROM a"
+    )
+    inlined = transpile.inline_ctes(sqlglot.parse_one(sql, read="duckdb"))
+    assert not any(q.args.get("with_") for q in inlined.find_all(sqlglot.exp.Query))
+    con = engine.connect()
+    con.sql("CREATE TABLE t AS SELECT range AS x FROM range(12)")
+    expected = sorted(con.sql(sql).fetchall())
+    assert len(expected) == 14  # 2, 4, 6 and 8 joined, and the 10 rows of a (2 to 11)
+    assert sorted(con.sql(inlined.sql(dialect="duckdb")).fetchall()) == expected
+    with pytest.raises(transpile.Untranslatable, match="RECURSIVE"):
+        transpile.inline_ctes(
+            sqlglot.parse_one("WITH RECURSIVE r AS (SELECT 1 AS n) SELECT n FROM r", read="duckdb")
+        )

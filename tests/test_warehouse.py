@@ -100,6 +100,11 @@ VIEWS_ACCEPTED = [
     "CREATE OR REPLACE TEMPORARY VIEW forensics_copies AS SELECT object FROM forensics_w",
     "CREATE TEMPORARY VIEW forensics_e AS SELECT e.principal FROM events e "
     "LEFT ANTI JOIN forensics_d d ON d.event_id = e.event_id",
+    # the rows of one of the session's views kept by the server, and released
+    "CACHE TABLE forensics_exposed_access",
+    "CACHE LAZY TABLE forensics_x",
+    "UNCACHE TABLE IF EXISTS forensics_exposed_access",
+    "UNCACHE TABLE forensics_x",
 ]
 VIEWS_REFUSED = [
     # a second statement after an allowed one
@@ -118,8 +123,15 @@ VIEWS_REFUSED = [
     "CREATE TABLE forensics_x AS SELECT 1",
     "CREATE TEMPORARY FUNCTION forensics_f AS 'org.example.Evil'",
     "CACHE TABLE forensics_x AS SELECT 1",
+    "CACHE TABLE forensics_x AS SELECT * FROM events",
+    "CACHE TABLE forensics_x OPTIONS ('storageLevel' 'DISK_ONLY')",
     "CACHE TABLE events",
+    "CACHE LAZY TABLE incident.forensics_x",
+    "CACHE TABLE `forensics_x; DROP TABLE y`",
+    "CACHE TABLE forensics_x; DROP TABLE y",
     "UNCACHE TABLE events",
+    "UNCACHE TABLE IF EXISTS incident.events",
+    "CLEAR CACHE",
     "INSERT OVERWRITE DIRECTORY '/tmp/x' SELECT * FROM events",
     "INSERT OVERWRITE LOCAL DIRECTORY '/tmp/x' SELECT * FROM events",
     "ADD JAR /tmp/evil.jar",
