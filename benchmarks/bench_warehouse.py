@@ -219,7 +219,7 @@ def _rows(path: Path) -> int:
 def measure(n: int, port: int, modes: list[str], cache: Path, timeout: float) -> dict:
     """The embedded run and one warehouse run per mode on the incident of `n` events."""
     root, _ = bench_investigate.incident(synth.Params(events=n), cache)
-    runs = root / "bench-warehouse"
+    runs = root.parent / f"{root.name}-bench-warehouse"  # evidence outside the case folder
     shutil.rmtree(runs, ignore_errors=True)
     runs.mkdir()
     database = f"bench{n}"

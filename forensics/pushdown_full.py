@@ -8,11 +8,13 @@ queries the read-only guard lets through, `warehouse.read_only`); the same `quer
 files the embedded engine runs are transpiled to Spark SQL (`forensics.transpile`) and
 run there, each table they make a temporary view. What comes back:
 
-- per round of copy-following, the statements that made exposure-enabled reads or reads
-  of copies, and which of them wrote something (parsed here, `sqlrefs`, as the embedded
-  run parses them: statement parsing stays local);
-- at the end, the classified accesses (`classification`: one row per access in scope,
-  the evidence's rows) and the keys of the statements among them that wrote.
+- the exposed objects' accesses with their baseline and window tests (kept by the server,
+  `CACHE TABLE`, with the other tables later queries read again: `CACHED`), and the
+  statements among them that have a write event;
+- per round of copy-following, the new copies' accesses, the statements that made
+  exposure-enabled reads or reads of copies, and which of them wrote something (parsed
+  here, `sqlrefs`, as the embedded run parses them: statement parsing stays local);
+- at the end, the statements behind the copies' accesses that have a write event.
 
 The steps after classification (pseudonyms, categories with their `WITH RECURSIVE`, which
 Spark lacks, redaction, read details, evidence) run here on those rows

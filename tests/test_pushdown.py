@@ -407,12 +407,12 @@ def test_full_pushdown_is_byte_identical_to_the_embedded_run(
     assert where["categories, redaction, read details, evidence rows"] == "local"
     scope_queries = ("principals and permission changes", "quarantine and source files", "coverage")
     rows = sum(s["rows_fetched"] for s in source["stages"] if s["stage"] not in scope_queries)
-    # besides the accesses: the statements asked about, those that wrote, and one row
-    # saying whether there are text-only records (the events dropped as duplicates stay
-    # in the server's cache, never fetched)
+    # besides the accesses: the statements asked about, those that wrote, one row saying
+    # whether there are text-only records and one the session's time zone (the events
+    # dropped as duplicates stay in the server's cache, never fetched)
     assert "dropped_events" not in fetched
     asked = fetched["statements"] + fetched["writing_statements"]
-    assert rows == accesses + asked + 1
+    assert rows == accesses + asked + 2
 
 
 def test_full_pushdown_with_pseudonyms_and_literals_is_byte_identical(
