@@ -131,7 +131,7 @@ def build_coverage(
     files = log_files(case)
     load_files(con, files)
     horizons = load_agents(con, case)
-    queries.execute(con, "coverage/records")
+    queries.execute(con, "coverage/minutes")
     spans = queries.relation(con, "coverage/source_spans").fetchall()
     file_spans = {r[0]: r for r in queries.relation(con, "coverage/file_spans").fetchall()}
     spans_of = _Windows.of(windows)
@@ -160,6 +160,7 @@ def build_coverage(
     blind = policy_rows(case, catalog, period)
     rows = sorted(set(covered + gaps + expired + summarized + blind), key=_order)
     load_rows(con, "coverage_rows", _ROW_SCHEMA, (_arrow_row(r, spans_of) for r in rows))
+    queries.execute(con, "coverage/decided")
     queries.execute(con, "coverage/ledger_events")
     queries.execute(con, "coverage/forget")
     counts: dict[str, int] = {}
@@ -281,6 +282,11 @@ def _others(con: duckdb.DuckDBPyConnection, fmt: str, src: str, start: int, end:
 
 
 def _sequence_gaps(con: duckdb.DuckDBPyConnection) -> list[Row]:
+    """`seq_num` jumps within one Ranger audit handler (none without Ranger agent rows)."""
+    ((agents,),) = queries.relation(con, "coverage/agent_rows").fetchall()
+    if not agents:
+        return []
+    queries.execute(con, "coverage/sequenced")
     rows = []
     for fmt, src, agent, handler, previous, seq, start, end in queries.relation(
         con, "coverage/sequence_gaps"

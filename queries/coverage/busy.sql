@@ -4,7 +4,8 @@
 -- param: source text  the silent source
 -- param: start timestamp  start of the silence
 -- param: end timestamp  end of the silence
-SELECT count(*) AS events
-FROM coverage_records
-WHERE time >= $start AND time < $end
+SELECT CAST(coalesce(sum(coverage_count(minute, events, first_ms, last_ms, offsets,
+        epoch_ms(CAST($start AS TIMESTAMP)), epoch_ms(CAST($end AS TIMESTAMP)))), 0) AS BIGINT) AS events
+FROM coverage_minutes
+WHERE last_ms >= epoch_ms(CAST($start AS TIMESTAMP)) AND first_ms < epoch_ms(CAST($end AS TIMESTAMP))
     AND NOT (source_format = $source_format AND source = $source)

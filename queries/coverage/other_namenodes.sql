@@ -3,6 +3,8 @@
 -- param: source text  the silent NameNode log (its file set)
 -- param: start timestamp  start of the silence
 -- param: end timestamp  end of the silence
-SELECT count(*) AS events
-FROM coverage_records
-WHERE time >= $start AND time < $end AND source_format = 'hdfs-audit' AND source <> $source
+SELECT CAST(coalesce(sum(coverage_count(minute, events, first_ms, last_ms, offsets,
+        epoch_ms(CAST($start AS TIMESTAMP)), epoch_ms(CAST($end AS TIMESTAMP)))), 0) AS BIGINT) AS events
+FROM coverage_minutes
+WHERE last_ms >= epoch_ms(CAST($start AS TIMESTAMP)) AND first_ms < epoch_ms(CAST($end AS TIMESTAMP))
+    AND source_format = 'hdfs-audit' AND source <> $source

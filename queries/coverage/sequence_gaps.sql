@@ -2,12 +2,12 @@
 -- description: Jumps in Ranger's `seq_num` within one plugin audit handler (same host, agent and event-id prefix): RangerDefaultAuditHandler numbers every event it creates and logs, so a number skipped between two logged events is an event that was logged and then lost. Handlers with summarized events (`event_count` > 1) are left out: summarizing merges numbered events. Only handlers whose numbers leave a hole are ordered (a Ranger handler lives for one authorization call, so most hold one event).
 WITH several AS (  -- handlers that logged more than one event: one has a counter above 0
     SELECT DISTINCT source_format, source, agent, handler
-    FROM coverage_records
-    WHERE handler <> '' AND seq_num IS NOT NULL AND NOT opening
+    FROM coverage_sequenced
+    WHERE NOT opening
 ),
 numbered AS (
     SELECT r.source_format, r.source, r.agent, r.handler, r.seq_num, r.time, r.event_count
-    FROM coverage_records r SEMI JOIN several s
+    FROM coverage_sequenced r SEMI JOIN several s
         ON s.source_format = r.source_format AND s.source = r.source AND s.agent = r.agent
         AND s.handler = r.handler
     WHERE r.seq_num IS NOT NULL
