@@ -1,10 +1,12 @@
 """The coverage stage takes Ranger's agent fields (`agentHost`, `agent`, `seq_num`) from what
-ingest's bulk reader kept, and reads a Ranger file again only when ingest did not keep them
-(a file read line by line)."""
+ingest's bulk reader kept (bare JSON lines, or lines behind a log4j prefix), and reads a
+Ranger file again only when ingest did not keep them (a file read line by line)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+import pytest
 
 from forensics import engine, queries
 from forensics.case import load_case
@@ -41,9 +43,17 @@ def _ledger(case_file: Path, blank_logs_before_coverage: bool) -> list[tuple]:
     return con.sql(rows).fetchall()
 
 
-def test_agent_fields_come_from_ingest_not_from_the_files_again(tmp_path: Path) -> None:
-    case = write_case(tmp_path / "case", {"logs/ranger/a.log": lines(EVENTS)})
-    again = write_case(tmp_path / "again", {"logs/ranger/a.log": lines(EVENTS)})
+#: The prefix Ranger's log4j destination writes before each JSON record.
+LOG4J = "2026-06-18 10:00:00,000 INFO  xaaudit.hive: "
+
+
+@pytest.mark.parametrize("prefix", ["", LOG4J], ids=["bare", "log4j"])
+def test_agent_fields_come_from_ingest_not_from_the_files_again(
+    tmp_path: Path, prefix: str
+) -> None:
+    logged = [prefix + line for line in lines(EVENTS)]
+    case = write_case(tmp_path / "case", {"logs/ranger/a.log": logged})
+    again = write_case(tmp_path / "again", {"logs/ranger/a.log": logged})
     ledger = _ledger(case, blank_logs_before_coverage=True)
     assert ledger == _ledger(again, blank_logs_before_coverage=False)
     sources = {(r[0], r[1]) for r in ledger}

@@ -104,7 +104,13 @@ def read_ranger_file(
         return found
     _define_macros(con, "ranger")
     load_line_numbers(con, "ranger_line_numbers", np.zeros(0, dtype=np.int64))
-    return read_text_file(con, path, rel, tz, name="ranger", rows="ranger_log4j")
+    queries.execute(con, "ingest/ranger_agents_table")  # kept block by block, as above
+    found = read_text_file(
+        con, path, rel, tz, name="ranger", rows="ranger_log4j", keep="ingest/ranger_agents"
+    )
+    if found is None:
+        queries.execute(con, "ingest/ranger_agents_forget", source_file=rel)
+    return found
 
 
 #: Table macros a format's row queries call (the Ranger decoding that bare lines and lines

@@ -43,17 +43,20 @@ def read_text_file(
     *,
     name: str,
     rows: str | None = None,
+    keep: str | None = None,
 ) -> BulkRead | None:
     """Insert the events of `path`'s plain lines into `raw_events` with the queries
-    `ingest/<name>_*` (the rows by `ingest/<rows>_rows` when given); None (nothing
-    inserted) when the file cannot be read whole (a gzip stream cut short: the line parser
-    reads what there is)."""
+    `ingest/<name>_*` (the rows by `ingest/<rows>_rows` when given, and of each block's
+    rows what query `keep` keeps, given the file); None (nothing inserted) when the file
+    cannot be read whole (a gzip stream cut short: the line parser reads what there is)."""
     lines = 0
     slow: list[int] = []
     try:
         for block in blocks(path, compression_of(path), _BLOCK):
             con.register("bulk_lines", _lines_table(block))
             queries.execute(con, f"ingest/{rows or name}_rows")
+            if keep is not None:
+                queries.execute(con, keep, source_file=rel)
             load_offsets(con, f"ingest/{name}_minutes", f"{name}_offsets", tz)
             queries.execute(con, f"ingest/{name}_events", source_file=rel)
             slow += [n for (n,) in queries.relation(con, f"ingest/{name}_slow_lines").fetchall()]
