@@ -17,6 +17,15 @@ the benchmark cannot take the machine down. Each row notes the machine's 1-minut
 average before its measurements (`os.getloadavg()`): other jobs on the cores slow both. Prints
 a Markdown table and writes it to `benchmarks/results/ingest.md` (`--quick`: a 100,000-event
 incident, table printed only; `--formats`: only these formats, without the all-logs row).
+
+`--end-to-end` measures issue 21's raw-format target instead: `forensics investigate` on the
+incident's own `case.yaml` (log files to complete evidence, default options) beside DuckDB's
+raw read of the same files plus the floor (`../shared/bench/floor.py`, the least work the
+two main evidence files need), side by side in one run, each in a fresh subprocess. The
+floor reads normalized events and a scope, which the raw formats do not have: an untimed
+step first writes them from the toolkit's own ingest and scope (`bench-floor/`: the events
+as Parquet, the windows and the baseline of the exposed objects), so the floor does its
+usual work on the same events and the same scope. Writes `benchmarks/results/ingest-e2e.md`.
 """
 
 from __future__ import annotations
@@ -26,10 +35,13 @@ import hashlib
 import json
 import os
 import resource
+import runpy
+import shutil
 import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 import yaml
@@ -47,6 +59,14 @@ FORMATS = ("ranger-audit", "hdfs-audit", "metastore-audit", "trino-event")
 SIZES = (1_000_000, 10_000_000)
 QUICK = synth.Params(events=100_000, tables=3_000, exposed=450, principals=500, tables_per_db=50)
 RESULTS = HERE / "results" / "ingest.md"
+RESULTS_E2E = HERE / "results" / "ingest-e2e.md"
+#: The floor script of the shared material; the benchmark runs it, the package never does.
+FLOOR = HERE.parent.parent / "shared" / "bench" / "floor.py"
+#: The event columns the floor script reads, as `events` (normalized) holds them.
+FLOOR_COLUMNS = (
+    "event_id, time, principal, principal_raw, engine, action, op, object, result, client_ip, "
+    "query_id, query_text, source_file, source_line, event_count, dedup_key"
+)
 
 # DuckDB's raw readers, as a user would call them on these files.
 RAW_JSON = """
@@ -187,7 +207,154 @@ def child_duckdb(case_path: str) -> dict:
         con.execute(sql, {"files": files})
         rows += con.sql("SELECT count(*) FROM raw").fetchall()[0][0]
         con.execute("DROP TABLE raw")
-    return {"seconds": time.perf_counter() - t0, "rows": rows}
+    return {"seconds": time.perf_counter() - t0, "rows": rows, "cpu_s": _cpu()}
+
+
+def child_floor_input(case_path: str) -> dict:
+    """Untimed: the floor's input for a raw-format incident, from the toolkit's own ingest,
+    normalize and scope: `bench-floor/events/events.parquet` and
+    `bench-floor/expected/scope/{windows,baseline}.parquet` beside the case."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from forensics import engine, queries
+    from forensics.case import load_case
+    from forensics.catalog import load_catalog
+    from forensics.ingest import ingest_into
+    from forensics.policy.posix import changes_from_rows
+    from forensics.reconstruct import load_scope, normalize_events
+    from forensics.scope import derive_scope
+
+    case = load_case(case_path)
+    catalog = load_catalog(case)
+    con = engine.connect()
+    ingest_into(con, case)
+    named = queries.relation(con, "normalize/log_principals").fetchall()
+    changed = queries.relation(con, "normalize/permission_changes").to_arrow_table()
+    changes = changes_from_rows(changed.to_pylist())
+    scope = derive_scope(case, catalog, {p for (p,) in named}, changes)
+    load_scope(con, catalog, scope, case.on_behalf_services)
+    normalize_events(con)
+    root = Path(case_path).parent / "bench-floor"
+    (root / "events").mkdir(parents=True, exist_ok=True)
+    (root / "expected" / "scope").mkdir(parents=True, exist_ok=True)
+    events = con.sql(f"SELECT {FLOOR_COLUMNS} FROM events")
+    events.write_parquet(str(root / "events" / "events.parquet"))
+    far = datetime(9999, 1, 1)
+    windows = [(w.object, _naive(w.start), _naive(w.end) if w.end else far) for w in scope.windows]
+    ms = pa.timestamp("ms")
+    pq.write_table(
+        pa.table(
+            {
+                "object": pa.array([w[0] for w in windows], pa.string()),
+                "start": pa.array([w[1] for w in windows], ms),
+                "end": pa.array([w[2] for w in windows], ms),
+            }
+        ),
+        root / "expected" / "scope" / "windows.parquet",
+    )
+    baseline = con.sql(
+        "SELECT o.object, m.principal FROM baseline_objects o "
+        "JOIN baseline_members m ON m.set_id = o.set_id"
+    )
+    baseline.write_parquet(str(root / "expected" / "scope" / "baseline.parquet"))
+    ((rows,),) = con.sql("SELECT count(*) FROM events").fetchall()
+    return {"seconds": 0.0, "rows": rows, "windows": len(windows)}
+
+
+def _naive(moment: datetime) -> datetime:
+    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def child_floor(case_path: str) -> dict:
+    """The floor script on the events and scope `child_floor_input` wrote."""
+    import forensics  # noqa: F401  (the toolkit checked to be the one measured; unused here)
+
+    root = Path(case_path).parent / "bench-floor"
+    out = root / "out"
+    argv = sys.argv
+    sys.argv = [str(FLOOR), str(root), str(out)]
+    t0 = time.perf_counter()
+    try:
+        runpy.run_path(str(FLOOR), run_name="__main__")
+    finally:
+        sys.argv = argv
+    seconds = time.perf_counter() - t0
+    shutil.rmtree(out, ignore_errors=True)
+    return {"seconds": seconds, "cpu_s": _cpu()}
+
+
+def child_case(case_path: str) -> dict:
+    """`forensics investigate` on the case file, default options: log files to evidence."""
+    from forensics.cli import main as forensics_main
+
+    folder = Path(case_path).parent
+    out = folder.parent / f"{folder.name}-e2e-evidence"  # outside the case folder, as required
+    shutil.rmtree(out, ignore_errors=True)
+    t0 = time.perf_counter()
+    code = forensics_main(["investigate", case_path, "--out", str(out)])
+    seconds = time.perf_counter() - t0
+    if code != 0:
+        raise SystemExit(f"forensics investigate exited with {code}")
+    pairs = sum(1 for _ in (out / "exposure_enabled_reads.csv").open(encoding="utf-8")) - 1
+    shutil.rmtree(out, ignore_errors=True)
+    return {"seconds": seconds, "cpu_s": _cpu(), "pairs": pairs}
+
+
+def _cpu() -> float:
+    """User + system CPU seconds of this process, all its threads."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+CHILDREN = {
+    "duckdb": lambda case: child_duckdb(case),
+    "floor-input": lambda case: child_floor_input(case),
+    "floor": lambda case: child_floor(case),
+    "case": lambda case: child_case(case),
+}
+
+
+def end_to_end(case: Path, limits: Limits) -> dict:
+    """Issue 21's raw-format target on one incident, side by side in one run."""
+    return {
+        "load": os.getloadavg()[0],
+        "duckdb": run_child("duckdb", case, limits),
+        "floor_input": run_child("floor-input", case, limits),
+        "floor": run_child("floor", case, limits),
+        "case": run_child("case", case, limits),
+        "load_after": os.getloadavg()[0],
+    }
+
+
+E2E_HEADER = (
+    "| events | lines | raw read s (CPU) | floor s (CPU) | raw + floor s (CPU) | investigate s "
+    "(CPU) | peak RSS GB | investigate / (raw + floor) | CPU ratio | target | load | pairs "
+    "(planted) |\n"
+    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: |"
+)
+
+
+def e2e_row(events: int, lines: int, m: dict) -> str:
+    """One Markdown row of the end-to-end measurement."""
+    raw, floor, case = m["duckdb"], m["floor"], m["case"]
+    if any("stopped" in r for r in (raw, m["floor_input"], floor, case)):
+        why = "; ".join(f"{k}: {r['stopped']}" for k, r in m.items() if isinstance(r, dict)
+                        and "stopped" in r)  # fmt: skip
+        return f"| {events:,} | {lines:,} | {why} |"
+    base = raw["seconds"] + floor["seconds"]
+    cpu = raw["cpu_s"] + floor["cpu_s"]
+    ratio = case["seconds"] / base
+
+    def both(r: dict) -> str:
+        return f"{r['seconds']:.1f} ({r['cpu_s']:.1f})"
+
+    return (
+        f"| {events:,} | {lines:,} | {both(raw)} | {both(floor)} | {base:.1f} ({cpu:.1f}) "
+        f"| {both(case)} | {case['peak_rss'] / 2**30:.2f} "
+        f"| {ratio:.1f}x | {case['cpu_s'] / cpu:.1f}x | 2x: {'met' if ratio <= 2 else 'missed'} "
+        f"| {m['load']:.1f} to {m['load_after']:.1f} | {case['pairs']:,} ({m['planted']:,}) |"
+    )
 
 
 def run_child(kind: str, case: Path, limits: Limits) -> dict:
@@ -356,13 +523,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--memory-limit", default=None, help="ours' engine memory limit (forensics --memory-limit)"
     )
+    parser.add_argument(
+        "--end-to-end",
+        action="store_true",
+        help="investigate on the case file beside DuckDB's raw read + the floor (issue 21)",
+    )
     parser.add_argument("--child", nargs=2, metavar=("KIND", "CASE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.memory_limit:  # read by the children
         os.environ["FORENSICS_BENCH_MEMORY_LIMIT"] = args.memory_limit
     if args.child:
         kind, case = args.child
-        result = child_ours(case) if kind == "ours" else child_duckdb(case)
+        result = child_ours(case) if kind == "ours" else CHILDREN[kind](case)
         result["peak_rss"] = _peak_rss()
         result["module"] = sys.modules["forensics"].__file__
         print(json.dumps(result))
@@ -375,6 +547,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.quick
         else [synth.Params(events=int(n)) for n in args.sizes.split(",") if n.strip()]
     )
+    if args.end_to_end:
+        return _main_end_to_end(args, plans, cache, limits, version)
     done: dict[str, dict] = {}  # the largest completed measurement of each format
     preamble = PREAMBLE.format(cpus=os.cpu_count(), python=sys.version.split()[0])
     memory = args.memory_limit or f"the default ({ENGINE_MEMORY_DEFAULT})"
@@ -403,6 +577,37 @@ def main(argv: list[str] | None = None) -> int:
         print(note)
     lines += [""] + [f"- {note}" for note in notes]
     out = args.out or (None if args.quick else RESULTS)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        print(f"wrote {out}")
+    return 0
+
+
+def _main_end_to_end(args, plans, cache: Path, limits: Limits, version: str) -> int:
+    """`--end-to-end`: one row per incident size."""
+    lines = [
+        "# Raw-format logs to complete evidence, beside DuckDB's raw read + the floor\n\n"
+        f"Written by `benchmarks/bench_ingest.py --end-to-end` on {os.cpu_count()} cores; the "
+        f"toolkit measured: {version}. Each cell one run in a fresh subprocess, in this order: "
+        "DuckDB's raw read of the log files, the floor (`../shared/bench/floor.py` on the "
+        "events and scope the toolkit derived, written untimed before), `forensics "
+        "investigate` on the incident's `case.yaml` with default options. CPU s = user + "
+        "system of the investigate process.\n",
+        E2E_HEADER,
+    ]
+    print(E2E_HEADER, flush=True)
+    for params in plans:
+        case, _ = incident(params, cache)
+        summary = json.loads((case.parent / "expected" / "summary.json").read_text("utf-8"))
+        written = sum(f["lines"] for f in summary["files"])
+        planted = case.parent / "expected" / "exposure_enabled_reads.csv"
+        measured = end_to_end(case, limits)
+        measured["planted"] = sum(1 for _ in planted.open(encoding="utf-8")) - 1
+        line = e2e_row(params.events, written, measured)
+        lines.append(line)
+        print(line, flush=True)
+    out = args.out or (None if args.quick else RESULTS_E2E)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text("\n".join(lines) + "\n", encoding="utf-8")
