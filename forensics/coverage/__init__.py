@@ -282,8 +282,10 @@ def _others(con: duckdb.DuckDBPyConnection, fmt: str, src: str, start: int, end:
 
 
 def _sequence_gaps(con: duckdb.DuckDBPyConnection) -> list[Row]:
-    """`seq_num` jumps within one Ranger audit handler (none without Ranger agent rows)."""
-    ((agents,),) = queries.relation(con, "coverage/agent_rows").fetchall()
+    """`seq_num` jumps within one Ranger audit handler; the events are read for them only
+    when some handler logged past its first event."""
+    queries.execute(con, "coverage/handlers")
+    ((agents,),) = queries.relation(con, "coverage/handler_rows").fetchall()
     if not agents:
         return []
     queries.execute(con, "coverage/sequenced")
