@@ -157,11 +157,15 @@ def load_agents(con: duckdb.DuckDBPyConnection, case: Case) -> list[SolrHorizon]
     load_rows(con, "coverage_agents", _AGENT_SCHEMA, [])
     queries.execute(con, "ingest/ranger_agents_table")  # what ingest kept (none: empty)
     horizons = []
+    counts: dict[str, tuple[int, int]] = {}
+    if any(source.format == "ranger-audit" for source in case.logs):  # else: no events read
+        rows = queries.relation(con, "coverage/agent_file_counts").fetchall()
+        counts = {rel: (events, agents) for rel, events, agents in rows}
     for source in case.logs:
         for path in source.files:
             rel = case.relpath(path)
             if source.format == "ranger-audit":
-                _ranger_file(con, path, rel)
+                _ranger_file(con, path, rel, counts.get(rel, (0, 0)))
             elif source.format == "ranger-solr":
                 rows, horizon = _solr_file(path, rel)
                 _append(con, rows)
@@ -170,12 +174,15 @@ def load_agents(con: duckdb.DuckDBPyConnection, case: Case) -> list[SolrHorizon]
     return horizons
 
 
-def _ranger_file(con: duckdb.DuckDBPyConnection, path: Path, rel: str) -> None:
+def _ranger_file(
+    con: duckdb.DuckDBPyConnection, path: Path, rel: str, counted: tuple[int, int]
+) -> None:
     """The agent fields of one Ranger file: those ingest kept when it read the file in bulk
     (`ranger_agents`), else by DuckDB's JSON reader, or line by line (each record found
     behind its layout, as ingest finds it) when DuckDB cannot read the file or misses events
-    ingest parsed."""
-    ((events, agents),) = queries.relation(con, "coverage/agent_counts", source_file=rel).fetchall()
+    ingest parsed. `counted`: the file's events with a Ranger id and the agent rows ingest
+    kept for it (`coverage/agent_file_counts`)."""
+    events, agents = counted
     if agents >= events:  # ingest kept them all (or there is nothing to find)
         return
     queries.execute(con, "coverage/agents_kept_forget", source_file=rel)
