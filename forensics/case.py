@@ -192,6 +192,7 @@ class Case:
         files += [self.subjects.path] if self.subjects is not None else []
         files += [self.annotations]
         files += [s.path for s in self.policies]
+        files += [s.path for s in self.tags] + [s.path for s in self.tag_policies]
         files += [f for src in self.policy_history for f in src.files]
         files += [f for src in self.logs for f in src.files]
         unique = {f.resolve(): f for f in files if f is not None}

@@ -418,3 +418,33 @@ def test_a_deny_below_counts_when_descendant_denies_are_not_ignored() -> None:
     use = AccessRequest({"database": "sales"}, "", "ann")
     assert engine.evaluate(use).allowed
     assert not engine.evaluate(replace(use, ignore_descendant_deny=False)).allowed
+
+
+def test_tag_exports_are_inputs_the_manifest_hashes_and_verify_checks(incident, tmp_path) -> None:
+    """The tags and tag policy exports decide who was exposed as much as the resource
+    policies do: they are listed among the case's inputs, hashed into the manifest, and a
+    changed byte in either makes `verify --case` fail."""
+    import json
+
+    from forensics.case import load_case
+    from forensics.cli import main
+
+    untagged = {"serviceResources": [], "tags": {}, "resourceToTagIds": {}}
+    _tagged_case(
+        incident, [("2026-06-01T00:00:00Z", untagged)], [("2026-06-01T00:00:00Z", PUBLIC_PII)]
+    )
+    case = load_case(incident)
+    names = {case.relpath(p) for p in case.input_files()}
+    assert {"tags-0.json", "tag_policies-0.json"} <= names
+    out = tmp_path / "evidence"
+    assert main(["investigate", str(incident), "--out", str(out), "--no-cache"]) == 0
+    inputs = json.loads((out / "manifest.json").read_text())["inputs"]
+    listed = json.dumps(inputs)
+    assert "tags-0.json" in listed and "tag_policies-0.json" in listed
+    assert main(["verify", str(out), "--case", str(incident)]) == 0
+    for name in ("tags-0.json", "tag_policies-0.json"):
+        path = incident.parent / name
+        original = path.read_bytes()
+        path.write_bytes(original + b" ")
+        assert main(["verify", str(out), "--case", str(incident)]) != 0, name
+        path.write_bytes(original)
