@@ -576,12 +576,16 @@ def main(argv: list[str] | None = None) -> int:
     for note in notes:
         print(note)
     lines += [""] + [f"- {note}" for note in notes]
-    out = args.out or (None if args.quick else RESULTS)
+    _write_results(lines, args.out or (None if args.quick else RESULTS))
+    return 0
+
+
+def _write_results(lines: list[str], out: Path | None) -> None:
+    """The Markdown results, to `out` (none for a quick run without --out)."""
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text("\n".join(lines) + "\n", encoding="utf-8")
         print(f"wrote {out}")
-    return 0
 
 
 def _main_end_to_end(args, plans, cache: Path, limits: Limits, version: str) -> int:
@@ -607,11 +611,7 @@ def _main_end_to_end(args, plans, cache: Path, limits: Limits, version: str) -> 
         line = e2e_row(params.events, written, measured)
         lines.append(line)
         print(line, flush=True)
-    out = args.out or (None if args.quick else RESULTS_E2E)
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        print(f"wrote {out}")
+    _write_results(lines, args.out or (None if args.quick else RESULTS_E2E))
     return 0
 
 

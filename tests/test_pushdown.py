@@ -96,6 +96,14 @@ def _noise(count: int) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=EVENT_SCHEMA)
 
 
+def _pseudonym_key(folder: Path, byte: bytes) -> Path:
+    """A 32-byte pseudonym key, private as the CLI requires."""
+    key = folder / "key"
+    key.write_bytes(byte * 32)
+    key.chmod(0o600)
+    return key
+
+
 # --- against DuckDB holding the events (fast) -------------------------------------------
 
 
@@ -129,9 +137,7 @@ def test_only_the_slice_comes_back(parsed: IngestResult, embedded: Path, tmp_pat
 def test_pseudonyms_and_literals_match_too(
     parsed: IngestResult, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    key = tmp_path / "key"
-    key.write_bytes(b"k" * 32)
-    key.chmod(0o600)
+    key = _pseudonym_key(tmp_path, b"k")
     options = ["--pseudonymize", str(key), "--keep-literals"]
     local = tmp_path / "local"
     assert main(["investigate", str(CASE), "--out", str(local), *options]) == 0
@@ -305,9 +311,7 @@ def test_report_from_the_thrift_server(
 def test_thrift_server_run_with_pseudonyms(
     incident_in_warehouse: ThriftServer, tmp_path: Path
 ) -> None:
-    key = tmp_path / "key"
-    key.write_bytes(b"p" * 32)
-    key.chmod(0o600)
+    key = _pseudonym_key(tmp_path, b"p")
     local = investigate(Settings.build(CASE, tmp_path / "local", pseudonymize=key))
     wh = warehouse.HiveWarehouse(incident_in_warehouse.profile(database="incident"))
     try:
@@ -420,9 +424,7 @@ def test_full_pushdown_with_pseudonyms_and_literals_is_byte_identical(
 ) -> None:
     """--pseudonymize and --keep-literals change what the warehouse is asked (the literal
     redaction's parameter) and what is done here: both as the embedded run does them."""
-    key = tmp_path / "key"
-    key.write_bytes(b"f" * 32)
-    key.chmod(0o600)
+    key = _pseudonym_key(tmp_path, b"f")
     options = ["--pseudonymize", str(key), "--keep-literals"]
     local = tmp_path / "local"
     assert main(["investigate", str(CASE), "--out", str(local), *options]) == 0
