@@ -831,7 +831,7 @@ def spark_table(all_results: list[dict]) -> list[str]:
     lines = []
     for r in all_results:
         s, o = r.get("spark", {}), r.get("ours", {})
-        if not s or "stopped" in s or "stopped" in o:
+        if not s or "stopped" in s or "own" not in o:  # no run of ours to set beside it
             continue
         lines += [f"\nSpark per query at {r['events']:,} events (same input tables):\n",
                   "| query | ours s | spark s | spark / ours | evidence rows spark / ours "
