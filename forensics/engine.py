@@ -178,6 +178,33 @@ def load_rows(
     load_arrow(con, name, arrow_table(list(rows), pa.schema(list(schema))))
 
 
+def load_batches(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    schema: Sequence[tuple[str, pa.DataType]],
+    batches: Iterable[Iterable[Sequence[object]]],
+) -> None:
+    """Create (or replace) table `name` with `schema` from Python rows that arrive in
+    batches, each loaded as it comes, so that Python holds one batch at a time however
+    many rows there are. The batches may be computed from a result `con` is still
+    streaming: they are loaded through a connection of their own."""
+    arrow_schema = pa.schema(list(schema))
+    load_arrow(con, name, arrow_table([], arrow_schema))
+    loader = con.cursor()
+    try:
+        for rows in batches:
+            loader.from_arrow(arrow_table(list(rows), arrow_schema)).insert_into(name)
+    finally:
+        loader.close()
+
+
+def stream_rows(relation: duckdb.DuckDBPyRelation, size: int = 65_536) -> Iterable[list[tuple]]:
+    """The rows of `relation` in order, in lists of at most `size` rows, fetched as they
+    are needed (a result of millions of rows never sits whole in Python)."""
+    for batch in relation.fetch_record_batch(size):
+        yield list(zip(*(column.to_pylist() for column in batch.columns), strict=True))
+
+
 def _exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     found = con.sql(
         "SELECT count(*) FROM duckdb_tables() WHERE table_name = $name", params={"name": name}

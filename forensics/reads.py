@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from forensics import queries
 from forensics.catalog import Catalog
-from forensics.engine import load_rows
+from forensics.engine import load_batches, stream_rows
 from forensics.partitions import ALL, from_path
 from forensics.sqlcolumns import ColumnReader, TableSchema
 
@@ -41,19 +41,32 @@ def table_schema(catalog: Catalog) -> TableSchema:
 
 
 def load_read_details(con: duckdb.DuckDBPyConnection, schema: TableSchema) -> None:
-    """The `access_details` view: columns, partitions and categories of every access."""
-    reader = ColumnReader(schema)
-    rows = []
-    for text, database, engine in queries.relation(con, "reconstruct/read_statements").fetchall():
-        found = reader.read(text, database or "default", _DIALECTS.get(engine, "hive"))
-        for obj, read in sorted((found or {}).items()):
-            columns = None if read.columns is None else ";".join(read.columns)
-            rows.append((text, database, engine, obj, columns, ";".join(read.partitions)))
-    load_rows(con, "statement_reads", _STATEMENT_READS, rows)
-    paths = []
-    for path, obj, location in queries.relation(con, "reconstruct/read_paths").fetchall():
-        relative = path[len(location) :] if path.startswith(location + "/") else ""
-        spec = from_path(relative, schema.partition_columns.get(obj, ())) if relative else ALL
-        paths.append((path, obj, spec))
-    load_rows(con, "path_partitions", _PATH_PARTITIONS, paths)
+    """The `access_details` view: columns, partitions and categories of every access.
+
+    The statements and the files are read batch by batch as the engine returns them, and
+    each batch's answers go back into the engine at once: at 100M events they are millions
+    of rows, which held whole as Python tuples were the run's peak of memory."""
+    reader = ColumnReader(schema, remember=False)  # every text comes once: nothing to reuse
+
+    def statement_reads(batch: list[tuple]) -> list[tuple]:
+        rows = []
+        for text, database, engine in batch:
+            found = reader.read(text, database or "default", _DIALECTS.get(engine, "hive"))
+            for obj, read in sorted((found or {}).items()):
+                columns = None if read.columns is None else ";".join(read.columns)
+                rows.append((text, database, engine, obj, columns, ";".join(read.partitions)))
+        return rows
+
+    def path_partitions(batch: list[tuple]) -> list[tuple]:
+        rows = []
+        for path, obj, location in batch:
+            relative = path[len(location) :] if path.startswith(location + "/") else ""
+            spec = from_path(relative, schema.partition_columns.get(obj, ())) if relative else ALL
+            rows.append((path, obj, spec))
+        return rows
+
+    statements = stream_rows(queries.relation(con, "reconstruct/read_statements"))
+    load_batches(con, "statement_reads", _STATEMENT_READS, map(statement_reads, statements))
+    paths = stream_rows(queries.relation(con, "reconstruct/read_paths"))
+    load_batches(con, "path_partitions", _PATH_PARTITIONS, map(path_partitions, paths))
     queries.execute(con, "reconstruct/access_details")

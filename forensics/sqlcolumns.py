@@ -62,11 +62,13 @@ class TableSchema:
 
 
 class ColumnReader:
-    """Reads statements against one catalog, each distinct (text, database) once."""
+    """Reads statements against one catalog, each distinct (text, database) once; with
+    `remember=False` no answer is kept (for callers that ask about each text once)."""
 
-    def __init__(self, schema: TableSchema) -> None:
+    def __init__(self, schema: TableSchema, remember: bool = True) -> None:
         self.schema = schema
         self.mapping = _mapping_schema(schema)
+        self.remember = remember
         self._cache: dict[tuple[str, str, str], dict[str, TableRead] | None] = {}
 
     def read(
@@ -75,11 +77,12 @@ class ColumnReader:
         """The tables a statement read, each with its columns and partitions; None when
         the statement cannot be read (the caller then knows only what its log names)."""
         key = (text, database.lower(), dialect)
-        if key not in self._cache:
-            self._cache[key] = self._scanned(text, database.lower()) or self._analyze(
-                text, database.lower(), dialect
-            )
-        return self._cache[key]
+        if key in self._cache:
+            return self._cache[key]
+        found = self._scanned(text, key[1]) or self._analyze(text, key[1], dialect)
+        if self.remember:
+            self._cache[key] = found
+        return found
 
     def _scanned(self, text: str, database: str) -> dict[str, TableRead] | None:
         """The scanner's answer for a plain one-table statement (not over a view)."""
