@@ -201,7 +201,7 @@ def load_batches(
 def stream_rows(relation: duckdb.DuckDBPyRelation, size: int = 65_536) -> Iterable[list[tuple]]:
     """The rows of `relation` in order, in lists of at most `size` rows, fetched as they
     are needed (a result of millions of rows never sits whole in Python)."""
-    for batch in relation.fetch_record_batch(size):
+    for batch in relation.to_arrow_reader(size):
         yield list(zip(*(column.to_pylist() for column in batch.columns), strict=True))
 
 
