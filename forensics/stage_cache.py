@@ -51,15 +51,15 @@ from forensics import __version__
 from forensics.case import Case
 from forensics.evidence import DEPENDENCIES, MANIFEST, run_record
 from forensics.ingest.cache import (
-    _PARTIAL,
     ENTRY,
+    PARTIAL,
     IngestCache,
-    _fsync,
-    _fsync_folder,
-    _sha256,
-    _version,
-    _write_private,
     code_digest,
+    file_sha256,
+    fsync_file,
+    fsync_folder,
+    package_version,
+    write_private,
     zone_digest,
 )
 from forensics.scope import Scope
@@ -128,7 +128,9 @@ def _common() -> dict[str, object]:
         "layout": LAYOUT,
         "tool": __version__,
         "code": code_digest(),
-        "dependencies": {d: _version(d) for d in sorted({*DEPENDENCIES, "duckdb", "pyarrow"})},
+        "dependencies": {
+            d: package_version(d) for d in sorted({*DEPENDENCIES, "duckdb", "pyarrow"})
+        },
     }
 
 
@@ -266,7 +268,7 @@ class StageCache:
                 path = entry / name
                 if path.is_symlink() or not path.is_file():
                     raise _Unusable(f"{name} differs from what was written")
-                if name in hashed and _sha256(path) != digest:
+                if name in hashed and file_sha256(path) != digest:
                     raise _Unusable(f"{name} differs from what was written")
         except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
             self._drop(kind, key, entry, f"no readable {ENTRY} ({type(exc).__name__})")
@@ -290,20 +292,20 @@ class StageCache:
         target = folder / f"{kind}-{key}"
         if target.is_dir():
             return
-        stage = Path(tempfile.mkdtemp(prefix=f"{_PARTIAL}{os.getpid()}-", dir=folder))
+        stage = Path(tempfile.mkdtemp(prefix=f"{PARTIAL}{os.getpid()}-", dir=folder))
         try:
             digests = {}
             for name, source in files.items():
                 if isinstance(source, bytes):
-                    _write_private(stage / name, source)
+                    write_private(stage / name, source)
                     digests[name] = hashlib.sha256(source).hexdigest()
                 else:
                     digests[name] = _copy_hashed(source, stage / name)
-                    _fsync(stage / name)
+                    fsync_file(stage / name)
             meta = {"kind": kind, "key": key, "case_file": str(self.case.path), "files": digests}
-            _write_private(stage / ENTRY, json.dumps(meta, indent=1, sort_keys=True).encode())
+            write_private(stage / ENTRY, json.dumps(meta, indent=1, sort_keys=True).encode())
             os.rename(stage, target)
-            _fsync_folder(folder)
+            fsync_folder(folder)
         except OSError as exc:
             if not target.is_dir():
                 self.cache.warnings.append(

@@ -188,7 +188,7 @@ def _other_columns(entry: Path) -> None:
 
     duckdb.sql("SELECT 1 AS x").write_parquet(str(entry / QUARANTINE))
     meta = json.loads((entry / ENTRY).read_text())
-    meta["files"][QUARANTINE]["sha256"] = cache_module._sha256(entry / QUARANTINE)
+    meta["files"][QUARANTINE]["sha256"] = cache_module.file_sha256(entry / QUARANTINE)
     meta["files"][QUARANTINE]["rows"] = meta["counts"]["quarantined"]
     (entry / ENTRY).write_text(json.dumps(meta))
 
@@ -231,7 +231,7 @@ from forensics.investigation import Settings, investigate
 def die(path):
     os.kill(os.getpid(), signal.SIGKILL)  # as `kill -9` would, in the middle of a write
 
-cache._fsync = die
+cache.fsync_file = die
 investigate(Settings.build(sys.argv[1], sys.argv[2], cache=sys.argv[3]))
 """
 

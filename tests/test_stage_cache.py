@@ -207,7 +207,7 @@ def _damage_csv_and_its_entry(entry: Path) -> None:
     """A file changed and `entry.json` rewritten to match: the manifest's digest catches it."""
     _damage_csv(entry)
     meta = json.loads((entry / ENTRY).read_text())
-    meta["files"]["access_events.csv"] = cache_module._sha256(entry / "access_events.csv")
+    meta["files"]["access_events.csv"] = cache_module.file_sha256(entry / "access_events.csv")
     (entry / ENTRY).write_text(json.dumps(meta))
 
 
@@ -217,7 +217,7 @@ def _damage_manifest(entry: Path) -> None:
     manifest = json.loads((entry / MANIFEST).read_text())
     for out in manifest["outputs"]:
         if out["path"] == "access_events.csv":
-            out["sha256"] = cache_module._sha256(entry / "access_events.csv")
+            out["sha256"] = cache_module.file_sha256(entry / "access_events.csv")
     (entry / MANIFEST).write_text(json.dumps(manifest))
 
 
@@ -278,7 +278,7 @@ def test_a_damaged_scope_entry_is_never_used(
 
         (entry / SCOPE_FILE).write_bytes(pickle.dumps({"windows": []}))
         meta = json.loads((entry / ENTRY).read_text())
-        meta["files"][SCOPE_FILE] = cache_module._sha256(entry / SCOPE_FILE)
+        meta["files"][SCOPE_FILE] = cache_module.file_sha256(entry / SCOPE_FILE)
         (entry / ENTRY).write_text(json.dumps(meta))
     rerun = _run(INCIDENT / "case.yaml", tmp_path / "rerun", cache, capsys)
     assert rerun["stages_from_cache"] == [] and rerun["stages_stored"] == ["scope"]

@@ -66,7 +66,9 @@ TAG_TEXT = (
     "# This folder is a cache of normalized log events written by forensics.\n"
     "# It holds what the logs hold (principals, statements): keep it private.\n"
 )
-_PARTIAL = ".partial-"
+#: The name prefix of an entry being written (`.partial-<pid>-...`), renamed into place
+#: when whole; the stage cache writes its entries the same way.
+PARTIAL = ".partial-"
 _CHUNK = 1 << 20
 
 
@@ -158,7 +160,7 @@ class IngestCache:
                 raise InputError(f"{folder}: the cache folder is not yours; give another --cache")
             os.chmod(folder, 0o700)
             if not (folder / TAG).is_file():
-                _write_private(folder / TAG, TAG_TEXT.encode())
+                write_private(folder / TAG, TAG_TEXT.encode())
         except OSError as exc:  # a read-only or full disk: the run goes on without a cache
             unusable = cls(folder, usable=False)
             unusable.warnings.append(
@@ -177,7 +179,7 @@ class IngestCache:
         known = self.hashed.get(path)
         if known is not None and known[:2] == (stat.st_size, stat.st_mtime_ns):
             return known[2]
-        sha = _sha256(path)
+        sha = file_sha256(path)
         self.hashed[path] = (stat.st_size, stat.st_mtime_ns, sha)
         return sha
 
@@ -247,14 +249,14 @@ class IngestCache:
             return
         if (self.folder / slot.key).is_dir():
             return
-        stage = Path(tempfile.mkdtemp(prefix=f"{_PARTIAL}{os.getpid()}-", dir=self.folder))
+        stage = Path(tempfile.mkdtemp(prefix=f"{PARTIAL}{os.getpid()}-", dir=self.folder))
         try:
             entry = _write_entry(con, stage, slot, counts)
             if entry is None:
                 self.warnings.append(f"{slot.rel}: its rows could not be told apart; not cached")
                 return
             os.rename(stage, self.folder / slot.key)
-            _fsync_folder(self.folder)
+            fsync_folder(self.folder)
         except (OSError, duckdb.Error) as exc:  # a full disk, a failed write
             if (self.folder / slot.key).is_dir():
                 return  # another run sharing the folder stored the same entry meanwhile
@@ -304,8 +306,8 @@ class IngestCache:
 
     def _remove_leftovers(self) -> None:
         """The `.partial-PID-*` folders of runs that were killed (their process is gone)."""
-        for leftover in self.folder.glob(f"{_PARTIAL}*-*"):
-            pid = leftover.name[len(_PARTIAL) :].split("-", 1)[0]
+        for leftover in self.folder.glob(f"{PARTIAL}*-*"):
+            pid = leftover.name[len(PARTIAL) :].split("-", 1)[0]
             if not pid.isdigit() or leftover.is_symlink() or not leftover.is_dir():
                 continue
             try:
@@ -332,7 +334,7 @@ def entry_material(
         "layout": LAYOUT,
         "tool": __version__,
         "code": code_digest(),
-        "dependencies": {name: _version(name) for name in ("duckdb", "pyarrow")},
+        "dependencies": {name: package_version(name) for name in ("duckdb", "pyarrow")},
         "source_file": rel,
         "sha256": sha256,
         "bytes": size,
@@ -448,14 +450,14 @@ def _write_entry(
         )
         if kept != _count(con.table(table)) - before or _count(other) != 0:
             return None
-        files[name] = {"sha256": _sha256(stage / name), "rows": kept}
+        files[name] = {"sha256": file_sha256(stage / name), "rows": kept}
     if files[QUARANTINE]["rows"] != counts.quarantined:
         return None
     meta = {"material": slot.material, "counts": vars(counts), "files": files}
-    _write_private(stage / ENTRY, json.dumps(meta, indent=1, sort_keys=True).encode())
+    write_private(stage / ENTRY, json.dumps(meta, indent=1, sort_keys=True).encode())
     for name in TABLES:
         os.chmod(stage / name, 0o600)
-        _fsync(stage / name)
+        fsync_file(stage / name)
     return meta
 
 
@@ -464,7 +466,7 @@ def _count(relation: duckdb.DuckDBPyRelation) -> int:
     return int(rows)
 
 
-def _write_private(path: Path, data: bytes) -> None:
+def write_private(path: Path, data: bytes) -> None:
     """A new file readable by its owner only, flushed to disk."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
     try:
@@ -475,7 +477,8 @@ def _write_private(path: Path, data: bytes) -> None:
     os.chmod(path, 0o600)
 
 
-def _fsync(path: Path) -> None:
+def fsync_file(path: Path) -> None:
+    """Flush a written file to disk (before the rename that makes its entry visible)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -483,12 +486,13 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def _fsync_folder(folder: Path) -> None:
+def fsync_folder(folder: Path) -> None:
     """Make a rename in `folder` durable."""
-    _fsync(folder)
+    fsync_file(folder)
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file's bytes, read in chunks."""
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         while chunk := f.read(_CHUNK):
@@ -498,12 +502,13 @@ def _sha256(path: Path) -> str:
 
 def _sha256_or_none(path: Path) -> str | None:
     try:
-        return _sha256(path) if path.is_file() and not path.is_symlink() else None
+        return file_sha256(path) if path.is_file() and not path.is_symlink() else None
     except OSError:
         return None
 
 
-def _version(name: str) -> str:
+def package_version(name: str) -> str:
+    """An installed distribution's version (part of a cache key), or "not installed"."""
     try:
         return metadata.version(name)
     except metadata.PackageNotFoundError:
