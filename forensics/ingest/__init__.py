@@ -23,6 +23,7 @@ from forensics.case import Case, LogSource
 from forensics.ingest import generic, hdfs, hiveserver2, lineage, metastore, ranger, solr, trino
 from forensics.ingest.base import BadLine, LineContext
 from forensics.ingest.bulk import BulkReader, first_line, numbered_lines
+from forensics.ingest.bulk_csv import read_generic_csv
 from forensics.ingest.bulk_generic import (
     finish_generic_views,
     read_generic_parquet,
@@ -213,9 +214,13 @@ def _bulk(
     if fmt == generic.FORMAT:
         log = _generic_log(case.logs[index], index)
         done = read_generic_parquet(con, path, rel, case.timezone, log)
+        if done is not None:
+            rows = ((n, r, None) for n, r in slow_records(path, log, done[1]))
+            return done[0], rows, log.parse
+        done = read_generic_csv(con, path, rel, case.timezone, log)
         if done is None:
             return None
-        return done[0], ((n, r, None) for n, r in slow_records(path, log, done[1])), log.parse
+        return done[0], log.csv_records(numbered_lines(path, done[1]), rel), log.parse
     if fmt not in BULK_READERS:
         return None
     read = BULK_READERS[fmt](con, path, rel, case.timezone)

@@ -37,8 +37,8 @@ from forensics.ingest.generic import GenericLog, Record
 from forensics.inputs import check_input, open_input
 
 _BATCH = 65_536
-#: The event fields the SQL reads as text, in `generic_input`'s column order.
-_TEXT = (
+#: The event fields the SQL reads as text, in `generic_input`'s column order (`bulk_csv` too).
+TEXT_FIELDS = (
     "principal", "object", "database", "table", "path", "columns", "action", "op", "result",
     "engine", "client_ip", "session_id", "query_id", "query_text", "event_id",
 )  # fmt: skip
@@ -67,7 +67,7 @@ def read_generic_parquet(
     schema = parquet.schema_arrow
     log.check_columns(set(schema.names), rel)
     time_kind = _time_kind(schema.field(log.mapping["time"]).type, log.time_format)
-    if time_kind is None or not all(_takes(schema, log, f) for f in (*_TEXT, "event_count")):
+    if time_kind is None or not all(_takes(schema, log, f) for f in (*TEXT_FIELDS, "event_count")):
         return None
     names = {name.lower() for name in schema.names}
     if len(names) != len(schema.names) or "file_row_number" in names:
@@ -111,6 +111,7 @@ def finish_generic_views(con: duckdb.DuckDBPyConnection) -> None:
     queries.execute(con, "ingest/generic_rows")
     ((exceptions,),) = queries.relation(con, "ingest/generic_exceptions").fetchall()
     queries.execute(con, "ingest/generic_kept" if exceptions else "ingest/generic_kept_all")
+    queries.execute(con, "ingest/generic_decode")
     queries.execute(con, "ingest/generic_events")
 
 
@@ -224,7 +225,7 @@ def _typed(
         (typed(time, "TIMESTAMP") if timestamp else null("TIMESTAMP")).alias("time_ts"),
         (null("BIGINT") if timestamp else typed(time, "BIGINT")).alias("time_epoch"),
     ]
-    for field in (*_TEXT, "event_count"):
+    for field in (*TEXT_FIELDS, "event_count"):
         name = log.mapping.get(field)
         kind = "BIGINT" if field == "event_count" else "VARCHAR"
         if name is None:

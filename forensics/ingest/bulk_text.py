@@ -53,7 +53,7 @@ def read_text_file(
     slow: list[int] = []
     try:
         for block in blocks(path, compression_of(path), _BLOCK):
-            con.register("bulk_lines", _lines_table(block))
+            con.register("bulk_lines", lines_table(block))
             queries.execute(con, f"ingest/{rows or name}_rows")
             if keep is not None:
                 queries.execute(con, keep, source_file=rel)
@@ -69,13 +69,14 @@ def read_text_file(
     return lines, slow
 
 
-def _lines_table(block: Block) -> pa.Table:
-    """The block's lines as Arrow columns (line, text, size) over the block's own bytes."""
+def lines_table(block: Block, keep: np.ndarray | None = None) -> pa.Table:
+    """The block's lines as Arrow columns (line, text, size) over the block's own bytes;
+    `text` is null where `keep` (one flag a line) is False, as on a line not plain."""
     data, ends = block.data, block.ends
     n = len(ends)
     starts = block.starts()
     size = ends - starts
-    plain = np.ones(n, dtype=bool)
+    plain = np.ones(n, dtype=bool) if keep is None else keep.copy()
     if block.raw.translate(None, _PLAIN):  # a byte other than printable ASCII, tab, newline
         odd = np.flatnonzero(_ODD[data])
         line_of = np.searchsorted(ends, odd)

@@ -27,7 +27,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 
@@ -81,25 +81,33 @@ def _parquet_rows(path: Path, rel: str) -> Iterator[tuple[int, Record | None, st
             yield number, row, None
 
 
-def _csv_rows(path: Path, rel: str) -> Iterator[tuple[int, Record | None, str | None]]:
-    """Rows of a CSV file keyed by its header; the header row and continuation lines yield
-    empty records. The first thing yielded is the header as a record of column names."""
+#: A physical line as `reader.read_lines` gives it: number, text, why it has none.
+LineTuple = tuple[int, str | None, str | None]
+
+
+def _csv_rows(
+    lines: Iterable[LineTuple], rel: str
+) -> Iterator[tuple[int, Record | None, str | None]]:
+    """Rows of CSV `lines` keyed by its header; the header row and continuation lines yield
+    empty records. The first thing yielded is the header as a record of column names.
+    `lines` may skip whole records (the bulk reader's leftovers, `bulk_csv`): a record
+    depends on its own lines only."""
     header: list[str] | None = None
     pending: list[tuple[int, str]] = []
-    for line in read_lines(path):
-        if line.text is None and line.problem != "empty line" and not pending:
-            yield line.number, None, line.problem
+    for at, text, problem in lines:
+        if text is None and problem != "empty line" and not pending:
+            yield at, None, problem
             continue
-        if line.text is None and line.problem != "empty line":
+        if text is None and problem != "empty line":
             for number, _ in pending:
-                yield number, None, f"record broken by line {line.number}: {line.problem}"
-            yield line.number, None, line.problem
+                yield number, None, f"record broken by line {at}: {problem}"
+            yield at, None, problem
             pending = []
             continue
-        if line.text is None and not pending:
-            yield line.number, None, "empty line"
+        if text is None and not pending:
+            yield at, None, "empty line"
             continue
-        pending.append((line.number, line.text or ""))
+        pending.append((at, text or ""))
         joined = "\n".join(text for _, text in pending)
         if joined.count('"') % 2:
             continue  # a quoted field goes on to the next line
@@ -125,6 +133,22 @@ def _csv_rows(path: Path, rel: str) -> Iterator[tuple[int, Record | None, str | 
         yield number, None, "quoted field never closed (file cut short?)"
 
 
+def csv_header(path: Path, rel: str) -> tuple[list[str], int] | None:
+    """A CSV file's column names, as the row parser reads them (its first record), and the
+    number of the header's last line; None when the file has no header record."""
+    names: list[str] | None = None
+    last = 0
+    for number, record, _ in _csv_rows(read_lines(path), rel):
+        if names is None:
+            if number == 0:
+                names = list(record or ())
+            continue
+        if record != {}:
+            break  # the first record after the header's lines
+        last = number
+    return (names, last) if names is not None else None
+
+
 class GenericLog:
     """Reads a CSV or Parquet log and turns each record into an event, by the case's
     mapping of event fields to columns (`key` names the case entry in errors)."""
@@ -139,7 +163,20 @@ class GenericLog:
         checking that every mapped column exists in the file."""
         with open_input(path) as f:
             parquet = f.read(4) == b"PAR1"
-        rows = _parquet_rows(path, rel) if parquet else _csv_rows(path, rel)
+        if parquet:
+            yield from self._checked(_parquet_rows(path, rel), rel)
+        else:
+            yield from self.csv_records(read_lines(path), rel)
+
+    def csv_records(
+        self, lines: Iterable[LineTuple], rel: str
+    ) -> Iterator[tuple[int, Record | None, str | None]]:
+        """`records` of CSV `lines` (all of a file's, or the records the bulk reader left)."""
+        yield from self._checked(_csv_rows(lines, rel), rel)
+
+    def _checked(
+        self, rows: Iterable[tuple[int, Record | None, str | None]], rel: str
+    ) -> Iterator[tuple[int, Record | None, str | None]]:
         for number, record, problem in rows:
             if number == 0:  # the file's columns
                 self.check_columns(set(record or ()), rel)
