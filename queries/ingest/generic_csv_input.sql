@@ -20,19 +20,24 @@
 -- param: event_count int  position of the event_count column
 -- param: time_kind text  epoch_ms, epoch_s or iso (the case's time_format)
 -- param: source_file text  the file, relative to the case
+CREATE OR REPLACE MACRO generic_csv_unquoted(v) AS
+    CASE WHEN starts_with(v, '"') THEN replace(v[2:-2], '""', '"') ELSE v END;
 WITH bodies AS (
     SELECT line, left(text, size) AS body
     FROM bulk_lines
-    WHERE text IS NOT NULL AND size <= 131072
+    WHERE text IS NOT NULL AND size <= 131072 AND NOT regexp_full_match(left(text, size), '[ \t]*')
 ),
-split AS (
+split AS MATERIALIZED (  -- split once, not once a field
     SELECT line,
         CASE
-            WHEN regexp_full_match(body, '[ \t]*') THEN NULL  -- a blank line: the parser's "empty line"
             WHEN NOT contains(body, '"') THEN string_split(body, ',')
+            -- every field plain or wholly quoted: between the line's quotes, the pieces outside
+            -- quoted fields are the odd ones (an escaped "" leaves an empty one between two
+            -- inside ones); their commas part the fields, written chr(1) (never in a plain line)
             WHEN regexp_full_match(body, '("([^"]|"")*"|[^",]*)(,("([^"]|"")*"|[^",]*))*')
-                THEN list_transform(regexp_extract_all(',' || body, ',("(?:[^"]|"")*"|[^",]*)', 1),
-                    lambda f: CASE WHEN starts_with(f, '"') THEN replace(f[2:-2], '""', '"') ELSE f END)
+                THEN list_transform(string_split(array_to_string(list_transform(string_split(body, '"'),
+                    lambda piece, i: CASE WHEN i % 2 = 1 THEN replace(piece, ',', chr(1)) ELSE piece END), '"'), chr(1)),
+                    lambda v: generic_csv_unquoted(v))
         END AS f
     FROM bodies
 ),
