@@ -239,3 +239,41 @@ def test_records_across_lines_are_the_parser_s(
         bulk, parser = _both(case, m)
     assert bulk == parser
     assert bulk[2][0].read_by.startswith("bulk")
+
+
+def test_csv_and_parquet_logs_of_one_case_are_both_read_in_bulk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A CSV log read in bulk beside a Parquet one (scanned in place): the events of both,
+    as the row parser gives them."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    case = _case(tmp_path, b"\n".join([HEAD, PLAIN, b"0,x,bob,mci.k,,,,,"]), "UTC", None)
+    pq.write_table(
+        pa.table({"who": ["carl", "dan "], "obj": ["mci.k", "mci.k"], "t": [1781779500123, 5]}),
+        tmp_path / "logs" / "other.parquet",
+    )
+    raw = yaml.safe_load(case.read_text())
+    raw["logs"].append(
+        {
+            "format": "generic",
+            "path": "logs/other.parquet",
+            "time_format": "epoch_ms",
+            "mapping": {"time": "t", "principal": "who", "object": "obj"},
+        }
+    )
+    case.write_text(yaml.safe_dump(raw))
+    bulk = ingest(load_case(case))
+    monkeypatch.setattr(ingest_module, "read_generic_csv", lambda *a, **k: None)
+    monkeypatch.setattr(ingest_module, "read_generic_parquet", lambda *a, **k: None)
+    parser = ingest(load_case(case))
+
+    def key(result):
+        rows = result.events.to_pylist()
+        return sorted(rows, key=lambda e: (e["source_file"], e["source_line"])), result.files
+
+    assert key(bulk) == key(parser)
+    assert bulk.quarantine.to_pylist() == parser.quarantine.to_pylist()
+    assert [e["principal"] for e in key(bulk)[0]] == ["alice", "carl", "dan"]
+    assert [f.read_by.split(";")[0] for f in bulk.files] == ["bulk", "bulk"]
