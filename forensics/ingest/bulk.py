@@ -7,11 +7,12 @@ format's line parser (`forensics/ingest/<format>.py`): the bulk SQL
 parser would, and hands every other line to the line parser, which parses or quarantines it
 with its own reason. tests/test_ingest_bulk.py holds both paths to the same events.
 
-Two readers share this module's machinery: `bulk_json` (JSON lines through DuckDB's
-`read_json`: Ranger, Trino) and `bulk_text` (tab-separated text lines handed to DuckDB as
-Arrow strings: HDFS, metastore). Each returns the file's physical line count and the
-numbers of the lines left to the line parser (`BulkRead`), or None when it cannot read the
-file line for line (then the line parser reads all of it).
+Three readers share this module's machinery: `bulk_json` (JSON lines through DuckDB's
+`read_json`: Ranger, Trino), `bulk_text` (tab-separated text lines handed to DuckDB as
+Arrow strings: HDFS, metastore) and `bulk_csv` (generic CSV logs, the same way). Each
+returns the file's physical line count and the numbers of the lines left to the line
+parser (`BulkRead`), or None when it cannot read the file line for line (then the line
+parser reads all of it).
 """
 
 from __future__ import annotations
