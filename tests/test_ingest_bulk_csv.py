@@ -277,3 +277,30 @@ def test_csv_and_parquet_logs_of_one_case_are_both_read_in_bulk(
     assert bulk.quarantine.to_pylist() == parser.quarantine.to_pylist()
     assert [e["principal"] for e in key(bulk)[0]] == ["alice", "carl", "dan"]
     assert [f.read_by.split(";")[0] for f in bulk.files] == ["bulk", "bulk"]
+
+
+def test_a_bulk_read_csv_log_is_kept_whole_by_the_ingest_cache(tmp_path: Path) -> None:
+    """The events DuckDB inserted and those the parser made are both in the file's cache
+    entry: a rerun loads the same events, quarantine and counts from it."""
+    from forensics import engine
+    from forensics.ingest import ingest_into
+    from forensics.ingest.cache import IngestCache
+
+    lines = [HEAD, PLAIN, b"", b'0,2026-06-18 10:00:01,bob,mci.k,SELECT,allowed,"a, b",e2,2']
+    case = load_case(_case(tmp_path, b"\n".join(lines), "UTC", None))
+
+    def run() -> tuple:
+        cache = IngestCache.open(tmp_path / "cache")
+        con = engine.connect()
+        try:
+            files = ingest_into(con, case, cache)
+            events = con.sql("SELECT * FROM raw_events ORDER BY source_line").fetchall()
+            bad = con.sql("SELECT * FROM quarantine ORDER BY source_line").fetchall()
+            return events, bad, files, cache.stored
+        finally:
+            con.close()
+
+    cold, warm = run(), run()
+    assert cold[2][0].read_by == "bulk; 2 line(s) by the line parser" and cold[3]
+    assert warm[2][0].read_by == cold[2][0].read_by and not warm[3]  # loaded, not stored
+    assert warm[:3] == cold[:3] and len(cold[0]) == 2 and len(cold[1]) == 1
