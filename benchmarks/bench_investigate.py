@@ -270,14 +270,15 @@ def child_ours(root: str, out: str, memory_limit: str) -> dict:
         raw_events_view(con, folder / "events")
     with timer("stage log principals"):
         named = queries.relation(con, "normalize/log_principals").fetchall()
+        changes = permission_changes(con)
     with timer("stage derive_scope"):
-        scope = derive_scope(case, catalog, {p for (p,) in named})
+        scope = derive_scope(case, catalog, {p for (p,) in named}, *changes)
     with timer("stage load_scope"):
         load_scope(con, catalog, scope, case.on_behalf_services)
         if memory_limit == "auto" and hasattr(engine, "fit_memory"):
             engine.fit_memory(con)  # as forensics.investigation does with the default
     with timer("stage reconstruct"):
-        duplicates = reconstruct(con, None, False, None)
+        duplicates = reconstruct(con, None, False, None, *schema(catalog))
     with timer("stage write_evidence"):
         with staged_output(Path(out)) as stage:
             outputs = write_evidence(con, stage)
@@ -308,6 +309,31 @@ def child_ours(root: str, out: str, memory_limit: str) -> dict:
     return result
 
 
+def permission_changes(con) -> tuple:
+    """The permission changes the logs record, as `forensics investigate` passes them to
+    `derive_scope` (nothing for a toolkit version that predates them)."""
+    try:
+        from forensics.policy.posix import changes_from_rows
+    except ImportError:
+        return ()
+    from forensics import queries
+
+    rows = queries.relation(con, "normalize/permission_changes").to_arrow_table().to_pylist()
+    return (changes_from_rows(rows),)
+
+
+def schema(catalog) -> tuple:
+    """The catalog's columns and views, as `forensics investigate` passes them to
+    `reconstruct` for the columns and partitions each read read (nothing for a toolkit
+    version that predates them): without them the `columns` cells hold only what the logs
+    name, and the run skips the statement reading a user's run does."""
+    try:
+        from forensics.reads import table_schema
+    except ImportError:
+        return ()
+    return (table_schema(catalog),)
+
+
 def child_prep(root: str, export: str) -> dict:
     """Spark's inputs: ours' whole reconstruction, every engine table written to Parquet
     (views are not: Spark makes its own from the query files). Not measured. The tables
@@ -324,8 +350,9 @@ def child_prep(root: str, export: str) -> dict:
     con = engine.connect()
     raw_events_view(con, Path(root) / "events")
     named = {p for (p,) in queries.relation(con, "normalize/log_principals").fetchall()}
-    load_scope(con, catalog, derive_scope(case, catalog, named), case.on_behalf_services)
-    reconstruct(con, None)
+    scope = derive_scope(case, catalog, named, *permission_changes(con))
+    load_scope(con, catalog, scope, case.on_behalf_services)
+    reconstruct(con, None, False, None, *schema(catalog))
     con.execute("DELETE FROM asked_statements")  # Spark asks about every statement at once
     tables = [name for (name,) in con.sql("SELECT table_name FROM duckdb_tables()").fetchall()]
     for name in tables:
