@@ -45,6 +45,7 @@ from sqlglot import exp
 
 from forensics import queries
 from forensics.errors import CaseError, QueryError
+from forensics.thrift_rows import fetch_arrow
 
 ENGINES = ("duckdb", "hive", "trino")
 DIALECTS = {"duckdb": "duckdb", "hive": "hive", "trino": "trino"}
@@ -441,7 +442,8 @@ class HiveWarehouse:
         self, sql: str, params: Mapping[str, object] | None = None, dialect: str | None = None
     ) -> pa.Table:
         """Run the query asynchronously, report its state while it runs, fetch the rows in
-        batches of `FETCH_ROWS` (reporting the count), cancel on Ctrl-C. `dialect`: the
+        batches of `FETCH_ROWS` as Arrow columns (`thrift_rows`, reporting the count),
+        cancel on Ctrl-C. `dialect`: the
         one the text is written in, if not Hive's (Spark SQL for a Spark Thrift Server)."""
         read_only(sql, dialect or self.dialect)
         return self._run(sql, params)
@@ -477,20 +479,20 @@ class HiveWarehouse:
     def _run(self, sql: str, params: Mapping[str, object] | None) -> pa.Table:
         text, values = _pyformat(sql, params or {})
         cursor = self.con.cursor(arraysize=FETCH_ROWS)
-        rows: list[Any] = []
+
+        def fetched(rows: int) -> None:
+            if self.progress is not None and rows >= FETCH_ROWS:
+                self.progress(f"fetched {rows:,} rows")
+
         try:
             with _cancel_on_interrupt(cursor), _lost_connection(self.profile):
                 cursor.execute(text, values or None, async_=True)
                 self._wait(cursor)
-                while cursor.description and (batch := cursor.fetchmany(FETCH_ROWS)):
-                    rows += batch
-                    if self.progress is not None and len(rows) >= FETCH_ROWS:
-                        self.progress(f"fetched {len(rows):,} rows")
-                names = [d[0].split(".")[-1] for d in cursor.description or []]
+                found = fetch_arrow(cursor, FETCH_ROWS, fetched)
         finally:
             cursor.close()
-        self.fetched.rows += len(rows)
-        return pa.table({n: [r[i] for r in rows] for i, n in enumerate(names)})
+        self.fetched.rows += found.num_rows
+        return found
 
     def _wait(self, cursor: Any) -> None:
         from TCLIService.ttypes import TOperationState
