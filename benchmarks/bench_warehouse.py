@@ -48,6 +48,19 @@ RESULTS = HERE / "results" / "warehouse.md"
 DOCS = HERE.parent / "docs" / "performance.md"
 SECTION = "## The warehouse path (`make bench-warehouse`)"
 DRIVER_MEMORY = "6g"
+#: The server's settings besides the tests' (README's warehouse section recommends them):
+#: a result sent to the client partition by partition, never collected whole in the
+#: driver's heap (the exposed accesses are millions of rows at 10M events); the plans
+#: and statements kept for the server's status pages cut short and few (each holds the
+#: scope's rows as a JSON literal of megabytes).
+SERVER_CONF = {
+    "spark.sql.shuffle.partitions": "8",
+    "spark.sql.thriftServer.incrementalCollect": "true",
+    "spark.sql.maxPlanStringLength": "20000",
+    "spark.sql.ui.retainedExecutions": "50",
+    "spark.sql.thriftserver.ui.retainedStatements": "50",
+    "spark.sql.thriftserver.ui.retainedSessions": "10",
+}
 
 
 # --- the server ---------------------------------------------------------------------------
@@ -57,12 +70,12 @@ def start_server(
     work: Path, conf: dict[str, str] | None = None, driver_memory: str = DRIVER_MEMORY
 ) -> tuple[subprocess.Popen, int, float]:
     """Spark Thrift Server as the tests start it (tests/spark_server.py: local[2], UTC,
-    NOSASL), with a larger driver and more shuffle partitions; returns the process, its
-    port and the seconds it took to listen."""
+    NOSASL), with a larger driver, more shuffle partitions and `SERVER_CONF`; returns the
+    process, its port and the seconds it took to listen."""
     home = spark_server.spark_home()
     if home is None:
         raise SystemExit("pyspark and a Java runtime are needed; run `make setup`")
-    settings = {"spark.sql.shuffle.partitions": "8", **(conf or {})}
+    settings = {**SERVER_CONF, **(conf or {})}
     try:
         return spark_server.start(home, work, driver_memory, settings, timeout=300)
     except spark_server.ServerDidNotStart as error:

@@ -63,6 +63,8 @@ SESSION_NAMES = (
     "copy_targets", "classification", "statement_sources", "wanted_statements",
     "asked_statements", "writing_statements",
 )  # fmt: skip
+#: Rows from which a view sent from here is cached by the server (`Session.send`).
+CACHE_ROWS = 1_000
 #: Tables the query files make whose rows come back (each also stays a view there).
 FETCHED = frozenset({"exposed_access"})
 #: Tables later queries read again, cached by the server (`CACHE TABLE` of the session's
@@ -128,13 +130,22 @@ class Session:
     ) -> None:
         """Rows from here as the temporary view `forensics_<name>`, in chunks of
         `CHUNK_ROWS` (each its own view, the whole their union); every value a literal
-        checked to read back as itself."""
+        checked to read back as itself. A view of `CACHE_ROWS` rows or more is cached by
+        the server: its JSON is decoded once, not by every query that reads it."""
         rows = list(rows)
         self.columns[name] = list(columns)
         chunks = [rows[i : i + CHUNK_ROWS] for i in range(0, len(rows), CHUNK_ROWS)] or [[]]
         if len(chunks) == 1:
             self.wh.define(values_view(PREFIX + name, columns, chunks[0]))
-            return
+        else:
+            self._union(name, columns, chunks)
+        if len(rows) >= CACHE_ROWS:
+            self.wh.cache(PREFIX + name)
+
+    def _union(
+        self, name: str, columns: Sequence[tuple[str, pa.DataType]], chunks: list[list]
+    ) -> None:
+        """`forensics_<name>` as the union of one view per chunk of rows."""
         parts = []
         for i, chunk in enumerate(chunks):
             part = f"{PREFIX}{name}_part{i}"

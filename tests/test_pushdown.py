@@ -438,6 +438,34 @@ def test_full_pushdown_with_pseudonyms_and_literals_is_byte_identical(
     assert json.loads((out / "manifest.json").read_text())["events"]["pushdown"] == "full"
 
 
+def test_scope_sent_in_chunks_and_cached_is_byte_identical(
+    incident_in_warehouse: ThriftServer, embedded: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """The bundled incident's scope is small: with a chunk of 2 rows and every view of
+    1 row or more cached, each view sent is a union of parts, cached by the server (and
+    released at the end), and the evidence is still the embedded run's."""
+    from forensics import pushdown_full
+
+    monkeypatch.setattr(pushdown_full, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(pushdown_full, "CACHE_ROWS", 1)
+    cached: list[str] = []
+    cache = warehouse.HiveWarehouse.cache
+
+    def counted(self: warehouse.HiveWarehouse, name: str) -> None:
+        cached.append(name)
+        cache(self, name)
+
+    monkeypatch.setattr(warehouse.HiveWarehouse, "cache", counted)
+    profiles = _full_profiles(incident_in_warehouse, tmp_path)
+    out = tmp_path / "full"
+    args = ["investigate", str(CASE), "--out", str(out)]
+    assert main([*args, "--profile", "sts", "--profiles", str(profiles)]) == 0
+    _same_csvs(embedded, out)
+    assert {"forensics_windows", "forensics_baseline_members", "forensics_view_bases"} <= set(
+        cached
+    )
+
+
 def test_hostile_names_reach_the_thrift_server_as_themselves(
     incident_in_warehouse: ThriftServer,
 ) -> None:
