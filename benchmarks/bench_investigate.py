@@ -1022,14 +1022,22 @@ def report(all_results: list[dict], version: str) -> str:
 
 def write_docs(text: str, path: Path = DOCS) -> None:
     """Replace (or append) the section of docs/performance.md this benchmark owns."""
+    replace_section(path, SECTION, text)
+
+
+def replace_section(path: Path, section: str, text: str) -> None:
+    """The Markdown section titled `section` (its `## ` line, up to the next `## `) of
+    the file at `path` replaced by `text` under that title, or appended the first time;
+    the other sections are left as they are. Every benchmark that writes its own section
+    of docs/performance.md writes it with this."""
     doc = path.read_text(encoding="utf-8")
-    body = f"{SECTION}\n\n{text.rstrip()}\n\n"
-    start = doc.find(SECTION)
+    body = f"{section}\n\n{text.strip()}\n"
+    start = doc.find(section)
     if start < 0:
         doc = doc.rstrip("\n") + "\n\n" + body
     else:
-        end = doc.find("\n## ", start + len(SECTION))
-        doc = doc[:start] + body + (doc[end + 1 :] if end >= 0 else "")
+        end = doc.find("\n## ", start + len(section))
+        doc = doc[:start] + body + (doc[end:] if end >= 0 else "")
     path.write_text(doc, encoding="utf-8")
 
 

@@ -160,6 +160,7 @@ def child_embedded(root: str, out: str) -> dict:
     stage("evidence", t)
     return {
         "seconds": time.perf_counter() - t0,
+        "cpu": time.process_time(),
         "peak_rss": bench_ingest._peak_rss(),
         "stages": stages,
     }
@@ -178,17 +179,40 @@ def child_warehouse(root: str, out: str, profiles: str) -> dict:
     source = json.loads((Path(out) / "manifest.json").read_text(encoding="utf-8"))["events"]
     return {
         "seconds": seconds,
+        "cpu": time.process_time(),
         "peak_rss": bench_ingest._peak_rss(),
         "stages": source["stages"],
     }
 
 
-def run_child(args: list[str], log: Path, timeout: float) -> dict:
+def server_usage(group: int) -> tuple[float, int]:
+    """The CPU seconds the server's processes (its process group) have used so far, and
+    the largest peak resident size among them (`VmHWM`), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    cpu, peak = 0.0, 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text(encoding="ascii")
+            fields = text[text.rindex(")") + 2 :].split()
+            if int(fields[2]) != group:  # pgrp
+                continue
+            cpu += (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+            for line in (stat.parent / "status").read_text(encoding="ascii").splitlines():
+                if line.startswith("VmHWM:"):
+                    peak = max(peak, int(line.split()[1]) * 1024)
+        except (OSError, ValueError):
+            continue  # a process that ended meanwhile
+    return cpu, peak
+
+
+def run_child(args: list[str], log: Path, timeout: float, server: int | None = None) -> dict:
     """One measurement in a fresh interpreter (its JSON answer on stdout), stopped after
-    `timeout` seconds (the warehouse's progress, in the log, says where it was)."""
+    `timeout` seconds (the warehouse's progress, in the log, says where it was); with the
+    CPU seconds the server (process group `server`) used meanwhile."""
     command = [sys.executable, __file__, "--child", *args]
     env = dict(os.environ, FORENSICS_PROGRESS="1")
     load = os.getloadavg()[0]
+    before = server_usage(server)[0] if server is not None else 0.0
     with open(log, "w", encoding="utf-8") as err:
         child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=err, text=True, env=env)
         try:
@@ -204,6 +228,9 @@ def run_child(args: list[str], log: Path, timeout: float) -> dict:
         return {"failed": " / ".join(tail)[-400:]}
     result = json.loads(done.stdout.strip().splitlines()[-1])
     result["load"] = [load, os.getloadavg()[0]]
+    if server is not None:
+        result["server_cpu"], result["server_peak_rss"] = server_usage(server)
+        result["server_cpu"] -= before
     return result
 
 
@@ -229,8 +256,9 @@ def _rows(path: Path) -> int:
     return pc.read_csv(path).num_rows if path.is_file() else 0
 
 
-def measure(n: int, port: int, modes: list[str], cache: Path, timeout: float) -> dict:
-    """The embedded run and one warehouse run per mode on the incident of `n` events."""
+def measure(n: int, port: int, modes: list[str], cache: Path, timeout: float, server: int) -> dict:
+    """The embedded run and one warehouse run per mode on the incident of `n` events
+    (`server`: the server's process group, whose CPU seconds each run adds)."""
     root, _ = bench_investigate.incident(synth.Params(events=n), cache)
     runs = root.parent / f"{root.name}-bench-warehouse"  # evidence outside the case folder
     shutil.rmtree(runs, ignore_errors=True)
@@ -258,7 +286,7 @@ def measure(n: int, port: int, modes: list[str], cache: Path, timeout: float) ->
         )
         out = runs / mode
         args = ["warehouse", str(root), str(out), str(profiles)]
-        found = run_child(args, runs / f"{mode}.log", timeout)
+        found = run_child(args, runs / f"{mode}.log", timeout, server)
         if "failed" not in found and "failed" not in result["embedded"]:
             found["compare"] = compare(runs / "embedded", out)
         result[mode] = found
@@ -273,6 +301,28 @@ def _fetch(stages: list[dict]) -> tuple[int, int, float]:
     size = sum(s.get("bytes_fetched", 0) or 0 for s in stages)
     seconds = sum(s["seconds"] for s in stages if s.get("rows_fetched"))
     return rows, size, seconds
+
+
+def _cpu(run: dict) -> str:
+    """`here + server` CPU seconds of a run (the embedded one has no server)."""
+    here = run.get("cpu")
+    if here is None:
+        return ""
+    server = run.get("server_cpu")
+    return f"{here:.1f}" if server is None else f"{here:.1f} + {server:.1f}"
+
+
+def _rss(run: dict) -> str:
+    """Peak resident GiB here, and of the server since it started."""
+    here = f"{run['peak_rss'] / 2**30:.2f} GiB" if "peak_rss" in run else ""
+    server = run.get("server_peak_rss")
+    return here if server is None else f"{here}, {server / 2**30:.2f} GiB"
+
+
+def _load(run: dict) -> str:
+    """The 1-minute load average when the run started and when it ended."""
+    load = run.get("load")
+    return f"{load[0]:.1f} -> {load[1]:.1f}" if load else ""
 
 
 def report(
@@ -291,26 +341,30 @@ def report(
         "bytes fetched: result rows read back from the server, bytes read from its socket. "
         f"Machine: `nproc` {os.cpu_count()}, load average {load[0]:.2f}/{load[1]:.2f}/"
         f"{load[2]:.2f} when written.\n",
-        "| events | run | seconds | s / embedded | rows fetched | fetched / evidence rows "
-        "| MB fetched | rows/s (MB/s) of the stages that fetched, queries included "
-        "| evidence byte-identical |",
-        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+        "| events | run | seconds | s / embedded | CPU s here + server | peak RSS here, server "
+        "| rows fetched | fetched / evidence rows | MB fetched "
+        "| rows/s (MB/s) of the stages that fetched, queries included "
+        "| evidence byte-identical | load average |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |",
     ]
     for r in results:
         base = r["embedded"]
         ev = r.get("evidence_rows")
         if "failed" in base:
-            lines.append(f"| {r['events']:,} | embedded | failed: {base['failed']} | | | | | | |")
+            lines.append(
+                f"| {r['events']:,} | embedded | failed: {base['failed']} | | | | | | | | | |"
+            )
         else:
             lines.append(
-                f"| {r['events']:,} | embedded | {base['seconds']:.1f} | 1.00x | 0 | 0.00x | 0 "
-                f"| | ({ev:,} evidence rows) |"
+                f"| {r['events']:,} | embedded | {base['seconds']:.1f} | 1.00x "
+                f"| {_cpu(base)} | {_rss(base)} | 0 | 0.00x | 0 | | ({ev:,} evidence rows) "
+                f"| {_load(base)} |"
             )
         for mode in modes:
             m = r.get(mode, {})
             if "failed" in m or not m:
                 why = m.get("failed", "not run")
-                lines.append(f"| {r['events']:,} | {mode} | failed: {why} | | | | | | |")
+                lines.append(f"| {r['events']:,} | {mode} | failed: {why} | | | | | | | | | |")
                 continue
             rows, size, secs = _fetch(m["stages"])
             same = m.get("compare", {})
@@ -320,10 +374,10 @@ def report(
             per = f"{rows / ev:.2f}x" if ev else ""
             rate = f"{rows / secs:,.0f} ({size / 2**20 / secs:.1f})" if secs else ""
             lines.append(
-                f"| {r['events']:,} | {mode} | {m['seconds']:.1f} | {ratio} | {rows:,} | {per} "
-                f"| {size / 2**20:.1f} | {rate} | "
+                f"| {r['events']:,} | {mode} | {m['seconds']:.1f} | {ratio} | {_cpu(m)} "
+                f"| {_rss(m)} | {rows:,} | {per} | {size / 2**20:.1f} | {rate} | "
                 + ("yes, all 9 CSVs" if identical else f"NO: {', '.join(differ)}")
-                + " |"
+                + f" | {_load(m)} |"
             )
     lines += ["", "Targets (issue 23, full pushdown):", ""]
     for r in results:
@@ -368,18 +422,9 @@ def report(
 
 
 def write_docs(text: str, path: Path = DOCS) -> None:
-    """This benchmark's section of docs/performance.md replaced (appended the first time);
-    the other sections are left as they are."""
-    doc = path.read_text(encoding="utf-8")
-    body = text.split("\n", 1)[1].lstrip("\n")  # the results file's title dropped
-    section = f"{SECTION}\n\n{body.rstrip()}\n"
-    start = doc.find(SECTION)
-    if start < 0:
-        doc = doc.rstrip("\n") + "\n\n" + section
-    else:
-        end = doc.find("\n## ", start + len(SECTION))
-        doc = doc[:start] + section + (doc[end:] if end >= 0 else "")
-    path.write_text(doc, encoding="utf-8")
+    """This benchmark's section of docs/performance.md replaced (appended the first time),
+    the results file's title dropped; the other sections are left as they are."""
+    bench_investigate.replace_section(path, SECTION, text.split("\n", 1)[1])
 
 
 def main() -> None:
@@ -410,7 +455,7 @@ def main() -> None:
     try:
         for n in sizes:
             print(f"{n:,} events ...", file=sys.stderr, flush=True)
-            results.append(measure(n, port, modes, cache, args.timeout))
+            results.append(measure(n, port, modes, cache, args.timeout, server.pid))
             text = report(results, startup, modes, args.driver_memory)
             RESULTS.parent.mkdir(exist_ok=True)
             RESULTS.write_text(text, encoding="utf-8")
