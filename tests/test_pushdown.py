@@ -466,6 +466,38 @@ def test_scope_sent_in_chunks_and_cached_is_byte_identical(
     )
 
 
+def test_ctrl_c_during_a_full_pushdown_run_is_one_line_and_exit_130(
+    incident_in_warehouse: ThriftServer, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """Ctrl-C as the exposed accesses are about to come back (the server holding the
+    session's cached views): one line, exit code 130 (a shell's for SIGINT), no evidence
+    folder, and the cached views released as the session closed."""
+    cached_then: list[list[str]] = []
+    cached_after: list[list[str]] = []
+    run, close = warehouse.HiveWarehouse._run, warehouse.HiveWarehouse.close
+
+    def interrupted(self: warehouse.HiveWarehouse, sql: str, params) -> pa.Table:
+        if sql.startswith("SELECT * FROM forensics_exposed_access"):
+            cached_then.append(list(self.cached))
+            raise KeyboardInterrupt
+        return run(self, sql, params)
+
+    def closed(self: warehouse.HiveWarehouse) -> None:
+        close(self)
+        cached_after.append(list(self.cached))
+
+    monkeypatch.setattr(warehouse.HiveWarehouse, "_run", interrupted)
+    monkeypatch.setattr(warehouse.HiveWarehouse, "close", closed)
+    profiles = _full_profiles(incident_in_warehouse, tmp_path)
+    out = tmp_path / "full"
+    args = ["investigate", str(CASE), "--out", str(out)]
+    assert main([*args, "--profile", "sts", "--profiles", str(profiles)]) == 130
+    assert capsys.readouterr().err == "forensics: interrupted; nothing was written\n"
+    assert not out.exists()
+    assert "forensics_exposed_access" in cached_then[0]
+    assert cached_after == [[]]
+
+
 def test_hostile_names_reach_the_thrift_server_as_themselves(
     incident_in_warehouse: ThriftServer,
 ) -> None:
