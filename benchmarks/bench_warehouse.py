@@ -57,8 +57,8 @@ SERVER_CONF = {
     "spark.sql.shuffle.partitions": "8",
     "spark.sql.thriftServer.incrementalCollect": "true",
     "spark.sql.maxPlanStringLength": "20000",
-    "spark.sql.ui.retainedExecutions": "50",
-    "spark.sql.thriftserver.ui.retainedStatements": "50",
+    "spark.sql.ui.retainedExecutions": "20",
+    "spark.sql.thriftserver.ui.retainedStatements": "20",
     "spark.sql.thriftserver.ui.retainedSessions": "10",
 }
 
