@@ -1,6 +1,6 @@
 """The warehouse path measured: the generated incidents in a Spark Thrift Server.
 
-    python benchmarks/bench_warehouse.py [--sizes 1000000,10000000] [--modes slice,full]
+    python benchmarks/bench_warehouse.py [--sizes 1000000,10000000] [--modes full,slice]
 
 For each size, the incident of `benchmarks/synth_events.py` (cached like `make bench`'s, in
 $FORENSICS_BENCH_DIR or ~/.cache/forensics-bench) is declared to a Spark Thrift Server
@@ -43,7 +43,10 @@ import synth  # noqa: E402
 from tests import spark_server  # noqa: E402
 
 SIZES = (1_000_000, 10_000_000)
-MODES = ("full", "slice")
+#: Full pushdown only by default: the slice, with the generated incidents' 45,000 exposed
+#: objects, is hundreds of queries per round and did not finish at 1,000,000 events
+#: (README, "Which path to choose"); `--modes full,slice` measures it too.
+MODES = ("full",)
 RESULTS = HERE / "results" / "warehouse.md"
 DOCS = HERE.parent / "docs" / "performance.md"
 SECTION = "## The warehouse path (`make bench-warehouse`)"
