@@ -325,12 +325,15 @@ def follow_copies(
 
     The full pushdown (`forensics.pushdown_full`) passes `targets_asked`, called once a
     round's `copy_targets` is made (it fetches their accesses from the warehouse), and
-    `writes`, which asks the warehouse instead of `write_statements`.
+    `writes`, which asks the warehouse instead of `write_statements`. Without it, the
+    statements that may write are found once (`statement_candidates`) for every round.
     """
     statements: dict[str, Statement] = {}  # the statements asked about that wrote something
     copies: dict[str, tuple[datetime, int]] = {}
     edges: dict[tuple[str, str, str], tuple] = {}
     load_rows(con, "asked_statements", [("statement_key", pa.string())], [])
+    if writes is None:
+        queries.execute(con, "reconstruct/statement_candidates", may_write=MAY_WRITE)
     for _ in range(MAX_GENERATIONS):
         load_rows(
             con, "copies", _COPIES_SCHEMA, [(o, t, g) for o, (t, g) in sorted(copies.items())]
@@ -394,15 +397,15 @@ def sorted_edges(edges: dict[tuple[str, str, str], tuple]) -> list[tuple]:
 
 def write_statements(con: duckdb.DuckDBPyConnection) -> list[Statement]:
     """Of the statements in the engine's `wanted_statements` (key, principal), those that
-    wrote something, with their targets from the log and from the text. (A statement's
-    events all have its principal: the engine reads only those principals' events.)"""
-    rows = queries.relation(con, "reconstruct/write_statements", may_write=MAY_WRITE).fetchall()
-    return statements_of(rows)
+    wrote something, with their targets from the log and from the text, taken from the
+    `statement_candidates` that `follow_copies` built before its first round."""
+    return statements_of(queries.relation(con, "reconstruct/candidate_writes").fetchall())
 
 
 def statements_of(rows: Iterable[tuple]) -> list[Statement]:
-    """The statements that wrote something, from rows of reconstruct/write_statements
-    (key, principal, time, text, query id, objects the log says were written)."""
+    """The statements that wrote something, from rows of reconstruct/candidate_writes or
+    reconstruct/write_statements (key, principal, time, text, query id, objects the log
+    says were written)."""
     result = []
     for key, principal, time, text, query_id, written in rows:
         found = extract_objects(text) if text else None

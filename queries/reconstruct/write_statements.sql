@@ -1,5 +1,5 @@
 -- name: write_statements
--- description: Of the statements in `wanted_statements` (key and principal of those that read exposed data or a copy), the ones that may have written something: a write event, or text that says so.
+-- description: Of the statements in `wanted_statements` (key and principal of those that read exposed data or a copy), the ones that may have written something: a write event, or text that says so. The warehouse path (forensics/pushdown_full.py) asks it each round; the embedded run takes them from reconstruct/statement_candidates, the same aggregate made once.
 -- param: may_write text  regular expression for a text that may write (a writing keyword)
 -- Only these are parsed for derived copies (most statements only read, and most never
 -- touch exposed data). An audited event

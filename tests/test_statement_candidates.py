@@ -1,0 +1,121 @@
+"""The statements that may write, found once for every round of copy-following
+(reconstruct/statement_candidates), are the ones the per-round query finds
+(reconstruct/write_statements, which reads every event of the principals asked about):
+asked about every statement, on the bundled incident, on it with HiveServer2 and lineage
+records (text-only records take the keys of the runs they describe), and on a synth one."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import pytest
+
+import tests.test_hiveserver2 as hs2
+from forensics import engine, queries
+from forensics.case import load_case
+from forensics.catalog import load_catalog
+from forensics.ingest import ingest_into
+from forensics.reconstruct import MAY_WRITE, load_scope, reconstruct
+from forensics.scope import derive_scope
+from tests.conftest import INCIDENT
+from tests.test_classify import T0, _engine, _event
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+def _reconstructed(case_file: Path, events: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """An engine after `reconstruct` on the case (its logs ingested, or `events` Parquet)."""
+    case = load_case(case_file)
+    catalog = load_catalog(case)
+    con = engine.connect(threads=1)
+    if events is None:
+        ingest_into(con, case)
+    else:
+        sys.path.insert(0, str(BENCHMARKS))
+        try:
+            import bench_investigate
+        finally:
+            sys.path.remove(str(BENCHMARKS))
+        bench_investigate.raw_events_view(con, events)
+    named = {p for (p,) in queries.relation(con, "normalize/log_principals").fetchall()}
+    load_scope(con, catalog, derive_scope(case, catalog, named), case.on_behalf_services)
+    reconstruct(con, None)
+    return con
+
+
+def _hs2_case(root: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The bundled incident with the HiveServer2 log and a lineage record of one run, as
+    tests/test_hiveserver2.py builds it (its investigation left out)."""
+    monkeypatch.setattr(hs2, "main", lambda argv: 0)
+    hs2._investigate(root / "case", lineage=True)
+    return root / "case" / "case.yaml"
+
+
+def _synth_case(root: Path) -> Path:
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import synth
+        import synth_events
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    small = dict(events=5_000, tables=120, exposed=30, principals=100, tables_per_db=20)
+    synth_events.generate(synth.Params(**small), root / "incident")
+    return root / "incident" / "case.yaml"
+
+
+def _hand_made() -> duckdb.DuckDBPyConnection:
+    """ana's CTAS logged only as its read (its text says it writes, no write event), and
+    bob's TRUNCATE logged as a write and as a read (no writing keyword), beside reads."""
+    ctas = "CREATE TABLE scratch.k AS SELECT * FROM mci.k"
+    events = [
+        _event(event_id="r1", principal="ana", session_id="s1", query_text=ctas),
+        _event(event_id="r2", principal="ana", session_id="s1", query_text="SELECT 1 FROM mci.k"),
+        _event(event_id="r3", principal="bob", session_id="s2", query_text="TRUNCATE TABLE mci.k",
+               op="write", source_line=2),
+        _event(event_id="r4", principal="bob", session_id="s2", query_text="TRUNCATE TABLE mci.k",
+               source_line=3, time_ms=T0 - 1000),
+        _event(event_id="r5", principal="carl", session_id="s3", query_text="SELECT * FROM mci.k"),
+    ]  # fmt: skip
+    con = _engine(events)
+    queries.execute(con, "reconstruct/statement_candidates", may_write=MAY_WRITE)
+    return con
+
+
+@pytest.mark.parametrize("kind", ["hand-made", "bundled", "hs2 and lineage", "synth"])
+def test_candidates_are_what_every_statement_asked_about_finds(
+    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if kind == "hand-made":
+        con = _hand_made()
+    elif kind == "bundled":
+        con = _reconstructed(INCIDENT / "case.yaml")
+    elif kind == "hs2 and lineage":
+        con = _reconstructed(_hs2_case(tmp_path, monkeypatch))
+    else:
+        case_file = _synth_case(tmp_path)
+        con = _reconstructed(case_file, case_file.parent / "events")
+    con.execute(
+        "CREATE OR REPLACE TABLE wanted_statements AS SELECT DISTINCT statement_key, principal "
+        "FROM events WHERE statement_key IS NOT NULL"
+    )
+    every = queries.relation(con, "reconstruct/write_statements", may_write=MAY_WRITE).fetchall()
+    once = con.sql(
+        "SELECT statement_key, principal, time, query_text, query_id, written "
+        "FROM statement_candidates ORDER BY statement_key"
+    ).fetchall()
+    assert every == once
+    assert any(row[5] for row in once)  # some wrote, by their events
+    if kind == "hand-made":  # ana's CTAS by its text, bob's TRUNCATE by its write event
+        assert sorted((r[1], r[3]) for r in once) == [
+            ("ana", "CREATE TABLE scratch.k AS SELECT * FROM mci.k"),
+            ("bob", "TRUNCATE TABLE mci.k"),
+        ]
+        first = datetime.fromtimestamp((T0 - 1000) / 1000, timezone.utc).replace(tzinfo=None)
+        assert {r[1]: r[2] for r in once}["bob"] == first  # its read came first
+    if kind == "hs2 and lineage":  # a text-only record's statement is among them
+        assert any(key.startswith(("hs2:", "lineage:")) or text == hs2.CARL_CTAS
+                   for key, _, _, text, _, _ in once)  # fmt: skip
+    con.close()
