@@ -364,8 +364,12 @@ def reconstruct_in_warehouse(
             writing += _tuples(session.run("pushdown/writing_keys"))
     counts["writing_statements"] = len(writing)
     with stages("categories, redaction, read details, evidence rows", "local"):
-        queries.execute(con, "pushdown/local_events_replaced")
-        load_rows(con, "events", [("statement_key", _S), ("op", _S)], sorted(set(writing)))
+        load_rows(
+            con,
+            "statement_candidates",
+            [("statement_key", _S), ("wrote", pa.bool_())],
+            [(key, True) for key in sorted({key for key, _op in writing})],
+        )
         complete(con, edges, keep_literals, pseudonym_key, table_schema)
     return counts
 

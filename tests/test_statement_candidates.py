@@ -2,7 +2,8 @@
 (reconstruct/statement_candidates), are the ones the per-round query finds
 (reconstruct/write_statements, which reads every event of the principals asked about):
 asked about every statement, on the bundled incident, on it with HiveServer2 and lineage
-records (text-only records take the keys of the runs they describe), and on a synth one."""
+records (text-only records take the keys of the runs they describe), and on a synth one;
+and those that wrote are the statements with a write event (reconstruct/statement_texts)."""
 
 from __future__ import annotations
 
@@ -107,6 +108,12 @@ def test_candidates_are_what_every_statement_asked_about_finds(
         "FROM statement_candidates ORDER BY statement_key"
     ).fetchall()
     assert every == once
+    wrote = "SELECT statement_key FROM statement_candidates WHERE wrote ORDER BY ALL"
+    by_events = (
+        "SELECT DISTINCT statement_key FROM events "
+        "WHERE op = 'write' AND statement_key IS NOT NULL ORDER BY ALL"
+    )  # what reconstruct/statement_texts read before, keying every event
+    assert con.sql(wrote).fetchall() == con.sql(by_events).fetchall()
     assert any(row[5] for row in once)  # some wrote, by their events
     if kind == "hand-made":  # ana's CTAS by its text, bob's TRUNCATE by its write event
         assert sorted((r[1], r[3]) for r in once) == [
