@@ -29,11 +29,22 @@ later_copies AS (
     )
     WHERE copy_no > 1
 ),
--- Only the columns the pairing needs are read.
+-- Only the Ranger HDFS plugin's opens can be dropped, and each only for a NameNode line of
+-- its own (principal, path, second): only those seconds are ranked (none, when no Ranger
+-- HDFS log is read), and only the columns the pairing needs are read.
+ranger_seconds AS (
+    SELECT DISTINCT principal, path, date_trunc('second', time) AS second
+    FROM raw_events
+    WHERE engine = 'hdfs' AND op = 'read' AND path IS NOT NULL
+        AND source_format = 'ranger-audit'
+),
 hdfs_reads AS (
     SELECT r.event_id, r.source_format, r.principal, r.path, r.time, r.source_file,
         r.source_line
     FROM raw_events r
+    SEMI JOIN ranger_seconds s
+        ON s.principal IS NOT DISTINCT FROM r.principal AND s.path = r.path
+        AND s.second IS NOT DISTINCT FROM date_trunc('second', r.time)
     ANTI JOIN later_copies c
         ON c.event_id = r.event_id AND c.source_file = r.source_file
         AND c.source_line = r.source_line
