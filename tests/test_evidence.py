@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from forensics import engine, queries
 from forensics.errors import EvidenceError
-from forensics.evidence import MANIFEST, sha256_file, staged_output, verify
+from forensics.evidence import MANIFEST, csv_value, sha256_file, staged_output, verify
 
 
 def _fake_evidence(folder: Path, text: str) -> None:
@@ -70,3 +71,48 @@ def test_engine_spills_to_a_private_folder_not_the_working_directory() -> None:
     (folder,) = con.sql("SELECT current_setting('temp_directory')").fetchall()[0]
     assert Path(folder).is_dir() and Path(folder).stat().st_mode & 0o777 == 0o700
     assert Path(folder).resolve() != Path.cwd().resolve() / ".tmp"
+
+
+#: (cell as logged, cell as written): the formula starts and the quote are prefixed with a
+#: quote, nothing else is changed (a character that only looks like one, or one later in
+#: the cell, is not a formula start).
+CSV_CELLS = [
+    ("=1+1", "'=1+1"),
+    ("+31 6", "'+31 6"),
+    ("-x", "'-x"),
+    ("@SUM(A1)", "'@SUM(A1)"),
+    ("\tx", "'\tx"),
+    ("\rx", "'\rx"),
+    ("'quoted", "''quoted"),
+    ("a=1", "a=1"),
+    (" =1", " =1"),
+    ("\uff1d1", "\uff1d1"),  # fullwidth equals sign
+    ("\u00e9=", "\u00e9="),
+    ("", ""),
+    (None, None),
+]
+
+
+@pytest.mark.parametrize(("cell", "written"), CSV_CELLS)
+def test_csv_cell_neutralizes_formula_starts_only(cell: str | None, written: str | None) -> None:
+    con = engine.connect(memory_limit="256MB")
+    queries.execute(con, "evidence/csv_cell")
+    ((value,),) = con.execute("SELECT csv_cell($cell::VARCHAR)", {"cell": cell}).fetchall()
+    assert value == written
+    assert value is None or csv_value(value) == cell
+
+
+def test_csv_cell_over_sorted_rows_stays_a_projection() -> None:
+    """No join in the plan of `csv_cell` over a sorted query: an IN list in the macro became
+    a MARK join, and COPY then wrote the sorted rows of access_events.csv out of order."""
+    con = engine.connect(memory_limit="256MB")
+    queries.execute(con, "evidence/csv_cell")
+    con.execute("CREATE TABLE t AS SELECT 'x' || i AS a FROM range(10) r(i)")
+    plan = "\n".join(
+        row[1]
+        for row in con.execute(
+            "EXPLAIN SELECT csv_cell(a) FROM (SELECT a FROM t ORDER BY a)"
+        ).fetchall()
+    )
+    assert "Order By" in plan
+    assert "JOIN" not in plan.upper()
