@@ -232,3 +232,55 @@ def test_overlapping_adjacent_and_open_windows_classify_each_access_once() -> No
         "g": "exposure_enabled",
     }
     assert len(_classes(con)) == 7
+
+
+# --- the categories of a read (reconstruct/access_details) ---------------------------------
+
+#: Sensitivity rows: `db.mixed` has a `*` row and a column's row; `db.star` only `*` rows;
+#: `db.odd` a `*` row and one whose column is missing (it applies to no read by column).
+_SENSITIVITY = [
+    ("db.mixed", "*", "contact"),
+    ("db.mixed", "ssn", "identity"),
+    ("db.star", "*", "health"),
+    ("db.star", "*", "contact"),
+    ("db.odd", "*", "contact"),
+    ("db.odd", None, "health"),
+]
+
+#: (object read, the columns the log names, the categories of the read), written by hand.
+CATEGORY_CASES = [
+    ("db.mixed", "*", "contact;identity"),
+    ("db.mixed", "ssn", "contact;identity"),
+    ("db.mixed", "name;ssn", "contact;identity"),
+    ("db.mixed", "name", "contact"),
+    ("db.star", "name", "contact;health"),
+    ("db.star", "*", "contact;health"),
+    ("db.odd", "name", "contact"),
+    ("db.odd", "*", "contact;health"),
+    ("db.view", "name", "inherited"),  # no rows of its own: what it inherits
+    ("db.none", "name", ""),
+]
+
+
+@pytest.mark.parametrize(("target", "columns", "categories"), CATEGORY_CASES)
+def test_categories_of_a_read(target: str, columns: str, categories: str) -> None:
+    con = engine.connect(memory_limit="256MB")
+    con.execute(
+        "CREATE TABLE classified AS SELECT 'e1' AS event_id, 'a.log' AS source_file, "
+        "1 AS source_line, $target AS object, $target AS target, 'hive' AS engine, "
+        "NULL::VARCHAR AS query_text, $columns AS log_columns, NULL::VARCHAR AS via_view, "
+        "NULL::VARCHAR AS path",
+        {"target": target, "columns": columns},
+    )
+    engine.load_rows(
+        con, "sensitivity", [("object", S), ("column", S), ("category", S)], _SENSITIVITY
+    )
+    engine.load_rows(
+        con, "object_categories", [("object", S), ("sensitivity", S)], [("db.view", "inherited")]
+    )
+    reads = [("query_text", S), ("database", S), ("engine", S), ("object", S)]
+    engine.load_rows(con, "statement_reads", [*reads, ("columns", S), ("partitions", S)], [])
+    engine.load_rows(con, "path_partitions", [("path", S), ("object", S), ("partition", S)], [])
+    queries.execute(con, "reconstruct/access_details")
+    rows = con.execute("SELECT columns, categories FROM access_details").fetchall()
+    assert rows == [(columns, categories)]
