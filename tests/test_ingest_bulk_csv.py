@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from forensics import ingest as ingest_module
 from forensics.case import load_case
 from forensics.ingest import bulk_csv, ingest
+from tests.generic_cases import bulk_and_parser, generic_case
 
 WHO = ["alice", "Alice@CORP.EXAMPLE.COM", "svc/host@R", " bob", "bob\t", "j\u00fcrgen", "", "a,b"]
 OBJ = ["mci.keystrokes", "MCI.Screens", "hive.mci.chats", "a.", "mci", "x.y-z", "", "m.k\n"]
@@ -85,36 +86,14 @@ def _raw(units: list, times: list[str], newline: str, end: str) -> bytes:
 
 
 def _case(folder: Path, data: bytes, tz: str, time_format: str | None) -> Path:
-    (folder / "catalog").mkdir(parents=True, exist_ok=True)
-    (folder / "catalog" / "tables.csv").write_text("object,type,location\nmci.k,table,/w/k\n")
-    (folder / "logs").mkdir(exist_ok=True)
-    (folder / "logs" / "access.csv").write_bytes(data)
-    entry = {"format": "generic", "path": "logs/access.csv", "mapping": MAPPING}
-    if time_format:
-        entry["time_format"] = time_format
-    case = {
-        "case": "bulk-csv",
-        "timezone": tz,
-        "window": {"start": "2026-06-18T09:00:00Z", "end": "2026-06-18T13:00:00Z"},
-        "catalog": {"tables": "catalog/tables.csv"},
-        "logs": [entry],
-    }
-    (folder / "case.yaml").write_text(yaml.safe_dump(case))
-    return folder / "case.yaml"
+    return generic_case(
+        folder, "access.csv", lambda p: p.write_bytes(data), MAPPING, tz, time_format, "bulk-csv"
+    )
 
 
 def _both(case: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[tuple, tuple]:
     """(events, quarantine, counts) by the bulk reader and by the row parser."""
-
-    def read(result):
-        events = sorted(result.events.to_pylist(), key=lambda e: (e["source_line"], e["event_id"]))
-        return events, result.quarantine.to_pylist(), result.files
-
-    bulk = read(ingest(load_case(case)))
-    with monkeypatch.context() as m:
-        m.setattr(ingest_module, "read_generic_csv", lambda *a, **k: None)
-        parser = read(ingest(load_case(case)))
-    return bulk, parser
+    return bulk_and_parser(case, monkeypatch, "read_generic_csv")
 
 
 @pytest.mark.parametrize(

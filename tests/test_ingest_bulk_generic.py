@@ -15,13 +15,13 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from forensics import ingest as ingest_module
 from forensics.case import load_case
 from forensics.ingest import ingest
+from tests.generic_cases import bulk_and_parser, generic_case
 
 PRINCIPALS = ["alice", "Alice@CORP.EXAMPLE.COM", "svc_etl/host.example.com@R", " bob", "bob\t",
               "bob\u00a0", "j\u00fcrgen", "@x", "", None]  # fmt: skip
@@ -72,36 +72,15 @@ MAPPING = {
 
 
 def _case(folder: Path, table: pa.Table, mapping: dict, tz: str, time_format: str | None) -> Path:
-    (folder / "catalog").mkdir(parents=True, exist_ok=True)
-    (folder / "catalog" / "tables.csv").write_text("object,type,location\nmci.k,table,/w/k\n")
-    (folder / "logs").mkdir(exist_ok=True)
-    pq.write_table(table, folder / "logs" / "access.parquet", row_group_size=7)
-    entry = {"format": "generic", "path": "logs/access.parquet", "mapping": mapping}
-    if time_format:
-        entry["time_format"] = time_format
-    case = {
-        "case": "bulk-generic",
-        "timezone": tz,
-        "window": {"start": "2026-06-18T09:00:00Z", "end": "2026-06-18T13:00:00Z"},
-        "catalog": {"tables": "catalog/tables.csv"},
-        "logs": [entry],
-    }
-    (folder / "case.yaml").write_text(yaml.safe_dump(case))
-    return folder / "case.yaml"
+    def write(path: Path) -> None:
+        pq.write_table(table, path, row_group_size=7)
+
+    return generic_case(folder, "access.parquet", write, mapping, tz, time_format, "bulk-generic")
 
 
 def _both(case: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[tuple, tuple]:
     """(events, quarantine, counts) by the bulk reader and by the row parser."""
-
-    def read(result):
-        events = sorted(result.events.to_pylist(), key=lambda e: (e["source_line"], e["event_id"]))
-        return events, result.quarantine.to_pylist(), result.files
-
-    bulk = read(ingest(load_case(case)))
-    with monkeypatch.context() as m:
-        m.setattr(ingest_module, "read_generic_parquet", lambda *a, **k: None)
-        parser = read(ingest(load_case(case)))
-    return bulk, parser
+    return bulk_and_parser(case, monkeypatch, "read_generic_parquet")
 
 
 def _table(rows: list[dict], time_type: pa.DataType, time_key: str) -> pa.Table:
