@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from forensics import ingest as ingest_module
 from forensics.case import load_case
-from forensics.ingest import bulk_csv, ingest
+from forensics.ingest import bulk_text, ingest
 from tests.generic_cases import bulk_and_parser, generic_case
 
 WHO = ["alice", "Alice@CORP.EXAMPLE.COM", "svc/host@R", " bob", "bob\t", "j\u00fcrgen", "", "a,b"]
@@ -119,7 +119,7 @@ def test_bulk_reader_and_row_parser_agree(
     case = _case(folder, gzip.compress(data) if gzipped else data, tz, time_format)
     with monkeypatch.context() as m:
         if small:
-            m.setattr(bulk_csv, "_BLOCK", 64)  # records and quoted fields across blocks
+            m.setattr(bulk_text, "_BLOCK", 64)  # records and quoted fields across blocks
         bulk, parser = _both(case, m)
     assert bulk == parser
 
@@ -214,7 +214,7 @@ def test_records_across_lines_are_the_parser_s(
     case = _case(tmp_path, b"\n".join(lines), "UTC", None)
     with monkeypatch.context() as m:
         if small:
-            m.setattr(bulk_csv, "_BLOCK", 64)
+            m.setattr(bulk_text, "_BLOCK", 64)
         bulk, parser = _both(case, m)
     assert bulk == parser
     assert bulk[2][0].read_by.startswith("bulk")

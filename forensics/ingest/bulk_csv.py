@@ -21,7 +21,6 @@ counts.
 
 from __future__ import annotations
 
-import zlib
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -29,13 +28,12 @@ import duckdb
 import numpy as np
 
 from forensics import queries
-from forensics.ingest.bulk import Block, BulkRead, blocks, compression_of, load_offsets
+from forensics.ingest.bulk import Block, BulkRead, load_offsets
 from forensics.ingest.bulk_generic import TEXT_FIELDS
-from forensics.ingest.bulk_text import lines_table
+from forensics.ingest.bulk_text import read_line_blocks
 from forensics.ingest.generic import GenericLog, csv_header
 from forensics.inputs import open_input
 
-_BLOCK = 1 << 26  # bytes of lines per block, as bulk_text
 _QUOTE = 34
 _NUL = 0
 #: The time formats the SQL reads: whole epoch numbers, or ISO-8601 (no `time_format`).
@@ -67,30 +65,26 @@ def read_generic_csv(
         "time_kind": _TIME_KINDS[log.time_format],
         "source_file": rel,
     }
-    lines = 0
-    slow: list[int] = []
-    open_record = False
-    try:
-        for block in blocks(path, compression_of(path), _BLOCK):
-            keep, open_record = _one_line_records(block, open_record, header_end)
-            con.register("bulk_lines", lines_table(block, keep))
-            queries.relation(con, "ingest/generic_csv_input", **params).create_view(
-                "generic_input", replace=True
-            )
-            queries.execute(con, "ingest/generic_rows")
-            queries.execute(con, "ingest/generic_csv_rows")
-            load_offsets(con, "ingest/generic_csv_minutes", "generic_csv_offsets", tz)
-            queries.execute(con, "ingest/generic_csv_kept")
-            queries.execute(con, "ingest/generic_decode")
-            queries.execute(con, "ingest/generic_csv_events")
-            slow += [n for (n,) in queries.relation(con, "ingest/generic_csv_slow").fetchall()]
-            lines = block.first + len(block.ends) - 1
-    except (OSError, EOFError, zlib.error):
-        queries.execute(con, "ingest/bulk_forget", source_file=rel)
-        return None
-    finally:
-        con.unregister("bulk_lines")
-    return lines, slow
+    open_record = False  # a quoted field goes on past the end of the block before
+
+    def one_line_records(block: Block) -> np.ndarray:
+        nonlocal open_record
+        keep, open_record = _one_line_records(block, open_record, header_end)
+        return keep
+
+    def decode() -> list[int]:
+        queries.relation(con, "ingest/generic_csv_input", **params).create_view(
+            "generic_input", replace=True
+        )
+        queries.execute(con, "ingest/generic_rows")
+        queries.execute(con, "ingest/generic_csv_rows")
+        load_offsets(con, "ingest/generic_csv_minutes", "generic_csv_offsets", tz)
+        queries.execute(con, "ingest/generic_csv_kept")
+        queries.execute(con, "ingest/generic_decode")
+        queries.execute(con, "ingest/generic_csv_events")
+        return [n for (n,) in queries.relation(con, "ingest/generic_csv_slow").fetchall()]
+
+    return read_line_blocks(con, path, rel, decode, one_line_records)
 
 
 def _one_line_records(block: Block, open_before: bool, header_end: int) -> tuple[np.ndarray, bool]:

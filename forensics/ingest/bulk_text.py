@@ -15,6 +15,7 @@ events of the fast lines and list the others. Memory stays bounded by one block 
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -49,17 +50,37 @@ def read_text_file(
     `ingest/<name>_*` (the rows by `ingest/<rows>_rows` when given, and of each block's
     rows what query `keep` keeps, given the file); None (nothing inserted) when the file
     cannot be read whole (a gzip stream cut short: the line parser reads what there is)."""
+
+    def decode() -> list[int]:
+        queries.execute(con, f"ingest/{rows or name}_rows")
+        if keep is not None:
+            queries.execute(con, keep, source_file=rel)
+        load_offsets(con, f"ingest/{name}_minutes", f"{name}_offsets", tz)
+        queries.execute(con, f"ingest/{name}_events", source_file=rel)
+        return [n for (n,) in queries.relation(con, f"ingest/{name}_slow_lines").fetchall()]
+
+    return read_line_blocks(con, path, rel, decode)
+
+
+def read_line_blocks(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    rel: str,
+    decode: Callable[[], list[int]],
+    plain: Callable[[Block], np.ndarray] | None = None,
+) -> BulkRead | None:
+    """Each block of `path`'s lines as the view `bulk_lines` (`lines_table`; `plain` says
+    which lines may have a text at all), decoded by `decode`, which inserts the events of
+    the lines it decodes and returns the numbers of the others; the file's line count and
+    all those numbers. None when the file cannot be read whole (a gzip stream cut short):
+    what the file's blocks inserted is taken back (`bulk_forget`), so that the line parser
+    reads the whole file and nothing is counted twice."""
     lines = 0
     slow: list[int] = []
     try:
         for block in blocks(path, compression_of(path), _BLOCK):
-            con.register("bulk_lines", lines_table(block))
-            queries.execute(con, f"ingest/{rows or name}_rows")
-            if keep is not None:
-                queries.execute(con, keep, source_file=rel)
-            load_offsets(con, f"ingest/{name}_minutes", f"{name}_offsets", tz)
-            queries.execute(con, f"ingest/{name}_events", source_file=rel)
-            slow += [n for (n,) in queries.relation(con, f"ingest/{name}_slow_lines").fetchall()]
+            con.register("bulk_lines", lines_table(block, None if plain is None else plain(block)))
+            slow += decode()
             lines = block.first + len(block.ends) - 1
     except (OSError, EOFError, zlib.error):
         queries.execute(con, "ingest/bulk_forget", source_file=rel)
