@@ -116,7 +116,7 @@ class Session:
             elif target is not None:
                 if kind == "TABLE" and target in self.columns:
                     self.inserted[target] = []  # CREATE TABLE t (columns): empty again
-                self.wh.define(self._view(PREFIX + target, sql, target in CACHED))
+                self.wh.define(self._view(PREFIX + target, sql))
                 if target in CACHED:
                     self.wh.cache(PREFIX + target)
                 if target in FETCHED:
@@ -156,17 +156,18 @@ class Session:
             union = exp.union(union, part_query, distinct=False)
         self.wh.define(self._view(PREFIX + name, union.sql(dialect="spark")))
 
-    def _view(self, name: str, sql: str, cached: bool = False) -> str:
-        """`CREATE OR REPLACE TEMPORARY VIEW name AS sql`; a view to be cached without
-        CTEs, so that the server finds its cached rows inside later queries
-        (`transpile.inline_ctes`)."""
+    def _view(self, name: str, sql: str) -> str:
+        """`CREATE OR REPLACE TEMPORARY VIEW name AS sql`, without CTEs
+        (`transpile.inline_ctes`): a view read twice keeps its CTE with an id new at each
+        analysis, so a cached view over it (`exposed_access` over `exposed_targets`)
+        never matched its cached rows and was computed again by every query reading it."""
         query = sqlglot.parse_one(sql, read="spark")
         tree = exp.Create(
             this=exp.to_table(name),
             kind="VIEW",
             replace=True,
             properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
-            expression=inline_ctes(query) if cached else query,
+            expression=inline_ctes(query),
         )
         return tree.sql(dialect="spark")
 
