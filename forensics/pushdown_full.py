@@ -8,13 +8,12 @@ queries the read-only guard lets through, `warehouse.read_only`); the same `quer
 files the embedded engine runs are transpiled to Spark SQL (`forensics.transpile`) and
 run there, each table they make a temporary view. What comes back:
 
-- the exposed objects' accesses with their baseline and window tests (kept by the server,
-  `CACHE TABLE`, with the other tables later queries read again: `CACHED`), and the
-  statements among them that have a write event;
-- per round of copy-following, the new copies' accesses, the statements that made
-  exposure-enabled reads or reads of copies, and which of them wrote something (parsed
-  here, `sqlrefs`, as the embedded run parses them: statement parsing stays local);
-- at the end, the statements behind the copies' accesses that have a write event.
+- the exposed objects' accesses with their baseline and window tests;
+- the statements that may write (reconstruct/statement_candidates, as the embedded run
+  finds them once: a write event or a writing text; a few percent of the events), which
+  each round of copy-following asks here (reconstruct/candidate_writes, parsed here,
+  `sqlrefs`: statement parsing stays local) instead of scanning the events there again;
+- per round of copy-following, the new copies' accesses: one scan of the events a round.
 
 The steps after classification (pseudonyms, categories with their `WITH RECURSIVE`, which
 Spark lacks, redaction, read details, evidence) run here on those rows
@@ -39,11 +38,10 @@ from forensics.engine import load_arrow, load_rows
 from forensics.errors import QueryError
 from forensics.reconstruct import (
     MAY_WRITE,
-    Statement,
     complete,
     follow_copies,
     normalize_events,
-    statements_of,
+    write_statements,
 )
 from forensics.schema import EVENT_SCHEMA
 from forensics.scope import Scope
@@ -61,20 +59,22 @@ SESSION_NAMES = (
     "on_behalf", "dropped_events", "path_objects", "resolved_events", "keyed_events",
     "text_statement_keys", "events", "exposed_targets", "exposed_access", "copies",
     "copy_targets", "classification", "statement_sources", "wanted_statements",
-    "asked_statements", "writing_statements",
+    "asked_statements", "writing_statements", "statement_candidates",
 )  # fmt: skip
 #: Rows from which a view sent from here is cached by the server (`Session.send`).
 CACHE_ROWS = 1_000
-#: Tables the query files make whose rows come back (each also stays a view there).
-FETCHED = frozenset({"exposed_access"})
+#: Tables the query files make whose rows come back (each also stays a view there): the
+#: exposed objects' accesses, and the statements that may write (a few percent of the
+#: events), which every round of copy-following then asks here instead of scanning the
+#: events there again.
+FETCHED = frozenset({"exposed_access", "statement_candidates"})
 #: Tables later queries read again, cached by the server (`CACHE TABLE` of the session's
 #: temporary view, `HiveWarehouse.cache`) so that it computes them once: the events dropped
 #: as duplicates (two window passes over every event) and the objects of storage paths
-#: (every distinct path), which every query reading the events joins, and the exposed
-#: objects' accesses (a scan of every event), which the statements that wrote are asked
-#: of at the end. Cached, the server also knows their sizes and broadcasts the small ones
-#: to a join instead of shuffling every event.
-CACHED = frozenset({"dropped_events", "path_objects", "exposed_access"})
+#: (every distinct path), which every query reading the events joins. Cached, the server
+#: also knows their sizes and broadcasts the small ones to a join instead of shuffling
+#: every event.
+CACHED = frozenset({"dropped_events", "path_objects"})
 _TS = pa.timestamp("ms")
 _S = pa.string()
 
@@ -303,15 +303,17 @@ def reconstruct_in_warehouse(
     table_schema: TableSchema,
     stages,
 ) -> dict[str, int]:
-    """The accesses in scope selected and tested in the warehouse, copies followed with
-    their accesses and the statements that wrote fetched round by round, classification
-    and the rest here; returns what was fetched.
+    """The accesses in scope selected and tested in the warehouse, the statements that may
+    write found there once, copies followed with their accesses fetched round by round,
+    classification and the rest here; returns what was fetched.
 
     The warehouse scans the events: the exposed objects' accesses with their baseline and
-    window tests (reconstruct/exposed_access), each round's new copies' accesses
-    (reconstruct/access), the statements asked about (reconstruct/write_statements), and
-    which classified statements wrote. Here, on those rows: reconstruct/classify,
-    statement_sources, copy_sources and everything after, as the embedded run does."""
+    window tests (reconstruct/exposed_access), the statements that may write
+    (reconstruct/statement_candidates, as the embedded run finds them: a few percent of
+    the events), and each round's new copies' accesses (reconstruct/access): one scan per
+    round. Here, on those rows: reconstruct/classify, the statements each round asks about
+    (reconstruct/candidate_writes), statement_sources, copy_sources and everything after,
+    as the embedded run does."""
     schema = local_pipeline(con, quarantine)
     access_types = con.table("exposed_access").to_arrow_table().schema
     session = Session(wh, schema, keep_literals, stages)
@@ -327,10 +329,16 @@ def reconstruct_in_warehouse(
         exposed = session.run("reconstruct/exposed_access")
         load_arrow(con, "exposed_access", as_schema(exposed, access_types, "events"))
         queries.execute(con, "pushdown/fetched_access")
-        writing = _tuples(session.run("pushdown/exposed_writing_keys"))
+    with stages("statements that may write", "warehouse"):
+        candidates = _candidates(session.run("reconstruct/statement_candidates"))
+        load_arrow(con, "statement_candidates", candidates)
     copy_types = con.table("fetched_access").to_arrow_table().schema
     asked: list[tuple] = []
-    counts = {"exposed_accesses": exposed.num_rows, "copy_accesses": 0, "statements": 0}
+    counts = {
+        "exposed_accesses": exposed.num_rows,
+        "copy_accesses": 0,
+        "statement_candidates": candidates.num_rows,
+    }
 
     def targets_asked(con: duckdb.DuckDBPyConnection) -> None:
         new = [t for t in con.table("copy_targets").fetchall() if t not in asked]
@@ -345,32 +353,11 @@ def reconstruct_in_warehouse(
             before = con.table("fetched_access").to_arrow_table()
             load_arrow(con, "fetched_access", pa.concat_tables([before, found]))
 
-    def writes(con: duckdb.DuckDBPyConnection) -> list[Statement]:
-        wanted = con.table("wanted_statements").fetchall()
-        if not wanted:
-            return []
-        with stages(f"{len(wanted)} statements asked about", "warehouse"):
-            session.send("wanted_statements", [("statement_key", _S), ("principal", _S)], wanted)
-            rows = _written(session.run("reconstruct/write_statements"))
-            counts["statements"] += len(rows)
-        return statements_of(rows)
-
     with stages("classification and copies", "local"):
         queries.execute(con, "reconstruct/classify")
-        edges = follow_copies(con, targets_asked, writes)
+        edges = follow_copies(con, targets_asked, write_statements)
         queries.execute(con, "reconstruct/classified")
-    if asked:
-        with stages("statements that wrote, of the copies' accesses", "warehouse"):
-            session.send("copy_targets", _TARGETS, asked)
-            writing += _tuples(session.run("pushdown/writing_keys"))
-    counts["writing_statements"] = len(writing)
     with stages("categories, redaction, read details, evidence rows", "local"):
-        load_rows(
-            con,
-            "statement_candidates",
-            [("statement_key", _S), ("wrote", pa.bool_())],
-            [(key, True) for key in sorted({key for key, _op in writing})],
-        )
         complete(con, edges, keep_literals, pseudonym_key, table_schema)
     return counts
 
@@ -450,15 +437,30 @@ def _naive(moment: datetime | None) -> datetime | None:
     return None if moment is None else moment.replace(tzinfo=None)
 
 
-def _written(table: pa.Table) -> list[tuple]:
-    """Rows of reconstruct/write_statements with their times as times and the objects
-    written as lists (the server sends an array as its JSON text)."""
-    rows = []
-    for key, principal, time, text, query_id, written in _tuples(_timed(table)):
-        if isinstance(written, str):
-            written = json.loads(written)
-        rows.append((key, principal, time, text, query_id, written))
-    return rows
+def _candidates(table: pa.Table) -> pa.Table:
+    """Rows of reconstruct/statement_candidates as the embedded engine holds them: times as
+    times, the objects written as lists (the server sends an array as its JSON text)."""
+    table = _timed(table)
+    index = table.column_names.index("written")
+    written = [
+        json.loads(value) if isinstance(value, str) else value
+        for value in table.column(index).to_pylist()
+    ]
+    table = table.set_column(index, "written", pa.array(written, pa.list_(_S)))
+    return as_schema(table, _CANDIDATES, "statement_candidates")
+
+
+_CANDIDATES = pa.schema(
+    [
+        ("statement_key", _S),
+        ("principal", _S),
+        ("time", _TS),
+        ("query_text", _S),
+        ("query_id", _S),
+        ("written", pa.list_(_S)),
+        ("wrote", pa.bool_()),
+    ]
+)
 
 
 def _timed(table: pa.Table) -> pa.Table:

@@ -411,12 +411,12 @@ def test_full_pushdown_is_byte_identical_to_the_embedded_run(
     assert where["categories, redaction, read details, evidence rows"] == "local"
     scope_queries = ("principals and permission changes", "quarantine and source files", "coverage")
     rows = sum(s["rows_fetched"] for s in source["stages"] if s["stage"] not in scope_queries)
-    # besides the accesses: the statements asked about, those that wrote, one row saying
-    # whether there are text-only records and one the session's time zone (the events
-    # dropped as duplicates stay in the server's cache, never fetched)
+    # besides the accesses: the statements that may write (fetched once, asked here in
+    # every round of copies), one row saying whether there are text-only records and one
+    # the session's time zone (the events dropped as duplicates stay in the server's
+    # cache, never fetched)
     assert "dropped_events" not in fetched
-    asked = fetched["statements"] + fetched["writing_statements"]
-    assert rows == accesses + asked + 2
+    assert rows == accesses + fetched["statement_candidates"] + 2
 
 
 def test_full_pushdown_with_pseudonyms_and_literals_is_byte_identical(
@@ -470,8 +470,9 @@ def test_ctrl_c_during_a_full_pushdown_run_is_one_line_and_exit_130(
     incident_in_warehouse: ThriftServer, tmp_path: Path, monkeypatch, capsys
 ) -> None:
     """Ctrl-C as the exposed accesses are about to come back (the server holding the
-    session's cached views): one line, exit code 130 (a shell's for SIGINT), no evidence
-    folder, and the cached views released as the session closed."""
+    session's cached views, the events dropped as duplicates among them): one line, exit
+    code 130 (a shell's for SIGINT), no evidence folder, and the cached views released as
+    the session closed."""
     cached_then: list[list[str]] = []
     cached_after: list[list[str]] = []
     run, close = warehouse.HiveWarehouse._run, warehouse.HiveWarehouse.close
@@ -494,7 +495,7 @@ def test_ctrl_c_during_a_full_pushdown_run_is_one_line_and_exit_130(
     assert main([*args, "--profile", "sts", "--profiles", str(profiles)]) == 130
     assert capsys.readouterr().err == "forensics: interrupted; nothing was written\n"
     assert not out.exists()
-    assert "forensics_exposed_access" in cached_then[0]
+    assert "forensics_dropped_events" in cached_then[0]
     assert cached_after == [[]]
 
 

@@ -232,7 +232,7 @@ def test_every_query_file_of_the_warehouse_path_translates_for_trino(tmp_path):
         "normalize/events", "reconstruct/access", "reconstruct/exposed_access",
         "reconstruct/copy_targets", "reconstruct/statement_sources",
         "reconstruct/write_statements", "reconstruct/copy_sources", "pushdown/copy_access",
-        "pushdown/writing_keys", "pushdown/exposed_writing_keys",
+        "reconstruct/statement_candidates",
     ):  # fmt: skip
         try:
             for sql, _, _ in translator.statements(queries.load(name).sql, {}):
