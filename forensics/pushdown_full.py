@@ -75,6 +75,9 @@ FETCHED = frozenset({"exposed_access", "statement_candidates"})
 #: also knows their sizes and broadcasts the small ones to a join instead of shuffling
 #: every event.
 CACHED = frozenset({"dropped_events", "path_objects"})
+#: The views normalize/events makes over every event, read only by
+#: normalize/text_statement_keys in the session (the other queries read raw_events).
+_EVENT_VIEWS = frozenset({"resolved_events", "keyed_events", "events"})
 _TS = pa.timestamp("ms")
 _S = pa.string()
 
@@ -102,12 +105,16 @@ class Session:
         self.inserted: dict[str, list[tuple]] = {}
         self.columns: dict[str, list[tuple[str, pa.DataType]]] = {}
 
-    def run(self, name: str) -> pa.Table | None:
-        """The statements of `queries/<name>.sql` in the session: a table or view made
-        becomes a temporary view, rows inserted are fetched and the target sent again as
-        rows, and the rows of a query (or of a table in `FETCHED`) are returned."""
+    def run(self, name: str, skip: frozenset[str] = frozenset()) -> pa.Table | None:
+        """The statements of `queries/<name>.sql` in the session (but those making a table
+        or view in `skip`): a table or view made becomes a temporary view, rows inserted
+        are fetched and the target sent again as rows, and the rows of a query (or of a
+        table in `FETCHED`, read in no particular order: the engine here orders what it
+        reads of it) are returned."""
         found = None
         for sql, target, kind in self.translator.statements(queries.load(name).sql, self.schema):
+            if target in skip:
+                continue
             if kind == "INSERT":
                 rows = self.wh.query(sql, dialect="spark")
                 self.inserted.setdefault(target, []).extend(_tuples(rows))
@@ -116,7 +123,7 @@ class Session:
             elif target is not None:
                 if kind == "TABLE" and target in self.columns:
                     self.inserted[target] = []  # CREATE TABLE t (columns): empty again
-                self.wh.define(self._view(PREFIX + target, sql))
+                self.wh.define(self._view(PREFIX + target, sql, unordered=target in FETCHED))
                 if target in CACHED:
                     self.wh.cache(PREFIX + target)
                 if target in FETCHED:
@@ -156,12 +163,16 @@ class Session:
             union = exp.union(union, part_query, distinct=False)
         self.wh.define(self._view(PREFIX + name, union.sql(dialect="spark")))
 
-    def _view(self, name: str, sql: str) -> str:
+    def _view(self, name: str, sql: str, unordered: bool = False) -> str:
         """`CREATE OR REPLACE TEMPORARY VIEW name AS sql`, without CTEs
         (`transpile.inline_ctes`): a view read twice keeps its CTE with an id new at each
         analysis, so a cached view over it (`exposed_access` over `exposed_targets`)
-        never matched its cached rows and was computed again by every query reading it."""
+        never matched its cached rows and was computed again by every query reading it.
+        `unordered`: without its outer ORDER BY (a sort of every row the server need not
+        do for rows fetched into a table here)."""
         query = sqlglot.parse_one(sql, read="spark")
+        if unordered and isinstance(query, exp.Select):
+            query.set("order", None)
         tree = exp.Create(
             this=exp.to_table(name),
             kind="VIEW",
@@ -321,9 +332,12 @@ def reconstruct_in_warehouse(
         check_utc(session)
         send_scope(session, catalog, scope, bases, on_behalf)
     with stages("exposed objects' accesses, tested", "warehouse"):
-        session.run("normalize/events")
-        present = session.run("normalize/text_records")
-        if present is not None and present.num_rows and present.column(0)[0].as_py():
+        found = session.run("normalize/text_records")
+        present = found is not None and found.num_rows and found.column(0)[0].as_py()
+        # the views of the events are read only to key text-only records: without any,
+        # the queries here read raw_events with the dropped events and path objects
+        session.run("normalize/events", skip=frozenset() if present else _EVENT_VIEWS)
+        if present:
             session.run("normalize/text_statement_keys")  # as normalize_events does
         session.run("reconstruct/access")
         exposed = session.run("reconstruct/exposed_access")
