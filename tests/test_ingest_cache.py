@@ -455,3 +455,22 @@ def test_the_ranger_agent_fields_come_back_with_the_events(
         con.close()
     assert cache is not None and len(cache.reused) == len(LOGS)
     assert tables[0] and tables[0] == tables[1]
+
+
+@pytest.mark.parametrize("table", sorted({table for table, _ in cache_module.TABLES.values()}))
+def test_an_entry_keeps_the_rows_in_the_order_they_were_added(table: str, tmp_path: Path) -> None:
+    """The entry queries select a file's rows without sorting them: the engine's scan keeps
+    the table's order (insertion order preserved), here across row groups scanned by
+    several threads, and the rows written are exactly those from the mark on."""
+    from forensics import engine, queries
+
+    con = engine.connect(threads=4)
+    con.sql(f"CREATE TABLE {table} AS SELECT range AS n FROM range(100000)")
+    since = 100_000
+    con.sql(f"INSERT INTO {table} SELECT 1000000 - range FROM range(300000)")  # descending
+    con.sql(f"INSERT INTO {table} SELECT range FROM range(200000)")  # then ascending again
+    query = dict(cache_module.TABLES.values())[table]
+    queries.relation(con, query, since=since).write_parquet(str(tmp_path / "rows.parquet"))
+    written = [n for (n,) in con.read_parquet(str(tmp_path / "rows.parquet")).fetchall()]
+    con.close()
+    assert written == [1_000_000 - i for i in range(300_000)] + list(range(200_000))
