@@ -1,10 +1,21 @@
 -- name: minutes
 -- description: The events of each log source, file and minute, in one aggregate pass over the parsed events (no copy of them): how many, the first and last instant (epoch ms), the Ranger records a plugin summarized (`event_count` > 1) and the accesses they stand for, the Ranger HDFS plugin's file reads and writes, and each event's millisecond within the minute (`offsets`), so that an interval that cuts a minute is still counted exactly (`coverage_count`). The source is the Ranger plugin's host (`agentHost`) for Ranger events that carry one, else the file set of the event's file (`coverage_files`).
 CREATE OR REPLACE TEMP TABLE coverage_minutes AS
-WITH agents AS (
-    SELECT source_file, id, any_value(agent_host) AS agent_host
-    FROM (SELECT * FROM coverage_agents UNION ALL SELECT * FROM ranger_agents)
-    GROUP BY source_file, id
+WITH files AS (
+    -- each file a number: the agents' rows are matched to the events on (file number, id),
+    -- not on the file's name, a key a fraction the size (8M Ranger rows at 10M events)
+    SELECT source_file, file_set, row_number() OVER () AS file_no
+    FROM coverage_files
+),
+agents AS (
+    SELECT f.file_no, a.id, any_value(a.agent_host) AS agent_host
+    FROM (
+        SELECT source_file, id, agent_host FROM coverage_agents
+        UNION ALL
+        SELECT source_file, id, agent_host FROM ranger_agents
+    ) a
+    JOIN files f ON f.source_file = a.source_file
+    GROUP BY f.file_no, a.id
 ),
 located AS (
     SELECT r.source_format,
@@ -18,8 +29,8 @@ located AS (
         r.event_count,
         r.engine = 'hdfs' AND r.op IN ('read', 'write') AS file_op
     FROM raw_events r
-    JOIN coverage_files f ON f.source_file = r.source_file
-    LEFT JOIN agents a ON a.source_file = r.source_file AND a.id = r.event_id
+    JOIN files f ON f.source_file = r.source_file
+    LEFT JOIN agents a ON a.file_no = f.file_no AND a.id = r.event_id
 )
 SELECT source_format, source, source_file, minute, hour,
     count(*) AS events,
