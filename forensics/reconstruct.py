@@ -333,7 +333,7 @@ def follow_copies(
     edges: dict[tuple[str, str, str], tuple] = {}
     load_rows(con, "asked_statements", [("statement_key", pa.string())], [])
     if writes is None:
-        queries.execute(con, "reconstruct/statement_candidates", may_write=MAY_WRITE)
+        statement_candidates(con)
     for _ in range(MAX_GENERATIONS):
         load_rows(
             con, "copies", _COPIES_SCHEMA, [(o, t, g) for o, (t, g) in sorted(copies.items())]
@@ -352,6 +352,14 @@ def follow_copies(
             break
         copies = found
     return sorted_edges(edges)
+
+
+def statement_candidates(con: duckdb.DuckDBPyConnection) -> None:
+    """The `statement_candidates` table: every statement that may have written something,
+    aggregated from the events that say so, then the few that those events do not complete
+    from every event of their principals."""
+    queries.execute(con, "reconstruct/statement_candidates", may_write=MAY_WRITE)
+    queries.execute(con, "reconstruct/incomplete_candidates")
 
 
 def copies_found(

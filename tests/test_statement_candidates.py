@@ -19,7 +19,7 @@ from forensics import engine, queries
 from forensics.case import load_case
 from forensics.catalog import load_catalog
 from forensics.ingest import ingest_into
-from forensics.reconstruct import MAY_WRITE, load_scope, reconstruct
+from forensics.reconstruct import MAY_WRITE, load_scope, reconstruct, statement_candidates
 from forensics.scope import derive_scope
 from tests.conftest import INCIDENT
 from tests.test_classify import T0, _engine, _event
@@ -67,9 +67,15 @@ def _synth_case(root: Path) -> Path:
     return root / "incident" / "case.yaml"
 
 
+def _naive_ms(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, timezone.utc).replace(tzinfo=None)
+
+
 def _hand_made() -> duckdb.DuckDBPyConnection:
     """ana's CTAS logged only as its read (its text says it writes, no write event), and
-    bob's TRUNCATE logged as a write and as a read (no writing keyword), beside reads."""
+    bob's TRUNCATE logged as a write and as a read (no writing keyword), beside reads; dan's
+    two events of one key (`dan|s4|load|select 1`), only the later one's text writing (a
+    session holding `|` splits that string elsewhere)."""
     ctas = "CREATE TABLE scratch.k AS SELECT * FROM mci.k"
     events = [
         _event(event_id="r1", principal="ana", session_id="s1", query_text=ctas),
@@ -79,9 +85,13 @@ def _hand_made() -> duckdb.DuckDBPyConnection:
         _event(event_id="r4", principal="bob", session_id="s2", query_text="TRUNCATE TABLE mci.k",
                source_line=3, time_ms=T0 - 1000),
         _event(event_id="r5", principal="carl", session_id="s3", query_text="SELECT * FROM mci.k"),
+        _event(event_id="r6", principal="dan", session_id="s4", query_text="load|select 1",
+               source_line=4),
+        _event(event_id="r7", principal="dan", session_id="s4|load", query_text="select 1",
+               source_line=5, time_ms=T0 - 2000),
     ]  # fmt: skip
     con = _engine(events)
-    queries.execute(con, "reconstruct/statement_candidates", may_write=MAY_WRITE)
+    statement_candidates(con)
     return con
 
 
@@ -119,9 +129,11 @@ def test_candidates_are_what_every_statement_asked_about_finds(
         assert sorted((r[1], r[3]) for r in once) == [
             ("ana", "CREATE TABLE scratch.k AS SELECT * FROM mci.k"),
             ("bob", "TRUNCATE TABLE mci.k"),
+            ("dan", "load|select 1"),
         ]
-        first = datetime.fromtimestamp((T0 - 1000) / 1000, timezone.utc).replace(tzinfo=None)
-        assert {r[1]: r[2] for r in once}["bob"] == first  # its read came first
+        times = {r[1]: r[2] for r in once}
+        assert times["bob"] == _naive_ms(T0 - 1000)  # its read came first
+        assert times["dan"] == _naive_ms(T0 - 2000)  # the event whose text does not write
     if kind == "hs2 and lineage":  # a text-only record's statement is among them
         assert any(key.startswith(("hs2:", "lineage:")) or text == hs2.CARL_CTAS
                    for key, _, _, text, _, _ in once)  # fmt: skip
