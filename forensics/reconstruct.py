@@ -321,7 +321,8 @@ def follow_copies(
     it was made. Each round re-classifies, because reads of new copies become secondary.
     Only the statements that made such reads are parsed, each once. The reads of each
     round stay in the engine (`statement_sources`): only those of statements that wrote
-    something come to Python.
+    something come to Python. The exposed objects' reads are grouped once, before any copy
+    is known (`exposed_sources`); a round groups again only the accesses of its copies.
 
     The full pushdown (`forensics.pushdown_full`) passes `targets_asked`, called once a
     round's `copy_targets` is made (it fetches their accesses from the warehouse), and
@@ -334,6 +335,9 @@ def follow_copies(
     load_rows(con, "asked_statements", [("statement_key", pa.string())], [])
     if writes is None:
         statement_candidates(con)
+    load_rows(con, "copies", _COPIES_SCHEMA, [])
+    queries.execute(con, "reconstruct/copy_targets")
+    queries.execute(con, "reconstruct/exposed_sources")
     for _ in range(MAX_GENERATIONS):
         load_rows(
             con, "copies", _COPIES_SCHEMA, [(o, t, g) for o, (t, g) in sorted(copies.items())]
