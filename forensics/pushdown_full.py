@@ -56,9 +56,9 @@ CHUNK_ROWS = 20_000
 #: (`raw_events` is the warehouse's own `events` table).
 SESSION_NAMES = (
     "catalog_objects", "view_bases", "windows", "baseline_objects", "baseline_members",
-    "on_behalf", "dropped_events", "path_objects", "resolved_events", "keyed_events",
-    "text_statement_keys", "events", "exposed_targets", "exposed_access", "copies",
-    "copy_targets", "classification", "statement_sources", "wanted_statements",
+    "on_behalf", "ranger_seconds", "dropped_events", "path_objects", "resolved_events",
+    "keyed_events", "text_statement_keys", "events", "exposed_targets", "exposed_access",
+    "copies", "copy_targets", "classification", "statement_sources", "wanted_statements",
     "asked_statements", "writing_statements", "statement_candidates",
 )  # fmt: skip
 #: Rows from which a view sent from here is cached by the server (`Session.send`).

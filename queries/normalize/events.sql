@@ -9,6 +9,16 @@
 -- text-only records are small tables, and each reader of `events` reads only the columns
 -- and rows it needs from raw_events (a copy of every event, statement texts included, was
 -- most of the run's time and memory at 10M events).
+-- Only the Ranger HDFS plugin's opens can be dropped, and each only for a NameNode line of
+-- its own (principal, path, second): only those seconds are ranked (none, when no Ranger
+-- HDFS log is read). A table, so that the engine knows when there are none and does not
+-- read the HDFS reads at all (as a CTE it read every one of them to pair them with none).
+CREATE OR REPLACE TABLE ranger_seconds AS
+SELECT DISTINCT principal, path, date_trunc('second', time) AS second
+FROM raw_events
+WHERE engine = 'hdfs' AND op = 'read' AND path IS NOT NULL
+    AND source_format = 'ranger-audit';
+
 CREATE OR REPLACE TABLE dropped_events AS
 WITH repeated AS (
     SELECT hash(coalesce(dedup_key, event_id)) AS h
@@ -29,15 +39,7 @@ later_copies AS (
     )
     WHERE copy_no > 1
 ),
--- Only the Ranger HDFS plugin's opens can be dropped, and each only for a NameNode line of
--- its own (principal, path, second): only those seconds are ranked (none, when no Ranger
--- HDFS log is read), and only the columns the pairing needs are read.
-ranger_seconds AS (
-    SELECT DISTINCT principal, path, date_trunc('second', time) AS second
-    FROM raw_events
-    WHERE engine = 'hdfs' AND op = 'read' AND path IS NOT NULL
-        AND source_format = 'ranger-audit'
-),
+-- The HDFS reads in those seconds, only the columns the pairing needs.
 hdfs_reads AS (
     SELECT r.event_id, r.source_format, r.principal, r.path, r.time, r.source_file,
         r.source_line
