@@ -75,7 +75,8 @@ def _hand_made() -> duckdb.DuckDBPyConnection:
     """ana's CTAS logged only as its read (its text says it writes, no write event), and
     bob's TRUNCATE logged as a write and as a read (no writing keyword), beside reads; dan's
     two events of one key (`dan|s4|load|select 1`), only the later one's text writing (a
-    session holding `|` splits that string elsewhere)."""
+    session holding `|` splits that string elsewhere); eve's INSERT logged by the file it
+    wrote (its object found from the path)."""
     ctas = "CREATE TABLE scratch.k AS SELECT * FROM mci.k"
     events = [
         _event(event_id="r1", principal="ana", session_id="s1", query_text=ctas),
@@ -89,6 +90,9 @@ def _hand_made() -> duckdb.DuckDBPyConnection:
                source_line=4),
         _event(event_id="r7", principal="dan", session_id="s4|load", query_text="select 1",
                source_line=5, time_ms=T0 - 2000),
+        _event(event_id="r8", principal="eve", session_id="s5", op="write", object=None,
+               query_text="INSERT INTO mci.k2 SELECT 1", path="/w/mci.db/k2/000000_0",
+               source_line=6),
     ]  # fmt: skip
     con = _engine(events)
     statement_candidates(con)
@@ -130,10 +134,12 @@ def test_candidates_are_what_every_statement_asked_about_finds(
             ("ana", "CREATE TABLE scratch.k AS SELECT * FROM mci.k"),
             ("bob", "TRUNCATE TABLE mci.k"),
             ("dan", "load|select 1"),
+            ("eve", "INSERT INTO mci.k2 SELECT 1"),
         ]
         times = {r[1]: r[2] for r in once}
         assert times["bob"] == _naive_ms(T0 - 1000)  # its read came first
         assert times["dan"] == _naive_ms(T0 - 2000)  # the event whose text does not write
+        assert {r[1]: r[5] for r in once}["eve"] == ["mci.k2"]
     if kind == "hs2 and lineage":  # a text-only record's statement is among them
         assert any(key.startswith(("hs2:", "lineage:")) or text == hs2.CARL_CTAS
                    for key, _, _, text, _, _ in once)  # fmt: skip

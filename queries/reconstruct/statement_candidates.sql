@@ -14,7 +14,9 @@
 -- TRUNCATE logged as a write, an engine's query id, a text-only record; none in the synth
 -- incident) are aggregated again from every event of their principals, as a statement's
 -- events all have its principal (reconstruct/incomplete_candidates: the engine skips that
--- read when there are none).
+-- read when there are none). The storage paths written are resolved to objects there too
+-- (`written_paths`), after the aggregate: joined here, the events were the hash table the
+-- path objects were matched against (millions of wide rows at 100M, out of memory).
 CREATE OR REPLACE TABLE statement_candidates AS
 WITH said AS (
     SELECT * FROM raw_events
@@ -24,7 +26,7 @@ WITH said AS (
 keyed AS (
     SELECT statement_key_of(t.statement_key, e.engine, e.source_format, e.query_id,
             e.principal, e.time, e.session_id, e.query_text) AS statement_key,
-        e.* REPLACE (coalesce(e.object, po.object) AS object),
+        e.*,
         t.statement_key IS NULL AND e.engine IS DISTINCT FROM 'trino'
             AND e.source_format NOT IN ('hive-lineage', 'hiveserver2-log')
             AND coalesce(regexp_matches(e.query_text, $may_write), false)
@@ -34,7 +36,6 @@ keyed AS (
     ANTI JOIN dropped_events d
         ON d.event_id = e.event_id AND d.source_file = e.source_file
         AND d.source_line = e.source_line
-    LEFT JOIN path_objects po ON po.path = e.path
     LEFT JOIN text_statement_keys t ON t.event_id = e.event_id
 )
 SELECT statement_key,
@@ -46,6 +47,7 @@ SELECT statement_key,
     arg_min(query_id, (source_file, source_line)) AS query_id,
     list_sort(list_distinct(list(object) FILTER (WHERE op = 'write' AND object IS NOT NULL)))
         AS written,
+    list_distinct(list(path) FILTER (WHERE op = 'write' AND object IS NULL)) AS written_paths,
     bool_or(op = 'write') AS wrote,
     bool_or(completes) AND statement_key NOT IN (SELECT statement_key FROM text_statement_keys)
         AS complete
