@@ -1,5 +1,6 @@
 """The statements that may write, found once for every round of copy-following
-(reconstruct/statement_candidates), are the ones the per-round query finds
+(reconstruct/writing_candidates and incomplete_candidates; the warehouse path's
+reconstruct/statement_candidates gives the same rows), are the ones the per-round query finds
 (reconstruct/write_statements, which reads every event of the principals asked about):
 asked about every statement, on the bundled incident, on it with HiveServer2 and lineage
 records (text-only records take the keys of the runs they describe), and on a synth one;
@@ -117,11 +118,15 @@ def test_candidates_are_what_every_statement_asked_about_finds(
         "FROM events WHERE statement_key IS NOT NULL"
     )
     every = queries.relation(con, "reconstruct/write_statements", may_write=MAY_WRITE).fetchall()
-    once = con.sql(
+    rows = (
         "SELECT statement_key, principal, time, query_text, query_id, written "
         "FROM statement_candidates ORDER BY statement_key"
-    ).fetchall()
+    )
+    once = con.sql(rows).fetchall()
     assert every == once
+    # the warehouse path's query for the same table, in one statement: the same rows
+    queries.execute(con, "reconstruct/statement_candidates", may_write=MAY_WRITE)
+    assert con.sql(rows).fetchall() == once
     wrote = "SELECT statement_key FROM statement_candidates WHERE wrote ORDER BY ALL"
     by_events = (
         "SELECT DISTINCT statement_key FROM events "
