@@ -77,7 +77,8 @@ def _hand_made() -> duckdb.DuckDBPyConnection:
     bob's TRUNCATE logged as a write and as a read (no writing keyword), beside reads; dan's
     two events of one key (`dan|s4|load|select 1`), only the later one's text writing (a
     session holding `|` splits that string elsewhere); eve's INSERT logged by the file it
-    wrote (its object found from the path)."""
+    wrote (its object found from the path); a writing event that names no principal (a
+    statement is asked about with its principal: none such is ever a candidate)."""
     ctas = "CREATE TABLE scratch.k AS SELECT * FROM mci.k"
     events = [
         _event(event_id="r1", principal="ana", session_id="s1", query_text=ctas),
@@ -94,6 +95,8 @@ def _hand_made() -> duckdb.DuckDBPyConnection:
         _event(event_id="r8", principal="eve", session_id="s5", op="write", object=None,
                query_text="INSERT INTO mci.k2 SELECT 1", path="/w/mci.db/k2/000000_0",
                source_line=6),
+        _event(event_id="r9", principal=None, session_id="s6", op="write",
+               query_text="INSERT INTO mci.k3 SELECT 1", source_line=7),
     ]  # fmt: skip
     con = _engine(events)
     statement_candidates(con)
@@ -130,8 +133,10 @@ def test_candidates_are_what_every_statement_asked_about_finds(
     wrote = "SELECT statement_key FROM statement_candidates WHERE wrote ORDER BY ALL"
     by_events = (
         "SELECT DISTINCT statement_key FROM events "
-        "WHERE op = 'write' AND statement_key IS NOT NULL ORDER BY ALL"
-    )  # what reconstruct/statement_texts read before, keying every event
+        "WHERE op = 'write' AND statement_key IS NOT NULL AND principal IS NOT NULL "
+        "ORDER BY ALL"
+    )  # what reconstruct/statement_texts read before, keying every event (a statement is
+    # asked about with its principal, so one that names none never is)
     assert con.sql(wrote).fetchall() == con.sql(by_events).fetchall()
     assert any(row[5] for row in once)  # some wrote, by their events
     if kind == "hand-made":  # ana's CTAS by its text, bob's TRUNCATE by its write event

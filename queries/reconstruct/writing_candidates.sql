@@ -27,11 +27,13 @@ keyed AS (
     SELECT statement_key_of(t.statement_key, e.engine, e.source_format, e.query_id,
             e.principal, e.time, e.session_id, e.query_text) AS statement_key,
         e.*,
-        t.statement_key IS NULL AND e.engine IS DISTINCT FROM 'trino'
+        -- never NULL (a NULL principal or format): such a statement is not complete, and
+        -- incomplete_candidates asks about it by its principal, as every other query does
+        coalesce(t.statement_key IS NULL AND e.engine IS DISTINCT FROM 'trino'
             AND e.source_format NOT IN ('hive-lineage', 'hiveserver2-log')
-            AND coalesce(regexp_matches(e.query_text, $may_write), false)
-            AND NOT contains(e.principal, '|') AND NOT contains(coalesce(e.session_id, ''), '|')
-            AS completes
+            AND regexp_matches(e.query_text, $may_write)
+            AND NOT contains(e.principal, '|') AND NOT contains(coalesce(e.session_id, ''), '|'),
+            false) AS completes
     FROM said e
     ANTI JOIN dropped_events d
         ON d.event_id = e.event_id AND d.source_file = e.source_file
