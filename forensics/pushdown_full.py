@@ -10,7 +10,9 @@ run there, each table they make a temporary view. What comes back:
 
 - the exposed objects' accesses with their baseline and window tests;
 - the statements that may write (reconstruct/statement_candidates, as the embedded run
-  finds them once: a write event or a writing text; a few percent of the events), which
+  finds them once: a write event or a writing text; a few percent of the events; the
+  storage paths they wrote resolved here against the whole catalog,
+  pushdown/written_paths, as the warehouse knows only the locations sent to it), which
   each round of copy-following asks here (reconstruct/candidate_writes, parsed here,
   `sqlrefs`: statement parsing stays local) instead of scanning the events there again;
 - per round of copy-following, the new copies' accesses: one scan of the events a round.
@@ -346,6 +348,7 @@ def reconstruct_in_warehouse(
     with stages("statements that may write", "warehouse"):
         candidates = _candidates(session.run("reconstruct/statement_candidates"))
         load_arrow(con, "statement_candidates", candidates)
+        queries.execute(con, "pushdown/written_paths")  # against the whole catalog, here
     copy_types = con.table("fetched_access").to_arrow_table().schema
     asked: list[tuple] = []
     counts = {
@@ -453,14 +456,16 @@ def _naive(moment: datetime | None) -> datetime | None:
 
 def _candidates(table: pa.Table) -> pa.Table:
     """Rows of reconstruct/statement_candidates as the embedded engine holds them: times as
-    times, the objects written as lists (the server sends an array as its JSON text)."""
+    times, the objects and paths written as lists (the server sends an array as its JSON
+    text)."""
     table = _timed(table)
-    index = table.column_names.index("written")
-    written = [
-        json.loads(value) if isinstance(value, str) else value
-        for value in table.column(index).to_pylist()
-    ]
-    table = table.set_column(index, "written", pa.array(written, pa.list_(_S)))
+    for name in ("written", "written_paths"):
+        index = table.column_names.index(name)
+        values = [
+            json.loads(value) if isinstance(value, str) else value
+            for value in table.column(index).to_pylist()
+        ]
+        table = table.set_column(index, name, pa.array(values, pa.list_(_S)))
     return as_schema(table, _CANDIDATES, "statement_candidates")
 
 
@@ -472,6 +477,7 @@ _CANDIDATES = pa.schema(
         ("query_text", _S),
         ("query_id", _S),
         ("written", pa.list_(_S)),
+        ("written_paths", pa.list_(_S)),
         ("wrote", pa.bool_()),
     ]
 )

@@ -8,12 +8,15 @@ over the log files. Faster checks run the same code against DuckDB holding the e
 
 from __future__ import annotations
 
+import csv
 import json
+import shutil
 from datetime import datetime
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
+import yaml
 
 from forensics import engine, pushdown, warehouse
 from forensics.case import load_case
@@ -417,6 +420,70 @@ def test_full_pushdown_is_byte_identical_to_the_embedded_run(
     # cache, never fetched)
     assert "dropped_events" not in fetched
     assert rows == accesses + fetched["statement_candidates"] + 2
+
+
+#: A Spark job of pat's (another system's log, read as `generic`): a read of an exposed table
+#: and a write logged by its path only, into a partition folder of public_data.holidays, a
+#: table neither exposed nor yet a copy.
+PATH_WRITE = (
+    "INSERT OVERWRITE DIRECTORY "
+    "'/warehouse/tablespace/managed/hive/public_data.db/holidays/ds=2026-06-18' "
+    "SELECT * FROM mci.keystrokes"
+)
+PATH_WRITE_MAPPING = {
+    "time": "ts", "principal": "user_name", "object": "object_name", "path": "path",
+    "action": "operation", "engine": "engine", "session_id": "session", "query_text": "sql",
+    "event_id": "event_uuid",
+}  # fmt: skip
+
+
+def _path_write_case(root: Path) -> Path:
+    """The bundled incident with pat's `PATH_WRITE` logged as two events of a generic log."""
+    shutil.copytree(INCIDENT, root / "case")
+    (root / "case" / "logs" / "spark").mkdir()
+    rows = [
+        ["ts", "user_name", "object_name", "path", "operation", "engine", "session", "sql",
+         "event_uuid"],
+        ["2026-06-18T10:50:00Z", "pat", "mci.keystrokes", "", "SELECT", "spark", "job-7",
+         PATH_WRITE, "pw-1"],
+        ["2026-06-18T10:50:01Z", "pat", "", PATH_WRITE.split("'")[1], "WRITE", "spark", "job-7",
+         PATH_WRITE, "pw-2"],
+    ]  # fmt: skip
+    with (root / "case" / "logs" / "spark" / "jobs.csv").open("w", newline="") as log:
+        csv.writer(log).writerows(rows)
+    case = yaml.safe_load((root / "case" / "case.yaml").read_text())
+    entry = {"format": "generic", "path": "logs/spark/*.csv", "mapping": PATH_WRITE_MAPPING}
+    case["logs"].append(entry)
+    (root / "case" / "case.yaml").write_text(yaml.safe_dump(case, sort_keys=False))
+    return root / "case" / "case.yaml"
+
+
+def test_full_pushdown_resolves_a_path_written_against_the_whole_catalog(
+    thrift_server: ThriftServer, tmp_path: Path
+) -> None:
+    """A write logged only by its path, into the folder of a table that is not yet a
+    target: the embedded run resolves the path against every location of the catalog, so
+    the table becomes a copy; the warehouse knows only the locations sent to it (the
+    exposed objects' and the copies'), so the path is resolved here, after the statements
+    that may write are fetched, and the evidence is the embedded run's."""
+    case = _path_write_case(tmp_path)
+    embedded = tmp_path / "embedded"
+    assert main(["investigate", str(case), "--out", str(embedded)]) == 0
+    copies = (embedded / "derived_copies.csv").read_text(encoding="utf-8")
+    assert "mci.keystrokes,public_data.holidays,pat" in copies
+    parsed = ingest(load_case(case))
+    thrift_server.load("pathwrite", "events", parsed.events)
+    thrift_server.load("pathwrite", "quarantine", parsed.quarantine)
+    profiles = tmp_path / "profiles.yaml"
+    profiles.write_text(
+        "profiles:\n"
+        f"  sts: {{engine: hive, host: 127.0.0.1, port: {thrift_server.port}, "
+        "auth: NOSASL, user: investigator, database: pathwrite, pushdown: full}\n"
+    )
+    out = tmp_path / "full"
+    args = ["investigate", str(case), "--out", str(out)]
+    assert main([*args, "--profile", "sts", "--profiles", str(profiles)]) == 0
+    _same_csvs(embedded, out)
 
 
 def test_full_pushdown_with_pseudonyms_and_literals_is_byte_identical(

@@ -128,7 +128,9 @@ def test_candidates_are_what_every_statement_asked_about_finds(
     once = con.sql(rows).fetchall()
     assert every == once
     # the warehouse path's query for the same table, in one statement: the same rows
+    # (the paths written resolved after the rows are fetched: pushdown/written_paths)
     queries.execute(con, "reconstruct/statement_candidates", may_write=MAY_WRITE)
+    queries.execute(con, "pushdown/written_paths")
     assert con.sql(rows).fetchall() == once
     wrote = "SELECT statement_key FROM statement_candidates WHERE wrote ORDER BY ALL"
     by_events = (

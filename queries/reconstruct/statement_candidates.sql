@@ -7,6 +7,10 @@
 -- (an md5 of every event's text and an aggregate of every statement cost seconds at 10M
 -- events, in each round). The same aggregate as reconstruct/write_statements, which the
 -- warehouse path runs per round on the statements asked about.
+-- The storage paths written (a write event naming no object) come back as they are
+-- (`written_paths`), resolved to objects after the rows are fetched
+-- (pushdown/written_paths, against every location of the catalog): the warehouse knows
+-- only the locations sent to it, those of the exposed objects and the copies.
 CREATE OR REPLACE TABLE statement_candidates AS
 WITH writers AS (
     SELECT DISTINCT principal FROM raw_events
@@ -20,17 +24,18 @@ SELECT statement_key,
     arg_min(query_text, (source_file, source_line)) AS query_text,
     arg_min(query_id, (source_file, source_line)) AS query_id,
     list(DISTINCT object ORDER BY object) FILTER (WHERE op = 'write' AND object IS NOT NULL) AS written,
+    list(DISTINCT path ORDER BY path) FILTER (WHERE op = 'write' AND object IS NULL
+        AND path IS NOT NULL) AS written_paths,
     bool_or(op = 'write') AS wrote
 FROM (
     SELECT e.*, statement_key_of(t.statement_key, e.engine, e.source_format, e.query_id,
         e.principal, e.time, e.session_id, e.query_text) AS statement_key
     FROM (
-        SELECT k.* REPLACE (coalesce(k.object, po.object) AS object)
+        SELECT k.*
         FROM raw_events k
         ANTI JOIN dropped_events d
             ON d.event_id = k.event_id AND d.source_file = k.source_file
             AND d.source_line = k.source_line
-        LEFT JOIN path_objects po ON po.path = k.path
         WHERE k.principal IN (SELECT principal FROM writers)
     ) e
     LEFT JOIN text_statement_keys t ON t.event_id = e.event_id
