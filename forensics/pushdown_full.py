@@ -15,7 +15,9 @@ run there, each table they make a temporary view. What comes back:
   pushdown/written_paths, as the warehouse knows only the locations sent to it), which
   each round of copy-following asks here (reconstruct/candidate_writes, parsed here,
   `sqlrefs`: statement parsing stays local) instead of scanning the events there again;
-- per round of copy-following, the new copies' accesses: one scan of the events a round.
+- per round of copy-following, the new copies' accesses (pushdown/copy_access, with the
+  storage paths under their locations only, sent with the round): one scan of the events
+  a round.
 
 The steps after classification (pseudonyms, categories with their `WITH RECURSIVE`, which
 Spark lacks, redaction, read details, evidence) run here on those rows
@@ -61,22 +63,26 @@ SESSION_NAMES = (
     "on_behalf", "ranger_seconds", "dropped_events", "path_objects", "resolved_events",
     "keyed_events", "text_statement_keys", "events", "exposed_targets", "exposed_access",
     "copies", "copy_targets", "classification", "statement_sources", "wanted_statements",
-    "asked_statements", "writing_statements", "statement_candidates",
+    "asked_statements", "writing_statements", "statement_candidates", "copy_locations",
+    "copy_paths", "copy_access",
 )  # fmt: skip
 #: Rows from which a view sent from here is cached by the server (`Session.send`).
 CACHE_ROWS = 1_000
 #: Tables the query files make whose rows come back (each also stays a view there): the
 #: exposed objects' accesses, and the statements that may write (a few percent of the
 #: events), which every round of copy-following then asks here instead of scanning the
-#: events there again.
-FETCHED = frozenset({"exposed_access", "statement_candidates"})
+#: events there again; and each round's copies' accesses.
+FETCHED = frozenset({"exposed_access", "statement_candidates", "copy_access"})
 #: Tables later queries read again, cached by the server (`CACHE TABLE` of the session's
 #: temporary view, `HiveWarehouse.cache`) so that it computes them once: the events dropped
 #: as duplicates (two window passes over every event) and the objects of storage paths
 #: (every distinct path), which every query reading the events joins. Cached, the server
 #: also knows their sizes and broadcasts the small ones to a join instead of shuffling
-#: every event.
-CACHED = frozenset({"dropped_events", "path_objects"})
+#: every event; and a round's storage paths under its copies and the round's accesses
+#: (pushdown/copy_access): the server broadcasts those few paths to its one scan of the
+#: events, and computes the accesses on every core (the rows of a query it computes one
+#: partition after another, as they are fetched).
+CACHED = frozenset({"dropped_events", "path_objects", "copy_paths", "copy_access"})
 #: The views normalize/events makes over every event, read only by
 #: normalize/text_statement_keys in the session (the other queries read raw_events).
 _EVENT_VIEWS = frozenset({"resolved_events", "keyed_events", "events"})
@@ -363,7 +369,9 @@ def reconstruct_in_warehouse(
             return
         asked.extend(new)
         with stages(f"accesses of {len(new)} copy targets", "warehouse"):
-            send_locations(session, catalog, [*scope.exposed, *(t[1] for t in asked)])
+            # the new copies' locations only, beside (not in) catalog_objects: the objects
+            # of the paths under the exposed objects stay cached, never resolved again
+            send_locations(session, catalog, (t[1] for t in new), "copy_locations")
             session.send("copy_targets", _TARGETS, new)
             found = as_schema(session.run("pushdown/copy_access"), copy_types, "events")
             counts["copy_accesses"] += found.num_rows
@@ -425,10 +433,13 @@ def send_scope(
     session.send("on_behalf", [("principal", _S)], [(p,) for p in sorted(on_behalf)])
 
 
-def send_locations(session: Session, catalog: Catalog, targets: Iterable[str]) -> None:
-    """The catalog's storage locations the warehouse resolves paths with: those of the
-    targets and every location under one (a path takes the object of its longest location
-    prefix, so a deeper one must be there to win; the others can never be a target's)."""
+def send_locations(
+    session: Session, catalog: Catalog, targets: Iterable[str], view: str = "catalog_objects"
+) -> None:
+    """The catalog's storage locations the warehouse resolves paths with, as the view
+    `view`: those of the targets and every location under one (a path takes the object of
+    its longest location prefix, so a deeper one must be there to win; the others can
+    never be a target's)."""
     located = sorted((o.location, o.object, o.type) for o in catalog.objects.values() if o.location)
     keys = [loc for loc, _, _ in located]
     roots = sorted(
@@ -447,7 +458,7 @@ def send_locations(session: Session, catalog: Catalog, targets: Iterable[str]) -
                     break
                 continue
             rows.add((name, kind, location))
-    session.send("catalog_objects", [("object", _S), ("type", _S), ("location", _S)], sorted(rows))
+    session.send(view, [("object", _S), ("type", _S), ("location", _S)], sorted(rows))
 
 
 def _naive(moment: datetime | None) -> datetime | None:
