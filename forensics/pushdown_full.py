@@ -80,14 +80,9 @@ FETCHED = frozenset({"exposed_access", "statement_candidates", "copy_access"})
 #: also knows their sizes and broadcasts the small ones to a join instead of shuffling
 #: every event; and a round's storage paths under its copies and the round's accesses
 #: (pushdown/copy_access): the server broadcasts those few paths to its one scan of the
-#: events. A table whose rows are fetched is cached first too (the exposed accesses, a
-#: round's): the server then computes it on every core at once, where the rows of a query
-#: it computes one partition after another, each only once the rows before it were sent
-#: (`incrementalCollect`; at 10,000,000 events 23 s of the exposed accesses' compute sat
-#: between their transfers).
-CACHED = frozenset(
-    {"dropped_events", "path_objects", "copy_paths", "copy_access", "exposed_access"}
-)
+#: events, and computes the accesses on every core (the rows of a query it computes one
+#: partition after another, as they are fetched).
+CACHED = frozenset({"dropped_events", "path_objects", "copy_paths", "copy_access"})
 #: The views normalize/events makes over every event, read only by
 #: normalize/text_statement_keys in the session (the other queries read raw_events).
 _EVENT_VIEWS = frozenset({"resolved_events", "keyed_events", "events"})

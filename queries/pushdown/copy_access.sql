@@ -26,8 +26,8 @@ SELECT path, object FROM found WHERE object IN (SELECT object FROM copy_targets)
 
 -- Each event once: its own object, or for a bare path the object the path resolves to;
 -- then the columns of reconstruct/access's `access_to`. A table (cached by the server, a
--- few rows, forensics/pushdown_full.py `CACHED`): computed by every core of the server at
--- once, where the rows of a query are computed one partition after another as fetched.
+-- few rows): computed by every core of the server at once, where the rows of a query are
+-- computed one partition after another as they are fetched.
 CREATE OR REPLACE TABLE copy_access AS
 WITH matched AS (
     SELECT k.* REPLACE (coalesce(k.object, cp.object) AS object), t.target, t.via_view
