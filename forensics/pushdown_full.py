@@ -355,6 +355,7 @@ def reconstruct_in_warehouse(
         candidates = _candidates(session.run("reconstruct/statement_candidates"))
         load_arrow(con, "statement_candidates", candidates)
         queries.execute(con, "pushdown/written_paths")  # against the whole catalog, here
+        queries.execute(con, "reconstruct/written_path_objects")
     copy_types = con.table("fetched_access").to_arrow_table().schema
     asked: list[tuple] = []
     counts = {

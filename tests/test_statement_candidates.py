@@ -127,11 +127,6 @@ def test_candidates_are_what_every_statement_asked_about_finds(
     )
     once = con.sql(rows).fetchall()
     assert every == once
-    # the warehouse path's query for the same table, in one statement: the same rows
-    # (the paths written resolved after the rows are fetched: pushdown/written_paths)
-    queries.execute(con, "reconstruct/statement_candidates", may_write=MAY_WRITE)
-    queries.execute(con, "pushdown/written_paths")
-    assert con.sql(rows).fetchall() == once
     wrote = "SELECT statement_key FROM statement_candidates WHERE wrote ORDER BY ALL"
     by_events = (
         "SELECT DISTINCT statement_key FROM events "
@@ -139,6 +134,14 @@ def test_candidates_are_what_every_statement_asked_about_finds(
         "ORDER BY ALL"
     )  # what reconstruct/statement_texts read before, keying every event (a statement is
     # asked about with its principal, so one that names none never is)
+    assert con.sql(wrote).fetchall() == con.sql(by_events).fetchall()
+    # the warehouse path's query for the same table, in one statement: the same rows (the
+    # paths written resolved after the rows are fetched, here against the whole catalog:
+    # pushdown/written_paths replaces `path_objects` with the paths written only)
+    queries.execute(con, "reconstruct/statement_candidates", may_write=MAY_WRITE)
+    queries.execute(con, "pushdown/written_paths")
+    queries.execute(con, "reconstruct/written_path_objects")
+    assert con.sql(rows).fetchall() == once
     assert con.sql(wrote).fetchall() == con.sql(by_events).fetchall()
     assert any(row[5] for row in once)  # some wrote, by their events
     if kind == "hand-made":  # ana's CTAS by its text, bob's TRUNCATE by its write event

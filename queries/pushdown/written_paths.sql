@@ -1,8 +1,8 @@
 -- name: written_paths
--- description: The objects of the storage paths the statements that may write wrote (`written_paths` of reconstruct/statement_candidates, fetched from the warehouse), resolved here against every location of the catalog and added to the objects written, as the embedded run does (reconstruct/incomplete_candidates): the warehouse knows only the locations sent to it (the exposed objects' and the copies'), so there a write logged by its path into the folder of any other table named no object, and that table was never followed as a copy.
+-- description: The objects of the storage paths the statements that may write wrote (`written_paths` of reconstruct/statement_candidates, fetched from the warehouse), resolved here against every location of the catalog into this session's `path_objects` (empty here: no events are read here), which reconstruct/written_path_objects then adds to the objects written, as the embedded run does: the warehouse knows only the locations sent to it (the exposed objects' and the copies'), so there a write logged by its path into the folder of any other table named no object, and that table was never followed as a copy.
 -- A path takes the object of its longest location prefix, cut at the depths some location
 -- has (as normalize/events makes `path_objects`), over the few paths written only.
-CREATE OR REPLACE TABLE written_path_objects AS
+CREATE OR REPLACE TABLE path_objects AS
 WITH written AS (
     SELECT DISTINCT unnest(written_paths) AS path FROM statement_candidates
 ),
@@ -22,19 +22,4 @@ found AS (
     FROM prefixes p JOIN catalog_objects c ON c.location = p.prefix
     GROUP BY p.path
 )
-SELECT path, object FROM found;
-
-UPDATE statement_candidates c
-SET written = list_sort(list_distinct(coalesce(c.written, []) || w.objects))
-FROM (
-    SELECT p.statement_key, list(po.object) AS objects
-    FROM (
-        SELECT statement_key, unnest(written_paths) AS path
-        FROM statement_candidates WHERE len(written_paths) > 0
-    ) p
-    JOIN written_path_objects po ON po.path = p.path
-    GROUP BY p.statement_key
-) w
-WHERE w.statement_key = c.statement_key;
-
-ALTER TABLE statement_candidates DROP COLUMN written_paths
+SELECT path, object FROM found

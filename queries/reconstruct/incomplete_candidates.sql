@@ -1,21 +1,5 @@
 -- name: incomplete_candidates
--- description: The objects of the storage paths the statements of reconstruct/statement_candidates wrote; then the statements not complete from the events that say they may write (a TRUNCATE logged as a write, an engine's query id, a text-only record), aggregated again from every event of their principals (a statement's events all have its principal); the engine skips that read when there are none.
--- The objects of the storage paths written (longest location prefix, normalize/events).
-UPDATE statement_candidates c
-SET written = list_sort(list_distinct(coalesce(c.written, []) || w.objects))
-FROM (
-    SELECT p.statement_key, list(po.object) AS objects
-    FROM (
-        SELECT statement_key, unnest(written_paths) AS path
-        FROM statement_candidates WHERE len(written_paths) > 0
-    ) p
-    JOIN path_objects po ON po.path = p.path
-    GROUP BY p.statement_key
-) w
-WHERE w.statement_key = c.statement_key;
-
-ALTER TABLE statement_candidates DROP COLUMN written_paths;
-
+-- description: The statements not complete from the events that say they may write (a TRUNCATE logged as a write, an engine's query id, a text-only record), aggregated again from every event of their principals (a statement's events all have its principal); the engine skips that read when there are none.
 CREATE OR REPLACE TABLE incomplete_statements AS
 SELECT statement_key, principal FROM statement_candidates WHERE NOT complete;
 
