@@ -140,3 +140,38 @@ def test_csv_cell_over_sorted_rows_stays_a_projection() -> None:
     )
     assert "Order By" in plan
     assert "JOIN" not in plan.upper()
+
+
+#: (principal, object, via of each read, engine of each read) -> the `via` and `engines`
+#: cells of exposure_enabled_reads.csv: the sorted distinct values (bytewise), NULL when
+#: every value is NULL, as `string_agg(DISTINCT x, ';' ORDER BY x)` writes them.
+VIA_CELLS = [
+    ("one read", ["trino"], ["trino"], "trino", "trino"),
+    ("repeated", ["view", "trino", "view"], ["hive", "hive", "trino"], "trino;view", "hive;trino"),
+    ("all null", [None, None], [None, "hdfs"], None, "hdfs"),
+    ("some null", [None, "hdfs"], ["hdfs", None], "hdfs", "hdfs"),
+    ("empty text", ["", "x", ""], ["", ""], ";x", ""),
+    ("bytewise", ["é", "z", "Z", "a b"], ["b", "B", "a"], "Z;a b;z;é", "B;a;b"),
+]
+
+
+@pytest.mark.parametrize(("principal", "vias", "engines", "via", "engine_cell"), VIA_CELLS)
+def test_exposure_enabled_reads_via_and_engines_are_sorted_distinct_values(
+    principal: str, vias: list, engines: list, via: str | None, engine_cell: str | None
+) -> None:
+    con = engine.connect(memory_limit="256MB")
+    con.execute(
+        "CREATE TABLE classified_details AS SELECT $p AS principal, 'db.t' AS target, "
+        "TIMESTAMP '2026-01-01' + INTERVAL (i) SECOND AS time, 1 AS event_count, "
+        "v AS via, e AS engine, '*' AS columns, 'pii' AS categories, '*' AS partitions, "
+        "'exposure_enabled' AS classification "
+        "FROM (SELECT unnest($v::VARCHAR[]) AS v, unnest($e::VARCHAR[]) AS e, "
+        "unnest(range(len($v::VARCHAR[]))) AS i)",
+        {"p": principal, "v": vias, "e": engines},
+    )
+    con.execute("CREATE TABLE object_categories (object VARCHAR, sensitivity VARCHAR)")
+    rows = queries.relation(con, "evidence/exposure_enabled_reads").fetchall()
+    columns = queries.relation(con, "evidence/exposure_enabled_reads").columns
+    assert [(r[columns.index("via")], r[columns.index("engines")]) for r in rows] == [
+        (via, engine_cell)
+    ]
