@@ -164,26 +164,34 @@ def write_evidence(
 ) -> list[Output]:
     """Write every evidence CSV of the contract (or those `names`, whose queries take
     `params`) into `stage`, rows sorted, files private."""
-    return [_write_csv(con, stage, name, params) for name in names]
+    pseudonymized = _prepared(con)
+    return [_write_csv(con, stage, name, pseudonymized, params) for name in names]
 
 
 def write_coverage(con: duckdb.DuckDBPyConnection, stage: Path) -> Output:
     """Write `coverage.csv` from the engine's `coverage` table (`forensics.coverage`)."""
-    return _write_csv(con, stage, COVERAGE)
+    return _write_csv(con, stage, COVERAGE, _prepared(con))
+
+
+def _prepared(con: duckdb.DuckDBPyConnection) -> bool:
+    """Define `csv_cell` and say whether this run pseudonymizes: once per set of files
+    (the look-up lists every function of the engine, a fixed 5 ms or so each time)."""
+    queries.execute(con, "evidence/csv_cell")
+    return _has_function(con, NAME_REWRITER)
 
 
 def _write_csv(
     con: duckdb.DuckDBPyConnection,
     stage: Path,
     name: str,
+    pseudonymized: bool,
     params: Mapping[str, object] | None = None,
 ) -> Output:
     path = stage / f"{name}.csv"
     wanted = queries.load(f"evidence/{name}").params
     values = {k: v for k, v in (params or {}).items() if k in wanted}
-    queries.execute(con, "evidence/csv_cell")
     relation = queries.relation(con, f"evidence/{name}", **values)
-    if _has_function(con, NAME_REWRITER):
+    if pseudonymized:
         relation = names_pseudonymized(relation)
     relation = neutralized(relation)
     if values:  # a query with parameters: its relation is not SQL that can be run again
@@ -246,17 +254,19 @@ def names_pseudonymized(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRel
 def pseudonymized_texts(con: duckdb.DuckDBPyConnection, value: object) -> object:
     """`value` (JSON-like) with principals' names in its strings replaced by their
     pseudonyms, when this run pseudonymizes (for the manifest's warnings and summaries)."""
-    if not _has_function(con, NAME_REWRITER):
-        return value
+    return _names_rewritten(con, value) if _has_function(con, NAME_REWRITER) else value
+
+
+def _names_rewritten(con: duckdb.DuckDBPyConnection, value: object) -> object:
     if isinstance(value, str):
         ((rewritten,),) = queries.relation(
             con, "evidence/pseudonymized_text", text=value
         ).fetchall()
         return rewritten
     if isinstance(value, list):
-        return [pseudonymized_texts(con, v) for v in value]
+        return [_names_rewritten(con, v) for v in value]
     if isinstance(value, dict):
-        return {k: pseudonymized_texts(con, v) for k, v in value.items()}
+        return {k: _names_rewritten(con, v) for k, v in value.items()}
     return value
 
 
