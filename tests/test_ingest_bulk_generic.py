@@ -144,6 +144,39 @@ def test_plain_rows_are_read_by_the_engine_and_odd_ones_by_the_parser(
     assert result.files[0].lines == 2 and result.files[0].parsed == 2
 
 
+#: Every character Python's str.strip() removes, and characters beside the printable ASCII
+#: range the engine's first test takes without a pattern ('!' to '~'): controls that are
+#: not whitespace, DEL, the space, non-ASCII letters and marks.
+STRIPPED = [chr(c) for c in range(0x110000) if chr(c).isspace()]
+EDGES = ["\x01", "\x1b", "\x7f", "\x80", "!", "~", "\u00e9", "\u0301", "\u200b", "\ufeff"]
+
+
+def test_text_edges_are_stripped_as_the_parser_strips(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Texts beginning or ending with each character Python strips, or with a character
+    at the edge of the engine's printable-ASCII test, give the row parser's events; the
+    stripped ones are handed to the parser, the others decoded by the engine."""
+    values = [v for c in STRIPPED + EDGES for v in (f"{c}q1", f"q1{c}", f"{c}", f"{c}q{c}")]
+    table = pa.table({
+        "who": ["alice"] * len(values), "obj": ["mci.k"] * len(values), "sql": values,
+        "t": pa.array([datetime(2026, 6, 18, 10, 0)] * len(values), pa.timestamp("us")),
+    })  # fmt: skip
+    mapping = {"time": "t", "principal": "who", "object": "obj", "query_text": "sql"}
+    case = _case(tmp_path, table, mapping, "UTC", None)
+    asked: list[int] = []
+    real = ingest_module.slow_records
+
+    def spy(path, log, rows):
+        asked.extend(rows)
+        return real(path, log, rows)
+
+    monkeypatch.setattr(ingest_module, "slow_records", spy)
+    bulk, parser = _both(case, monkeypatch)
+    assert bulk == parser and len(bulk[0]) == len(values)
+    assert asked == [n for n, v in enumerate(values, 1) if v != v.strip()]
+
+
 def test_text_times_are_left_to_the_parser(tmp_path: Path, monkeypatch) -> None:
     """Times written as text (ISO-8601 or a strftime layout) are the parser's alone."""
     table = pa.table({"t": ["2026-06-18T10:00:00Z"], "who": ["alice"], "obj": ["mci.k"]})

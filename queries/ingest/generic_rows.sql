@@ -4,9 +4,14 @@
 -- the case timezone), utc (a timestamp with a zone), epoch_ms or epoch_s (whole numbers).
 CREATE OR REPLACE MACRO generic_plain(v) AS
     -- Python's str.strip() would change nothing: no whitespace (as str.isspace) at either end.
+    -- First and last characters both printable ASCII other than the space ('!' to '~',
+    -- compared as bytes) settle nearly every value without a pattern: CASE evaluates the
+    -- patterns only for the rows that test leaves (an OR evaluated both for every row).
     -- Two anchored patterns: the engine matches each at its end of the text only (one
     -- pattern with both alternatives searched the whole text).
-    v IS NULL OR NOT (regexp_matches(v, '^[\t\n\x0b\x0c\r\x1c-\x1f \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]') OR regexp_matches(v, '[\t\n\x0b\x0c\r\x1c-\x1f \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]$'));
+    CASE WHEN v IS NULL THEN true
+        WHEN v[1] BETWEEN '!' AND '~' AND v[-1] BETWEEN '!' AND '~' THEN true
+        ELSE NOT (regexp_matches(v, '^[\t\n\x0b\x0c\r\x1c-\x1f \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]') OR regexp_matches(v, '[\t\n\x0b\x0c\r\x1c-\x1f \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]$')) END;
 CREATE OR REPLACE MACRO generic_ascii(v) AS v IS NULL OR regexp_full_match(v, '[\x20-\x7e]*');
 CREATE OR REPLACE TEMP VIEW generic_rows AS
 WITH typed AS (
