@@ -214,3 +214,66 @@ def test_a_plain_parquet_log_is_scanned_not_copied(tmp_path: Path) -> None:
         assert (counts.lines, counts.parsed, counts.quarantined) == (2, 2, 0)
     finally:
         con.close()
+
+
+#: A row whose every field is already its event's value (`generic_plain_events` reads such a
+#: file as it lies), and one field at a time set to a value that is not (the file is then
+#: decoded): each gives the row parser's events either way.
+AS_IS = {"who": "alice", "obj": "mci.k", "path": "/w/k/0", "verb": "SELECT", "kind": "read",
+         "status": "denied", "sql": "q1", "id": "e1", "n": 2, "engine": "hive",
+         "ip": "10.0.0.1", "sess": "s1", "qid": "q-1"}  # fmt: skip
+NOT_AS_IS = [("obj", ""), ("path", ""), ("cols", "a"), ("ip", ""), ("sess", ""), ("qid", ""),
+             ("sql", ""), ("id", None), ("id", ""), ("verb", ""), ("verb", None),
+             ("engine", "Hive"), ("engine", ""), ("kind", "READ"), ("kind", None),
+             ("status", "Allowed"), ("status", "1"), ("n", None), ("who", "Bob@X"),
+             ("obj", "Hive.MCI.K"), ("who", " bob")]  # fmt: skip
+AS_IS_MAPPING = {
+    "principal": "who", "object": "obj", "path": "path", "action": "verb", "op": "kind",
+    "result": "status", "query_text": "sql", "event_id": "id", "event_count": "n",
+    "engine": "engine", "client_ip": "ip", "session_id": "sess", "query_id": "qid",
+    "columns": "cols",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("time_type", "time_format", "tz"),
+    [
+        (pa.timestamp("us"), None, "America/Los_Angeles"),
+        (pa.timestamp("ms", tz="UTC"), None, "UTC"),
+        (pa.int64(), "epoch_ms", "UTC"),
+        (pa.int64(), "epoch_s", "Europe/Paris"),
+    ],
+    ids=["local", "aware", "epoch_ms", "epoch_s"],
+)
+@pytest.mark.parametrize("change", [None, *NOT_AS_IS], ids=lambda c: repr(c))
+def test_a_log_already_of_events_is_read_as_it_lies(
+    change, time_type, time_format, tz, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file whose rows all hold their events' values is read straight from its columns
+    (generic_files.as_is), any other decoded; both give the parser's events, the row with
+    the change among plain rows."""
+    from forensics import engine
+    from forensics.ingest import ingest_into
+
+    rows = [dict(AS_IS, id=f"e{i}", cols=None) for i in range(3)]
+    if change is not None:
+        rows[1][change[0]] = change[1]
+    moment = datetime(2026, 6, 18, 10, 45, 1, 123456)
+    if pa.types.is_integer(time_type):
+        stamp = moment.replace(tzinfo=timezone.utc).timestamp()
+        times = [int(stamp * 1000) if time_format == "epoch_ms" else int(stamp)] * 3
+    else:
+        times = [moment.replace(tzinfo=timezone.utc) if time_type.tz else moment] * 3
+    table = pa.table({k: pa.array([r[k] for r in rows], pa.int64() if k == "n" else pa.string())
+                      for k in rows[0]})  # fmt: skip
+    table = table.append_column("t", pa.array(times, time_type))
+    case = _case(tmp_path, table, dict(AS_IS_MAPPING, time="t"), tz, time_format)
+    con = engine.connect()
+    try:
+        ingest_into(con, load_case(case))
+        ((as_is,),) = con.sql("SELECT as_is FROM generic_files").fetchall()
+    finally:
+        con.close()
+    assert as_is is (change is None)
+    bulk, parser = _both(case, monkeypatch)
+    assert bulk == parser and len(bulk[0]) == 3 - (change in (("who", ""),))

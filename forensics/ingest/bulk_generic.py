@@ -11,8 +11,12 @@ At ingest one scan of each file lists the rows DuckDB cannot decode exactly as
 `forensics/ingest/generic.py` would; the row parser reads those (they go into the engine's
 table of parsed events). After the last file `finish_generic_views` makes `raw_events` a
 view: the parsed events, and the decoded rows of every scanned file except those the
-parser read. Each stage then reads only the columns and rows it needs straight from the
-Parquet (projection and filters pushed into the scan, both cores), and memory does not
+parser read. A file whose every row already holds its event's values (an export of
+normalized events: lower-case names and words, no empty texts; `as_is`) is not decoded at
+all: `generic_plain_events` reads its events straight from its columns, so that each
+reader's filters and join keys reach the Parquet scan as they do for the engine's own
+normalized events. Each stage then reads only the columns and rows it needs straight from
+the Parquet (projection and filters pushed into the scan, both cores), and memory does not
 grow with the log. A file whose column types the SQL does not take (times as text,
 floats, nanoseconds) is left to the row parser entirely. tests/test_ingest_bulk_generic.py
 holds both paths to the same events.
@@ -75,7 +79,7 @@ def read_generic_parquet(
     typed = _typed(con, path, rel, log, time_kind, schema)
     _constants(typed, None, False, False).create_view("generic_input", replace=True)
     queries.execute(con, "ingest/generic_rows")
-    ((slow, object_plain, principal_plain),) = queries.relation(
+    ((slow, object_plain, principal_plain, as_is),) = queries.relation(
         con, "ingest/generic_slow_rows"
     ).fetchall()
     minutes: list[tuple[str, datetime, int]] = []
@@ -85,7 +89,14 @@ def read_generic_parquet(
     name = f"generic_file_{len(queries.relation(con, 'ingest/generic_files').fetchall())}"
     _constants(typed, offset, object_plain, principal_plain).create_view(name, replace=True)
     s = pa.string()
-    load_rows(con, "generic_new_file", [("name", s), ("source_file", s)], [(name, rel)])
+    direct = bool(as_is and object_plain and principal_plain and offset is not None)
+    load_rows(
+        con,
+        "generic_new_file",
+        [("name", s), ("source_file", s), ("as_is", pa.bool_()), ("time_kind", s),
+         ("offset_ms", pa.int64())],
+        [(name, rel, direct, time_kind, offset)],
+    )  # fmt: skip
     load_rows(con, "generic_new_slow", [("source_file", s), ("row", pa.int64())],
               [(rel, n) for n in slow])  # fmt: skip
     load_rows(
@@ -100,19 +111,38 @@ def read_generic_parquet(
 
 def finish_generic_views(con: duckdb.DuckDBPyConnection) -> None:
     """When files were scanned: `raw_events` becomes a view of the parsed events (the table,
-    renamed `parsed_events`) and the decoded rows of the scanned files."""
-    names = [n for (n,) in queries.relation(con, "ingest/generic_files").fetchall()]
-    if not names:
+    renamed `parsed_events`), the decoded rows of the scanned files, and the events of the
+    files whose rows are already events, read as they lie (`generic_plain_events`: no
+    decoding at each read, and the readers' filters reach the Parquet scan)."""
+    files = queries.relation(con, "ingest/generic_files").fetchall()
+    if not files:
         return
-    scans = con.view(names[0])
-    for name in names[1:]:
-        scans = scans.union(con.view(name))
-    scans.create_view("generic_input", replace=True)
+    queries.execute(con, "ingest/generic_plain_events")
+    direct = [
+        con.table_function("generic_plain_events", [name, kind, offset])
+        for name, as_is, kind, offset in files
+        if as_is
+    ]
+    decoded = [con.view(name) for name, as_is, _, _ in files if not as_is]
+    first = files[0][0]  # each view made even when no file needs it (empty, its columns)
+    none_direct = [con.table_function("generic_plain_events", [first, "utc", 0])]
+    _union(direct or none_direct, empty=not direct).create_view("generic_direct", replace=True)
+    _union(decoded or [con.view(first)], empty=not decoded).create_view(
+        "generic_input", replace=True
+    )
     queries.execute(con, "ingest/generic_rows")
     ((exceptions,),) = queries.relation(con, "ingest/generic_exceptions").fetchall()
     queries.execute(con, "ingest/generic_kept" if exceptions else "ingest/generic_kept_all")
     queries.execute(con, "ingest/generic_decode")
     queries.execute(con, "ingest/generic_events")
+
+
+def _union(relations: list[duckdb.DuckDBPyRelation], empty: bool) -> duckdb.DuckDBPyRelation:
+    """The rows of all `relations` (none of them when `empty`: the first one's columns)."""
+    union = relations[0]
+    for relation in relations[1:]:
+        union = union.union(relation)
+    return union.limit(0) if empty else union
 
 
 def _offsets(

@@ -38,7 +38,23 @@ WITH typed AS (
             AND generic_plain(engine) AND generic_plain(client_ip) AND generic_plain(session_id)
             AND generic_plain(query_id) AND generic_plain(query_text) AND generic_plain(event_id)
             AND generic_ascii(principal) AND generic_ascii(action) AND generic_ascii(op)
-            AND generic_ascii(result) AND generic_ascii(engine) AS plain
+            AND generic_ascii(result) AND generic_ascii(engine) AS plain,
+        -- Every field of the row already its event's value, as written (no empty text, a
+        -- lower-case engine, an op and a result of the events' own words, a count, no
+        -- columns), on the raw values: generic_slow_rows tells a file of such rows, whose
+        -- events generic_plain_events reads straight from its columns.
+        coalesce((generic_input."object" IS NULL OR generic_input."object" <> '')
+            AND (generic_input.path IS NULL OR generic_input.path <> '')
+            AND generic_input."columns" IS NULL
+            AND (generic_input.client_ip IS NULL OR generic_input.client_ip <> '')
+            AND (generic_input.session_id IS NULL OR generic_input.session_id <> '')
+            AND (generic_input.query_id IS NULL OR generic_input.query_id <> '')
+            AND (generic_input.query_text IS NULL OR generic_input.query_text <> '')
+            AND generic_input.event_id <> '' AND generic_input.action <> ''
+            AND generic_input.engine <> '' AND generic_input.engine = lower(generic_input.engine)
+            AND generic_input.op IN ('read', 'write', 'metadata', 'other')
+            AND generic_input.result IN ('allowed', 'denied')
+            AND generic_input.event_count IS NOT NULL, false) AS as_is
     FROM generic_input
 )
 SELECT *,
