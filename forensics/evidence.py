@@ -16,7 +16,7 @@ import os
 import shutil
 import socket
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
@@ -297,6 +297,7 @@ def write_manifest(
     warnings: Sequence[str] = (),
     coverage: Mapping[str, object] | None = None,
     run: Mapping[str, object] | None = None,
+    known: Callable[[Path], str | None] | None = None,
 ) -> None:
     """The manifest: inputs, options, versions and outputs; only `run` varies between runs.
 
@@ -304,13 +305,16 @@ def write_manifest(
     many entries it held and the policy changes they made up. `warnings` are what the
     investigator accepted (a source nearly all quarantined, with `--allow-quarantine`);
     `coverage` is the summary of the coverage ledger (`coverage.csv`); `run` adds to the
-    manifest's `run` section (the ingest cache's use: which log files came from it)."""
+    manifest's `run` section (the ingest cache's use: which log files came from it).
+    `known` gives an input's sha256 when this run already hashed it, unchanged since (the
+    cache keys': `IngestCache.known_digest`); any other input is hashed here."""
     by_file = {c.source_file: c for c in counts}
     history_of = {h.path: h for h in history}
     inputs = []
     for path in case.input_files():
         rel = case.relpath(path)
-        entry: dict[str, object] = {"path": rel, "sha256": sha256_file(path)}
+        digest = known(path) if known is not None else None
+        entry: dict[str, object] = {"path": rel, "sha256": digest or sha256_file(path)}
         entry["bytes"] = path.stat().st_size
         if rel in by_file:
             c = by_file[rel]

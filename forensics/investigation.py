@@ -254,6 +254,7 @@ def _investigate(
                 pseudonymized_texts(con, warnings),
                 pseudonymized_texts(con, coverage.as_dict()),
                 {"cache": cache.summary()} if cache is not None else None,
+                cache.known_digest if cache is not None else None,
             )
             if settings.seal_key is not None:
                 seal_manifest(stage, settings.seal_key)

@@ -474,3 +474,36 @@ def test_an_entry_keeps_the_rows_in_the_order_they_were_added(table: str, tmp_pa
     written = [n for (n,) in con.read_parquet(str(tmp_path / "rows.parquet")).fetchall()]
     con.close()
     assert written == [1_000_000 - i for i in range(300_000)] + list(range(200_000))
+
+
+def test_each_input_is_hashed_once_per_run(
+    reference: Path, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The manifest takes each input's sha256 from the cache keys' hashing of the same run
+    (no input read again to hash it), and its digests are the files' own."""
+    from forensics import evidence
+
+    hashed: list[Path] = []
+    for module, name in ((cache_module, "file_sha256"), (evidence, "sha256_file")):
+        real = getattr(module, name)
+        monkeypatch.setattr(module, name, lambda p, real=real: hashed.append(Path(p)) or real(p))
+    _run(INCIDENT / "case.yaml", tmp_path / "ev", tmp_path / "cache", capsys)
+    manifest = json.loads((tmp_path / "ev" / MANIFEST).read_text())
+    inputs = [INCIDENT / i["path"] for i in manifest["inputs"]]
+    assert inputs and all(hashed.count(p) == 1 for p in inputs), inputs
+    monkeypatch.undo()
+    for item in manifest["inputs"]:
+        assert item["sha256"] == evidence.sha256_file(INCIDENT / item["path"]), item["path"]
+    _same_evidence(reference, tmp_path / "ev")
+
+
+def test_a_digest_is_known_only_while_the_file_is_unchanged(tmp_path: Path) -> None:
+    path = tmp_path / "a.log"
+    path.write_text("one\n")
+    cache = IngestCache.open(tmp_path / "cache")
+    digest = cache.digest(path)
+    assert cache.known_digest(path) == digest
+    assert cache.known_digest(tmp_path / "other.log") is None
+    path.write_text("two\n")
+    os.utime(path, ns=(1, 1))
+    assert cache.known_digest(path) is None

@@ -183,6 +183,18 @@ class IngestCache:
         self.hashed[path] = (stat.st_size, stat.st_mtime_ns, sha)
         return sha
 
+    def known_digest(self, path: Path) -> str | None:
+        """The sha256 this run already computed of `path` (`digest`), while its size and
+        mtime are still those it had then; None otherwise (the caller hashes it itself)."""
+        known = self.hashed.get(path)
+        if known is None:
+            return None
+        try:
+            stat = path.stat()
+        except OSError:
+            return None
+        return known[2] if known[:2] == (stat.st_size, stat.st_mtime_ns) else None
+
     def abandon(self) -> None:
         """After a failed run: the folder removed if this run made it and kept nothing in
         it (the entries of the stages that did complete are right whatever failed after
