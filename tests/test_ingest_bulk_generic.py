@@ -277,3 +277,38 @@ def test_a_log_already_of_events_is_read_as_it_lies(
     assert as_is is (change is None)
     bulk, parser = _both(case, monkeypatch)
     assert bulk == parser and len(bulk[0]) == 3 - (change in (("who", ""),))
+
+
+@pytest.mark.parametrize(
+    ("times", "one_offset"),
+    [
+        ([datetime(2026, 3, 8, 1, 30), datetime(2026, 3, 8, 3, 30)], False),  # spring forward
+        ([datetime(2026, 11, 1, 1, 59), datetime(2026, 11, 1, 2, 0)], False),  # fall back
+        ([datetime(2026, 3, 8, 3, 0), datetime(2026, 4, 7, 3, 0)], True),  # a month, one offset
+        ([datetime(2026, 1, 1), datetime(2026, 6, 1)], False),  # longer than a month: scanned
+    ],
+)
+def test_local_times_across_an_offset_change_take_each_minute_s_offset(
+    times, one_offset, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file whose local times all share one UTC offset is read with it (as it lies,
+    being otherwise as_is); one whose minutes cross a change (or span more than a month)
+    is read with each minute's; both give the parser's events."""
+    from forensics import engine
+    from forensics.ingest import ingest_into
+
+    n = len(times)
+    rows = [dict(AS_IS, id=f"e{i}", cols=None) for i in range(n)]
+    table = pa.table({k: pa.array([r[k] for r in rows], pa.int64() if k == "n" else pa.string())
+                      for k in rows[0]})  # fmt: skip
+    table = table.append_column("t", pa.array(times, pa.timestamp("us")))
+    case = _case(tmp_path, table, dict(AS_IS_MAPPING, time="t"), "America/Los_Angeles", None)
+    con = engine.connect()
+    try:
+        ingest_into(con, load_case(case))
+        ((as_is, offset),) = con.sql("SELECT as_is, offset_ms FROM generic_files").fetchall()
+    finally:
+        con.close()
+    assert as_is is one_offset and (offset is not None) is one_offset
+    bulk, parser = _both(case, monkeypatch)
+    assert bulk == parser and len(bulk[0]) == n
