@@ -153,6 +153,42 @@ def test_paths_resolve_to_the_longest_location_prefix() -> None:
     assert got == {"h1": "mci.k", "h2": "mci.k_sub", "h3": "mci.k2", "h4": None}
 
 
+def test_one_read_of_the_events_finds_the_accesses_two_reads_find() -> None:
+    """`access_once` (exposed_access's one read, matching each event on its object or, with
+    none, its path) gives the rows of `access_to` (a read by object, a read by path) for
+    the same targets: by object, by path, through a view, a duplicate dropped, an object
+    and a path both named, and a path spelled as a target's name (matched by path only)."""
+    hdfs = dict(engine="hdfs", object=None, source_format="hdfs-audit", source_file="h.log")
+    con = _engine(
+        [
+            _event(event_id="o1"),
+            _event(event_id="o2", object="mci.v", principal="vic"),
+            _event(event_id="o3", object="mci.k2", path="/w/mci.db/k/f0", query_text="x"),
+            _event(event_id="o4", object="mci.k3"),
+            _event(event_id="r1", dedup_key="r1", source_line=5),
+            _event(event_id="r1", dedup_key="r1", source_line=6),
+            _event(event_id="p1", path="/w/mci.db/k/ds=1/f0", **hdfs),
+            _event(event_id="p2", path="/w/mci.db/k2/f0", source_line=2, **hdfs),
+            _event(event_id="p3", path="/w/mci.db/kk/f0", source_line=3, **hdfs),
+            _event(event_id="p4", path="mci.k", source_line=4, **hdfs),
+            _event(event_id="p5", path=None, source_line=5, **hdfs),
+        ]
+    )
+    for targets in ("exposed_targets", "copy_targets"):
+        two = con.sql(f"SELECT * FROM access_to('{targets}') ORDER BY ALL").fetchall()
+        one = con.sql(f"SELECT * FROM access_once('{targets}') ORDER BY ALL").fetchall()
+        assert one == two
+    found = con.sql("SELECT event_id, target, via FROM access_once('exposed_targets')")
+    assert sorted(found.fetchall()) == [
+        ("o1", "mci.k", "direct"),
+        ("o2", "mci.k", "view:mci.v"),
+        ("o3", "mci.k2", "direct"),
+        ("p1", "mci.k", "path"),
+        ("p2", "mci.k2", "path"),
+        ("r1", "mci.k", "direct"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("event", "expected"),
     [

@@ -127,7 +127,12 @@ def test_every_benchmarked_query_file_translates_but_the_recursive_one(tmp_path)
             refused.append(name)
     assert refused == ["reconstruct/object_categories"]
     # classified_from: the table macro classify.sql defines and classified.sql reads
-    assert set(translator.macros) == {"statement_key_of", "access_to", "classified_from"}
+    assert set(translator.macros) == {
+        "statement_key_of",
+        "access_to",
+        "access_once",
+        "classified_from",
+    }
 
 
 # --- each rewrite is needed: sqlglot's own output, then ours -------------------------------

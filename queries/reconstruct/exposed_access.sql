@@ -43,7 +43,7 @@ SELECT s.*,
     coalesce(mt.set_id, et.set_id, mv.set_id, ev.set_id) IS NOT NULL AS is_baseline,
     coalesce(pt.object, ft.object, pv.object, fv.object) IS NOT NULL AS in_window
 -- The exposed objects' accesses first: the tests below are computed for those rows only.
-FROM access_to('exposed_targets') s
+FROM access_once('exposed_targets') s
 LEFT JOIN baseline_objects bt ON bt.object = s.target
 LEFT JOIN baseline_members mt ON mt.set_id = bt.set_id AND mt.principal = s.principal
 LEFT JOIN baseline_members et ON et.set_id = bt.set_id AND et.principal = '*'
