@@ -21,6 +21,7 @@ from forensics.case import load_case
 from forensics.catalog import load_catalog
 from forensics.ingest import ingest_into
 from forensics.reconstruct import MAY_WRITE, load_scope, reconstruct, statement_candidates
+from forensics.schema import Event
 from forensics.scope import derive_scope
 from tests.conftest import INCIDENT
 from tests.test_classify import T0, _engine, _event
@@ -72,7 +73,7 @@ def _naive_ms(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, timezone.utc).replace(tzinfo=None)
 
 
-def _hand_made() -> duckdb.DuckDBPyConnection:
+def _hand_made(*more: Event) -> duckdb.DuckDBPyConnection:
     """ana's CTAS logged only as its read (its text says it writes, no write event), and
     bob's TRUNCATE logged as a write and as a read (no writing keyword), beside reads; dan's
     two events of one key (`dan|s4|load|select 1`), only the later one's text writing (a
@@ -98,7 +99,7 @@ def _hand_made() -> duckdb.DuckDBPyConnection:
         _event(event_id="r9", principal=None, session_id="s6", op="write",
                query_text="INSERT INTO mci.k3 SELECT 1", source_line=7),
     ]  # fmt: skip
-    con = _engine(events)
+    con = _engine(events + list(more))
     statement_candidates(con)
     return con
 
@@ -158,4 +159,66 @@ def test_candidates_are_what_every_statement_asked_about_finds(
     if kind == "hs2 and lineage":  # a text-only record's statement is among them
         assert any(key.startswith(("hs2:", "lineage:")) or text == hs2.CARL_CTAS
                    for key, _, _, text, _, _ in once)  # fmt: skip
+    con.close()
+
+
+#: What reconstruct/statement_texts selected before it took the texts that write from the
+#: candidates: the regular expression over every access's text.
+_EVERY_TEXT = """
+SELECT query_text,
+    arg_min(principal, (time, source_file, source_line)) AS principal,
+    min(time) AS time,
+    arg_min(source_file, (time, source_file, source_line)) AS source_file,
+    arg_min(source_line, (time, source_file, source_line)) AS source_line,
+    count(DISTINCT event_id) AS events
+FROM classified
+WHERE query_text IS NOT NULL
+    AND (statement_key IN (SELECT statement_key FROM statement_candidates WHERE wrote)
+        OR regexp_matches(query_text, $may_write))
+GROUP BY query_text
+ORDER BY query_text
+"""
+
+
+@pytest.mark.parametrize("kind", ["hand-made", "bundled", "hs2 and lineage", "synth"])
+def test_statement_texts_are_the_texts_every_access_tested_finds(
+    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """reconstruct/statement_texts tests a text only where it can write (the candidates'
+    accesses, those with no statement key or no principal): the same texts as the test of
+    every access's text. Among them dan's writing text but not the other text of its key, a
+    Trino INSERT with no query id (no key), a writing text naming no principal (its
+    statement is no candidate), and both texts of a Trino query whose first event names no
+    principal (a candidate by its second)."""
+    if kind == "hand-made":
+        trino = dict(engine="trino", source_format="trino-event", source_file="t.log")
+        con = _hand_made(
+            _event(event_id="t1", query_text="INSERT INTO x.y SELECT 1", **trino),
+            _event(event_id="t2", query_text="SELECT 2", source_line=2, **trino),
+            _event(event_id="t3", query_id="q9", principal=None, time_ms=T0 - 5000,
+                   query_text="INSERT INTO x.z SELECT 9", source_line=3, **trino),
+            _event(event_id="t4", query_id="q9", principal="fay",
+                   query_text="INSERT INTO x.w SELECT 9", source_line=4, **trino),
+        )  # fmt: skip
+    elif kind == "bundled":
+        con = _reconstructed(INCIDENT / "case.yaml")
+    elif kind == "hs2 and lineage":
+        con = _reconstructed(_hs2_case(tmp_path, monkeypatch))
+    else:
+        case_file = _synth_case(tmp_path)
+        con = _reconstructed(case_file, case_file.parent / "events")
+    found = queries.relation(con, "reconstruct/statement_texts", may_write=MAY_WRITE).fetchall()
+    assert found == con.execute(_EVERY_TEXT, {"may_write": MAY_WRITE}).fetchall()
+    assert found  # some text writes
+    if kind == "hand-made":
+        assert [row[0] for row in found] == [
+            "CREATE TABLE scratch.k AS SELECT * FROM mci.k",
+            "INSERT INTO mci.k2 SELECT 1",
+            "INSERT INTO mci.k3 SELECT 1",
+            "INSERT INTO x.w SELECT 9",
+            "INSERT INTO x.y SELECT 1",
+            "INSERT INTO x.z SELECT 9",
+            "TRUNCATE TABLE mci.k",
+            "load|select 1",
+        ]
     con.close()
