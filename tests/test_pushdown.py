@@ -18,7 +18,7 @@ import pyarrow as pa
 import pytest
 import yaml
 
-from forensics import engine, pushdown, warehouse
+from forensics import engine, pushdown, queries, warehouse
 from forensics.case import load_case
 from forensics.cli import main
 from forensics.errors import InputError, QueryError
@@ -375,6 +375,51 @@ def test_scope_values_become_literals_that_read_back_as_sent() -> None:
         pushdown_full.values_view("forensics_x", columns, [("a\x00b", 1, None)])
     with pytest.raises(QueryError, match="cannot be sent"):
         pushdown_full.values_view("forensics_x", columns, [("a", "1; DROP TABLE t", None)])
+
+
+class _Recorder:
+    """A warehouse that keeps the statements sent to it and answers none."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def define(self, sql: str) -> None:
+        self.sent.append(sql)
+
+    def query(self, sql: str, dialect: str) -> None:
+        self.sent.append(sql)
+
+    def cache(self, name: str) -> None:
+        pass
+
+
+def test_the_warehouse_reads_the_exposed_objects_events_by_object_and_by_path() -> None:
+    """The embedded run reads the events once for the exposed objects (`access_once`); in
+    Spark that join shuffles every event, so the warehouse is sent `access_to`'s two
+    reads (by object, and by path for the events naming no object)."""
+    import re
+
+    import duckdb
+
+    from forensics import pushdown_full
+    from forensics.catalog import load_catalog
+    from forensics.reconstruct import load_scope
+    from forensics.scope import derive_scope
+
+    case = load_case(INCIDENT / "case.yaml")
+    catalog = load_catalog(case)
+    con = duckdb.connect()
+    load_scope(con, catalog, derive_scope(case, catalog, [], []), case.on_behalf_services)
+    schema = pushdown_full.local_pipeline(con, QUARANTINE_SCHEMA.empty_table())
+    recorder = _Recorder()
+    session = pushdown_full.Session(recorder, schema, False, None)  # type: ignore[arg-type]
+    pushdown_full.exposed_accesses(session)
+    (view,) = [s for s in recorder.sent if "VIEW forensics_exposed_access " in s]
+    reads = re.findall(r"(?:FROM|JOIN) events\b", view)
+    assert len(reads) == 2, view[:3000]  # with access_once it is 1
+    # the embedded run's macro reads them once (the engine's own plan of the same file)
+    sql = re.sub(r"\s+", " ", queries.load("reconstruct/exposed_access").sql)
+    assert "access_once('exposed_targets')" in sql
 
 
 def _full_profiles(server: ThriftServer, folder: Path) -> Path:
