@@ -104,19 +104,26 @@ def _hand_made(*more: Event) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def _engine_of(
+    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *extra: Event
+) -> duckdb.DuckDBPyConnection:
+    """The engine after reconstruct for one kind of case: the hand-made events (and
+    `extra` ones), the bundled incident, HiveServer2 logs with lineage, or a small synth."""
+    if kind == "hand-made":
+        return _hand_made(*extra)
+    if kind == "bundled":
+        return _reconstructed(INCIDENT / "case.yaml")
+    if kind == "hs2 and lineage":
+        return _reconstructed(_hs2_case(tmp_path, monkeypatch))
+    case_file = _synth_case(tmp_path)
+    return _reconstructed(case_file, case_file.parent / "events")
+
+
 @pytest.mark.parametrize("kind", ["hand-made", "bundled", "hs2 and lineage", "synth"])
 def test_candidates_are_what_every_statement_asked_about_finds(
     kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if kind == "hand-made":
-        con = _hand_made()
-    elif kind == "bundled":
-        con = _reconstructed(INCIDENT / "case.yaml")
-    elif kind == "hs2 and lineage":
-        con = _reconstructed(_hs2_case(tmp_path, monkeypatch))
-    else:
-        case_file = _synth_case(tmp_path)
-        con = _reconstructed(case_file, case_file.parent / "events")
+    con = _engine_of(kind, tmp_path, monkeypatch)
     con.execute(
         "CREATE OR REPLACE TABLE wanted_statements AS SELECT DISTINCT statement_key, principal "
         "FROM events WHERE statement_key IS NOT NULL"
@@ -190,23 +197,16 @@ def test_statement_texts_are_the_texts_every_access_tested_finds(
     Trino INSERT with no query id (no key), a writing text naming no principal (its
     statement is no candidate), and both texts of a Trino query whose first event names no
     principal (a candidate by its second)."""
-    if kind == "hand-made":
-        trino = dict(engine="trino", source_format="trino-event", source_file="t.log")
-        con = _hand_made(
-            _event(event_id="t1", query_text="INSERT INTO x.y SELECT 1", **trino),
-            _event(event_id="t2", query_text="SELECT 2", source_line=2, **trino),
-            _event(event_id="t3", query_id="q9", principal=None, time_ms=T0 - 5000,
-                   query_text="INSERT INTO x.z SELECT 9", source_line=3, **trino),
-            _event(event_id="t4", query_id="q9", principal="fay",
-                   query_text="INSERT INTO x.w SELECT 9", source_line=4, **trino),
-        )  # fmt: skip
-    elif kind == "bundled":
-        con = _reconstructed(INCIDENT / "case.yaml")
-    elif kind == "hs2 and lineage":
-        con = _reconstructed(_hs2_case(tmp_path, monkeypatch))
-    else:
-        case_file = _synth_case(tmp_path)
-        con = _reconstructed(case_file, case_file.parent / "events")
+    trino = dict(engine="trino", source_format="trino-event", source_file="t.log")
+    con = _engine_of(
+        kind, tmp_path, monkeypatch,
+        _event(event_id="t1", query_text="INSERT INTO x.y SELECT 1", **trino),
+        _event(event_id="t2", query_text="SELECT 2", source_line=2, **trino),
+        _event(event_id="t3", query_id="q9", principal=None, time_ms=T0 - 5000,
+               query_text="INSERT INTO x.z SELECT 9", source_line=3, **trino),
+        _event(event_id="t4", query_id="q9", principal="fay",
+               query_text="INSERT INTO x.w SELECT 9", source_line=4, **trino),
+    )  # fmt: skip
     found = queries.relation(con, "reconstruct/statement_texts", may_write=MAY_WRITE).fetchall()
     assert found == con.execute(_EVERY_TEXT, {"may_write": MAY_WRITE}).fetchall()
     assert found  # some text writes
