@@ -118,6 +118,19 @@ def test_bulk_reader_and_row_parser_agree(
     assert bulk == parser
 
 
+def _rows_asked_of_the_parser(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The row numbers the row parser is asked for (`slow_records`), filled as it runs."""
+    asked: list[int] = []
+    real = ingest_module.slow_records
+
+    def spy(path, log, rows):
+        asked.extend(rows)
+        return real(path, log, rows)
+
+    monkeypatch.setattr(ingest_module, "slow_records", spy)
+    return asked
+
+
 def test_plain_rows_are_read_by_the_engine_and_odd_ones_by_the_parser(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -130,14 +143,7 @@ def test_plain_rows_are_read_by_the_engine_and_odd_ones_by_the_parser(
         "t": pa.array([plain["ts"], odd["ts"]], pa.timestamp("us")),
     })  # fmt: skip
     case = _case(tmp_path, table, {"time": "t", "principal": "who", "object": "obj"}, "UTC", None)
-    asked: list[int] = []
-    real = ingest_module.slow_records
-
-    def spy(path, log, rows):
-        asked.extend(rows)
-        return real(path, log, rows)
-
-    monkeypatch.setattr(ingest_module, "slow_records", spy)
+    asked = _rows_asked_of_the_parser(monkeypatch)
     result = ingest(load_case(case))
     assert asked == [2]
     assert [e["principal"] for e in result.events.to_pylist()] == ["alice", "bob"]
@@ -164,14 +170,7 @@ def test_text_edges_are_stripped_as_the_parser_strips(
     })  # fmt: skip
     mapping = {"time": "t", "principal": "who", "object": "obj", "query_text": "sql"}
     case = _case(tmp_path, table, mapping, "UTC", None)
-    asked: list[int] = []
-    real = ingest_module.slow_records
-
-    def spy(path, log, rows):
-        asked.extend(rows)
-        return real(path, log, rows)
-
-    monkeypatch.setattr(ingest_module, "slow_records", spy)
+    asked = _rows_asked_of_the_parser(monkeypatch)
     bulk, parser = _both(case, monkeypatch)
     assert bulk == parser and len(bulk[0]) == len(values)
     assert asked == [n for n, v in enumerate(values, 1) if v != v.strip()]
