@@ -16,9 +16,9 @@ inserted), beside an empty `quarantine` table. Then, each in a fresh interpreter
   (read from the server's socket) each fetched come from the manifest (`events.stages`).
 
 Every evidence CSV of each warehouse run is compared byte for byte with the embedded run's.
-Writes benchmarks/results/warehouse.md and its section of docs/performance.md, and prints
-it. Not a test: the targets (issue 23)
-are checked here and reported, never asserted in `make test`.
+Writes benchmarks/results/warehouse.md (or `--out`) and its section of docs/performance.md
+(unless `--no-docs`), and prints it. Not a test: the targets (issue 23) are checked here
+and reported, never asserted in `make test`.
 """
 
 from __future__ import annotations
@@ -437,6 +437,9 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per run")
     parser.add_argument("--no-docs", action="store_true", help="leave docs/performance.md")
     parser.add_argument(
+        "--out", type=Path, default=RESULTS, help="Markdown file to write (a probe: elsewhere)"
+    )
+    parser.add_argument(
         "--driver-memory",
         default=DRIVER_MEMORY,
         help="the server's heap (check `free -g` first: the kernel kills it when short)",
@@ -460,8 +463,8 @@ def main() -> None:
             print(f"{n:,} events ...", file=sys.stderr, flush=True)
             results.append(measure(n, port, modes, cache, args.timeout, server.pid))
             text = report(results, startup, modes, args.driver_memory)
-            RESULTS.parent.mkdir(exist_ok=True)
-            RESULTS.write_text(text, encoding="utf-8")
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(text, encoding="utf-8")
             if not args.no_docs:
                 write_docs(text)
             print(text, flush=True)
