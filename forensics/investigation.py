@@ -164,6 +164,9 @@ def investigate(settings: Settings, extra: Callable[[Path], None] | None = None)
         if cache is not None:
             cache.abandon()
         raise
+    finally:
+        if cache is not None:
+            cache.close()
     return settings.out.absolute()
 
 

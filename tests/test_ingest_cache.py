@@ -507,3 +507,20 @@ def test_a_digest_is_known_only_while_the_file_is_unchanged(tmp_path: Path) -> N
     path.write_text("two\n")
     os.utime(path, ns=(1, 1))
     assert cache.known_digest(path) is None
+
+
+def test_a_failed_run_leaves_a_cache_folder_another_run_holds(tmp_path: Path) -> None:
+    """Two runs sharing a new cache folder (two investigations into one --out): the one
+    that fails (refused by the other's lock on the evidence folder) removes the folder it
+    made only when no other run holds it; it removed it from under the other run, whose
+    next cache write then failed with an internal error (FileNotFoundError)."""
+    shared = tmp_path / "shared.cache"
+    failed = IngestCache.open(shared)
+    other = IngestCache.open(shared)
+    assert failed.created and other.usable
+    failed.abandon()
+    assert (shared / TAG).is_file()  # kept: the other run holds it
+    other.close()
+    alone = IngestCache.open(tmp_path / "alone.cache")
+    alone.abandon()
+    assert not (tmp_path / "alone.cache").exists()  # made by the failed run alone, empty

@@ -29,6 +29,7 @@ tagged `CACHEDIR.TAG`, so that backup tools that honour the tag leave it out.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -133,6 +134,9 @@ class IngestCache:
     stages_reused: list[str] = field(default_factory=list)  # forensics/stage_cache.py's
     stages_stored: list[str] = field(default_factory=list)
     created: bool = False  # this run made the folder (`abandon` removes it if left empty)
+    #: the folder held with a shared lock while the run uses it: `abandon` removes a folder
+    #: only when no other run holds it (two runs may share a cache folder)
+    lock: int | None = None
     #: path -> (size, mtime, sha256) of the files hashed this run: each hashed once
     hashed: dict[Path, tuple[int, int, str]] = field(default_factory=dict)
 
@@ -153,22 +157,28 @@ class IngestCache:
                 f"{folder}: exists and is not a forensics cache folder (no {TAG}); "
                 "give another --cache or an empty folder"
             )
-        created = not folder.exists()
-        try:
-            _private_folders(folder)
-            if folder.stat().st_uid != os.getuid():
-                raise InputError(f"{folder}: the cache folder is not yours; give another --cache")
-            os.chmod(folder, 0o700)
-            if not (folder / TAG).is_file():
-                write_private(folder / TAG, TAG_TEXT.encode())
-        except OSError as exc:  # a read-only or full disk: the run goes on without a cache
-            unusable = cls(folder, usable=False)
-            unusable.warnings.append(
-                f"{folder}: the cache folder cannot be used ({exc.strerror}); every log file "
-                "was read and none was cached"
-            )
-            return unusable
-        opened = cls(folder, created=created)
+        lock = None
+        for _ in range(3):  # again if a failed run sharing the folder removed it meanwhile
+            created = not folder.exists()
+            try:
+                _private_folders(folder)
+                if folder.stat().st_uid != os.getuid():
+                    raise InputError(
+                        f"{folder}: the cache folder is not yours; give another --cache"
+                    )
+                os.chmod(folder, 0o700)
+                if not (folder / TAG).is_file():
+                    write_private(folder / TAG, TAG_TEXT.encode())
+                lock = _held(folder)
+            except FileNotFoundError:
+                continue
+            except OSError as exc:  # a read-only or full disk: the run goes on without a cache
+                return _unusable(folder, exc.strerror)
+            if lock is not None:
+                break
+        if lock is None:
+            return _unusable(folder, "another run kept removing it")
+        opened = cls(folder, created=created, lock=lock)
         opened._remove_leftovers()
         return opened
 
@@ -199,13 +209,22 @@ class IngestCache:
         """After a failed run: the folder removed if this run made it and kept nothing in
         it (the entries of the stages that did complete are right whatever failed after
         them, and are kept for the rerun that follows the fix)."""
-        if not self.usable or not self.created:
+        if not self.usable or not self.created or self.lock is None:
             return
         try:
+            fcntl.flock(self.lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # no other run holds it
             if all(p.name == TAG for p in self.folder.iterdir()):
                 shutil.rmtree(self.folder)
-        except OSError:
+        except OSError:  # BlockingIOError: another run is using the folder; it stays
             pass
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Let go of the folder (the run is over)."""
+        if self.lock is not None:
+            os.close(self.lock)
+            self.lock = None
 
     def slot(self, rel: str, path: Path, source: LogSource, tz: zoneinfo.ZoneInfo) -> Slot | None:
         """The key of one log file (its content hashed now); None when the cache folder
@@ -328,6 +347,30 @@ class IngestCache:
                 shutil.rmtree(leftover, ignore_errors=True)
             except PermissionError:
                 pass
+
+
+def _held(folder: Path) -> int | None:
+    """A descriptor of `folder` holding a shared lock on it, or None when the folder was
+    removed before the lock was taken (by a failed run that held it alone: `abandon`)."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        if os.fstat(fd).st_ino == os.stat(folder, follow_symlinks=False).st_ino:
+            return fd
+    except FileNotFoundError:
+        pass
+    os.close(fd)
+    return None
+
+
+def _unusable(folder: Path, reason: str | None) -> IngestCache:
+    """A cache that is not used: the run reads every log file, with a warning saying why."""
+    unusable = IngestCache(folder, usable=False)
+    unusable.warnings.append(
+        f"{folder}: the cache folder cannot be used ({reason}); every log file was read and "
+        "none was cached"
+    )
+    return unusable
 
 
 def _private_folders(folder: Path) -> None:
