@@ -150,11 +150,16 @@ def ingest_into(
         desc="ingest",
         disable=quiet,
     )
+    slots = {
+        rel: cache.slot(rel, path, case.logs[i], case.timezone)
+        for rel, path, fmt, i in jobs
+        if cache is not None and not _read_in_place(path, fmt)
+    }
+    loaded = cache.load(con, [s for s in slots.values() if s is not None]) if cache else {}
     for rel, path, fmt, i in jobs:
         overall.set_postfix_str(rel, refresh=False)
-        cached = cache is not None and not _read_in_place(path, fmt)
-        slot = cache.slot(rel, path, case.logs[i], case.timezone) if cached else None
-        if slot is not None and (kept := cache.load(con, slot)) is not None:
+        slot = slots.get(rel)
+        if (kept := loaded.get(rel)) is not None:
             counts.append(
                 FileCounts(
                     rel, fmt, kept.lines, kept.parsed, kept.quarantined, kept.read_by or CACHED

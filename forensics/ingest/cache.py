@@ -237,25 +237,40 @@ class IngestCache:
         self.used[key] = rel
         return Slot(key, material, rel, path, (before.st_size, before.st_mtime_ns))
 
-    def load(self, con: duckdb.DuckDBPyConnection, slot: Slot) -> Counts | None:
-        """Insert the file's cached rows into `raw_events` and `quarantine` and return its
-        counts; None (nothing inserted; a warning when an entry was there but unusable)
-        when the file must be read."""
-        entry = self.folder / slot.key
-        if not entry.is_dir():
-            return None
+    def load(self, con: duckdb.DuckDBPyConnection, slots: list[Slot]) -> dict[str, Counts]:
+        """Insert the cached rows of every slot whose entry is there into `raw_events`,
+        `quarantine` and `ranger_agents`, and return their counts by file. One insert per
+        table for all entries: entry by entry, the inserts of the 1M raw-format incident's
+        twelve files cost 3.3 CPU s against 1.5 together. An entry that is unusable is
+        left out (a warning; the caller reads its file again)."""
+        ready: dict[str, tuple[Path, Counts]] = {}
+        for slot in slots:
+            entry = self.folder / slot.key
+            if not entry.is_dir():
+                continue
+            try:
+                ready[slot.rel] = (entry, _checked_entry(entry, slot))
+            except _Unusable as exc:
+                self._ignore(slot, entry, exc)
         try:
-            counts = _checked_entry(entry, slot)
-            _insert(con, entry)
-        except _Unusable as exc:
-            self.warnings.append(
-                f"cache entry {slot.key[:12]} for {slot.rel} ignored ({exc}); the file was "
-                "read again"
-            )
-            shutil.rmtree(entry, ignore_errors=True)
-            return None
-        self.reused.append(slot.rel)
-        return counts
+            _insert(con, [entry for entry, _ in ready.values()])
+        except _Unusable:  # one entry's files are unreadable: find it, keep the others
+            by_rel = {slot.rel: slot for slot in slots}
+            for rel, (entry, _) in list(ready.items()):
+                try:
+                    _insert(con, [entry])
+                except _Unusable as exc:
+                    self._ignore(by_rel[rel], entry, exc)
+                    del ready[rel]
+        self.reused.extend(ready)
+        return {rel: counts for rel, (_, counts) in ready.items()}
+
+    def _ignore(self, slot: Slot, entry: Path, exc: Exception) -> None:
+        """Remove an entry that must not be trusted, and say so."""
+        self.warnings.append(
+            f"cache entry {slot.key[:12]} for {slot.rel} ignored ({exc}); the file was read again"
+        )
+        shutil.rmtree(entry, ignore_errors=True)
 
     def begin(self, con: duckdb.DuckDBPyConnection, slot: Slot) -> None:
         """Note where the file's rows will start, before it is read (nothing is kept for
@@ -465,16 +480,21 @@ def _checked_entry(entry: Path, slot: Slot) -> Counts:
     return counts
 
 
-def _insert(con: duckdb.DuckDBPyConnection, entry: Path) -> None:
-    """Append an entry's rows to `raw_events` and `quarantine`, both or neither."""
+def _insert(con: duckdb.DuckDBPyConnection, entries: list[Path]) -> None:
+    """Append the entries' rows to `raw_events`, `quarantine` and `ranger_agents`, one
+    insert per table, all of them or none."""
+    if not entries:
+        return
     queries.execute(con, "ingest/ranger_agents_table")
     con.begin()
     try:
         for name, (table, _) in TABLES.items():
-            rows = con.read_parquet(str(entry / name))
-            if rows.columns != con.table(table).columns or _kinds(rows) != _kinds(con.table(table)):
-                raise _Unusable(f"{name} has other columns than {table}")
-            rows.insert_into(table)
+            columns, kinds = con.table(table).columns, _kinds(con.table(table))
+            for entry in entries:
+                rows = con.read_parquet(str(entry / name))
+                if rows.columns != columns or _kinds(rows) != kinds:
+                    raise _Unusable(f"{name} has other columns than {table}")
+            con.read_parquet([str(entry / name) for entry in entries]).insert_into(table)
         con.commit()
     except (duckdb.Error, _Unusable) as exc:
         con.rollback()
