@@ -238,9 +238,13 @@ def _investigate(
             quarantined.fetchall(),
             {c.source_file: c.lines for c in files},
         )
-        duplicates = reconstruct(
-            con, None, settings.keep_literals, settings.pseudonym_key, table_schema(catalog)
-        )
+        schema = table_schema(catalog)
+        reads_key = stages.reads_key(schema) if stages is not None else ""
+        if stages is not None:
+            stages.load_reads(con, reads_key)
+        duplicates = reconstruct(con, None, settings.keep_literals, settings.pseudonym_key, schema)
+        if stages is not None:
+            stages.store_reads(con, reads_key)
         with staged_output(settings.out) as stage:
             outputs = write_evidence(con, stage) + [write_coverage(con, stage)]
             if subjects is not None:

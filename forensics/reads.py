@@ -41,7 +41,9 @@ def table_schema(catalog: Catalog) -> TableSchema:
 
 
 def load_read_details(con: duckdb.DuckDBPyConnection, schema: TableSchema) -> None:
-    """The `access_details` view: columns, partitions and categories of every access.
+    """The `access_details` view: columns, partitions and categories of every access. The
+    statements whose answers an earlier run kept (`known_reads`, from the stage cache) are
+    not read again.
 
     The statements and the files are read batch by batch as the engine returns them, and
     each batch's answers go back into the engine at once: at 100M events they are millions
@@ -52,9 +54,9 @@ def load_read_details(con: duckdb.DuckDBPyConnection, schema: TableSchema) -> No
         rows = []
         for text, database, engine in batch:
             found = reader.read(text, database or "default", _DIALECTS.get(engine, "hive"))
-            for obj, read in sorted((found or {}).items()):
-                columns = None if read.columns is None else ";".join(read.columns)
-                rows.append((text, database, engine, obj, columns, ";".join(read.partitions)))
+            for obj, answer in sorted((found or {}).items()):
+                columns = None if answer.columns is None else ";".join(answer.columns)
+                rows.append((text, database, engine, obj, columns, ";".join(answer.partitions)))
         return rows
 
     def path_partitions(batch: list[tuple]) -> list[tuple]:
@@ -65,8 +67,11 @@ def load_read_details(con: duckdb.DuckDBPyConnection, schema: TableSchema) -> No
             rows.append((path, obj, spec))
         return rows
 
-    statements = stream_rows(queries.relation(con, "reconstruct/read_statements"))
+    queries.execute(con, "reconstruct/known_reads")
+    queries.execute(con, "reconstruct/read_statements")
+    statements = stream_rows(queries.relation(con, "reconstruct/new_read_statements"))
     load_batches(con, "statement_reads", _STATEMENT_READS, map(statement_reads, statements))
+    queries.execute(con, "reconstruct/known_statement_reads")
     paths = stream_rows(queries.relation(con, "reconstruct/read_paths"))
     load_batches(con, "path_partitions", _PATH_PARTITIONS, map(path_partitions, paths))
     queries.execute(con, "reconstruct/access_details")

@@ -2,7 +2,7 @@
 
 A rerun should redo only the stages whose inputs changed, as a build system does: each
 stage's result is kept under a key made of the digests of exactly what the stage reads,
-and used again only when that key comes up again. Two stages are kept beside the ingest
+and used again only when that key comes up again. Three stages are kept beside the ingest
 cache's per-file entries (`forensics/ingest/cache.py`), in the same private folder:
 
 - `scope-<key>`: `derive_scope`'s result (exposure windows, the baseline's bitsets, the
@@ -10,6 +10,10 @@ cache's per-file entries (`forensics/ingest/cache.py`), in the same private fold
   configs, catalog, directory, window and zones, and of the logs only the principals they
   name and the permission changes of the NameNode audit: the key is those, so a new day of
   logs that names nobody new and changes no permission finds the scope of the day before.
+- `reads-<key>`: the statements a run read for the columns and partitions each read read
+  (`forensics/reads.py`) and the answers, keyed by the catalog's columns, partition
+  columns and views and the code: a new day of logs reads only its new statements. Each
+  run that read new ones replaces the entry with its own statements and answers.
 - `evidence-<key>`: the whole evidence folder's files and manifest. Its key is everything
   that decides the evidence: every input's sha256 (each log included), the case's
   parameters, the options that change the evidence (literals kept, the pseudonym key, a
@@ -47,7 +51,9 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from forensics import __version__
+import duckdb
+
+from forensics import __version__, queries
 from forensics.case import Case
 from forensics.evidence import DEPENDENCIES, MANIFEST, run_record
 from forensics.ingest.cache import (
@@ -63,11 +69,14 @@ from forensics.ingest.cache import (
     zone_digest,
 )
 from forensics.scope import Scope
+from forensics.sqlcolumns import TableSchema
 
 #: The layout of stage entries; a change makes every older one foreign.
 LAYOUT = 1
-SCOPE, EVIDENCE = "scope", "evidence"
+SCOPE, EVIDENCE, READS = "scope", "evidence", "reads"
 SCOPE_FILE = "scope.pickle"
+#: A `reads` entry: the statements a run read for columns and partitions, and the answers.
+READ_STATEMENTS, STATEMENT_READS = "read_statements.parquet", "statement_reads.parquet"
 _CHUNK = 1 << 20
 
 
@@ -247,6 +256,68 @@ class StageCache:
         self._store(SCOPE, key, {SCOPE_FILE: pickle.dumps(scope, protocol=5)})
         return scope
 
+    # -- the columns and partitions each statement read -----------------------------------
+
+    def reads_key(self, schema: TableSchema) -> str:
+        """The key of the statements' answers (`forensics/reads.py`): the catalog's
+        columns, partition columns and views they were read against, and the code."""
+        return _key(
+            {
+                **_common(),
+                "stage": READS,
+                "columns": {k: list(v) for k, v in sorted(schema.columns.items())},
+                "partitions": {k: list(v) for k, v in sorted(schema.partition_columns.items())},
+                "views": {k: list(v) for k, v in sorted(schema.views.items())},
+            }
+        )
+
+    def load_reads(self, con: duckdb.DuckDBPyConnection, key: str) -> None:
+        """The statements an earlier run read against the same catalog, and its answers,
+        as the engine's `known_read_statements` and `known_statement_reads` (both or
+        neither): the reader then reads only the statements that are new."""
+        entry = self._entry(READS, key)
+        if entry is None:
+            return
+        con.begin()
+        try:
+            for name, query in (
+                (READ_STATEMENTS, "reconstruct/known_read_statements_from"),
+                (STATEMENT_READS, "reconstruct/known_statement_reads_from"),
+            ):
+                queries.execute(con, query, path=str(entry / name))
+            con.commit()
+        except duckdb.Error as exc:
+            con.rollback()
+            self._drop(READS, key, entry, f"unreadable ({str(exc).splitlines()[0][:120]})")
+            return
+        self.cache.stages_reused.append(READS)
+
+    def store_reads(self, con: duckdb.DuckDBPyConnection, key: str) -> None:
+        """Keep this run's statements and answers (after reconstruct) as the entry of
+        `key`, in place of the one it started from, when it read statements that entry
+        did not hold."""
+        new = queries.relation(con, "reconstruct/new_read_statements").aggregate("count(*)")
+        if READS in self.cache.stages_reused and new.fetchall() == [(0,)]:
+            return
+        stage = Path(tempfile.mkdtemp(prefix=f"{PARTIAL}{os.getpid()}-", dir=self.cache.folder))
+        try:
+            for name, table in (
+                (READ_STATEMENTS, "read_statements"),
+                (STATEMENT_READS, "statement_reads"),
+            ):
+                con.table(table).write_parquet(str(stage / name), compression="zstd")
+            self._store(
+                READS, key, {n: stage / n for n in (READ_STATEMENTS, STATEMENT_READS)}, replace=True
+            )
+        except (OSError, duckdb.Error) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc).splitlines()[0][:120]
+            self.cache.warnings.append(
+                f"the reads could not be cached in {self.cache.folder} ({reason}); the "
+                "evidence is unaffected"
+            )
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
+
     # -- entries ------------------------------------------------------------------------
 
     def _entry(self, kind: str, key: str, checked: Iterable[str] | None = None) -> Path | None:
@@ -280,17 +351,21 @@ class StageCache:
 
     def _drop(self, kind: str, key: str, entry: Path, reason: str) -> None:
         self.cache.warnings.append(
-            f"cache entry {kind}-{key[:12]} ignored ({reason}); the {kind} was made again"
+            f"cache entry {kind}-{key[:12]} ignored ({reason}); the {kind} stage was run again"
         )
         shutil.rmtree(entry, ignore_errors=True)
 
-    def _store(self, kind: str, key: str, files: Mapping[str, Path | bytes]) -> None:
+    def _store(
+        self, kind: str, key: str, files: Mapping[str, Path | bytes], replace: bool = False
+    ) -> None:
         """A new entry of `files` (paths copied, bytes written), renamed into place when
-        complete; the entries of the same kind and case file it supersedes removed. A
-        cache that cannot be written is a warning: the evidence is unaffected."""
+        complete (in place of the entry of the same key when `replace`: a run that reads
+        it meanwhile finds it whole or not at all); the entries of the same kind and case
+        file it supersedes removed. A cache that cannot be written is a warning: the
+        evidence is unaffected."""
         folder = self.cache.folder
         target = folder / f"{kind}-{key}"
-        if target.is_dir():
+        if target.is_dir() and not replace:
             return
         stage = Path(tempfile.mkdtemp(prefix=f"{PARTIAL}{os.getpid()}-", dir=folder))
         try:
@@ -304,6 +379,10 @@ class StageCache:
                     fsync_file(stage / name)
             meta = {"kind": kind, "key": key, "case_file": str(self.case.path), "files": digests}
             write_private(stage / ENTRY, json.dumps(meta, indent=1, sort_keys=True).encode())
+            if replace and target.is_dir():  # set aside (a killed run's is a leftover)
+                aside = Path(tempfile.mkdtemp(prefix=f"{PARTIAL}{os.getpid()}-", dir=folder))
+                os.rename(target, aside / target.name)
+                shutil.rmtree(aside, ignore_errors=True)
             os.rename(stage, target)
             fsync_folder(folder)
         except OSError as exc:

@@ -74,7 +74,7 @@ def test_a_warm_rerun_copies_the_evidence_byte_for_byte(
 ) -> None:
     reference, filled = cold
     manifest = json.loads((filled.parent / "ev" / MANIFEST).read_text())["run"]["cache"]
-    assert manifest["stages_stored"] == ["scope"] and manifest["stages_from_cache"] == []
+    assert manifest["stages_stored"] == ["reads", "scope"] and manifest["stages_from_cache"] == []
     _same_evidence(reference, filled.parent / "ev")
     assert len(_stage_entries(filled, "evidence")) == len(_stage_entries(filled, "scope")) == 1
     warm = _run(INCIDENT / "case.yaml", tmp_path / "warm", _copy(filled, tmp_path), capsys)
@@ -111,10 +111,10 @@ def _parameters(case: Path) -> None:
 @pytest.mark.parametrize(
     ("change", "stages", "read"),
     [
-        (_log, ["scope"], [METASTORE]),  # nobody new named, no permission changed
-        (_catalog, [], []),
-        (_policy, [], []),
-        (_parameters, [], []),
+        (_log, ["reads", "scope"], [METASTORE]),  # nobody new named, no permission changed
+        (_catalog, ["reads"], []),  # the sensitivity list: no column or view changed
+        (_policy, ["reads"], []),
+        (_parameters, ["reads"], []),
     ],
 )
 def test_one_changed_input_redoes_what_reads_it(
@@ -146,7 +146,7 @@ def test_the_toolkits_code_digest_is_in_every_key(
     monkeypatch.setattr(stage_cache, "code_digest", edited)
     rerun = _run(INCIDENT / "case.yaml", tmp_path / "rerun", _copy(filled, tmp_path), capsys)
     assert rerun["stages_from_cache"] == rerun["from_cache"] == []
-    assert rerun["stored"] == LOGS and rerun["stages_stored"] == ["scope"]
+    assert rerun["stored"] == LOGS and rerun["stages_stored"] == ["reads", "scope"]
     _same_evidence(reference, tmp_path / "rerun")
 
 
@@ -163,7 +163,7 @@ def test_an_option_that_changes_the_evidence_is_in_its_key(
         key.chmod(0o600)
         flags = [*flags[:-1], str(key)]
     rerun = _run(INCIDENT / "case.yaml", tmp_path / "r", _copy(filled, tmp_path), capsys, *flags)
-    assert rerun["stages_from_cache"] == ["scope"] and rerun["from_cache"] == LOGS
+    assert rerun["stages_from_cache"] == ["reads", "scope"] and rerun["from_cache"] == LOGS
     _run(INCIDENT / "case.yaml", tmp_path / "plain", None, capsys, *flags)
     _same_evidence(tmp_path / "plain", tmp_path / "r")
 
@@ -253,7 +253,7 @@ def test_a_damaged_or_foreign_evidence_entry_is_never_used(
     else:
         damage(entry)
     rerun = _run(INCIDENT / "case.yaml", tmp_path / "rerun", cache, capsys)
-    assert rerun["stages_from_cache"] == ["scope"] and rerun["from_cache"] == LOGS
+    assert rerun["stages_from_cache"] == ["reads", "scope"] and rerun["from_cache"] == LOGS
     assert len(rerun["warnings"]) == 1 and reason in rerun["warnings"][0], rerun["warnings"]
     assert rerun["stderr"].startswith("forensics: warning: cache entry evidence-")
     assert "Traceback" not in rerun["stderr"]
@@ -281,7 +281,7 @@ def test_a_damaged_scope_entry_is_never_used(
         meta["files"][SCOPE_FILE] = cache_module.file_sha256(entry / SCOPE_FILE)
         (entry / ENTRY).write_text(json.dumps(meta))
     rerun = _run(INCIDENT / "case.yaml", tmp_path / "rerun", cache, capsys)
-    assert rerun["stages_from_cache"] == [] and rerun["stages_stored"] == ["scope"]
+    assert rerun["stages_from_cache"] == ["reads"] and rerun["stages_stored"] == ["scope"]
     assert len(rerun["warnings"]) == 1 and "cache entry scope-" in rerun["warnings"][0]
     _same_evidence(reference, tmp_path / "rerun")
 
@@ -319,9 +319,109 @@ def test_a_failed_run_keeps_the_entries_of_the_stages_it_completed(
     assert not (tmp_path / "ev").exists() and _stage_entries(cache, "evidence") == []
     tables.write_text(good)
     rerun = _run(incident, tmp_path / "ev", cache, capsys)
-    assert rerun["from_cache"] == LOGS and rerun["stages_stored"] == ["scope"]
+    assert rerun["from_cache"] == LOGS and rerun["stages_stored"] == ["reads", "scope"]
     (first,) = _stage_entries(cache, "evidence")
     _log(incident)  # a rerun with other inputs: its entry supersedes the case file's last
-    assert _run(incident, tmp_path / "ev", cache, capsys)["stages_from_cache"] == ["scope"]
+    again = _run(incident, tmp_path / "ev", cache, capsys)
+    assert again["stages_from_cache"] == ["reads", "scope"]
     (second,) = _stage_entries(cache, "evidence")
     assert second != first and _stage_entries(cache, "scope") != []
+
+
+def _reader_calls(monkeypatch) -> list[str]:
+    """The texts the column reader is asked about from now on."""
+    from forensics.sqlcolumns import ColumnReader
+
+    asked: list[str] = []
+    read = ColumnReader.read
+
+    def counted(self, text, *rest, **kw):
+        asked.append(text)
+        return read(self, text, *rest, **kw)
+
+    monkeypatch.setattr(ColumnReader, "read", counted)
+    return asked
+
+
+def _forget_half(entry: Path) -> set[str]:
+    """The entry made to hold every other statement (and only their answers), its
+    description rewritten to match; the texts it no longer holds."""
+    import duckdb
+
+    statements, reads = (str(entry / n) for n in (stage_cache.READ_STATEMENTS,
+                                                    stage_cache.STATEMENT_READS))  # fmt: skip
+    con = duckdb.connect()
+    rows = con.sql(f"SELECT * FROM read_parquet('{statements}') ORDER BY ALL").fetchall()
+    kept = rows[::2]
+    con.sql(f"CREATE TABLE k AS SELECT * FROM read_parquet('{statements}') LIMIT 0")
+    con.executemany("INSERT INTO k VALUES (?, ?, ?)", kept)
+    con.sql(f"CREATE TABLE r AS SELECT * FROM read_parquet('{reads}') SEMI JOIN k USING "
+            "(query_text, database, engine)")  # fmt: skip
+    con.table("k").write_parquet(statements)
+    con.table("r").write_parquet(reads)
+    meta = json.loads((entry / ENTRY).read_text())
+    for name in (stage_cache.READ_STATEMENTS, stage_cache.STATEMENT_READS):
+        meta["files"][name] = cache_module.file_sha256(entry / name)
+    (entry / ENTRY).write_text(json.dumps(meta))
+    return {r[0] for r in rows[1::2]}
+
+
+def test_a_rerun_reads_only_the_statements_no_earlier_run_read(
+    cold: tuple[Path, Path], incident: Path, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    """The statements' answers come from the cache, those it lacks are read, and the
+    evidence is the same bytes as a run without any cache."""
+    _, filled = cold
+    _log(incident)  # the evidence's key changes, the catalog does not
+    _run(incident, tmp_path / "plain", None, capsys)
+    cache = _copy(filled, tmp_path)
+    (entry,) = _stage_entries(cache, "reads")
+    forgotten = _forget_half(entry)
+    assert forgotten  # the incident has statements to read
+    asked = _reader_calls(monkeypatch)
+    rerun = _run(incident, tmp_path / "rerun", cache, capsys)
+    assert sorted(set(asked)) == sorted(forgotten) and rerun["warnings"] == []
+    assert rerun["stages_from_cache"] == ["reads", "scope"] and rerun["stages_stored"] == ["reads"]
+    _same_evidence(tmp_path / "plain", tmp_path / "rerun")
+    (replaced,) = _stage_entries(cache, "reads")  # the same key, now with every statement
+    assert replaced == entry and not list(cache.glob(".partial-*"))
+    asked.clear()
+    again = _run(incident, tmp_path / "again", cache, capsys, "--keep-literals")
+    assert asked == [] and again["stages_stored"] == []
+    _run(incident, tmp_path / "plain-literals", None, capsys, "--keep-literals")
+    _same_evidence(tmp_path / "plain-literals", tmp_path / "again")
+
+
+def test_a_damaged_reads_entry_is_never_used(
+    cold: tuple[Path, Path], tmp_path: Path, capsys, monkeypatch
+) -> None:
+    reference, filled = cold
+    cache = _copy(filled, tmp_path)
+    for entry in _stage_entries(cache, "evidence"):
+        shutil.rmtree(entry)  # as after a run with other options
+    (entry,) = _stage_entries(cache, "reads")
+    _flip(entry / stage_cache.STATEMENT_READS)
+    asked = _reader_calls(monkeypatch)
+    rerun = _run(INCIDENT / "case.yaml", tmp_path / "rerun", cache, capsys)
+    assert asked and rerun["stages_from_cache"] == ["scope"]
+    assert len(rerun["warnings"]) == 1 and "cache entry reads-" in rerun["warnings"][0]
+    assert "statement_reads.parquet differs" in rerun["warnings"][0]
+    _same_evidence(reference, tmp_path / "rerun")
+
+
+def test_the_reads_key_follows_the_catalogs_columns_partitions_and_views(
+    tmp_path: Path,
+) -> None:
+    from forensics.sqlcolumns import TableSchema
+
+    stages = StageCache(IngestCache.open(tmp_path / "cache"), load_case(INCIDENT / "case.yaml"))
+    base = TableSchema({"db.t": ("a", "b")}, {"db.t": ("dt",)}, {"db.v": ("db", "SELECT a")})
+    key = stages.reads_key(base)
+    assert stages.reads_key(TableSchema(dict(base.columns), dict(base.partition_columns),
+                                        dict(base.views))) == key  # fmt: skip
+    for other in (
+        dataclasses.replace(base, columns={"db.t": ("a", "c")}),
+        dataclasses.replace(base, partition_columns={"db.t": ()}),
+        dataclasses.replace(base, views={"db.v": ("db", "SELECT b")}),
+    ):
+        assert stages.reads_key(other) != key
