@@ -262,14 +262,21 @@ def test_a_damaged_or_foreign_evidence_entry_is_never_used(
     assert _run(INCIDENT / "case.yaml", tmp_path / "next", cache, capsys)["warnings"] == []
 
 
+def _without_evidence(cold: tuple[Path, Path], tmp_path: Path) -> tuple[Path, Path]:
+    """The reference evidence, and a copy of the filled cache without its evidence entry
+    (as after a run with other options): the next run redoes the stages after ingest."""
+    reference, filled = cold
+    cache = _copy(filled, tmp_path)
+    for entry in _stage_entries(cache, "evidence"):
+        shutil.rmtree(entry)
+    return reference, cache
+
+
 @pytest.mark.parametrize("damage", ["flipped", "foreign pickle"])
 def test_a_damaged_scope_entry_is_never_used(
     cold: tuple[Path, Path], tmp_path: Path, capsys, damage: str
 ) -> None:
-    reference, filled = cold
-    cache = _copy(filled, tmp_path)
-    for entry in _stage_entries(cache, "evidence"):
-        shutil.rmtree(entry)  # as after a run with other options
+    reference, cache = _without_evidence(cold, tmp_path)
     (entry,) = _stage_entries(cache, "scope")
     if damage == "flipped":
         _flip(entry / SCOPE_FILE)
@@ -395,10 +402,7 @@ def test_a_rerun_reads_only_the_statements_no_earlier_run_read(
 def test_a_damaged_reads_entry_is_never_used(
     cold: tuple[Path, Path], tmp_path: Path, capsys, monkeypatch
 ) -> None:
-    reference, filled = cold
-    cache = _copy(filled, tmp_path)
-    for entry in _stage_entries(cache, "evidence"):
-        shutil.rmtree(entry)  # as after a run with other options
+    reference, cache = _without_evidence(cold, tmp_path)
     (entry,) = _stage_entries(cache, "reads")
     _flip(entry / stage_cache.STATEMENT_READS)
     asked = _reader_calls(monkeypatch)
