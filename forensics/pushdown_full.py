@@ -60,7 +60,8 @@ CHUNK_ROWS = 20_000
 #: (`raw_events` is the warehouse's own `events` table).
 SESSION_NAMES = (
     "catalog_objects", "view_bases", "windows", "baseline_objects", "baseline_members",
-    "on_behalf", "ranger_seconds", "dropped_events", "path_objects", "resolved_events",
+    "on_behalf", "ranger_seconds", "repeated_keys", "dropped_events", "path_objects",
+    "resolved_events",
     "keyed_events", "text_statement_keys", "events", "exposed_targets", "exposed_access",
     "copies", "copy_targets", "classification", "statement_sources", "wanted_statements",
     "asked_statements", "writing_statements", "statement_candidates", "copy_locations",

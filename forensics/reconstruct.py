@@ -232,7 +232,10 @@ def complete(
 def normalize_events(con: duckdb.DuckDBPyConnection) -> None:
     """The `events` view: raw events deduplicated, paths resolved to objects, and text-only
     records keyed to the runs they describe (that join is skipped when there are none: it
-    reads every event's text)."""
+    reads every event's text). The keys more than one event has are found first by a sort
+    (`normalize/repeated_keys`), which normalize/events then uses instead of its grouping
+    (the warehouse's)."""
+    queries.execute(con, "normalize/repeated_keys")
     queries.execute(con, "normalize/events")
     ((present,),) = queries.relation(con, "normalize/text_records").fetchall()
     if present:

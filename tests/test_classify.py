@@ -121,6 +121,40 @@ def test_same_ranger_id_counts_once_and_first_file_wins() -> None:
     assert dups == [("b.log", 1)]
 
 
+def test_repeated_keys_found_by_the_sort_drop_what_the_grouping_drops() -> None:
+    """The embedded run finds the keys more than one event has by a sort
+    (normalize/repeated_keys); normalize/events alone (the warehouse's way) groups them:
+    both drop the same later copies: a key three times, a key twice, an event id repeated
+    with no dedup key, and a dedup key equal to another event's id."""
+    con = _engine(
+        [
+            _event(event_id="r1", dedup_key="r1", source_file="c.log", source_line=3),
+            _event(event_id="r1", dedup_key="r1", source_file="a.log", source_line=2),
+            _event(event_id="r1", dedup_key="r1", source_file="b.log", source_line=1),
+            _event(event_id="r2", dedup_key="r2", source_file="b.log", source_line=2),
+            _event(event_id="r2", dedup_key="r2", source_file="a.log", source_line=1),
+            _event(event_id="r3", dedup_key="r3", source_file="a.log", source_line=4),
+            _event(event_id="x", source_file="b.log", source_line=3),
+            _event(event_id="x", source_file="a.log", source_line=5),
+            _event(event_id="y", source_file="a.log", source_line=6),
+            _event(event_id="q", dedup_key="z", source_file="a.log", source_line=7),
+            _event(event_id="z", source_file="b.log", source_line=4),
+        ]
+    )
+    later = [
+        ("r1", "b.log", 1),
+        ("r1", "c.log", 3),
+        ("r2", "b.log", 2),
+        ("x", "b.log", 3),
+        ("z", "b.log", 4),
+    ]
+    assert con.sql("SELECT count(*) FROM repeated_keys").fetchall() == [(4,)]
+    assert con.sql("SELECT * FROM dropped_events ORDER BY ALL").fetchall() == later
+    con.execute("DROP TABLE repeated_keys")
+    queries.execute(con, "normalize/events")
+    assert con.sql("SELECT * FROM dropped_events ORDER BY ALL").fetchall() == later
+
+
 def test_hdfs_open_in_both_logs_counts_once() -> None:
     common = dict(engine="hdfs", object=None, path="/w/mci.db/k/f0", principal="kim")
     con = _engine(

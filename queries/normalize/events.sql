@@ -19,14 +19,17 @@ FROM raw_events
 WHERE engine = 'hdfs' AND op = 'read' AND path IS NOT NULL
     AND source_format = 'ranger-audit';
 
+-- The hashes of the keys more than one event has. The embedded engine has made this table
+-- already (normalize/repeated_keys, by a sort); the warehouse makes it here, by a grouping
+-- (there a window over every event with no partition would run as one task).
+CREATE TABLE IF NOT EXISTS repeated_keys AS
+SELECT hash(coalesce(dedup_key, event_id)) AS h
+FROM raw_events
+GROUP BY h
+HAVING count(*) > 1;
+
 CREATE OR REPLACE TABLE dropped_events AS
-WITH repeated AS (
-    SELECT hash(coalesce(dedup_key, event_id)) AS h
-    FROM raw_events
-    GROUP BY h
-    HAVING count(*) > 1
-),
-later_copies AS (
+WITH later_copies AS (
     SELECT event_id, source_file, source_line
     FROM (
         SELECT event_id, source_file, source_line,
@@ -35,7 +38,7 @@ later_copies AS (
                 ORDER BY source_file, source_line, event_id
             ) AS copy_no
         FROM raw_events
-        WHERE hash(coalesce(dedup_key, event_id)) IN (SELECT h FROM repeated)
+        WHERE hash(coalesce(dedup_key, event_id)) IN (SELECT h FROM repeated_keys)
     )
     WHERE copy_no > 1
 ),
@@ -72,7 +75,8 @@ dropped AS (
 SELECT event_id, source_file, source_line FROM dropped;
 
 -- A path's prefixes are cut only at the depths some location has (a warehouse keeps its
--- tables at a few depths), not at every folder of the path.
+-- tables at a few depths), not at every folder of the path; each path is split once, and
+-- its (path, depth) pairs are distinct already.
 CREATE OR REPLACE TABLE path_objects AS
 WITH location_depths AS (
     SELECT DISTINCT len(string_split(location, '/')) AS n
@@ -80,10 +84,12 @@ WITH location_depths AS (
     WHERE location IS NOT NULL
 ),
 prefixes AS (
-    SELECT DISTINCT p.path,
-        array_to_string(list_slice(string_split(p.path, '/'), 1, d.n), '/') AS prefix
-    FROM (SELECT DISTINCT path FROM raw_events WHERE path IS NOT NULL AND object IS NULL) p
-    JOIN location_depths d ON d.n <= len(string_split(p.path, '/'))
+    SELECT p.path, array_to_string(list_slice(p.parts, 1, d.n), '/') AS prefix
+    FROM (
+        SELECT path, string_split(path, '/') AS parts
+        FROM (SELECT DISTINCT path FROM raw_events WHERE path IS NOT NULL AND object IS NULL)
+    ) p
+    JOIN location_depths d ON d.n <= array_length(p.parts)
 ),
 found AS (
     SELECT p.path, arg_max(c.object, length(c.location)) AS object
