@@ -13,20 +13,20 @@ WITH texts AS (
     SELECT DISTINCT query_text FROM classified WHERE query_text IS NOT NULL
 ),
 marked AS (
-    SELECT query_text, regexp_replace(query_text, '''[^'']*''', chr(1), 'g') AS masked
+    SELECT query_text,
+        CASE WHEN NOT contains(query_text, chr(1)) AND NOT contains(query_text, '\')
+            AND NOT regexp_matches(query_text, '^\s*[dD][fF][sS]\s')  -- a dfs command: redact.py
+        THEN regexp_replace(query_text, '''[^'']*''', chr(1), 'g') END AS masked
     FROM texts
-    WHERE NOT contains(query_text, chr(1)) AND NOT contains(query_text, '\')
-        AND NOT regexp_matches(query_text, '^\s*[dD][fF][sS]\s')  -- a dfs command: redact.py
 )
-SELECT t.query_text,
-    CASE WHEN $keep_literals = 1 THEN t.query_text
-    WHEN m.masked IS NOT NULL
-        AND regexp_full_match(m.masked, '[A-Za-z0-9_ \t\n\r.,()*=<>!;+\x01]*')
-        AND NOT contains(m.masked, chr(1) || chr(1))
-        AND NOT regexp_matches(m.masked, '(^|[^A-Za-z0-9_])[0-9]+[A-Za-z_.]')
-        AND NOT regexp_matches(m.masked, '\.[0-9]')
+SELECT query_text,
+    CASE WHEN $keep_literals = 1 THEN query_text
+    WHEN masked IS NOT NULL
+        AND regexp_full_match(masked, '[A-Za-z0-9_ \t\n\r.,()*=<>!;+\x01]*')
+        AND NOT contains(masked, chr(1) || chr(1))
+        AND NOT regexp_matches(masked, '(^|[^A-Za-z0-9_])[0-9]+[A-Za-z_.]|\.[0-9]')
     THEN trim(
-        replace(regexp_replace(m.masked, '(^|[^A-Za-z0-9_])[0-9]+', '\1?', 'g'), chr(1), '?'),
+        replace(regexp_replace(masked, '(^|[^A-Za-z0-9_])[0-9]+', '\1?', 'g'), chr(1), '?'),
         E' \t\n\r'
     ) END AS query_redacted
-FROM texts t LEFT JOIN marked m ON m.query_text = t.query_text
+FROM marked
