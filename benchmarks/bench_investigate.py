@@ -80,6 +80,7 @@ SPARK_QUERIES = (
     ("reconstruct/copy_targets", "copy_targets"),
     ("reconstruct/classify", "classification"),
     ("reconstruct/statement_sources", None),
+    ("reconstruct/statement_aggregate", None),
     ("reconstruct/write_statements", None),
     ("reconstruct/copy_sources", None),
     ("reconstruct/classified", "classified_all"),

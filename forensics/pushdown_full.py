@@ -9,8 +9,9 @@ files the embedded engine runs are transpiled to Spark SQL (`forensics.transpile
 run there, each table they make a temporary view. What comes back:
 
 - the exposed objects' accesses with their baseline and window tests;
-- the statements that may write (reconstruct/statement_candidates, as the embedded run
-  finds them once: a write event or a writing text; a few percent of the events; the
+- the statements that may write (reconstruct/writing_candidates, the embedded run's query:
+  one read of the events, those that say they may write keyed and aggregated; the few
+  they do not complete asked again by principal, reconstruct/incomplete_candidates; the
   storage paths they wrote resolved here against the whole catalog,
   pushdown/written_paths, as the warehouse knows only the locations sent to it), which
   each round of copy-following asks here (reconstruct/candidate_writes, parsed here,
@@ -64,8 +65,8 @@ SESSION_NAMES = (
     "resolved_events",
     "keyed_events", "text_statement_keys", "events", "exposed_targets", "exposed_access",
     "copies", "copy_targets", "classification", "statement_sources", "wanted_statements",
-    "asked_statements", "writing_statements", "statement_candidates", "copy_locations",
-    "copy_paths", "copy_access",
+    "asked_statements", "writing_statements", "statement_candidates", "incomplete_statements",
+    "copy_locations", "copy_paths", "copy_access",
 )  # fmt: skip
 #: Rows from which a view sent from here is cached by the server (`Session.send`).
 CACHE_ROWS = 1_000
@@ -116,16 +117,20 @@ class Session:
 
     def run(self, name: str, skip: frozenset[str] = frozenset()) -> pa.Table | None:
         """The statements of `queries/<name>.sql` in the session (but those making a table
-        or view in `skip`): a table or view made becomes a temporary view, rows inserted
-        are fetched and the target sent again as rows, and the rows of a query (or of a
-        table in `FETCHED`, read in no particular order: the engine here orders what it
-        reads of it) are returned."""
+        or view in `skip`, and a DELETE or ALTER, which change a table here): a table or
+        view made becomes a temporary view, rows inserted are fetched and the target sent
+        again as rows (or returned, for a table in `FETCHED`: it is here), and the rows of
+        a query (or of a table in `FETCHED`, read in no particular order: the engine here
+        orders what it reads of it) are returned."""
         found = None
         for sql, target, kind in self.translator.statements(queries.load(name).sql, self.schema):
-            if target in skip:
+            if target in skip or kind in ("DELETE", "ALTER"):
                 continue
             if kind == "INSERT":
                 rows = self.wh.query(sql, dialect="spark")
+                if target in FETCHED:
+                    found = rows
+                    continue
                 self.inserted.setdefault(target, []).extend(_tuples(rows))
                 columns = self.columns.get(target) or [(c, _S) for c in self.schema[target]]
                 self.send(target, columns, self.inserted[target])
@@ -341,11 +346,11 @@ def reconstruct_in_warehouse(
 
     The warehouse scans the events: the exposed objects' accesses with their baseline and
     window tests (reconstruct/exposed_access), the statements that may write
-    (reconstruct/statement_candidates, as the embedded run finds them: a few percent of
-    the events), and each round's new copies' accesses (reconstruct/access): one scan per
-    round. Here, on those rows: reconstruct/classify, the statements each round asks about
-    (reconstruct/candidate_writes), statement_sources, copy_sources and everything after,
-    as the embedded run does."""
+    (reconstruct/writing_candidates and incomplete_candidates, as the embedded run finds
+    them: a few percent of the events), and each round's new copies' accesses
+    (reconstruct/access): one scan per round. Here, on those rows: reconstruct/classify,
+    the statements each round asks about (reconstruct/candidate_writes),
+    statement_sources, copy_sources and everything after, as the embedded run does."""
     schema = local_pipeline(con, quarantine)
     access_types = con.table("exposed_access").to_arrow_table().schema
     session = Session(wh, schema, keep_literals, stages)
@@ -364,8 +369,10 @@ def reconstruct_in_warehouse(
         load_arrow(con, "exposed_access", as_schema(exposed, access_types, "events"))
         queries.execute(con, "pushdown/fetched_access")
     with stages("statements that may write", "warehouse"):
-        candidates = _candidates(session.run("reconstruct/statement_candidates"))
+        session.run("reconstruct/statement_aggregate")
+        candidates = _candidates(session.run("reconstruct/writing_candidates"), _CANDIDATES)
         load_arrow(con, "statement_candidates", candidates)
+        incomplete_candidates(session, con)
         queries.execute(con, "pushdown/written_paths")  # against the whole catalog, here
         queries.execute(con, "reconstruct/written_path_objects")
     copy_types = con.table("fetched_access").to_arrow_table().schema
@@ -478,19 +485,40 @@ def _naive(moment: datetime | None) -> datetime | None:
     return None if moment is None else moment.replace(tzinfo=None)
 
 
-def _candidates(table: pa.Table) -> pa.Table:
-    """Rows of reconstruct/statement_candidates as the embedded engine holds them: times as
-    times, the objects and paths written as lists (the server sends an array as its JSON
-    text)."""
+def incomplete_candidates(session: Session, con: duckdb.DuckDBPyConnection) -> None:
+    """reconstruct/incomplete_candidates on the candidates fetched: the statements the
+    events that say they may write do not complete, aggregated again in the warehouse from
+    every event of their principals (its INSERT's query) and added here (there are none in
+    the generated incidents: nothing is asked)."""
+    found = con.table("statement_candidates").select("statement_key", "principal", "complete")
+    asked = [(key, principal) for key, principal, complete in found.fetchall() if not complete]
+    queries.execute(con, "reconstruct/statement_aggregate")
+    queries.execute(con, "reconstruct/incomplete_candidates", may_write=MAY_WRITE)  # no events
+    if not asked:
+        return
+    session.send("incomplete_statements", [("statement_key", _S), ("principal", _S)], asked)
+    sent = frozenset({"incomplete_statements"})
+    rows = session.run("reconstruct/incomplete_candidates", skip=sent)
+    kept = con.table("statement_candidates").to_arrow_table()
+    added = _candidates(rows, kept.schema)
+    load_arrow(con, "statement_candidates", pa.concat_tables([kept, added]))
+
+
+def _candidates(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """Rows of reconstruct/writing_candidates (or incomplete_candidates) as the embedded
+    engine holds them (`schema`): times as times, the objects and paths written as lists
+    (the server sends an array as its JSON text)."""
     table = _timed(table)
     for name in ("written", "written_paths"):
+        if name not in table.column_names:
+            continue
         index = table.column_names.index(name)
         values = [
             json.loads(value) if isinstance(value, str) else value
             for value in table.column(index).to_pylist()
         ]
         table = table.set_column(index, name, pa.array(values, pa.list_(_S)))
-    return as_schema(table, _CANDIDATES, "statement_candidates")
+    return as_schema(table, schema, "statement_candidates")
 
 
 _CANDIDATES = pa.schema(
@@ -503,6 +531,7 @@ _CANDIDATES = pa.schema(
         ("written", pa.list_(_S)),
         ("written_paths", pa.list_(_S)),
         ("wrote", pa.bool_()),
+        ("complete", pa.bool_()),
     ]
 )
 

@@ -363,13 +363,15 @@ def follow_copies(
 
 def statement_candidates(con: duckdb.DuckDBPyConnection) -> None:
     """The `statement_candidates` table: every statement that may have written something,
-    aggregated from the events that say so, with the objects of the storage paths they
-    wrote, then the few that those events do not complete
-    from every event of their principals (the rows of reconstruct/statement_candidates,
-    which the warehouse path runs in one statement)."""
+    aggregated from the events that say so, then the few that those events do not complete
+    from every event of their principals, with the objects of the storage paths they wrote
+    (reconstruct/writing_candidates and incomplete_candidates, which the warehouse path
+    runs there too; their aggregate is reconstruct/statement_aggregate, a macro every
+    query of statements shares)."""
+    queries.execute(con, "reconstruct/statement_aggregate")
     queries.execute(con, "reconstruct/writing_candidates", may_write=MAY_WRITE)
+    queries.execute(con, "reconstruct/incomplete_candidates", may_write=MAY_WRITE)
     queries.execute(con, "reconstruct/written_path_objects")
-    queries.execute(con, "reconstruct/incomplete_candidates")
 
 
 def copies_found(

@@ -66,7 +66,9 @@ class Macro:
 
 class Statement(NamedTuple):
     """One statement for the target: its SQL, the name it makes (or None) and how: TABLE,
-    VIEW, INSERT (rows added to `target`) or None (a query whose rows are read)."""
+    VIEW, INSERT (rows added to `target`), DELETE or ALTER (of `target`, a table of the
+    engine's: the caller runs those where the table is) or None (a query whose rows are
+    read)."""
 
     sql: str
     target: str | None
@@ -102,6 +104,10 @@ class Translator:
                 self.macros[udf.this.name.lower()] = Macro(params, tree.expression)
                 continue
             target, kind = None, None
+            if isinstance(tree, (exp.Delete, exp.Alter)):  # a change to a table of the engine's
+                kind = type(tree).__name__.upper()
+                out.append(Statement(self.sql(self.rename(tree)), tree.this.name, kind))
+                continue
             if isinstance(tree, exp.Insert):  # INSERT INTO t q: q's rows added to t
                 target, kind, tree = tree.this.name, "INSERT", tree.expression
             elif isinstance(tree, exp.Create):
@@ -334,13 +340,18 @@ def _scalar_body(body: exp.Expression, args: Mapping[str, exp.Expression]) -> ex
 
 
 def _table_body(body: exp.Expression, args: Mapping[str, exp.Expression]) -> exp.Expression:
+    """A table macro's body: `query_table(param)` as the table its argument names, and
+    every other parameter (a value, `statement_aggregate`'s pattern) as its argument."""
+    tables = set()
     for table in list(body.find_all(exp.Table)):
         call = table.this
         if isinstance(call, exp.Anonymous) and call.name.lower() == "query_table":
             (arg,) = call.expressions
+            tables.add(arg.name)
             name = args[arg.name].name
             table.set("this", exp.to_identifier(name))
-    return body
+    values = {name: value for name, value in args.items() if name not in tables}
+    return _scalar_body(body, values) if values else body
 
 
 def _has_special_star(tree: exp.Expression) -> bool:

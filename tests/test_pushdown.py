@@ -422,6 +422,38 @@ def test_the_warehouse_reads_the_exposed_objects_events_by_object_and_by_path() 
     assert "access_once('exposed_targets')" in sql
 
 
+def test_the_warehouse_finds_the_statements_that_may_write_in_one_read_of_the_events() -> None:
+    """The statements that may write are found in the warehouse as the embedded run finds
+    them (reconstruct/writing_candidates, transpiled): the events read once, the regular
+    expression tested as they are read, then the aggregate (reconstruct/statement_aggregate,
+    expanded with its pattern). Before, the writers' principals were found by one read of
+    every event and their events keyed by a second."""
+    import re
+
+    import duckdb
+
+    from forensics import pushdown_full
+    from forensics.catalog import load_catalog
+    from forensics.reconstruct import MAY_WRITE, load_scope
+    from forensics.scope import derive_scope
+    from forensics.transpile import literal
+
+    case = load_case(INCIDENT / "case.yaml")
+    catalog = load_catalog(case)
+    con = duckdb.connect()
+    load_scope(con, catalog, derive_scope(case, catalog, [], []), case.on_behalf_services)
+    schema = pushdown_full.local_pipeline(con, QUARANTINE_SCHEMA.empty_table())
+    recorder = _Recorder()
+    session = pushdown_full.Session(recorder, schema, False, None)  # type: ignore[arg-type]
+    session.run("reconstruct/statement_aggregate")
+    session.run("reconstruct/writing_candidates")
+    (view,) = [s for s in recorder.sent if "VIEW forensics_statement_candidates " in s]
+    assert len(re.findall(r"(?:FROM|JOIN) events\b", view)) == 1, view[:3000]
+    pattern = literal(MAY_WRITE).sql(dialect="spark")
+    assert view.count(f"RLIKE {pattern}") == 3  # the read's filter, `completes`, `may_write`
+    assert "pattern" not in view  # the macro's parameter replaced by its argument
+
+
 def _full_profiles(server: ThriftServer, folder: Path) -> Path:
     profiles = folder / "profiles.yaml"
     profiles.write_text(

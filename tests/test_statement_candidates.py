@@ -1,6 +1,6 @@
 """The statements that may write, found once for every round of copy-following
-(reconstruct/writing_candidates and incomplete_candidates; the warehouse path's
-reconstruct/statement_candidates gives the same rows), are the ones the per-round query finds
+(reconstruct/writing_candidates and incomplete_candidates, which the warehouse path runs
+transpiled, the storage paths written resolved here), are the ones the per-round query finds
 (reconstruct/write_statements, which reads every event of the principals asked about):
 asked about every statement, on the bundled incident, on it with HiveServer2 and lineage
 records (text-only records take the keys of the runs they describe), and on a synth one;
@@ -143,10 +143,11 @@ def test_candidates_are_what_every_statement_asked_about_finds(
     )  # what reconstruct/statement_texts read before, keying every event (a statement is
     # asked about with its principal, so one that names none never is)
     assert con.sql(wrote).fetchall() == con.sql(by_events).fetchall()
-    # the warehouse path's query for the same table, in one statement: the same rows (the
-    # paths written resolved after the rows are fetched, here against the whole catalog:
-    # pushdown/written_paths replaces `path_objects` with the paths written only)
-    queries.execute(con, "reconstruct/statement_candidates", may_write=MAY_WRITE)
+    # as the warehouse path makes the table: the same rows (the paths written resolved after
+    # the rows are fetched, here against the whole catalog: pushdown/written_paths replaces
+    # `path_objects` with the paths written only)
+    queries.execute(con, "reconstruct/writing_candidates", may_write=MAY_WRITE)
+    queries.execute(con, "reconstruct/incomplete_candidates", may_write=MAY_WRITE)
     queries.execute(con, "pushdown/written_paths")
     queries.execute(con, "reconstruct/written_path_objects")
     assert con.sql(rows).fetchall() == once

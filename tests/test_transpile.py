@@ -236,8 +236,9 @@ def test_every_query_file_of_the_warehouse_path_translates_for_trino(tmp_path):
     for name in (
         "normalize/events", "reconstruct/access", "reconstruct/exposed_access",
         "reconstruct/copy_targets", "reconstruct/statement_sources",
-        "reconstruct/write_statements", "reconstruct/copy_sources", "pushdown/copy_access",
-        "reconstruct/statement_candidates",
+        "reconstruct/statement_aggregate", "reconstruct/write_statements",
+        "reconstruct/copy_sources", "pushdown/copy_access", "reconstruct/writing_candidates",
+        "reconstruct/incomplete_candidates",
     ):  # fmt: skip
         try:
             for sql, _, _ in translator.statements(queries.load(name).sql, {}):
