@@ -105,8 +105,8 @@ class Translator:
                 continue
             target, kind = None, None
             if isinstance(tree, (exp.Delete, exp.Alter)):  # a change to a table of the engine's
-                kind = type(tree).__name__.upper()
-                out.append(Statement(self.sql(self.rename(tree)), tree.this.name, kind))
+                changed, kind = tree.this.name, type(tree).__name__.upper()
+                out.append(Statement(self.sql(self.rename(tree)), changed, kind))
                 continue
             if isinstance(tree, exp.Insert):  # INSERT INTO t q: q's rows added to t
                 target, kind, tree = tree.this.name, "INSERT", tree.expression

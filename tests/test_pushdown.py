@@ -563,6 +563,44 @@ def test_full_pushdown_resolves_a_path_written_against_the_whole_catalog(
     _same_csvs(embedded, out)
 
 
+def test_full_pushdown_asks_again_for_statements_the_writing_events_do_not_complete(
+    thrift_server: ThriftServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bundled incident with a HiveServer2 log and a lineage record (text-only records
+    that take the keys of the runs they describe): their statements are not complete from
+    the events that say they may write, so the warehouse is asked again for every event of
+    their principals (reconstruct/incomplete_candidates' INSERT, run there), and the
+    evidence is the embedded run's."""
+    import tests.test_hiveserver2 as hs2
+    from forensics import pushdown_full
+
+    embedded = hs2._investigate(tmp_path / "case", lineage=True)
+    case = tmp_path / "case" / "case.yaml"
+    parsed = ingest(load_case(case))
+    thrift_server.load("textonly", "events", parsed.events)
+    thrift_server.load("textonly", "quarantine", parsed.quarantine)
+    profiles = tmp_path / "profiles.yaml"
+    profiles.write_text(
+        "profiles:\n"
+        f"  sts: {{engine: hive, host: 127.0.0.1, port: {thrift_server.port}, "
+        "auth: NOSASL, user: investigator, database: textonly, pushdown: full}\n"
+    )
+    sent: dict[str, int] = {}
+    send = pushdown_full.Session.send
+
+    def counted(self, name, columns, rows):
+        rows = list(rows)
+        sent[name] = len(rows)
+        send(self, name, columns, rows)
+
+    monkeypatch.setattr(pushdown_full.Session, "send", counted)
+    out = tmp_path / "full"
+    args = ["investigate", str(case), "--out", str(out)]
+    assert main([*args, "--profile", "sts", "--profiles", str(profiles)]) == 0
+    assert sent.get("incomplete_statements", 0) > 0  # asked again, by principal
+    _same_csvs(embedded, out)
+
+
 def test_full_pushdown_with_pseudonyms_and_literals_is_byte_identical(
     incident_in_warehouse: ThriftServer, embedded: Path, tmp_path: Path
 ) -> None:

@@ -50,6 +50,31 @@ def test_a_table_macro_becomes_a_subquery_of_the_table_named():
     assert sql == "SELECT r.x FROM (SELECT x FROM numbers WHERE x > 0) AS r"
 
 
+def test_a_table_macros_value_argument_takes_its_parameters_place():
+    """A table macro's parameter that is not `query_table`'s is a value: its argument is put
+    where the body names it (reconstruct/statement_aggregate's pattern), as DuckDB does."""
+    translator = transpile.Translator(params={"low": 3})
+    translator.statements(
+        "CREATE MACRO above(t, floor) AS TABLE SELECT x FROM query_table(t) WHERE x > floor", {}
+    )
+    ((sql, _, _),) = translator.statements("SELECT a.x FROM above(numbers, $low) a", {})
+    assert sql == "SELECT a.x FROM (SELECT x FROM numbers WHERE x > 3) AS a"
+
+
+def test_a_delete_or_alter_is_left_to_the_caller_with_its_table():
+    """A change to a table (reconstruct/incomplete_candidates' DELETE and ALTER) is passed
+    on as such, never as a query: the warehouse path makes them here only."""
+    translator = transpile.Translator(names={"t": "fx_t"})
+    found = translator.statements(
+        "DELETE FROM t WHERE NOT c; ALTER TABLE t DROP COLUMN c; SELECT 1 AS one", {}
+    )
+    assert [(target, kind) for _, target, kind in found] == [
+        ("t", "DELETE"),
+        ("t", "ALTER"),
+        (None, None),
+    ]
+
+
 def test_stars_with_exclude_and_replace_are_expanded_from_the_schema():
     schema = {"t": {"a": "string", "b": "string", "c": "bigint"}}
     sql = _one("SELECT * EXCLUDE (b) REPLACE (c + 1 AS c) FROM t", schema)
@@ -126,12 +151,14 @@ def test_every_benchmarked_query_file_translates_but_the_recursive_one(tmp_path)
         except transpile.Untranslatable:
             refused.append(name)
     assert refused == ["reconstruct/object_categories"]
-    # classified_from: the table macro classify.sql defines and classified.sql reads
+    # classified_from: the table macro classify.sql defines and classified.sql reads;
+    # statement_aggregate: statement_aggregate.sql's, which write_statements.sql reads
     assert set(translator.macros) == {
         "statement_key_of",
         "access_to",
         "access_once",
         "classified_from",
+        "statement_aggregate",
     }
 
 
