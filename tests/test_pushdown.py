@@ -382,6 +382,7 @@ class _Recorder:
 
     def __init__(self) -> None:
         self.sent: list[str] = []
+        self.cached: list[str] = []
 
     def define(self, sql: str) -> None:
         self.sent.append(sql)
@@ -390,7 +391,7 @@ class _Recorder:
         self.sent.append(sql)
 
     def cache(self, name: str) -> None:
-        pass
+        self.cached.append(name)
 
 
 def test_the_warehouse_reads_the_exposed_objects_events_by_object_and_by_path() -> None:
@@ -452,6 +453,55 @@ def test_the_warehouse_finds_the_statements_that_may_write_in_one_read_of_the_ev
     pattern = literal(MAY_WRITE).sql(dialect="spark")
     assert view.count(f"RLIKE {pattern}") == 3  # the read's filter, `completes`, `may_write`
     assert "pattern" not in view  # the macro's parameter replaced by its argument
+
+
+def test_the_duplicates_are_found_in_the_warehouse_with_each_step_computed_once() -> None:
+    """normalize/events' events dropped as duplicates, as the embedded engine computes
+    them: the later copies (a CTE read twice, by the events dropped and by the HDFS reads
+    paired) computed once, a cached view of their own; the Ranger HDFS plugin's seconds a
+    cached view (a table in the engine, which then knows there are none). Before, the
+    server's plan read the events six times (the later copies twice, inlined)."""
+    import re
+
+    import duckdb
+
+    from forensics import pushdown_full
+    from forensics.catalog import load_catalog
+    from forensics.reconstruct import load_scope
+    from forensics.scope import derive_scope
+
+    case = load_case(INCIDENT / "case.yaml")
+    catalog = load_catalog(case)
+    con = duckdb.connect()
+    load_scope(con, catalog, derive_scope(case, catalog, [], []), case.on_behalf_services)
+    schema = pushdown_full.local_pipeline(con, QUARANTINE_SCHEMA.empty_table())
+    recorder = _Recorder()
+    session = pushdown_full.Session(recorder, schema, False, None)  # type: ignore[arg-type]
+    session.run("normalize/events", skip=pushdown_full._EVENT_VIEWS)
+
+    def view(name: str) -> str:
+        (found,) = [s for s in recorder.sent if f"VIEW forensics_{name} " in s]
+        return found
+
+    def reads(sql: str) -> int:
+        return len(re.findall(r"(?:FROM|JOIN) events\b", sql))
+
+    later = view("dropped_events_later_copies")
+    assert reads(later) == 2  # the keys seen twice, then their copies ranked
+    dropped = view("dropped_events")
+    assert reads(dropped) == 1, dropped[:3000]  # the HDFS reads only
+    assert dropped.count("forensics_dropped_events_later_copies") == 2
+    assert reads(view("ranger_seconds")) == 1
+    for name in ("ranger_seconds", "dropped_events_later_copies", "dropped_events"):
+        assert f"forensics_{name}" in recorder.cached
+    # a view sent whole (without the cut) reads the events five times, and a sixth through
+    # the view of the Ranger seconds when that is not cached (the server's plan)
+    (sql,) = [
+        s.sql
+        for s in session.translator.statements(queries.load("normalize/events").sql, schema)
+        if s.target == "dropped_events"
+    ]
+    assert reads(session._view("forensics_x", sql)) == 5
 
 
 def _full_profiles(server: ThriftServer, folder: Path) -> Path:
