@@ -533,7 +533,10 @@ def incomplete_candidates(session: Session, con: duckdb.DuckDBPyConnection) -> N
     every event of their principals (its INSERT's query) and added here (there are none in
     the generated incidents: nothing is asked)."""
     found = con.table("statement_candidates").select("statement_key", "principal", "complete")
-    asked = [(key, principal) for key, principal, complete in found.fetchall() if not complete]
+    # `complete` is NULL where a text-only record's key is NULL (NOT IN): such a row is
+    # neither deleted nor asked about, as `WHERE NOT complete` leaves it there
+    rows = found.fetchall()
+    asked = [(key, principal) for key, principal, complete in rows if complete is False]
     queries.execute(con, "reconstruct/statement_aggregate")
     queries.execute(con, "reconstruct/incomplete_candidates", may_write=MAY_WRITE)  # no events
     if not asked:
