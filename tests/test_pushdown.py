@@ -460,7 +460,8 @@ def test_the_duplicates_are_found_in_the_warehouse_with_each_step_computed_once(
     them: the later copies (a CTE read twice, by the events dropped and by the HDFS reads
     paired) computed once, a cached view of their own; the Ranger HDFS plugin's seconds a
     cached view (a table in the engine, which then knows there are none). Before, the
-    server's plan read the events six times (the later copies twice, inlined)."""
+    server's plan read the events six times (the later copies twice, inlined, each with
+    the repeated keys' grouping)."""
     import re
 
     import duckdb
@@ -487,21 +488,24 @@ def test_the_duplicates_are_found_in_the_warehouse_with_each_step_computed_once(
         return len(re.findall(r"(?:FROM|JOIN) events\b", sql))
 
     later = view("dropped_events_later_copies")
-    assert reads(later) == 2  # the keys seen twice, then their copies ranked
+    assert reads(later) == 1  # their copies ranked (the keys seen twice: repeated_keys)
+    assert "forensics_repeated_keys" in later
     dropped = view("dropped_events")
     assert reads(dropped) == 1, dropped[:3000]  # the HDFS reads only
     assert dropped.count("forensics_dropped_events_later_copies") == 2
     assert reads(view("ranger_seconds")) == 1
     for name in ("ranger_seconds", "dropped_events_later_copies", "dropped_events"):
         assert f"forensics_{name}" in recorder.cached
-    # a view sent whole (without the cut) reads the events five times, and a sixth through
-    # the view of the Ranger seconds when that is not cached (the server's plan)
+    # a view sent whole (without the cut) reads the events three times, the repeated keys
+    # twice, and the Ranger seconds' view once when that is not cached (the server's plan)
     (sql,) = [
         s.sql
         for s in session.translator.statements(queries.load("normalize/events").sql, schema)
         if s.target == "dropped_events"
     ]
-    assert reads(session._view("forensics_x", sql)) == 5
+    whole = session._view("forensics_x", sql)
+    assert reads(whole) == 3
+    assert whole.count("forensics_repeated_keys") == 2
 
 
 def _full_profiles(server: ThriftServer, folder: Path) -> Path:
