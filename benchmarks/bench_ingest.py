@@ -301,7 +301,7 @@ def child_case(case_path: str) -> dict:
     if code != 0:
         raise SystemExit(f"forensics investigate exited with {code}")
     pairs = sum(1 for _ in (out / "exposure_enabled_reads.csv").open(encoding="utf-8")) - 1
-    shutil.rmtree(out, ignore_errors=True)
+    # the evidence stays until the next run, to be compared with `cmp` across commits
     shutil.rmtree(default_folder(out), ignore_errors=True)
     return {"seconds": seconds, "cpu_s": _cpu(), "pairs": pairs}
 
