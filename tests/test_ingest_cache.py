@@ -507,6 +507,8 @@ def test_a_digest_is_known_only_while_the_file_is_unchanged(tmp_path: Path) -> N
     path.write_text("two\n")
     os.utime(path, ns=(1, 1))
     assert cache.known_digest(path) is None
+    assert cache.digest(path) == cache_module.file_sha256(path) != digest  # hashed again
+    assert cache.known_digest(path) == cache.digest(path)
 
 
 def test_a_failed_run_leaves_a_cache_folder_another_run_holds(tmp_path: Path) -> None:

@@ -185,10 +185,10 @@ class IngestCache:
     def digest(self, path: Path) -> str:
         """The sha256 of `path`'s bytes, hashed once per run while its size and mtime stay
         the same (the stage cache's keys and the ingest cache's share it)."""
+        known = self.known_digest(path)
+        if known is not None:
+            return known
         stat = path.stat()
-        known = self.hashed.get(path)
-        if known is not None and known[:2] == (stat.st_size, stat.st_mtime_ns):
-            return known[2]
         sha = file_sha256(path)
         self.hashed[path] = (stat.st_size, stat.st_mtime_ns, sha)
         return sha
