@@ -526,22 +526,3 @@ def test_a_failed_run_leaves_a_cache_folder_another_run_holds(tmp_path: Path) ->
     alone = IngestCache.open(tmp_path / "alone.cache")
     alone.abandon()
     assert not (tmp_path / "alone.cache").exists()  # made by the failed run alone, empty
-
-
-def test_entries_are_written_with_the_cache_codec(cold: tuple[Path, dict]) -> None:
-    """Every column chunk of every entry file is snappy-compressed (`cache.CODEC`: cheaper to
-    write and read than zstd)."""
-    import pyarrow.parquet as pq
-
-    entries = _entries(cold[0])
-    assert sorted(entries) == LOGS
-    codecs = set()
-    for entry in entries.values():
-        for name in (EVENTS, QUARANTINE):
-            meta = pq.ParquetFile(entry / name).metadata
-            codecs |= {
-                meta.row_group(g).column(c).compression
-                for g in range(meta.num_row_groups)
-                for c in range(meta.num_columns)
-            }
-    assert codecs == {"SNAPPY"}

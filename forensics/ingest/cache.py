@@ -60,10 +60,6 @@ TABLES = {
     AGENTS: ("ranger_agents", "ingest/cache_agents"),
 }
 ENTRY = "entry.json"
-#: The Parquet compression of an entry's files: snappy costs a fifth less CPU than zstd to
-#: write (2.0 against 2.5 CPU s for the 1M raw incident's events) and less to read back, for
-#: files 1.8 times the size (131 against 73 MB); zstd entries of earlier runs still load.
-CODEC = "snappy"
 #: The Cache Directory Tagging Specification's tag (https://bford.info/cachedir/).
 TAG = "CACHEDIR.TAG"
 TAG_TEXT = (
@@ -520,7 +516,7 @@ def _write_entry(
     for name, (table, query) in TABLES.items():
         since, before = slot.mark.start(name)
         queries.relation(con, query, since=since).write_parquet(
-            str(stage / name), compression=CODEC
+            str(stage / name), compression="zstd"
         )
         written = con.read_parquet(str(stage / name))  # checked as written, in one column
         kept = _count(written)
