@@ -268,15 +268,31 @@ def incident_in_warehouse(thrift_server: ThriftServer, parsed: IngestResult) -> 
     return thrift_server
 
 
-def _sts_profiles(server: ThriftServer, folder: Path) -> Path:
-    """A profiles file naming the test server's `incident` database as `sts`."""
+def _sts_profiles(
+    server: ThriftServer, folder: Path, database: str = "incident", pushdown: str | None = None
+) -> Path:
+    """A profiles file naming the test server's `database` as `sts` (with `pushdown`)."""
     profiles = folder / "profiles.yaml"
+    mode = f", pushdown: {pushdown}" if pushdown is not None else ""
     profiles.write_text(
         "profiles:\n"
         f"  sts: {{engine: hive, host: 127.0.0.1, port: {server.port}, "
-        "auth: NOSASL, user: investigator, database: incident}\n"
+        f"auth: NOSASL, user: investigator, database: {database}{mode}}}\n"
     )
     return profiles
+
+
+def _full_pushdown_of(server: ThriftServer, case: Path, database: str, folder: Path) -> Path:
+    """The case's parsed events and quarantine as tables of `database`, investigated there
+    with `pushdown: full`; the evidence folder."""
+    parsed = ingest(load_case(case))
+    server.load(database, "events", parsed.events)
+    server.load(database, "quarantine", parsed.quarantine)
+    profiles = _sts_profiles(server, folder, database, "full")
+    out = folder / "full"
+    args = ["investigate", str(case), "--out", str(out)]
+    assert main([*args, "--profile", "sts", "--profiles", str(profiles)]) == 0
+    return out
 
 
 def test_thrift_server_run_is_byte_identical_to_the_embedded_run(
@@ -508,20 +524,10 @@ def test_the_duplicates_are_found_in_the_warehouse_with_each_step_computed_once(
     assert whole.count("forensics_repeated_keys") == 2
 
 
-def _full_profiles(server: ThriftServer, folder: Path) -> Path:
-    profiles = folder / "profiles.yaml"
-    profiles.write_text(
-        "profiles:\n"
-        f"  sts: {{engine: hive, host: 127.0.0.1, port: {server.port}, "
-        "auth: NOSASL, user: investigator, database: incident, pushdown: full}\n"
-    )
-    return profiles
-
-
 def test_full_pushdown_is_byte_identical_to_the_embedded_run(
     incident_in_warehouse: ThriftServer, embedded: Path, parsed: IngestResult, tmp_path: Path
 ) -> None:
-    profiles = _full_profiles(incident_in_warehouse, tmp_path)
+    profiles = _sts_profiles(incident_in_warehouse, tmp_path, pushdown="full")
     out = tmp_path / "full"
     args = ["investigate", str(CASE), "--out", str(out)]
     assert main([*args, "--profile", "sts", "--profiles", str(profiles)]) == 0
@@ -602,19 +608,7 @@ def test_full_pushdown_resolves_a_path_written_against_the_whole_catalog(
     assert main(["investigate", str(case), "--out", str(embedded)]) == 0
     copies = (embedded / "derived_copies.csv").read_text(encoding="utf-8")
     assert "mci.keystrokes,public_data.holidays,pat" in copies
-    parsed = ingest(load_case(case))
-    thrift_server.load("pathwrite", "events", parsed.events)
-    thrift_server.load("pathwrite", "quarantine", parsed.quarantine)
-    profiles = tmp_path / "profiles.yaml"
-    profiles.write_text(
-        "profiles:\n"
-        f"  sts: {{engine: hive, host: 127.0.0.1, port: {thrift_server.port}, "
-        "auth: NOSASL, user: investigator, database: pathwrite, pushdown: full}\n"
-    )
-    out = tmp_path / "full"
-    args = ["investigate", str(case), "--out", str(out)]
-    assert main([*args, "--profile", "sts", "--profiles", str(profiles)]) == 0
-    _same_csvs(embedded, out)
+    _same_csvs(embedded, _full_pushdown_of(thrift_server, case, "pathwrite", tmp_path))
 
 
 def test_full_pushdown_asks_again_for_statements_the_writing_events_do_not_complete(
@@ -630,15 +624,6 @@ def test_full_pushdown_asks_again_for_statements_the_writing_events_do_not_compl
 
     embedded = hs2._investigate(tmp_path / "case", lineage=True)
     case = tmp_path / "case" / "case.yaml"
-    parsed = ingest(load_case(case))
-    thrift_server.load("textonly", "events", parsed.events)
-    thrift_server.load("textonly", "quarantine", parsed.quarantine)
-    profiles = tmp_path / "profiles.yaml"
-    profiles.write_text(
-        "profiles:\n"
-        f"  sts: {{engine: hive, host: 127.0.0.1, port: {thrift_server.port}, "
-        "auth: NOSASL, user: investigator, database: textonly, pushdown: full}\n"
-    )
     sent: dict[str, int] = {}
     send = pushdown_full.Session.send
 
@@ -648,9 +633,7 @@ def test_full_pushdown_asks_again_for_statements_the_writing_events_do_not_compl
         send(self, name, columns, rows)
 
     monkeypatch.setattr(pushdown_full.Session, "send", counted)
-    out = tmp_path / "full"
-    args = ["investigate", str(case), "--out", str(out)]
-    assert main([*args, "--profile", "sts", "--profiles", str(profiles)]) == 0
+    out = _full_pushdown_of(thrift_server, case, "textonly", tmp_path)
     assert sent.get("incomplete_statements", 0) > 0  # asked again, by principal
     _same_csvs(embedded, out)
 
@@ -666,7 +649,7 @@ def test_full_pushdown_with_pseudonyms_and_literals_is_byte_identical(
     assert main(["investigate", str(CASE), "--out", str(local), *options]) == 0
     for name in ("access_events.csv", "principals.csv"):  # the options change these
         assert (local / name).read_bytes() != (embedded / name).read_bytes(), name
-    profiles = _full_profiles(incident_in_warehouse, tmp_path)
+    profiles = _sts_profiles(incident_in_warehouse, tmp_path, pushdown="full")
     out = tmp_path / "full"
     args = ["investigate", str(CASE), "--out", str(out), *options]
     assert main([*args, "--profile", "sts", "--profiles", str(profiles)]) == 0
@@ -692,7 +675,7 @@ def test_scope_sent_in_chunks_and_cached_is_byte_identical(
         cache(self, name)
 
     monkeypatch.setattr(warehouse.HiveWarehouse, "cache", counted)
-    profiles = _full_profiles(incident_in_warehouse, tmp_path)
+    profiles = _sts_profiles(incident_in_warehouse, tmp_path, pushdown="full")
     out = tmp_path / "full"
     args = ["investigate", str(CASE), "--out", str(out)]
     assert main([*args, "--profile", "sts", "--profiles", str(profiles)]) == 0
@@ -725,7 +708,7 @@ def test_ctrl_c_during_a_full_pushdown_run_is_one_line_and_exit_130(
 
     monkeypatch.setattr(warehouse.HiveWarehouse, "_run", interrupted)
     monkeypatch.setattr(warehouse.HiveWarehouse, "close", closed)
-    profiles = _full_profiles(incident_in_warehouse, tmp_path)
+    profiles = _sts_profiles(incident_in_warehouse, tmp_path, pushdown="full")
     out = tmp_path / "full"
     args = ["investigate", str(CASE), "--out", str(out)]
     assert main([*args, "--profile", "sts", "--profiles", str(profiles)]) == 130
