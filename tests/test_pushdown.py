@@ -410,12 +410,9 @@ class _Recorder:
         self.cached.append(name)
 
 
-def test_the_warehouse_reads_the_exposed_objects_events_by_object_and_by_path() -> None:
-    """The embedded run reads the events once for the exposed objects (`access_once`); in
-    Spark that join shuffles every event, so the warehouse is sent `access_to`'s two
-    reads (by object, and by path for the events naming no object)."""
-    import re
-
+def _recording_session() -> tuple:
+    """A full-pushdown session of the bundled incident's scope over a `_Recorder`: what
+    it would send to the warehouse, kept as text (the session, the recorder)."""
     import duckdb
 
     from forensics import pushdown_full
@@ -429,7 +426,18 @@ def test_the_warehouse_reads_the_exposed_objects_events_by_object_and_by_path() 
     load_scope(con, catalog, derive_scope(case, catalog, [], []), case.on_behalf_services)
     schema = pushdown_full.local_pipeline(con, QUARANTINE_SCHEMA.empty_table())
     recorder = _Recorder()
-    session = pushdown_full.Session(recorder, schema, False, None)  # type: ignore[arg-type]
+    return pushdown_full.Session(recorder, schema, False, None), recorder  # type: ignore[arg-type]
+
+
+def test_the_warehouse_reads_the_exposed_objects_events_by_object_and_by_path() -> None:
+    """The embedded run reads the events once for the exposed objects (`access_once`); in
+    Spark that join shuffles every event, so the warehouse is sent `access_to`'s two
+    reads (by object, and by path for the events naming no object)."""
+    import re
+
+    from forensics import pushdown_full
+
+    session, recorder = _recording_session()
     pushdown_full.exposed_accesses(session)
     (view,) = [s for s in recorder.sent if "VIEW forensics_exposed_access " in s]
     reads = re.findall(r"(?:FROM|JOIN) events\b", view)
@@ -447,21 +455,10 @@ def test_the_warehouse_finds_the_statements_that_may_write_in_one_read_of_the_ev
     every event and their events keyed by a second."""
     import re
 
-    import duckdb
-
-    from forensics import pushdown_full
-    from forensics.catalog import load_catalog
-    from forensics.reconstruct import MAY_WRITE, load_scope
-    from forensics.scope import derive_scope
+    from forensics.reconstruct import MAY_WRITE
     from forensics.transpile import literal
 
-    case = load_case(INCIDENT / "case.yaml")
-    catalog = load_catalog(case)
-    con = duckdb.connect()
-    load_scope(con, catalog, derive_scope(case, catalog, [], []), case.on_behalf_services)
-    schema = pushdown_full.local_pipeline(con, QUARANTINE_SCHEMA.empty_table())
-    recorder = _Recorder()
-    session = pushdown_full.Session(recorder, schema, False, None)  # type: ignore[arg-type]
+    session, recorder = _recording_session()
     session.run("reconstruct/statement_aggregate")
     session.run("reconstruct/writing_candidates")
     (view,) = [s for s in recorder.sent if "VIEW forensics_statement_candidates " in s]
@@ -480,20 +477,9 @@ def test_the_duplicates_are_found_in_the_warehouse_with_each_step_computed_once(
     the repeated keys' grouping)."""
     import re
 
-    import duckdb
-
     from forensics import pushdown_full
-    from forensics.catalog import load_catalog
-    from forensics.reconstruct import load_scope
-    from forensics.scope import derive_scope
 
-    case = load_case(INCIDENT / "case.yaml")
-    catalog = load_catalog(case)
-    con = duckdb.connect()
-    load_scope(con, catalog, derive_scope(case, catalog, [], []), case.on_behalf_services)
-    schema = pushdown_full.local_pipeline(con, QUARANTINE_SCHEMA.empty_table())
-    recorder = _Recorder()
-    session = pushdown_full.Session(recorder, schema, False, None)  # type: ignore[arg-type]
+    session, recorder = _recording_session()
     session.run("normalize/events", skip=pushdown_full._EVENT_VIEWS)
 
     def view(name: str) -> str:
@@ -516,7 +502,7 @@ def test_the_duplicates_are_found_in_the_warehouse_with_each_step_computed_once(
     # twice, and the Ranger seconds' view once when that is not cached (the server's plan)
     (sql,) = [
         s.sql
-        for s in session.translator.statements(queries.load("normalize/events").sql, schema)
+        for s in session.translator.statements(queries.load("normalize/events").sql, session.schema)
         if s.target == "dropped_events"
     ]
     whole = session._view("forensics_x", sql)
