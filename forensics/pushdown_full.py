@@ -62,7 +62,7 @@ CHUNK_ROWS = 20_000
 SESSION_NAMES = (
     "catalog_objects", "view_bases", "windows", "baseline_objects", "baseline_members",
     "on_behalf", "ranger_seconds", "repeated_keys", "dropped_events", "path_objects",
-    "resolved_events",
+    "kept_events", "resolved_events",
     "keyed_events", "text_statement_keys", "events", "exposed_targets", "exposed_access",
     "copies", "copy_targets", "classification", "statement_sources", "wanted_statements",
     "asked_statements", "writing_statements", "statement_candidates", "incomplete_statements",
@@ -94,7 +94,8 @@ CACHED = frozenset(
     {"ranger_seconds", "dropped_events", "path_objects", "copy_paths", "copy_access"}
 )
 #: The views normalize/events makes over every event, read only by
-#: normalize/text_statement_keys in the session (the other queries read raw_events).
+#: normalize/text_statement_keys in the session (the other queries read raw_events, or
+#: kept_events, a view of it without the dropped events, which is always sent).
 _EVENT_VIEWS = frozenset({"resolved_events", "keyed_events", "events"})
 _TS = pa.timestamp("ms")
 _S = pa.string()

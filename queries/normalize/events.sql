@@ -113,13 +113,20 @@ CREATE OR REPLACE MACRO statement_key_of(
         THEN 'stmt:' || md5(concat_ws('|', principal, coalesce(session_id, ''), query_text))
 END);
 
--- The events kept, with their objects, without statement keys.
-CREATE OR REPLACE VIEW resolved_events AS
-SELECT k.* REPLACE (coalesce(k.object, po.object) AS object)
+-- The events kept (every event but those dropped as duplicates), as the log named them.
+-- Read with a filter (reconstruct/writing_candidates, incomplete_candidates), the engine
+-- applies it to the events before the anti join.
+CREATE OR REPLACE VIEW kept_events AS
+SELECT k.*
 FROM raw_events k
 ANTI JOIN dropped_events d
     ON d.event_id = k.event_id AND d.source_file = k.source_file
-    AND d.source_line = k.source_line
+    AND d.source_line = k.source_line;
+
+-- The events kept, with their objects, without statement keys.
+CREATE OR REPLACE VIEW resolved_events AS
+SELECT k.* REPLACE (coalesce(k.object, po.object) AS object)
+FROM kept_events k
 LEFT JOIN path_objects po ON po.path = k.path;
 
 -- The events with their own statement keys, before text-only records take the keys of the

@@ -25,9 +25,9 @@ found AS (
 SELECT path, object FROM found WHERE object IN (SELECT object FROM copy_targets);
 
 -- Each event once: its own object, or for a bare path the object the path resolves to;
--- then the columns of reconstruct/access's `access_to`. A table (cached by the server, a
--- few rows): computed by every core of the server at once, where the rows of a query are
--- computed one partition after another as they are fetched.
+-- then reconstruct/access's `access_columns`, as `access_to` ends. A table (cached by the
+-- server, a few rows): computed by every core of the server at once, where the rows of a
+-- query are computed one partition after another as they are fetched.
 CREATE OR REPLACE TABLE copy_access AS
 WITH matched AS (
     SELECT k.* REPLACE (coalesce(k.object, cp.object) AS object), t.target, t.via_view
@@ -35,20 +35,4 @@ WITH matched AS (
     LEFT JOIN copy_paths cp ON k.object IS NULL AND cp.path = k.path
     JOIN copy_targets t ON t.object = coalesce(k.object, cp.object)
 )
-SELECT e.event_id, e.time, e.source_format, e.source_file, e.source_line, e.engine,
-    e.principal, e.principal_raw, e.via_principal, e.op, e.action, e.object, e.result, e.client_ip,
-    e.query_id, e.query_text, e.event_count, e.target, e.columns AS log_columns, e.path,
-    CASE
-        WHEN e.via_view IS NOT NULL THEN 'view:' || e.object
-        WHEN e.engine = 'hdfs' THEN 'path'
-        WHEN e.engine = 'trino' THEN 'trino'
-        ELSE 'direct'
-    END AS via,
-    e.via_view,
-    statement_key_of(t.statement_key, e.engine, e.source_format, e.query_id, e.principal,
-        e.time, e.session_id, e.query_text) AS statement_key
-FROM matched e
-ANTI JOIN dropped_events d
-    ON d.event_id = e.event_id AND d.source_file = e.source_file
-    AND d.source_line = e.source_line
-LEFT JOIN text_statement_keys t ON t.event_id = e.event_id
+SELECT * FROM access_columns(matched)

@@ -11,10 +11,7 @@ ALTER TABLE statement_candidates DROP COLUMN complete;
 INSERT INTO statement_candidates
 WITH theirs AS (
     SELECT e.*
-    FROM raw_events e
-    ANTI JOIN dropped_events d
-        ON d.event_id = e.event_id AND d.source_file = e.source_file
-        AND d.source_line = e.source_line
+    FROM kept_events e
     SEMI JOIN incomplete_statements i ON i.principal = e.principal
 )
 SELECT statement_key, principal, time, query_text, query_id, written, written_paths, wrote

@@ -17,10 +17,7 @@
 CREATE OR REPLACE TABLE statement_candidates AS
 WITH said AS (
     SELECT e.*
-    FROM raw_events e
-    ANTI JOIN dropped_events d
-        ON d.event_id = e.event_id AND d.source_file = e.source_file
-        AND d.source_line = e.source_line
+    FROM kept_events e
     WHERE e.op = 'write' OR regexp_matches(e.query_text, $may_write)
         OR contains(e.principal, '|') OR contains(e.session_id, '|')
 )
