@@ -462,7 +462,13 @@ def test_the_warehouse_finds_the_statements_that_may_write_in_one_read_of_the_ev
     session.run("reconstruct/statement_aggregate")
     session.run("reconstruct/writing_candidates")
     (view,) = [s for s in recorder.sent if "VIEW forensics_statement_candidates " in s]
-    assert len(re.findall(r"(?:FROM|JOIN) events\b", view)) == 1, view[:3000]
+    # the events are read through kept_events (normalize/events: the events less those
+    # dropped as duplicates, one read of them), once, and never directly
+    assert len(re.findall(r"(?:FROM|JOIN) forensics_kept_events\b", view)) == 1, view[:3000]
+    assert not re.findall(r"(?:FROM|JOIN) events\b", view), view[:3000]
+    kept = queries.load("normalize/events").sql
+    kept = kept[kept.index("VIEW kept_events") : kept.index("VIEW resolved_events")]
+    assert len(re.findall(r"(?:FROM|JOIN) raw_events\b", kept)) == 1
     pattern = literal(MAY_WRITE).sql(dialect="spark")
     assert view.count(f"RLIKE {pattern}") == 3  # the read's filter, `completes`, `may_write`
     assert "pattern" not in view  # the macro's parameter replaced by its argument
