@@ -145,10 +145,10 @@ def _child_report(case: str, out: str, top: int, timings: str) -> None:
     first: list[float] = []
     start = time.monotonic()
 
-    def timed(notebook, folder, parameters, stem="report", title=None, km=None):
+    def timed(notebook, folder, parameters, stem="report", title=None, kernel=None):
         began = time.monotonic()
         first.append(began)
-        page = real(notebook, folder, parameters, stem, title, km=km)
+        page = real(notebook, folder, parameters, stem, title, kernel=kernel)
         pages.append(
             {
                 "page": title or stem,

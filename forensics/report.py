@@ -20,21 +20,26 @@ from pathlib import Path
 
 import nbformat
 import papermill
-from jupyter_client.manager import KernelManager
-from nbconvert import HTMLExporter
 
-from forensics import annotations, findings
+from forensics import annotations, findings, notebook_html
 from forensics.catalog import load_catalog
 from forensics.errors import ReportError
 from forensics.evidence import MANIFEST
 from forensics.frontpage import Link, index_html
 from forensics.investigation import Settings
+from forensics.kernels import (
+    KEPT_CLIENT_ENGINE,
+    Kernel,
+    Kernels,
+    reset_names,
+    shared_kernel,
+    started_kernels,
+)
 from forensics.pushdown import investigate_where_kept
 from forensics.webpage import PAGES_FILE, SCRIPT, STYLE, unique_slugs
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 MAIN_NOTEBOOK = NOTEBOOKS_DIR / "investigation.ipynb"
-TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 SUITE = ("00_scope", "10_who_read_what", "40_copies", "50_subjects", "90_findings")
 PRINCIPAL_NOTEBOOK = "20_principal"
 OBJECT_NOTEBOOK = "30_object"
@@ -78,20 +83,23 @@ def run_report(
     evidence, so the report is the same whichever engine produced it."""
     if not isinstance(top_readers, int) or not 0 <= top_readers <= 1000:
         raise ReportError(f"top readers must be a whole number from 0 to 1000, not {top_readers}")
-    folder = investigate_where_kept(
-        settings,
-        profile,
-        profiles,
-        progress,
-        extra=lambda stage: render_suite(
-            stage,
-            top_readers,
-            on_page,
-            settings.case.annotations,
-            settings.pseudonym_key,
-            _directory_names(settings),
-        ),
-    )
+    # the kernels start (and import what the pages need) while the investigation runs
+    with started_kernels(_cores()) as started:
+        folder = investigate_where_kept(
+            settings,
+            profile,
+            profiles,
+            progress,
+            extra=lambda stage: render_suite(
+                stage,
+                top_readers,
+                on_page,
+                settings.case.annotations,
+                settings.pseudonym_key,
+                _directory_names(settings),
+                started,
+            ),
+        )
     return folder, folder / "index.html"
 
 
@@ -111,8 +119,10 @@ def render_suite(
     annotations_file: Path | None = None,
     pseudonym_key: bytes | None = None,
     names: list[str] | None = None,
+    started: Kernels | None = None,
 ) -> list[Page]:
-    """Every notebook of the report for the evidence in `folder`, and `index.html`.
+    """Every notebook of the report for the evidence in `folder`, and `index.html`
+    (rendered in the kernels `started` ahead when given, else in kernels started here).
 
     The case's annotations (if any) are validated and copied beside the pages, which show
     them; the evidence files are not touched.
@@ -192,6 +202,7 @@ def render_suite(
                 on_page,
                 before=lambda job: timeline.result() if "timeline_image" in job[2] else None,
                 ready=lambda job: "timeline_image" not in job[2] or timeline.done(),
+                started=started,
             )
         finally:
             wait([timeline, index])
@@ -232,6 +243,11 @@ def kernels(folder: Path) -> int:
     size = events.stat().st_size if events.is_file() else 0
     if size > ONE_KERNEL_ABOVE_BYTES:
         return 1
+    return _cores()
+
+
+def _cores() -> int:
+    """Kernels the machine can keep busy at once: one per core, up to `MAX_KERNELS`."""
     return max(1, min(MAX_KERNELS, os.cpu_count() or 1))
 
 
@@ -242,6 +258,7 @@ def render_pages(
     on_page: Callable[[int, int, str], None] | None = None,
     before: Callable[[Job], object] | None = None,
     ready: Callable[[Job], bool] | None = None,
+    started: Kernels | None = None,
 ) -> list[Page]:
     """Render every job (notebook, folder, parameters, stem, title, group) in `workers`
     kernels at once (started in `cwd`), each taking the next job when its page is done:
@@ -249,7 +266,8 @@ def render_pages(
     `before(job)` may then wait (what the page needs is still being made). The pages come
     back in the jobs' order whatever order they ran in (a page depends only on the
     evidence and its parameters). `on_page(done, total, title)` after each page. The
-    first failure stops every worker and is raised."""
+    first failure stops every worker and is raised. With `started` (kernels started ahead,
+    at least `workers` of them), the workers take those instead of starting their own."""
     results: list[Page | None] = [None] * len(jobs)
     failures: list[BaseException] = []
     lock = threading.Lock()
@@ -264,14 +282,16 @@ def render_pages(
             waiting.remove(i := (now or waiting)[0])
             return i
 
-    def work() -> None:
+    def work(n: int) -> None:
         try:
-            with shared_kernel(cwd) as km:
+            with _kernel(n) as kernel:
                 while (i := take()) is not None:
                     notebook, folder, parameters, stem, title, _ = jobs[i]
                     if before is not None:
                         before(jobs[i])
-                    results[i] = render_notebook(notebook, folder, parameters, stem, title, km=km)
+                    results[i] = render_notebook(
+                        notebook, folder, parameters, stem, title, kernel=kernel
+                    )
                     with lock:
                         state["done"] += 1
                         if on_page is not None:
@@ -280,7 +300,17 @@ def render_pages(
             with lock:
                 failures.append(exc)
 
-    threads = [threading.Thread(target=work, name=f"report-kernel-{n}") for n in range(workers)]
+    @contextmanager
+    def _kernel(n: int) -> Iterator[Kernel]:
+        if started is None:
+            with shared_kernel(cwd) as kernel:
+                yield kernel
+        else:
+            yield started.take(n, cwd)  # ended by its owner
+
+    threads = [
+        threading.Thread(target=work, args=(n,), name=f"report-kernel-{n}") for n in range(workers)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -295,46 +325,18 @@ def _write_private(path: Path, text: str) -> None:
     os.chmod(path, 0o600)
 
 
-@contextmanager
-def shared_kernel(cwd: Path) -> Iterator[KernelManager]:
-    """One Python kernel for every page of a report: started once, its imports and the
-    evidence it read (`findings.load_evidence` keeps the last folder) reused by the next
-    page, whose names are cleared first (`reset_names`). At 1M events a kernel per page
-    spent ~10 s of each page starting, importing and reading the same 240,000 events."""
-    km = KernelManager(kernel_name="python3")
-    km.start_kernel(cwd=str(cwd), extra_arguments=["--IPKernelApp.log_level=ERROR"])
-    try:
-        yield km
-    finally:
-        km.shutdown_kernel(now=True)
-
-
-def reset_names(km: KernelManager) -> None:
-    """Clear the kernel's user names (modules stay imported), so a page sees only its own
-    parameters and cells, as in a kernel of its own."""
-    client = km.client()
-    client.start_channels()
-    try:
-        client.wait_for_ready(timeout=120)
-        reply = client.execute_interactive("%reset -f", timeout=120, output_hook=lambda _: None)
-        if reply["content"]["status"] != "ok":
-            raise ReportError("the report's kernel could not clear its names between pages")
-    finally:
-        client.stop_channels()
-
-
 def render_notebook(
     notebook: Path,
     folder: Path,
     parameters: dict[str, object],
     stem: str = "report",
     title: str | None = None,
-    km: KernelManager | None = None,
+    kernel: Kernel | None = None,
 ) -> Page:
     """Execute `notebook` with `parameters` into `folder/<stem>.ipynb` and render its HTML,
     titled `title` (default: the notebook's first heading), with a link back to the index.
 
-    With `km`, the notebook runs in that (shared) kernel, its names cleared first;
+    With `kernel`, the notebook runs in that (shared) kernel, its names cleared first;
     otherwise papermill starts a kernel for it alone."""
     declared = papermill.inspect_notebook(str(notebook))
     unknown = sorted(set(parameters) - set(declared))
@@ -344,8 +346,8 @@ def render_notebook(
             f"it accepts {', '.join(sorted(declared))}"
         )
     executed = folder / f"{stem}.ipynb"
-    if km is not None:
-        reset_names(km)
+    if kernel is not None:
+        reset_names(kernel)
     try:
         # no output path: papermill would write the whole notebook (every output so far,
         # validated) at each cell's start and end; it is written once below. With a shared
@@ -358,9 +360,13 @@ def render_notebook(
             kernel_name="python3",
             progress_bar=False,
             log_output=False,
-            cwd=None if km is not None else str(folder),
+            cwd=None if kernel is not None else str(folder),
             extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no transport chatter
-            **({"km": km} if km is not None else {}),
+            **(
+                {"engine_name": KEPT_CLIENT_ENGINE, "km": kernel.manager, "kc": kernel.client}
+                if kernel is not None
+                else {}
+            ),
         )
     except papermill.PapermillExecutionError as exc:
         executed.unlink(missing_ok=True)
@@ -372,7 +378,7 @@ def render_notebook(
     title = title or _title(node, notebook.stem)
     out = folder / f"{stem}.html"
     index_href = "index.html" if (folder / MANIFEST).is_file() else "../index.html"
-    body, _ = _exporter().from_notebook_node(
+    body, _ = notebook_html.exporter().from_notebook_node(
         node,
         resources={
             "metadata": {"name": title},
@@ -404,25 +410,6 @@ def write_index(
     index = folder / "index.html"
     _write_private(index, index_html(folder, links_list, top_readers, links, timeline))
     return index
-
-
-_EXPORTERS = threading.local()
-
-
-def _exporter() -> HTMLExporter:
-    """This thread's HTML exporter, made once: a new one compiles its Jinja templates
-    again (~0.5 s a page). Each page's own values go in through `resources`."""
-    exporter = getattr(_EXPORTERS, "html", None)
-    if exporter is None:
-        exporter = HTMLExporter(
-            template_name="offline",
-            extra_template_basedirs=[str(TEMPLATES_DIR)],
-            exclude_input=True,
-            exclude_input_prompt=True,
-            exclude_output_prompt=True,
-        )
-        _EXPORTERS.html = exporter
-    return exporter
 
 
 def _title(node: nbformat.NotebookNode, fallback: str) -> str:

@@ -309,11 +309,11 @@ def test_failing_notebook_leaves_previous_evidence_and_no_partial_report(
     real = report_module.render_notebook
     calls = []
 
-    def failing_second(notebook, folder, parameters, stem="report", title=None, km=None):
+    def failing_second(notebook, folder, parameters, stem="report", title=None, kernel=None):
         calls.append(stem)
         if len(calls) == 2:
             raise ReportError(f"{notebook.name}: cell 3 failed with ValueError: boom")
-        return real(notebook, folder, parameters, stem, title, km=km)
+        return real(notebook, folder, parameters, stem, title, kernel=kernel)
 
     monkeypatch.setattr(report_module, "render_notebook", failing_second)
     assert main(["report", str(INCIDENT / "case.yaml"), "--out", str(out), "--top", "1"]) == 1
@@ -424,7 +424,7 @@ def _fake_pages(monkeypatch) -> list[str]:
 
     done: list[str] = []
 
-    def fake(notebook, folder, parameters, stem="report", title=None, km=None):
+    def fake(notebook, folder, parameters, stem="report", title=None, kernel=None):
         done.append(stem)
         (folder / f"{stem}.html").write_text("<title>x</title>")
         return report_module.Page(f"{stem}.html", title or stem)

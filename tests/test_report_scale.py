@@ -14,7 +14,8 @@ import pytest
 
 from forensics import findings
 from forensics.errors import ReportError
-from forensics.report import render_notebook, render_pages, shared_kernel
+from forensics.kernels import Kernels, shared_kernel
+from forensics.report import render_notebook, render_pages
 from forensics.webpage import table_html
 from tests.conftest import ROOT
 
@@ -51,9 +52,9 @@ def test_pages_share_one_kernel_but_not_their_names(tmp_path: Path) -> None:
         tmp_path / "b.ipynb",
         "import os\nprint(os.getpid(), 'left_behind' in globals(), mark)",
     )
-    with shared_kernel(tmp_path) as km:
-        render_notebook(first, tmp_path, {"mark": "one"}, "a", "A", km=km)
-        render_notebook(second, tmp_path, {"mark": "two"}, "b", "B", km=km)
+    with shared_kernel(tmp_path) as kernel:
+        render_notebook(first, tmp_path, {"mark": "one"}, "a", "A", kernel=kernel)
+        render_notebook(second, tmp_path, {"mark": "two"}, "b", "B", kernel=kernel)
     outputs = [
         nbformat.read(tmp_path / f"{stem}.ipynb", as_version=4).cells[-1].outputs[0]["text"]
         for stem in ("a", "b")
@@ -61,7 +62,45 @@ def test_pages_share_one_kernel_but_not_their_names(tmp_path: Path) -> None:
     assert outputs[0].strip() == "one"
     pid, leaked, mark = outputs[1].split()
     assert leaked == "False" and mark == "two"
-    assert not km.has_kernel  # shut down with the report
+    assert not kernel.manager.has_kernel  # shut down with the report
+
+
+def test_pages_talk_to_their_kernel_through_its_one_client(tmp_path: Path, monkeypatch) -> None:
+    """A new client per page waited at least 0.4 s for the kernel (twice a page)."""
+    page = _notebook(tmp_path / "page.ipynb", "print(mark)")
+    with shared_kernel(tmp_path) as kernel:
+        made: list[object] = []
+        monkeypatch.setattr(kernel.manager, "client", lambda *a, **k: made.append(a))
+        for stem in ("a", "b"):
+            render_notebook(page, tmp_path, {"mark": stem}, stem, stem, kernel=kernel)
+    assert made == []
+    for stem in ("a", "b"):
+        node = nbformat.read(tmp_path / f"{stem}.ipynb", as_version=4)
+        assert node.cells[-1].outputs[0]["text"].strip() == stem
+
+
+def test_kernels_started_ahead_are_warm_and_move_to_the_pages_folder(tmp_path: Path) -> None:
+    """Kernels started before the evidence exists (during the investigation) have the
+    pages' imports done, their start-up objects left out of collections, and run each page
+    in the folder a kernel of its own would have started in."""
+    page = _notebook(
+        tmp_path / "page.ipynb",
+        "import gc, os, sys\n"
+        "print(mark, os.getcwd(), 'forensics.plots' in sys.modules, gc.get_freeze_count() > 0)",
+    )
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    started = Kernels(2)
+    try:
+        jobs = [(page, tmp_path, {"mark": str(i)}, f"p{i}", f"Page {i}", "pages") for i in (1, 2)]
+        render_pages(jobs, pages, 2, started=started)
+        kept = [started.take(n, tmp_path) for n in range(2)]
+    finally:
+        started.close()
+    for i in (1, 2):
+        printed = nbformat.read(tmp_path / f"p{i}.ipynb", as_version=4).cells[-1].outputs[0]
+        assert printed["text"].split() == [str(i), str(pages), "True", "True"]
+    assert not any(kernel.manager.has_kernel for kernel in kept)  # all ended by close
 
 
 def test_page_check_counts_rows_and_flags_a_long_table(report: Path, tmp_path: Path) -> None:
