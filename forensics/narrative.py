@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -117,7 +119,7 @@ def copy_readers(ev: Evidence) -> pd.DataFrame:
 def _reader_rows(ev: Evidence, people: pd.DataFrame, classification: str) -> pd.DataFrame:
     """One row per reader: who, organisation, what they read, how often, when."""
     events = ev.access_events[ev.access_events["classification"] == classification]
-    tables = events.groupby("principal")["object"].agg(lambda v: _names(sorted(set(v))))
+    tables = _tables_read(events)
     count = (
         "exposure_enabled_events" if classification == "exposure_enabled" else "secondary_events"
     )
@@ -135,6 +137,22 @@ def _reader_rows(ev: Evidence, people: pd.DataFrame, classification: str) -> pd.
         }
     )
     return table.sort_values(["reads", "principal"], ascending=[False, True]).reset_index(drop=True)
+
+
+def _tables_read(events: pd.DataFrame) -> pd.Series:
+    """Per principal (the index), the tables its `events` read, as `_names` of them in
+    order: one pass over the distinct (principal, table) pairs, sorted. A function called
+    per principal took 0.3 s at 1M events (45,000 readers), and a page asks several times."""
+    pairs = events[["principal", "object"]].drop_duplicates().sort_values(["principal", "object"])
+    return pd.Series(
+        {
+            principal: _names([table for _, table in group])
+            for principal, group in groupby(
+                zip(pairs["principal"], pairs["object"], strict=True), key=itemgetter(0)
+            )
+        },
+        dtype=object,
+    )
 
 
 def copies(ev: Evidence) -> pd.DataFrame:

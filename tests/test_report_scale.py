@@ -229,3 +229,23 @@ def test_two_kernels_unless_the_evidence_would_crowd_memory(tmp_path: Path, monk
     with events.open("r+b") as f:  # a sparse file: the size without the bytes
         f.truncate(report_module.ONE_KERNEL_ABOVE_BYTES + 1)
     assert report_module.kernels(tmp_path) == 1
+
+
+@pytest.mark.parametrize(
+    ("pairs", "expected"),
+    [
+        ([("ann", "db.b"), ("ann", "db.a"), ("ann", "db.b")], {"ann": "db.a and db.b"}),
+        ([("bob", "db.z"), ("ann", "db.y")], {"ann": "db.y", "bob": "db.z"}),
+        (
+            [("ann", f"db.t{i}") for i in (9, 8, 7, 6, 5, 4, 3, 2, 1, 0)],
+            {"ann": "db.t0, db.t1, db.t2, db.t3, db.t4, db.t5, db.t6, db.t7 and 2 others"},
+        ),
+        ([], {}),
+    ],
+)
+def test_readers_tables_are_named_once_each_in_order(pairs: list, expected: dict) -> None:
+    """The tables column of the readers' table, computed in one pass for every reader."""
+    from forensics import narrative
+
+    events = pd.DataFrame(pairs, columns=["principal", "object"], dtype=object)
+    assert narrative._tables_read(events).to_dict() == expected
