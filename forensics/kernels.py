@@ -1,8 +1,8 @@
 """The report's kernels: started once, warmed while the investigation runs, shared by pages.
 
 Each kernel renders many pages (its imports and the evidence it read are reused; the
-names are cleared between pages), through one client kept for its whole life, and
-papermill executes the pages in it with that client (`KEPT_CLIENT_ENGINE`). `Kernels`
+names are cleared between pages), through one client kept for its whole life, with
+which papermill executes the pages (`notebook_run.KEPT_CLIENT_ENGINE`). `Kernels`
 starts them before the investigation, so their start and imports (~3 s each at 1M
 events) run on the core the investigation leaves idle, not after it.
 """
@@ -18,10 +18,6 @@ from pathlib import Path
 
 from jupyter_client.blocking import BlockingKernelClient
 from jupyter_client.manager import KernelManager
-from papermill.clientwrap import PapermillNotebookClient
-from papermill.engines import NBClientEngine, papermill_engines
-from papermill.log import logger as papermill_logger
-from papermill.utils import remove_args
 
 from forensics.errors import ReportError
 
@@ -136,33 +132,3 @@ def started_kernels(count: int) -> Iterator[Kernels]:
         yield kernels
     finally:
         kernels.close()
-
-
-class _KeptClientEngine(NBClientEngine):
-    """papermill's nbclient engine, executing in a shared kernel through its kept client
-    (`kc`) instead of a new client per notebook."""
-
-    @classmethod
-    def execute_managed_notebook(  # type: ignore[override]
-        cls,
-        nb_man: object,
-        kernel_name: str,
-        kc: BlockingKernelClient,
-        start_timeout: int = 60,
-        **kwargs: object,
-    ) -> object:
-        """As `NBClientEngine`'s, with `kc` as the client (nbclient makes none then)."""
-        client = PapermillNotebookClient(
-            nb_man,
-            kernel_name=kernel_name,
-            startup_timeout=start_timeout,
-            log=papermill_logger,
-            **remove_args(["input_path"], **kwargs),
-        )
-        client.kc = kc
-        return client.execute()
-
-
-#: papermill's name of the engine above.
-KEPT_CLIENT_ENGINE = "forensics-kept-client"
-papermill_engines.register(KEPT_CLIENT_ENGINE, _KeptClientEngine)

@@ -9,6 +9,7 @@ folder, so a failing notebook leaves neither a half-written report nor new evide
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import threading
@@ -18,23 +19,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
-import papermill
-
-from forensics import annotations, findings, notebook_html
+from forensics import annotations, findings
 from forensics.catalog import load_catalog
 from forensics.errors import ReportError
 from forensics.evidence import MANIFEST
 from forensics.frontpage import Link, index_html
 from forensics.investigation import Settings
-from forensics.kernels import (
-    KEPT_CLIENT_ENGINE,
-    Kernel,
-    Kernels,
-    reset_names,
-    shared_kernel,
-    started_kernels,
-)
+from forensics.kernels import Kernel, Kernels, shared_kernel, started_kernels
 from forensics.pushdown import investigate_where_kept
 from forensics.webpage import PAGES_FILE, SCRIPT, STYLE, unique_slugs
 
@@ -83,24 +74,38 @@ def run_report(
     evidence, so the report is the same whichever engine produced it."""
     if not isinstance(top_readers, int) or not 0 <= top_readers <= 1000:
         raise ReportError(f"top readers must be a whole number from 0 to 1000, not {top_readers}")
-    # the kernels start (and import what the pages need) while the investigation runs
-    with started_kernels(_cores()) as started:
-        folder = investigate_where_kept(
-            settings,
-            profile,
-            profiles,
-            progress,
-            extra=lambda stage: render_suite(
-                stage,
-                top_readers,
-                on_page,
-                settings.case.annotations,
-                settings.pseudonym_key,
-                _directory_names(settings),
-                started,
-            ),
+
+    def pages(stage: Path) -> None:
+        imported.result()  # an import's failure is raised here
+        render_suite(
+            stage,
+            top_readers,
+            on_page,
+            settings.case.annotations,
+            settings.pseudonym_key,
+            _directory_names(settings),
+            started,
         )
+
+    # while the investigation runs, the kernels start (and import what the pages need),
+    # and a thread of this process imports what renders them
+    with (
+        started_kernels(_cores()) as started,
+        ThreadPoolExecutor(1, thread_name_prefix="report-imports") as side,
+    ):
+        imported = side.submit(_import_rendering)
+        folder = investigate_where_kept(settings, profile, profiles, progress, extra=pages)
     return folder, folder / "index.html"
+
+
+#: The modules that execute and convert the pages (~2 s of imports, papermill and nbformat
+#: mostly), imported by `run_report` beside the investigation.
+RENDERING = ("forensics.notebook_run", "forensics.notebook_html")
+
+
+def _import_rendering() -> None:
+    for name in RENDERING:
+        importlib.import_module(name)
 
 
 def _directory_names(settings: Settings) -> list[str]:
@@ -338,44 +343,11 @@ def render_notebook(
 
     With `kernel`, the notebook runs in that (shared) kernel, its names cleared first;
     otherwise papermill starts a kernel for it alone."""
-    declared = papermill.inspect_notebook(str(notebook))
-    unknown = sorted(set(parameters) - set(declared))
-    if unknown:
-        raise ReportError(
-            f"{notebook.name}: no parameter(s) {', '.join(unknown)}; "
-            f"it accepts {', '.join(sorted(declared))}"
-        )
-    executed = folder / f"{stem}.ipynb"
-    if kernel is not None:
-        reset_names(kernel)
-    try:
-        # no output path: papermill would write the whole notebook (every output so far,
-        # validated) at each cell's start and end; it is written once below. With a shared
-        # kernel (started in its folder) no `cwd` either: papermill changes the process's
-        # directory for it, which two pages rendering at once would interleave.
-        node = papermill.execute_notebook(
-            str(notebook),
-            None,
-            parameters=parameters,
-            kernel_name="python3",
-            progress_bar=False,
-            log_output=False,
-            cwd=None if kernel is not None else str(folder),
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no transport chatter
-            **(
-                {"engine_name": KEPT_CLIENT_ENGINE, "km": kernel.manager, "kc": kernel.client}
-                if kernel is not None
-                else {}
-            ),
-        )
-    except papermill.PapermillExecutionError as exc:
-        executed.unlink(missing_ok=True)
-        raise ReportError(
-            f"{notebook.name}: cell {exc.exec_count} failed with {exc.ename}: {exc.evalue}"
-        ) from None
-    node.cells = [c for c in node.cells if "parameters" not in c.metadata.get("tags", [])]
-    nbformat.write(node, executed)  # the notebook's defaults (demo names) are not this case's
-    title = title or _title(node, notebook.stem)
+    # imported here: `run_report` imports them beside the investigation (`RENDERING`)
+    from forensics import notebook_html, notebook_run
+
+    node = notebook_run.execute(notebook, parameters, folder / f"{stem}.ipynb", kernel)
+    title = title or notebook_run.title(node, notebook.stem)
     out = folder / f"{stem}.html"
     index_href = "index.html" if (folder / MANIFEST).is_file() else "../index.html"
     body, _ = notebook_html.exporter().from_notebook_node(
@@ -388,7 +360,7 @@ def render_notebook(
         },
     )
     out.write_text(body, encoding="utf-8")
-    for path in (executed, out):
+    for path in (folder / f"{stem}.ipynb", out):
         os.chmod(path, 0o600)
     return Page(out.name, title)
 
@@ -410,11 +382,3 @@ def write_index(
     index = folder / "index.html"
     _write_private(index, index_html(folder, links_list, top_readers, links, timeline))
     return index
-
-
-def _title(node: nbformat.NotebookNode, fallback: str) -> str:
-    """The notebook's first heading."""
-    for cell in node.cells:
-        if cell.cell_type == "markdown" and cell.source.startswith("# "):
-            return cell.source.splitlines()[0][2:].strip()
-    return fallback
