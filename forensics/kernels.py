@@ -116,6 +116,17 @@ class Kernels:
         kernel.run(f"__import__('os').chdir({os.fspath(cwd)!r})", f"work in {cwd}")
         return kernel
 
+    def read_ahead(self, folder: Path) -> None:
+        """Ask every kernel already started to read the evidence in `folder` now, without
+        waiting for it: `findings.load_evidence` keeps what it read for the first page,
+        and meanwhile this process lists the pages (at 1M events each read takes ~0.7 s).
+        A kernel runs its requests in order, so a page asked next waits for the read; a
+        failed read is the first page's to report, when it reads again."""
+        code = f"__import__('forensics.findings').findings.load_evidence({os.fspath(folder)!r})"
+        for started in self._started:
+            if started.done() and started.exception() is None:
+                started.result().client.execute(code, silent=True, store_history=False)
+
     def close(self) -> None:
         """End every kernel (waiting for those still starting)."""
         self._pool.shutdown(wait=True)

@@ -134,6 +134,8 @@ def render_suite(
 
     Reader and object pages are named after whom they show (a file-name-safe slug);
     `report/pages.json` lists them so every page can link a name to its page."""
+    if started is not None:
+        started.read_ahead(folder)
     ev = findings.load_evidence(folder)
     readers = list(findings.top_principals(ev, top_readers)["principal"])
     objects = list(findings.top_objects(ev, top_readers)["object"])

@@ -249,3 +249,23 @@ def test_readers_tables_are_named_once_each_in_order(pairs: list, expected: dict
 
     events = pd.DataFrame(pairs, columns=["principal", "object"], dtype=object)
     assert narrative._tables_read(events).to_dict() == expected
+
+
+def test_kernels_read_the_evidence_ahead_of_the_first_page(report: Path, tmp_path: Path) -> None:
+    """Once the evidence is written, every started kernel reads it at once (kept by
+    `findings.load_evidence`), while the report's process is still listing the pages."""
+    page = _notebook(
+        tmp_path / "page.ipynb",
+        "from forensics import findings\nprint(mark, *(key[0] for key in findings._LAST))",
+    )
+    started = Kernels(1)
+    try:
+        started.take(0, tmp_path)  # started (read_ahead skips a kernel still starting)
+        started.read_ahead(report)
+        render_pages(
+            [(page, tmp_path, {"mark": "x"}, "p", "P", "pages")], tmp_path, 1, started=started
+        )
+    finally:
+        started.close()
+    printed = nbformat.read(tmp_path / "p.ipynb", as_version=4).cells[-1].outputs[0]["text"]
+    assert printed.split() == ["x", str(report.resolve())]
