@@ -23,6 +23,14 @@ WITH sens AS (
         array_to_string(list_sort(list_distinct(list(category))), ';') AS every_category
     FROM sensitivity GROUP BY object
 ),
+-- One row per object with categories: its own sensitivity rows (`sens`, when it has any) and
+-- what it inherits (object_categories); both are one row per object, so one lookup per
+-- access instead of two joins of every access on the same key.
+cats AS (
+    SELECT coalesce(s.object, oc.object) AS object, s.object AS own, s.items, s.every_read,
+        s.every_category, oc.sensitivity
+    FROM sens s FULL JOIN object_categories oc ON oc.object = s.object
+),
 d AS (
     SELECT c.*,
         CASE
@@ -42,17 +50,16 @@ d AS (
 )
 SELECT d.*,
     CASE
-        WHEN se.object IS NULL THEN coalesce(oc.sensitivity, '')
+        WHEN k.own IS NULL THEN coalesce(k.sensitivity, '')
         -- every row of the object passes the filter below: its categories, computed once
-        WHEN se.every_read OR d.columns = '*' THEN se.every_category
+        WHEN k.every_read OR d.columns = '*' THEN k.every_category
         ELSE array_to_string(list_sort(list_distinct(list_transform(
-            list_filter(se.items, lambda x: x.col = '*' OR d.columns = '*'
+            list_filter(k.items, lambda x: x.col = '*' OR d.columns = '*'
                 OR list_contains(string_split(d.columns, ';'), x.col)),
             lambda x: x.category))), ';')
     END AS categories
 FROM d
-LEFT JOIN sens se ON se.object = d.target
-LEFT JOIN object_categories oc ON oc.object = d.target;
+LEFT JOIN cats k ON k.object = d.target;
 
 CREATE OR REPLACE VIEW access_details AS
 SELECT event_id, source_file, source_line, target, columns, partitions, categories
