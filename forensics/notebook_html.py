@@ -24,6 +24,14 @@ from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 from nbformat import NotebookNode
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+#: The exporter's options for the report's pages: the offline template, no code or prompts.
+PAGE_OPTIONS: dict[str, Any] = {
+    "template_name": "offline",
+    "extra_template_basedirs": [str(TEMPLATES_DIR)],
+    "exclude_input": True,
+    "exclude_input_prompt": True,
+    "exclude_output_prompt": True,
+}
 #: nbconvert's text for an image without one.
 NO_ALT = "No description has been provided for this image"
 
@@ -73,12 +81,6 @@ def exporter() -> PageExporter:
     `resources`."""
     made = getattr(_EXPORTERS, "html", None)
     if made is None:
-        made = PageExporter(
-            template_name="offline",
-            extra_template_basedirs=[str(TEMPLATES_DIR)],
-            exclude_input=True,
-            exclude_input_prompt=True,
-            exclude_output_prompt=True,
-        )
+        made = PageExporter(**PAGE_OPTIONS)
         _EXPORTERS.html = made
     return made

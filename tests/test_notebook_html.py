@@ -10,7 +10,7 @@ import pytest
 from bs4 import BeautifulSoup
 from nbconvert import HTMLExporter
 
-from forensics.notebook_html import NO_ALT, TEMPLATES_DIR, accessible, exporter
+from forensics.notebook_html import NO_ALT, PAGE_OPTIONS, accessible, exporter
 from forensics.webpage import SCRIPT, STYLE, table_html
 
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 32).decode()
@@ -58,13 +58,7 @@ def _resources() -> dict:
 )
 def test_pages_parse_as_nbconvert_writes_them(kinds: list[str]) -> None:
     node = _notebook(kinds)
-    nbconvert = HTMLExporter(
-        template_name="offline",
-        extra_template_basedirs=[str(TEMPLATES_DIR)],
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-    )
+    nbconvert = HTMLExporter(**PAGE_OPTIONS)  # nbconvert's own exporter, the same options
     theirs, _ = nbconvert.from_notebook_node(node, resources=_resources())
     ours, _ = exporter().from_notebook_node(node, resources=_resources())
     assert str(BeautifulSoup(ours, features="html.parser")) == theirs
