@@ -12,6 +12,7 @@ import base64
 import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -64,17 +65,69 @@ def figures_html(figures: Sequence[Figure], href_of: Mapping[str, str]) -> str:
     return f'<div class="figures">{"".join(cards)}</div>'
 
 
-def _section(
-    anchor: str,
-    title: str,
-    intro: str,
-    frame: pd.DataFrame,
-    empty: str,
-    source: str,
-    links: Mapping[str, Mapping[str, str]],
-    prefix: str,
-) -> str:
+@dataclass(frozen=True)
+class Section:
+    """One table behind a headline figure, before the pages it links to are known:
+    `links` maps a column to the kind of page ("principal", "object") its names link to."""
+
+    anchor: str
+    title: str
+    intro: str
+    frame: pd.DataFrame
+    empty: str
+    source: str
+    links: Mapping[str, str]
+
+    def cell_links(self, pages: Mapping[str, Mapping[str, str]]) -> dict[str, Mapping[str, str]]:
+        """{column: {name: href}} for this table, from the report's pages per kind."""
+        return {column: pages.get(kind, {}) for column, kind in self.links.items()}
+
+
+class Answer:
+    """What the index, the findings page and the one-page report show of the evidence `ev`
+    (the meta line, the paragraph, the figures, the tables behind them, the limits, the
+    coverage), each part computed once, when first asked: at 1M events the whole takes
+    ~1.2 s of CPU, which the index and the findings page each spent on the same answer."""
+
+    def __init__(self, ev: Evidence) -> None:
+        self.ev = ev
+
+    @cached_property
+    def info(self) -> RunInfo:
+        return narrative.run_info(self.ev.folder)
+
+    @cached_property
+    def summary(self) -> str:
+        return narrative.summary(self.ev)
+
+    @cached_property
+    def figures(self) -> list[Figure]:
+        return narrative.figures(self.ev)
+
+    @cached_property
+    def sections(self) -> list[Section]:
+        return _sections(self.ev)
+
+    @cached_property
+    def limits(self) -> list[str]:
+        return narrative.limits(self.ev, self.info, self.coverage)
+
+    @cached_property
+    def coverage(self) -> str:
+        return findings.coverage_statement(self.ev)
+
+    @cached_property
+    def gaps(self) -> pd.DataFrame:
+        return findings.coverage_gaps(self.ev)
+
+    def section(self, anchor: str) -> Section:
+        """The table behind a figure, by its anchor."""
+        return next(s for s in self.sections if s.anchor == anchor)
+
+
+def _section(section: Section, links: Mapping[str, Mapping[str, str]], prefix: str) -> str:
     """One table behind a figure, cut at `ROW_LIMIT` rows with a sentence saying so."""
+    frame, source = section.frame, section.source
     note = ""
     if len(frame) > ROW_LIMIT:
         text = cut_note(ROW_LIMIT, len(frame), source)
@@ -83,56 +136,57 @@ def _section(
             f'<a href="{html.escape(prefix + source, quote=True)}">{html.escape(source)}</a>.</p>'
         )
         frame = frame.head(ROW_LIMIT)
+    table = table_html(
+        frame, section.empty, links=section.cell_links(links), table_id=section.anchor + "-table"
+    )
     return (
-        f'<section id="{anchor}"><h2>{html.escape(title)}</h2><p>{html.escape(intro)} '
+        f'<section id="{section.anchor}"><h2>{html.escape(section.title)}</h2>'
+        f"<p>{html.escape(section.intro)} "
         f'From <a href="{html.escape(prefix + source, quote=True)}">{html.escape(source)}</a>.'
-        f"</p>{note}{table_html(frame, empty, links=links, table_id=anchor + '-table')}</section>"
+        f"</p>{note}{table}</section>"
     )
 
 
 def sections_html(
-    ev: Evidence, links: Mapping[str, Mapping[str, str]], prefix: str = ""
+    found: Answer, links: Mapping[str, Mapping[str, str]], prefix: str = ""
 ) -> tuple[str, dict[str, str]]:
     """The tables behind the headline figures, and where a figure must link instead of its
     table (the evidence file) when the table is too long to show whole."""
-    parts = _section_parts(ev, links)
-    html_parts = [
-        _section(anchor, title, intro, frame, empty, source, cell_links, prefix)
-        for anchor, title, intro, frame, empty, source, cell_links in parts
-    ]
-    return "\n".join(html_parts), _long_tables(parts, prefix)
+    parts = [_section(section, links, prefix) for section in found.sections]
+    return "\n".join(parts), _long_tables(found.sections, prefix)
 
 
-def _long_tables(parts: list[tuple], prefix: str) -> dict[str, str]:
+def _long_tables(sections: Sequence[Section], prefix: str) -> dict[str, str]:
     """{section anchor: evidence file} of the sections too long to show whole."""
-    return {part[0]: prefix + part[5] for part in parts if len(part[3]) > ROW_LIMIT}
+    return {s.anchor: prefix + s.source for s in sections if len(s.frame) > ROW_LIMIT}
 
 
-def _section_parts(ev: Evidence, links: Mapping[str, Mapping[str, str]]) -> list[tuple]:
-    """(anchor, title, intro, frame, empty sentence, evidence file, cell links) of each table
-    behind a headline figure."""
-    names = {"principal": links.get("principal", {}), "copy": links.get("object", {})}
-    objects = narrative.exposed_objects(ev)
-    parts = [
-        (
+#: The links of the tables naming readers: a reader to their page, a copy to its table's.
+_READERS = {"principal": "principal", "copy": "object"}
+
+
+def _sections(ev: Evidence) -> list[Section]:
+    """Each table behind a headline figure."""
+    return [
+        Section(
             "objects",
             "Exposed tables and views",
             "Every table or view that was exposed, its windows and how many read it.",
-            objects,
+            narrative.exposed_objects(ev),
             "No table or view was exposed.",
             "objects.csv",
-            {"object": links.get("object", {})},
+            {"object": "object"},
         ),
-        (
+        Section(
             "exposure-readers",
             "Who read exposed data only because of the exposure",
             "Every reader (not only those with their own page), most reads first.",
             narrative.exposure_readers(ev),
             "No one read an exposed table only because of the exposure.",
             "principals.csv",
-            names,
+            _READERS,
         ),
-        (
+        Section(
             "categories",
             "Kinds of data read only because of the exposure",
             "Readers and reads per sensitivity category.",
@@ -141,43 +195,43 @@ def _section_parts(ev: Evidence, links: Mapping[str, Mapping[str, str]]) -> list
             "exposure_enabled_reads.csv",
             {},
         ),
-        (
+        Section(
             "copies",
             "Copies made from exposed data",
             "Tables and directories written from exposed data (or from a copy of it).",
             narrative.copies(ev),
             "No copy of exposed data was made.",
             "derived_copies.csv",
-            {"made_by": links.get("principal", {})},
+            {"made_by": "principal"},
         ),
-        (
+        Section(
             "copy-readers",
             "Who read only copies",
             "Readers of copies who did not read the exposed tables themselves.",
             narrative.copy_readers(ev),
             "No one else read a copy.",
             "principals.csv",
-            names,
+            _READERS,
         ),
-        (
+        Section(
             "denied",
             "Denied attempts",
             "Attempts the policy refused (no data returned).",
             narrative.events_of(ev, "denied"),
             "No attempt was denied.",
             "access_events.csv",
-            names,
+            _READERS,
         ),
-        (
+        Section(
             "outside",
             "Reads outside the windows",
             "Allowed reads by someone the baseline does not allow, outside every window.",
             ev.unexplained_reads[["time", "principal", "object", "engine", "via", "event_id"]],
             "No read fell outside the windows.",
             "unexplained_reads.csv",
-            names,
+            _READERS,
         ),
-        (
+        Section(
             "quarantine",
             "Log lines that could not be read",
             "Each with its file, line and reason.",
@@ -186,34 +240,32 @@ def _section_parts(ev: Evidence, links: Mapping[str, Mapping[str, str]]) -> list
             "quarantine.csv",
             {},
         ),
-        (
+        Section(
             "unparsed",
             "Statements that could not be analysed",
             "Copies they made, if any, are not followed.",
             ev.unparsed_statements.drop(columns=["query_redacted"], errors="ignore"),
             "Every statement in scope was analysed.",
             "unparsed_statements.csv",
-            names,
+            _READERS,
         ),
     ]
-    return parts
 
 
 def _figure_links(figures: Sequence[Figure], long_tables: Mapping[str, str]) -> dict[str, str]:
     return {f.key: long_tables[f.anchor] for f in figures if f.anchor in long_tables}
 
 
-def coverage_html(ev: Evidence) -> str:
+def coverage_html(found: Answer) -> str:
     """The coverage section: what the logs covered of each window, and every gap."""
-    statement = html.escape(findings.coverage_statement(ev))
     gaps = table_html(
-        findings.coverage_gaps(ev),
+        found.gaps,
         "No gap in the logs, expired range or unaudited object overlaps an exposure window.",
         table_id="coverage-table",
     )
     return (
         '<section id="coverage"><h2>Coverage of the logs</h2>'
-        f'<pre class="coverage-statement">{statement}</pre>{gaps}</section>'
+        f'<pre class="coverage-statement">{html.escape(found.coverage)}</pre>{gaps}</section>'
     )
 
 
@@ -270,57 +322,67 @@ def summary_html(ev: Evidence) -> str:
 
 
 def opening_html(
-    ev: Evidence,
+    found: Answer,
     links: Mapping[str, Mapping[str, str]],
     prefix: str = "",
     figure_page: str = "",
-    long_tables: Mapping[str, str] | None = None,
 ) -> str:
     """Meta line, paragraph and figures; figures link to `figure_page#anchor` (the page
-    holding the tables behind them), or to the evidence file when a table is cut
-    (`long_tables`, from `sections_html`: computed here when not given)."""
-    figures = narrative.figures(ev)
-    if long_tables is None:
-        long_tables = _long_tables(_section_parts(ev, links), prefix)
-    href_of = {f.key: f"{figure_page}#{f.anchor}" for f in figures}
-    href_of.update(_figure_links(figures, long_tables))
+    holding the tables behind them), or to the evidence file (`prefix` + its name) when
+    that table is cut."""
+    href_of = {f.key: f"{figure_page}#{f.anchor}" for f in found.figures}
+    href_of.update(_figure_links(found.figures, _long_tables(found.sections, prefix)))
     return (
-        meta_html(narrative.run_info(ev.folder)) + summary_html(ev) + figures_html(figures, href_of)
+        meta_html(found.info)
+        + f'<p class="summary">{html.escape(found.summary)}</p>'
+        + figures_html(found.figures, href_of)
     )
 
 
 def answer_html(
-    ev: Evidence, links: Mapping[str, Mapping[str, str]], prefix: str = ""
+    found: Answer, links: Mapping[str, Mapping[str, str]], prefix: str = ""
 ) -> tuple[str, str]:
     """(the opening: meta, paragraph, figures; the tables behind the figures)."""
-    sections, long_tables = sections_html(ev, links, prefix)
-    return opening_html(ev, links, prefix, long_tables=long_tables), sections
+    sections, _ = sections_html(found, links, prefix)
+    return opening_html(found, links, prefix), sections
 
 
-def findings_html(folder: str | Path, link_prefix: str = "../", page_prefix: str = "") -> str:
-    """The findings page's content: the answer, numbered quotable findings, the tables
-    behind the figures, the limits and the glossary."""
+def findings_html(
+    folder: str | Path,
+    link_prefix: str = "../",
+    page_prefix: str = "",
+    found: Answer | None = None,
+) -> str:
+    """The findings page's content: the answer (`found`: the one the index showed, else
+    computed here), numbered quotable findings, the tables behind the figures, the limits
+    and the glossary."""
     from forensics.webpage import page_links
 
-    ev = findings.load_evidence(folder)
-    links = page_links(folder, page_prefix)
-    opening, sections = answer_html(ev, links, link_prefix)
-    sentences = narrative.findings_sentences(ev)
+    found = found or Answer(findings.load_evidence(folder))
+    opening, sections = answer_html(found, page_links(folder, page_prefix), link_prefix)
+    sentences = narrative.findings_sentences(found.ev)
     numbered = (
         "<ol>" + "".join(f"<li>{html.escape(s)}</li>" for s in sentences) + "</ol>"
         if sentences
         else '<p class="none">The evidence records no read that only the exposure allowed '
         "and no copy of exposed data.</p>"
     )
-    info = narrative.run_info(folder)
     return (
         opening
         + f"<h2>Findings</h2>{numbered}"
         + sections
-        + limits_html(narrative.limits(ev, info))
-        + coverage_html(ev)
+        + limits_html(found.limits)
+        + coverage_html(found)
         + glossary_html()
     )
+
+
+def findings_page(folder: str | Path, link_prefix: str = "../", written: str = "") -> str:
+    """For the findings notebook: the content `findings_html` wrote at path `written` (the
+    report writes it beside the index, from the same answer), else computed here."""
+    if written:
+        return Path(written).read_text(encoding="utf-8")
+    return findings_html(folder, link_prefix)
 
 
 def index_html(
@@ -329,12 +391,14 @@ def index_html(
     top: int,
     links: Mapping[str, Mapping[str, str]],
     timeline: bytes | None = None,
+    found: Answer | None = None,
 ) -> str:
-    """The whole `index.html`: the answer first, the timeline (`timeline`: the PNG already
-    drawn, else drawn here), the pages, the details."""
-    ev = findings.load_evidence(folder)
-    info = narrative.run_info(folder)
-    opening, sections = answer_html(ev, links)
+    """The whole `index.html`: the answer first (`found`: computed here when not given),
+    the timeline (`timeline`: the PNG already drawn, else drawn here), the pages, the
+    details."""
+    found = found or Answer(findings.load_evidence(folder))
+    info = found.info
+    opening, sections = answer_html(found, links)
     groups: dict[str, list[Link]] = {}
     for page in pages:
         groups.setdefault(page.group, []).append(page)
@@ -345,7 +409,7 @@ def index_html(
             for p in members
         )
         lists.append(f"<h3>{html.escape(group)}</h3><ol>{items}</ol>")
-    readers = len(narrative.exposure_readers(ev))
+    readers = len(found.section("exposure-readers").frame)
     note = (
         f"Readers with a page of their own: the {min(top, readers)} with the most reads only "
         f"the exposure allowed (forensics report --top {top}); all {readers} are listed in "
@@ -357,14 +421,14 @@ def index_html(
         head(title)
         + f"<body><h1>{html.escape(title)}</h1>"
         + opening
-        + f'<section id="timeline"><h2>Timeline</h2>{timeline_png(ev, timeline)}</section>'
+        + f'<section id="timeline"><h2>Timeline</h2>{timeline_png(found.ev, timeline)}</section>'
         + f'<section id="pages"><h2>Pages of this report</h2><p>{html.escape(note)}</p>'
         + "".join(lists)
         + "</section>"
         + sections
         + annotations_html(folder, links)
-        + limits_html(narrative.limits(ev, info))
-        + coverage_html(ev)
+        + limits_html(found.limits)
+        + coverage_html(found)
         + glossary_html()
         + foot()
     )

@@ -331,8 +331,9 @@ def _window_span(ev: Evidence, zone: str = "UTC") -> str:
     return f" from {when_local(start, zone)} to {end}"
 
 
-def limits(ev: Evidence, info: RunInfo) -> list[str]:
-    """What the logs could not show, as sentences: the coverage every absence rests on."""
+def limits(ev: Evidence, info: RunInfo, coverage: str | None = None) -> list[str]:
+    """What the logs could not show, as sentences: the coverage every absence rests on
+    (`coverage`: `findings.coverage_statement(ev)` when already computed)."""
     logs = ", ".join(f"{n} {fmt}" for fmt, n in info.log_files.items()) or "no log files"
     out = [
         "The logs record that a read was allowed and when, not what was seen: the rows "
@@ -347,7 +348,8 @@ def limits(ev: Evidence, info: RunInfo) -> list[str]:
             "logs' time span have not been checked."
         )
     else:
-        first = findings.coverage_statement(ev).splitlines()[0]
+        statement = findings.coverage_statement(ev) if coverage is None else coverage
+        first = statement.splitlines()[0]
         out.append(f"{first} (coverage.csv; details in the section Coverage of the logs.)")
     out += [f"The run recorded a warning: {warning}" for warning in info.warnings]
     q, u, o = len(ev.quarantine), len(ev.unparsed_statements), len(ev.unexplained_reads)

@@ -14,7 +14,7 @@ import json
 import os
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +23,7 @@ from forensics import annotations, findings
 from forensics.catalog import load_catalog
 from forensics.errors import ReportError
 from forensics.evidence import MANIFEST
-from forensics.frontpage import Link, index_html
+from forensics.frontpage import Answer, Link, findings_html, index_html
 from forensics.investigation import Settings
 from forensics.kernels import Kernel, Kernels, shared_kernel, started_kernels
 from forensics.pushdown import investigate_where_kept
@@ -39,6 +39,9 @@ REPORT_DIR = "report"
 #: pages are done) of the image drawn once for them all.
 WITH_TIMELINE = ("investigation", "10_who_read_what")
 TIMELINE_FILE = "timeline.png"
+#: The findings page's content, written (in `report/`, removed when the pages are done)
+#: from the answer the index shows, which the page would otherwise compute again.
+FINDINGS_FILE = "findings.part.html"
 DEFAULT_TOP_READERS = 5
 SUITE_TITLES = {
     "00_scope": "Scope: what was exposed, when, and who could read it anyway",
@@ -185,37 +188,54 @@ def render_suite(
                 "tables with a page",
             )
         )
-    image = sub / TIMELINE_FILE
-    jobs = [
-        (nb, where, {**p, "timeline_image": str(image)} if nb.stem in WITH_TIMELINE else p, *rest)
-        for nb, where, p, *rest in jobs
-    ]
+    image, written = sub / TIMELINE_FILE, sub / FINDINGS_FILE
+    given: dict[str, dict[str, object]] = {n: {"timeline_image": str(image)} for n in WITH_TIMELINE}
+    given["90_findings"] = {"findings_file": str(written)}
+    jobs = [(nb, where, {**p, **given.get(nb.stem, {})}, *rest) for nb, where, p, *rest in jobs]
     pages = [
         Page(f"{stem}.html" if where == folder else f"{REPORT_DIR}/{stem}.html", title, group)
         for _, where, _, stem, title, group in jobs
     ]
-    # beside the kernels, this process draws the timeline once (the pages showing it wait
-    # for it) and then writes the index, which needs only the evidence and the page list
+    # beside the kernels, this process draws the timeline once and writes the findings
+    # page's content (the pages showing them wait for them), then the index, which needs
+    # only the evidence, the page list and the same answer as the findings page
+    found = Answer(ev)
     with ThreadPoolExecutor(1, thread_name_prefix="report-index") as side:
-        timeline = side.submit(_draw_timeline, ev, image)
+        made = {
+            "timeline_image": side.submit(_draw_timeline, ev, image),
+            "findings_file": side.submit(_write_findings, written, found),
+        }
         index = side.submit(
-            lambda: write_index(folder, pages, top_readers, files, timeline.result())
+            lambda: write_index(
+                folder, pages, top_readers, files, made["timeline_image"].result(), found
+            )
         )
+
+        def inputs(job: Job) -> list[Future[object]]:
+            return [made[name] for name in made if name in job[2]]
+
         try:
             render_pages(
                 jobs,
                 sub,
                 kernels(folder),
                 on_page,
-                before=lambda job: timeline.result() if "timeline_image" in job[2] else None,
-                ready=lambda job: "timeline_image" not in job[2] or timeline.done(),
+                before=lambda job: [done.result() for done in inputs(job)],
+                ready=lambda job: all(done.done() for done in inputs(job)),
                 started=started,
             )
         finally:
-            wait([timeline, index])
+            wait([*made.values(), index])
     index.result()
     image.unlink()  # shown inline by every page that has it
+    written.unlink()
     return pages
+
+
+def _write_findings(path: Path, found: Answer) -> None:
+    """The findings page's content (`frontpage.findings_html`), kept at `path` (private)
+    for its notebook to show: the index shows the same answer, computed once for both."""
+    _write_private(path, findings_html(found.ev.folder, found=found))
 
 
 def _draw_timeline(ev: findings.Evidence, path: Path) -> bytes:
@@ -373,14 +393,15 @@ def write_index(
     top_readers: int = DEFAULT_TOP_READERS,
     files: dict[str, dict[str, str]] | None = None,
     timeline: bytes | None = None,
+    found: Answer | None = None,
 ) -> Path:
-    """`index.html`: the answer first (see `frontpage`), then every page of the report
-    (`timeline`: the timeline's PNG when already drawn)."""
+    """`index.html`: the answer first (see `frontpage`; `found`: when already computed),
+    then every page of the report (`timeline`: the timeline's PNG when already drawn)."""
     links = {
         kind: {name: f"{REPORT_DIR}/{file}" for name, file in names.items()}
         for kind, names in (files or {}).items()
     }
     links_list = [Link(p.path, p.title, p.group) for p in pages]
     index = folder / "index.html"
-    _write_private(index, index_html(folder, links_list, top_readers, links, timeline))
+    _write_private(index, index_html(folder, links_list, top_readers, links, timeline, found))
     return index

@@ -140,7 +140,7 @@ def test_findings_and_first_page_say_what_the_coverage_rests_on(tmp_path: Path) 
     assert findings.coverage_basis(ev) == counts.BASIS
     text = findings.coverage_statement(ev)
     assert f"This coverage rests on the {counts.BASIS}." in text.splitlines()
-    assert "NameNode failover not checked" in frontpage.coverage_html(ev)
+    assert "NameNode failover not checked" in frontpage.coverage_html(frontpage.Answer(ev))
 
     from tests.test_coverage import investigate as investigate_files
 

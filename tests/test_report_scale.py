@@ -269,3 +269,51 @@ def test_kernels_read_the_evidence_ahead_of_the_first_page(report: Path, tmp_pat
         started.close()
     printed = nbformat.read(tmp_path / "p.ipynb", as_version=4).cells[-1].outputs[0]["text"]
     assert printed.split() == ["x", str(report.resolve())]
+
+
+def test_the_findings_page_shows_the_answer_written_beside_the_index(report: Path) -> None:
+    """The report writes the findings page's content from the answer the index shows; the
+    page shows what the findings notebook would have computed itself, and the file is not
+    left beside the pages."""
+    from forensics import frontpage
+    from forensics.report import FINDINGS_FILE
+
+    page = (report / "report" / "90_findings.html").read_text(encoding="utf-8")
+    assert frontpage.findings_html(report, "../") in page
+    assert not (report / "report" / FINDINGS_FILE).exists()
+
+
+def test_the_answer_is_computed_once_for_the_index_and_the_findings_page(
+    report: Path, monkeypatch
+) -> None:
+    from forensics import frontpage, narrative
+
+    calls: list[str] = []
+    for module, name in (
+        (narrative, "summary"),
+        (narrative, "figures"),
+        (narrative, "limits"),
+        (findings, "coverage_statement"),
+    ):
+        real = getattr(module, name)
+        monkeypatch.setattr(
+            module, name, lambda *a, _real=real, _name=name: calls.append(_name) or _real(*a)
+        )
+    found = frontpage.Answer(findings.load_evidence(report))
+    first = frontpage.findings_html(report, found=found)
+    index = frontpage.index_html(report, [], 2, {}, b"png", found)
+    assert sorted(calls) == ["coverage_statement", "figures", "limits", "summary"]
+    monkeypatch.undo()
+    assert first == frontpage.findings_html(report)  # the same as computed without it
+    assert found.summary in index and found.summary in first
+
+
+def test_the_findings_notebook_shows_a_written_answer_or_computes_it(
+    report: Path, tmp_path: Path
+) -> None:
+    from forensics import frontpage
+
+    written = tmp_path / "findings.part.html"
+    written.write_text("<p>written</p>", encoding="utf-8")
+    assert frontpage.findings_page(report, "../", str(written)) == "<p>written</p>"
+    assert frontpage.findings_page(report, "../") == frontpage.findings_html(report, "../")
