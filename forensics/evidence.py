@@ -275,14 +275,16 @@ def _has_function(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(present)
 
 
-#: The regex of what `csv_value` drops, for readers that undo it column-wise (pandas).
+#: What `csv_cell` puts before a cell a spreadsheet would run, and the regex of what
+#: `csv_value` drops, for readers that undo it column-wise (pandas).
+CSV_QUOTE = "'"
 CSV_QUOTED = r"^'"
 
 
 def csv_value(cell: str) -> str:
     """The value behind an evidence CSV cell: `csv_cell` undone (one leading quote dropped).
     Readers of the evidence (trace, the notebooks) compare and show the logged value."""
-    return cell[1:] if cell.startswith("'") else cell
+    return cell[1:] if cell.startswith(CSV_QUOTE) else cell
 
 
 def write_manifest(

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from forensics.errors import EvidenceError
-from forensics.evidence import COVERAGE, CSV_QUOTED, EVIDENCE_FILES, MANIFEST
+from forensics.evidence import COVERAGE, CSV_QUOTE, CSV_QUOTED, EVIDENCE_FILES, MANIFEST
 from forensics.names import is_object_name
 from forensics.subjects import SUBJECT_FILES
 
@@ -99,8 +99,7 @@ def _read_evidence(folder: Path) -> Evidence:
     frames = {}
     for name in EVIDENCE_FILES:
         frame = _read_text_csv(folder / f"{name}.csv")
-        for column in frame.columns:  # the logged values, not their CSV-safe form
-            frame[column] = frame[column].str.replace(CSV_QUOTED, "", n=1, regex=True)
+        _unquote(frame)
         for column in _TIME_COLUMNS:
             if column in frame:
                 frame[column] = pd.to_datetime(frame[column].replace("", None), utc=True)
@@ -139,10 +138,18 @@ def _read_text_csv(path: Path) -> pd.DataFrame:
     return table.to_pandas().astype(str)
 
 
+def _unquote(frame: pd.DataFrame) -> None:
+    """The logged values in place of their CSV-safe form (`evidence.csv_value`: one leading
+    quote dropped), in the columns that have one: finding none costs a tenth of replacing
+    (240,000 access events: 0.04 s against 0.4 s), and most columns have none."""
+    for column in frame.columns:
+        if frame[column].str.startswith(CSV_QUOTE).any():
+            frame[column] = frame[column].str.replace(CSV_QUOTED, "", n=1, regex=True)
+
+
 def _load_coverage(path: Path) -> pd.DataFrame:
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    for column in frame.columns:  # the logged values, not their CSV-safe form
-        frame[column] = frame[column].str.replace(CSV_QUOTED, "", n=1, regex=True)
+    _unquote(frame)
     for column in ("start", "end"):
         frame[column] = pd.to_datetime(frame[column].replace("", None), utc=True)
     frame["events"] = pd.to_numeric(frame["events"])
@@ -684,8 +691,7 @@ def subject_file(ev: Evidence, name: str) -> pd.DataFrame | None:
     if not path.is_file():
         return None
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    for column in frame.columns:  # the logged values, not their CSV-safe form
-        frame[column] = frame[column].str.replace(CSV_QUOTED, "", n=1, regex=True)
+    _unquote(frame)
     for column in frame.columns:
         if column in _SUBJECT_NUMBERS:
             frame[column] = pd.to_numeric(frame[column].replace("", None))

@@ -317,3 +317,22 @@ def test_the_findings_notebook_shows_a_written_answer_or_computes_it(
     written.write_text("<p>written</p>", encoding="utf-8")
     assert frontpage.findings_page(report, "../", str(written)) == "<p>written</p>"
     assert frontpage.findings_page(report, "../") == frontpage.findings_html(report, "../")
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        ["'=1+1", "plain", "''quoted", "'@sum", ""],  # some cells quoted by csv_cell
+        ["plain", "x'y", ""],  # none: the column is left as read
+        ["'", "'-", "'\t"],
+    ],
+)
+def test_evidence_cells_read_back_as_logged(cells: list[str]) -> None:
+    """A quoted cell loses its one leading quote, as `csv_value` says, in every column that
+    has one; a quote inside a cell stays."""
+    from forensics.evidence import csv_value
+
+    frame = pd.DataFrame({"quoted": cells, "other": ["a'"] * len(cells)}, dtype="str")
+    findings._unquote(frame)
+    assert frame["quoted"].tolist() == [csv_value(c) for c in cells]
+    assert frame["other"].tolist() == ["a'"] * len(cells)
