@@ -377,12 +377,10 @@ def findings_html(
     )
 
 
-def findings_page(folder: str | Path, link_prefix: str = "../", written: str = "") -> str:
-    """For the findings notebook: the content `findings_html` wrote at path `written` (the
-    report writes it beside the index, from the same answer), else computed here."""
-    if written:
-        return Path(written).read_text(encoding="utf-8")
-    return findings_html(folder, link_prefix)
+def written(path: str) -> str:
+    """For a notebook: the HTML the report wrote at `path` for it (computed once for every
+    page that shows it), or "" without a path (then the notebook computes it)."""
+    return Path(path).read_text(encoding="utf-8") if path else ""
 
 
 def index_html(

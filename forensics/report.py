@@ -23,7 +23,7 @@ from forensics import annotations, findings
 from forensics.catalog import load_catalog
 from forensics.errors import ReportError
 from forensics.evidence import MANIFEST
-from forensics.frontpage import Answer, Link, findings_html, index_html
+from forensics.frontpage import Answer, Link, findings_html, index_html, opening_html
 from forensics.investigation import Settings
 from forensics.kernels import Kernel, Kernels, shared_kernel, started_kernels
 from forensics.pushdown import investigate_where_kept
@@ -35,13 +35,14 @@ SUITE = ("00_scope", "10_who_read_what", "40_copies", "50_subjects", "90_finding
 PRINCIPAL_NOTEBOOK = "20_principal"
 OBJECT_NOTEBOOK = "30_object"
 REPORT_DIR = "report"
-#: The notebooks showing the timeline, and the file (in `report/`, removed when the
-#: pages are done) of the image drawn once for them all.
-WITH_TIMELINE = ("investigation", "10_who_read_what")
-TIMELINE_FILE = "timeline.png"
-#: The findings page's content, written (in `report/`, removed when the pages are done)
-#: from the answer the index shows, which the page would otherwise compute again.
-FINDINGS_FILE = "findings.part.html"
+#: What this process makes once for the pages that show it (the index shows them too):
+#: by the notebook parameter that names it, its file (in `report/`, removed when the pages
+#: are done) and the notebooks given it, which without it compute it again.
+MADE_ONCE = {
+    "timeline_image": ("timeline.png", ("investigation", "10_who_read_what")),
+    "opening_file": ("opening.part.html", ("investigation",)),
+    "findings_file": ("findings.part.html", ("90_findings",)),
+}
 DEFAULT_TOP_READERS = 5
 SUITE_TITLES = {
     "00_scope": "Scope: what was exposed, when, and who could read it anyway",
@@ -188,22 +189,23 @@ def render_suite(
                 "tables with a page",
             )
         )
-    image, written = sub / TIMELINE_FILE, sub / FINDINGS_FILE
-    given: dict[str, dict[str, object]] = {n: {"timeline_image": str(image)} for n in WITH_TIMELINE}
-    given["90_findings"] = {"findings_file": str(written)}
-    jobs = [(nb, where, {**p, **given.get(nb.stem, {})}, *rest) for nb, where, p, *rest in jobs]
+    made_files = {name: sub / file for name, (file, _) in MADE_ONCE.items()}
+    jobs = [
+        (nb, where, {**p, **_given(nb.stem, made_files)}, *rest) for nb, where, p, *rest in jobs
+    ]
     pages = [
         Page(f"{stem}.html" if where == folder else f"{REPORT_DIR}/{stem}.html", title, group)
         for _, where, _, stem, title, group in jobs
     ]
-    # beside the kernels, this process draws the timeline once and writes the findings
-    # page's content (the pages showing them wait for them), then the index, which needs
-    # only the evidence, the page list and the same answer as the findings page
+    # beside the kernels, this process writes the answer's parts the pages show (computed
+    # once, with the index's) and draws the timeline once (the pages showing them wait for
+    # them), then the index, which needs only the evidence, the page list and the answer
     found = Answer(ev)
     with ThreadPoolExecutor(1, thread_name_prefix="report-index") as side:
         made = {
-            "timeline_image": side.submit(_draw_timeline, ev, image),
-            "findings_file": side.submit(_write_findings, written, found),
+            "opening_file": side.submit(_write_opening, made_files["opening_file"], found, files),
+            "findings_file": side.submit(_write_findings, made_files["findings_file"], found),
+            "timeline_image": side.submit(_draw_timeline, ev, made_files["timeline_image"]),
         }
         index = side.submit(
             lambda: write_index(
@@ -227,14 +229,32 @@ def render_suite(
         finally:
             wait([*made.values(), index])
     index.result()
-    image.unlink()  # shown inline by every page that has it
-    written.unlink()
+    for path in made_files.values():
+        path.unlink()  # shown inline by every page that has it
     return pages
+
+
+def _given(stem: str, made_files: dict[str, Path]) -> dict[str, str]:
+    """{parameter: file} of what this process makes once that the notebook `stem` shows."""
+    return {name: str(made_files[name]) for name, (_, shown) in MADE_ONCE.items() if stem in shown}
+
+
+def _index_links(files: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    """The reader and object pages per name, as linked from the evidence folder."""
+    return {
+        kind: {n: f"{REPORT_DIR}/{f}" for n, f in names.items()} for kind, names in files.items()
+    }
+
+
+def _write_opening(path: Path, found: Answer, files: dict[str, dict[str, str]]) -> None:
+    """The one-page report's opening (`frontpage.opening_html`, its figures linking to the
+    index's tables), kept at `path` (private) for its notebook to show."""
+    _write_private(path, opening_html(found, _index_links(files), figure_page="index.html"))
 
 
 def _write_findings(path: Path, found: Answer) -> None:
     """The findings page's content (`frontpage.findings_html`), kept at `path` (private)
-    for its notebook to show: the index shows the same answer, computed once for both."""
+    for its notebook to show."""
     _write_private(path, findings_html(found.ev.folder, found=found))
 
 
@@ -397,10 +417,7 @@ def write_index(
 ) -> Path:
     """`index.html`: the answer first (see `frontpage`; `found`: when already computed),
     then every page of the report (`timeline`: the timeline's PNG when already drawn)."""
-    links = {
-        kind: {name: f"{REPORT_DIR}/{file}" for name, file in names.items()}
-        for kind, names in (files or {}).items()
-    }
+    links = _index_links(files or {})
     links_list = [Link(p.path, p.title, p.group) for p in pages]
     index = folder / "index.html"
     _write_private(index, index_html(folder, links_list, top_readers, links, timeline, found))

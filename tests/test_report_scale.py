@@ -271,16 +271,20 @@ def test_kernels_read_the_evidence_ahead_of_the_first_page(report: Path, tmp_pat
     assert printed.split() == ["x", str(report.resolve())]
 
 
-def test_the_findings_page_shows_the_answer_written_beside_the_index(report: Path) -> None:
-    """The report writes the findings page's content from the answer the index shows; the
-    page shows what the findings notebook would have computed itself, and the file is not
-    left beside the pages."""
-    from forensics import frontpage
-    from forensics.report import FINDINGS_FILE
+def test_pages_show_the_answer_written_once_beside_the_index(report: Path) -> None:
+    """The report writes the one-page report's opening and the findings page's content from
+    the answer the index shows; each page shows what its notebook would have computed, and
+    no file made for them is left beside the pages."""
+    from forensics import frontpage, webpage
+    from forensics.report import MADE_ONCE
 
+    found = frontpage.Answer(findings.load_evidence(report))
+    links = webpage.page_links(report, "report/")
+    one_page = (report / "report.html").read_text(encoding="utf-8")
+    assert frontpage.opening_html(found, links, figure_page="index.html") in one_page
     page = (report / "report" / "90_findings.html").read_text(encoding="utf-8")
     assert frontpage.findings_html(report, "../") in page
-    assert not (report / "report" / FINDINGS_FILE).exists()
+    assert not any((report / "report" / file).exists() for file, _ in MADE_ONCE.values())
 
 
 def test_the_answer_is_computed_once_for_the_index_and_the_findings_page(
@@ -308,15 +312,13 @@ def test_the_answer_is_computed_once_for_the_index_and_the_findings_page(
     assert found.summary in index and found.summary in first
 
 
-def test_the_findings_notebook_shows_a_written_answer_or_computes_it(
-    report: Path, tmp_path: Path
-) -> None:
+def test_a_notebook_shows_what_the_report_wrote_for_it_else_nothing(tmp_path: Path) -> None:
     from forensics import frontpage
 
     written = tmp_path / "findings.part.html"
     written.write_text("<p>written</p>", encoding="utf-8")
-    assert frontpage.findings_page(report, "../", str(written)) == "<p>written</p>"
-    assert frontpage.findings_page(report, "../") == frontpage.findings_html(report, "../")
+    assert frontpage.written(str(written)) == "<p>written</p>"
+    assert frontpage.written("") == ""  # the notebook computes it
 
 
 @pytest.mark.parametrize(
