@@ -463,13 +463,16 @@ _OPEN_END = pd.Timestamp("2200-01-01", tz="UTC")
 MISSING = ("gap", "expired", "unaudited")
 
 
-def window_coverage(ev: Evidence, starts: set[pd.Timestamp] | None = None) -> pd.DataFrame:
+def window_coverage(
+    ev: Evidence, starts: set[pd.Timestamp] | None = None, spans: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Per exposure window interval (objects sharing it counted): its length, how much of
     it the logs covered (any source), by which sources (`format source share`, `;`-joined)
     and how many gaps, expired ranges and unaudited objects overlap it. With `starts`, only
-    the intervals starting then (one object's page: a few of thousands, the same rows)."""
+    the intervals starting then (one object's page: a few of thousands, the same rows).
+    `spans`: `windows(ev)` when already computed."""
     columns = ["window", "objects", "hours", "covered_hours", "sources", "missing", "complete"]
-    spans = windows(ev)
+    spans = windows(ev) if spans is None else spans
     if starts is not None:
         spans = spans[spans["start"].isin(starts)]
     if spans.empty or ev.coverage.empty:
@@ -486,11 +489,12 @@ def window_coverage(ev: Evidence, starts: set[pd.Timestamp] | None = None) -> pd
             share = _hours_inside(runs, start, finish) / hours if hours else 1.0
             by_source.append(f"{fmt} {src} {share:.0%}")
         union = _hours_inside(_union(covered), start, finish)
-        missing = _missing(ev, start, finish, set(group["object"]))
+        objects = set(group["object"])
+        missing = _missing(ev, start, finish, objects)
         rows.append(
             (
                 f"{_when(start)}/{_when(end)}",
-                len(set(group["object"])),
+                len(objects),
                 hours,
                 union,
                 "; ".join(by_source),
@@ -501,11 +505,14 @@ def window_coverage(ev: Evidence, starts: set[pd.Timestamp] | None = None) -> pd
     return pd.DataFrame(rows, columns=columns)
 
 
-def coverage_gaps(ev: Evidence, obj: str | None = None) -> pd.DataFrame:
+def coverage_gaps(
+    ev: Evidence, obj: str | None = None, spans: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Gaps, expired ranges and unaudited objects overlapping an exposure window (of `obj`
-    when given), in time order: what the logs could not show."""
+    when given), in time order: what the logs could not show (`spans`: `windows(ev)` when
+    already computed)."""
     columns = ["source_format", "source", "start", "end", "status", "reason", "object"]
-    spans = windows(ev)
+    spans = windows(ev) if spans is None else spans
     if obj is not None:
         spans = spans[spans["object"] == obj]
     if spans.empty or ev.coverage.empty:
@@ -556,11 +563,12 @@ def coverage_statement(ev: Evidence, obj: str | None = None) -> str:
     reads (none included) holds only as far as this coverage."""
     if ev.coverage.empty:
         return "Coverage of the exposure windows: unknown (the evidence has no coverage.csv)."
+    spans = windows(ev)  # once for the windows' coverage and the gaps (~0.04 s at 1M)
     if obj is None:
-        table = window_coverage(ev)
+        table = window_coverage(ev, spans=spans)
     else:
-        starts = set(windows(ev).loc[lambda w: w["object"] == obj, "start"])
-        table = window_coverage(ev, starts)
+        starts = set(spans.loc[spans["object"] == obj, "start"])
+        table = window_coverage(ev, starts, spans)
         own = {_when(start) for start in starts}
         table = table[table["window"].str.split("/").str[0].isin(own)]
     if table.empty:
@@ -585,7 +593,7 @@ def coverage_statement(ev: Evidence, obj: str | None = None) -> str:
             f"- window {row.window} ({row.objects} object{'s' if row.objects != 1 else ''}, "
             f"{row.hours:.1f} h): {share:.0%} covered; by {row.sources or 'no source'}"
         )
-    for row in coverage_gaps(ev, obj).itertuples():
+    for row in coverage_gaps(ev, obj, spans).itertuples():
         span = f"from {_when(row.start)} to {_when(row.end) or 'the end'}"
         if row.status == "unaudited":
             why = (

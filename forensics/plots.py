@@ -70,7 +70,7 @@ def timeline(
     row_of = {name: i for i, name in enumerate(kept)}
     y = events["object"].map(row_of).fillna(len(kept) if others else -1)
     present = [c for c in CLASSES if (events["classification"] == c).any()]
-    present += sorted(set(events["classification"]) - set(CLASSES))
+    present += sorted(set(events["classification"].unique()) - set(CLASSES))
     if ax is None:
         _, ax = plt.subplots(figsize=(12, 1.6 + 0.45 * max(1, len(labels))))
     end_of_data = events["time"].max() if len(events) else None
@@ -87,7 +87,7 @@ def timeline(
                 linewidth=0,
                 label="exposure window" if r == min(row_of.values()) else None,
             )
-    _shade_coverage(ax, ev, row_of)
+    _shade_coverage(ax, ev, row_of, spans)
     lane = 0.8 / max(1, len(present))
     for k, cls in enumerate(present):
         chosen = (events["classification"] == cls) & (y >= 0)
@@ -190,18 +190,18 @@ def _date_axis(ax: plt.Axes) -> None:
     ax.set_xlabel("time (UTC)")
 
 
-def _shade_coverage(ax: plt.Axes, ev: Evidence, rows: dict[str, int]) -> None:
+def _shade_coverage(ax: plt.Axes, ev: Evidence, rows: dict[str, int], spans: pd.DataFrame) -> None:
     """Gaps and expired ranges of the logs that overlap a window, as hatched grey bands
     across every object (a source's gap hides reads of any object); unaudited stretches of
-    an object, cross-hatched on its row. Drawn within the windows' span only."""
-    spans = findings.windows(ev)
+    an object, cross-hatched on its row. Drawn within the windows' span only (`spans`:
+    `findings.windows(ev)`)."""
     if ev.coverage.empty or spans.empty:
         return
     lo = spans["start"].min()
     hi = spans["end"].max() if spans["end"].notna().all() else ev.coverage["end"].max()
     if pd.isna(hi) or hi <= lo:
         return
-    missing = findings.coverage_gaps(ev)
+    missing = findings.coverage_gaps(ev, spans=spans)
     labelled = set()
     for row in missing.itertuples():
         start = max(row.start, lo)
