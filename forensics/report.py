@@ -197,15 +197,16 @@ def render_suite(
         Page(f"{stem}.html" if where == folder else f"{REPORT_DIR}/{stem}.html", title, group)
         for _, where, _, stem, title, group in jobs
     ]
-    # beside the kernels, this process writes the answer's parts the pages show (computed
-    # once, with the index's) and draws the timeline once (the pages showing them wait for
-    # them), then the index, which needs only the evidence, the page list and the answer
+    # beside the kernels, this process draws the timeline once, then writes the answer's
+    # parts the pages show (computed once, with the index's), then the index, which needs
+    # only the evidence, the page list and the answer. The pages showing them wait for
+    # them; the timeline goes first: "who read what" waits for it, a long page of plots.
     found = Answer(ev)
     with ThreadPoolExecutor(1, thread_name_prefix="report-index") as side:
         made = {
+            "timeline_image": side.submit(_draw_timeline, ev, made_files["timeline_image"]),
             "opening_file": side.submit(_write_opening, made_files["opening_file"], found, files),
             "findings_file": side.submit(_write_findings, made_files["findings_file"], found),
-            "timeline_image": side.submit(_draw_timeline, ev, made_files["timeline_image"]),
         }
         index = side.submit(
             lambda: write_index(
