@@ -272,11 +272,11 @@ def reader_heatmap(ev: Evidence, n: int = 30, ax: plt.Axes | None = None) -> plt
             squeeze=True,
         )
     # the colours follow the named readers and tables; the sums of the others (far larger
-    # at scale) would otherwise wash every named cell out
-    core = matrix.loc[
-        matrix.index.isin(ev.exposure_enabled_reads["principal"]),
-        matrix.columns.isin(ev.exposure_enabled_reads["object"]),
-    ]
+    # at scale) would otherwise wash every named cell out. Looked up in sets of the distinct
+    # names: `isin` of the reads' column makes an Arrow scalar of each of its 19,000 rows.
+    readers = set(ev.exposure_enabled_reads["principal"].unique())
+    tables = set(ev.exposure_enabled_reads["object"].unique())
+    core = matrix.loc[[p in readers for p in matrix.index], [o in tables for o in matrix.columns]]
     sns.heatmap(
         matrix,
         annot=matrix.shape[0] * matrix.shape[1] <= 400,
