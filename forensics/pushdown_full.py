@@ -247,14 +247,17 @@ def values_view(name: str, columns: Sequence[tuple[str, pa.DataType]], rows: lis
     The rows travel as one string literal (JSON, each value a JSON string or null, then
     escaped as a Spark literal by sqlglot): one token for the server's parser whatever the
     number of rows (a VALUES list costs it a second per 2,000). The literal is the branch
-    of `IF(rand(0) >= 0, '<rows>', NULL)`, always taken: a condition the optimizer cannot
-    fold keeps the rows a string until the view is read (a view of many rows is read
-    once, `CACHE_ROWS`), where `from_json` of a bare literal would be folded into an array
-    literal that the server writes out element by element into the plan of every query
-    over the view, each time it reports the query's progress (minutes, and gigabytes of
-    its heap, at 45,000 windows). The statement is parsed back and its literal decoded to
-    check it holds exactly the values given (a quote, backslash, backtick or semicolon in
-    a name stays data)."""
+    of `IF(spark_partition_id() >= 0, '<rows>', NULL)`, always taken: a condition the
+    optimizer cannot fold keeps the rows a string until the view is read (a view of many
+    rows is read once, `CACHE_ROWS`), where `from_json` of a bare literal would be folded
+    into an array literal that the server writes out element by element into the plan of
+    every query over the view, each time it reports the query's progress (minutes, and
+    gigabytes of its heap, at 45,000 windows). Not `rand(0) >= 0`: Spark 3.4's
+    `OptimizeRand` decides a comparison of `rand` with a constant, and the array came
+    back (at 10,000,000 events the server rendered it in the plan of every query over
+    the scope). The statement is parsed back and its literal decoded to check it holds
+    exactly the values given (a quote, backslash, backtick or semicolon in a name stays
+    data)."""
     aliases = [f"c{i}" for i in range(len(columns))]
     payload = [
         {
@@ -272,7 +275,7 @@ def values_view(name: str, columns: Sequence[tuple[str, pa.DataType]], rows: lis
                 "from_json",
                 exp.If(
                     this=exp.GTE(
-                        this=exp.func("rand", exp.Literal.number(0)),
+                        this=exp.Anonymous(this="spark_partition_id"),
                         expression=exp.Literal.number(0),
                     ),
                     true=exp.Literal.string(data),

@@ -750,6 +750,34 @@ def test_only_the_sessions_own_views_are_cached_and_released(
     assert wh.cached == []  # UNCACHE TABLE sent before the session closed
 
 
+def test_rows_sent_stay_one_string_in_the_servers_optimized_plan(
+    incident_in_warehouse: ThriftServer,
+) -> None:
+    """The rows of a view sent from here stay the JSON text `from_json` decodes when the
+    view is read: the server's optimizer does not fold them into an array literal, which
+    it would write out row by row into the plan of every query over the view (Spark's
+    `OptimizeRand` decides `rand(0) >= 0`, the condition used before)."""
+    from forensics import pushdown_full
+
+    columns = [("object", pa.string()), ("n", pa.int64())]
+    rows = [(f"db.t{i}", i) for i in range(pushdown_full.CACHE_ROWS)]
+    wh = warehouse.HiveWarehouse(incident_in_warehouse.profile(database="incident"))
+    try:
+        wh.define(pushdown_full.values_view("forensics_many", columns, rows))
+        wh.cache("forensics_many")
+        cursor = wh.con.cursor()
+        cursor.execute("EXPLAIN EXTENDED SELECT object FROM forensics_many WHERE n > 5")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.close()
+        optimized = plan.split("== Optimized Logical Plan ==")[1]
+        assert '[{"c0":"db.t0","c1":"0"},{"c0":"db.t1","c1":"1"}' in optimized, optimized[:2000]
+        assert "[[db.t0,0],[db.t1,1]" not in optimized, optimized[:2000]
+        back = wh.query("SELECT count(*) AS n FROM forensics_many WHERE n > 5", dialect="spark")
+        assert back.column("n")[0].as_py() == len(rows) - 6
+    finally:
+        wh.close()
+
+
 def test_a_cached_view_over_a_view_with_a_cte_read_twice_is_read_from_the_cache(
     incident_in_warehouse: ThriftServer,
 ) -> None:
