@@ -90,6 +90,7 @@ SPARK_QUERIES = (
     ("reconstruct/statement_texts", None),
     ("reconstruct/access_details", "classified_details"),
     ("reconstruct/access_rows", "access_rows"),
+    ("reconstruct/notable_reads", "notable_reads"),
     *((f"evidence/{name}", None) for name in (
         "exposure_enabled_reads", "access_events", "objects", "principals", "derived_copies",
         "unexplained_reads", "quarantine", "unparsed_statements", "exposure_windows",

@@ -217,8 +217,9 @@ def complete(
     schema: TableSchema | None = None,
 ) -> None:
     """The steps after classification, on `classified_all` and the copy edges: pseudonyms,
-    categories, redactions, read details, evidence rows and unparsed statements. (The
-    full pushdown classifies in the warehouse and runs these here.)"""
+    categories, redactions, read details, evidence rows, the reads the smaller evidence
+    files count and unparsed statements. (The full pushdown classifies in the warehouse
+    and runs these here.)"""
     load_rows(con, "copy_edges", _COPY_EDGE_SCHEMA, edges)
     if pseudonym_key is not None:
         pseudonymize(con, pseudonym_key)
@@ -226,6 +227,7 @@ def complete(
     redact_texts(con, keep_literals)
     load_read_details(con, schema or TableSchema({}, {}, {}))
     queries.execute(con, "reconstruct/access_rows")
+    queries.execute(con, "reconstruct/notable_reads")
     load_rows(con, "unparsed", _UNPARSED_SCHEMA, unparsed_statements(con))
 
 

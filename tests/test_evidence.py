@@ -12,6 +12,8 @@ import pytest
 from forensics import engine, queries
 from forensics.errors import EvidenceError
 from forensics.evidence import MANIFEST, csv_value, sha256_file, staged_output, verify
+from tests.conftest import INCIDENT
+from tests.test_statement_candidates import _reconstructed
 
 
 def _fake_evidence(folder: Path, text: str) -> None:
@@ -161,7 +163,7 @@ def test_exposure_enabled_reads_via_and_engines_are_sorted_distinct_values(
 ) -> None:
     con = engine.connect(memory_limit="256MB")
     con.execute(
-        "CREATE TABLE classified_details AS SELECT $p AS principal, 'db.t' AS target, "
+        "CREATE TABLE notable_reads AS SELECT $p AS principal, 'db.t' AS target, "
         "TIMESTAMP '2026-01-01' + INTERVAL (i) SECOND AS time, 1 AS event_count, "
         "v AS via, e AS engine, '*' AS columns, 'pii' AS categories, '*' AS partitions, "
         "'exposure_enabled' AS classification "
@@ -175,3 +177,22 @@ def test_exposure_enabled_reads_via_and_engines_are_sorted_distinct_values(
     assert [(r[columns.index("via")], r[columns.index("engines")]) for r in rows] == [
         (via, engine_cell)
     ]
+
+
+def test_notable_reads_are_the_classified_details_of_their_classes() -> None:
+    """reconstruct/notable_reads, which four evidence files read instead of every classified
+    access, holds the bundled incident's exposure-enabled, secondary and outside-window
+    accesses with their details: the same rows as `classified_details` (each class present),
+    and no other."""
+    con = _reconstructed(INCIDENT / "case.yaml")
+    wanted = (
+        "SELECT * FROM classified_details "
+        "WHERE classification IN ('exposure_enabled', 'secondary', 'outside_window')"
+    )
+    kept = "SELECT * FROM notable_reads"
+    for a, b in ((kept, wanted), (wanted, kept)):
+        assert con.sql(f"SELECT count(*) FROM ({a} EXCEPT ALL {b})").fetchall() == [(0,)]
+    classes = dict(
+        con.sql("SELECT classification, count(*) FROM notable_reads GROUP BY ALL").fetchall()
+    )
+    assert set(classes) == {"exposure_enabled", "secondary", "outside_window"}

@@ -6,7 +6,7 @@
 -- aggregate as a grouping of its own over the rows fanned out from a CTE, joined back to
 -- the others: at 10M events (188,790 reads, 185,885 pairs) 2.2 to 2.6 CPU s against 1.9.
 WITH r AS (
-    SELECT * FROM classified_details WHERE classification = 'exposure_enabled'
+    SELECT * FROM notable_reads WHERE classification = 'exposure_enabled'
 )
 SELECT r.principal, r.target AS object,
     strftime(min(r.time), '%Y-%m-%dT%H:%M:%S.%gZ') AS first_read,

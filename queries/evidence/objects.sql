@@ -12,7 +12,7 @@ WITH w AS (
 ee AS (
     SELECT target AS object, count(DISTINCT principal) AS principals, sum(event_count) AS events,
         min(time) AS first_read, max(time) AS last_read
-    FROM classified WHERE classification = 'exposure_enabled' GROUP BY target
+    FROM notable_reads WHERE classification = 'exposure_enabled' GROUP BY target
 ),
 d AS (
     SELECT target AS object, sum(event_count) AS events

@@ -1,7 +1,7 @@
 -- name: principals
 -- description: One row per principal with any exposure-enabled or secondary read.
 WITH r AS (
-    SELECT * FROM classified WHERE classification IN ('exposure_enabled', 'secondary')
+    SELECT * FROM notable_reads WHERE classification IN ('exposure_enabled', 'secondary')
 ),
 cats AS (
     SELECT DISTINCT r.principal, unnest(string_split(oc.sensitivity, ';')) AS category
