@@ -4,7 +4,7 @@ CREATE OR REPLACE TABLE subject_reach AS
 WITH reads AS (
     SELECT event_id, source_file, source_line, principal, time, target AS object,
         partitions, categories
-    FROM classified_details
+    FROM notable_reads
     WHERE classification = 'exposure_enabled'
 ),
 parts AS (SELECT DISTINCT object, partition FROM subject_input)
