@@ -80,17 +80,6 @@ def test_manifest_counts_reconcile(evidence: Path) -> None:
         assert entry["rows"] == len(_rows(evidence / name))
 
 
-def test_unexplained_reads_are_the_outside_window_rows_of_access_events(evidence: Path) -> None:
-    """unexplained_reads.csv (written from reconstruct/notable_reads) holds the outside-window
-    rows of access_events.csv (written from every classified access), in the same columns
-    and order."""
-    rows = _rows(evidence / "access_events.csv")
-    outside = [row for row in rows if row["classification"] == "outside_window"]
-    unexplained = _rows(evidence / "unexplained_reads.csv")
-    assert outside
-    assert [list(r.items()) for r in unexplained] == [list(r.items()) for r in outside]
-
-
 def test_every_row_traces_to_an_input_line(evidence: Path) -> None:
     for name in ("access_events", "derived_copies", "unexplained_reads", "quarantine"):
         for row in _rows(evidence / f"{name}.csv"):

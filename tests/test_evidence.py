@@ -180,14 +180,15 @@ def test_exposure_enabled_reads_via_and_engines_are_sorted_distinct_values(
 
 
 def test_notable_reads_are_the_classified_details_of_their_classes() -> None:
-    """reconstruct/notable_reads, which four evidence files read instead of every classified
-    access, holds the bundled incident's exposure-enabled, secondary and outside-window
-    accesses with their details: the same rows as `classified_details` (each class present),
-    and no other."""
+    """reconstruct/notable_reads, which three evidence files and the data-subject queries read
+    instead of every classified access, holds the bundled incident's exposure-enabled and
+    secondary accesses with their details: the same rows as `classified_details` in the
+    columns it keeps (each class present), and no other."""
     con = _reconstructed(INCIDENT / "case.yaml")
+    columns = ", ".join(f'"{c}"' for c in con.table("notable_reads").columns)
     wanted = (
-        "SELECT * FROM classified_details "
-        "WHERE classification IN ('exposure_enabled', 'secondary', 'outside_window')"
+        f"SELECT {columns} FROM classified_details "
+        "WHERE classification IN ('exposure_enabled', 'secondary')"
     )
     kept = "SELECT * FROM notable_reads"
     for a, b in ((kept, wanted), (wanted, kept)):
@@ -195,4 +196,4 @@ def test_notable_reads_are_the_classified_details_of_their_classes() -> None:
     classes = dict(
         con.sql("SELECT classification, count(*) FROM notable_reads GROUP BY ALL").fetchall()
     )
-    assert set(classes) == {"exposure_enabled", "secondary", "outside_window"}
+    assert set(classes) == {"exposure_enabled", "secondary"}

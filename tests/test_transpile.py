@@ -153,10 +153,8 @@ def test_every_benchmarked_query_file_translates_but_the_recursive_one(tmp_path)
     assert refused == ["reconstruct/object_categories"]
     # classified_from: the table macro classify.sql defines and classified.sql reads;
     # statement_aggregate: statement_aggregate.sql's, which write_statements.sql reads;
-    # access_columns: the tail access.sql's two other macros share; access_rows_of:
-    # access_rows.sql's, which unexplained_reads.sql reads on notable_reads
+    # access_columns: the tail access.sql's two other macros share
     assert set(translator.macros) == {
-        "access_rows_of",
         "statement_key_of",
         "access_columns",
         "access_to",
