@@ -318,7 +318,11 @@ def timeline_png(ev: Evidence, png: bytes | None = None) -> str:
 
 def summary_html(ev: Evidence) -> str:
     """The plain-words paragraph."""
-    return f'<p class="summary">{html.escape(narrative.summary(ev))}</p>'
+    return _summary_paragraph(narrative.summary(ev))
+
+
+def _summary_paragraph(text: str) -> str:
+    return f'<p class="summary">{html.escape(text)}</p>'
 
 
 def opening_html(
@@ -334,7 +338,7 @@ def opening_html(
     href_of.update(_figure_links(found.figures, _long_tables(found.sections, prefix)))
     return (
         meta_html(found.info)
-        + f'<p class="summary">{html.escape(found.summary)}</p>'
+        + _summary_paragraph(found.summary)
         + figures_html(found.figures, href_of)
     )
 
