@@ -13,6 +13,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import socket
 import tempfile
@@ -278,7 +279,7 @@ def _has_function(con: duckdb.DuckDBPyConnection, name: str) -> bool:
 #: What `csv_cell` puts before a cell a spreadsheet would run, and the regex of what
 #: `csv_value` drops, for readers that undo it column-wise (pandas).
 CSV_QUOTE = "'"
-CSV_QUOTED = r"^'"
+CSV_QUOTED = "^" + re.escape(CSV_QUOTE)
 
 
 def csv_value(cell: str) -> str:
